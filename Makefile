@@ -1,0 +1,54 @@
+# mod_lifecycle — top-level make targets.
+#   make        build build/mod_lifecycle.so (installs build deps when missing)
+#   make run    build and run a local Apache on 127.0.0.1:$(PORT) with the module
+#   make test   unit tests + Apache::Test suite under the event and prefork MPMs
+#   make bench  wrk on loopback, ratios against a trivial handler in the same run
+
+PORT  ?= 8080
+SHELL := /bin/bash
+
+include apxs.mk
+
+APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
+APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR)
+# The pure core: sources that depend on APR, jansson and libsodium only.
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c \
+                lc_dialect_workstation.c)
+UNIT_TESTS := $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
+
+.PHONY: all deps run test unit suite bench clean
+
+all: deps
+	$(MAKE) --no-print-directory $(LC_MODULE)
+
+deps:
+	@bash build/deps.sh build
+
+build/unit/%: t/unit/%.c t/unit/lc_test.h $(UNIT_CORE) $(LC_HDR)
+	@mkdir -p build/unit
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+run: all
+	@bash build/run.sh $(PORT)
+
+# As root, build/test.sh re-runs the suite as an unprivileged user.
+test:
+	@bash build/deps.sh test
+	@bash build/test.sh
+
+# The suite itself (what build/test.sh runs as the unprivileged user).
+suite: $(LC_MODULE) unit
+	@bash build/suite.sh
+
+bench: all
+	@bash build/deps.sh bench
+	@bash build/bench.sh
+
+clean:
+	rm -rf build/obj build/unit build/run build/bench build/mod_lifecycle.so
+	-[ -f t/TEST ] && perl t/TEST -clean >/dev/null 2>&1 || true
+	rm -rf t/logs t/TEST

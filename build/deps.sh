@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|bench
+set -euo pipefail
+want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
+case "${1:-build}" in
+  test)  want+=(libapache2-mod-perl2 libwww-perl) ;;
+  bench) want+=(wrk) ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "deps: missing packages (${missing[*]}) and not root: install them with apt-get" >&2; exit 1
+  fi
+else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

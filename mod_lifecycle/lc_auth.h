@@ -1,0 +1,34 @@
+/* lc_auth.h — the one function that decides whether a request may act. */
+#ifndef LC_AUTH_H
+#define LC_AUTH_H
+
+#include <httpd.h>
+
+#define LC_SUB_MAX 63
+#define LC_JTI_MAX 127
+
+typedef struct lc_actor {
+    char sub[LC_SUB_MAX + 1];     /* "-" when unknown */
+    char jti[LC_JTI_MAX + 1];
+} lc_actor_t;
+
+typedef enum {
+    LC_AUTH_ALLOW = 0,
+    LC_AUTH_UNAUTHENTICATED,      /* 401 */
+    LC_AUTH_FORBIDDEN             /* 403: valid token, scope missing */
+} lc_auth_result_e;
+
+typedef struct lc_auth_decision {
+    lc_auth_result_e result;
+    const char      *reason;       /* for the error body and metrics; never the token */
+    int              header_absent;/* 401 without error= (RFC 6750 §3.1) */
+} lc_auth_decision_t;
+
+/* Decide, before anything touches the store, whether r may act with `scope`.
+ * Fills `actor` when allowed. */
+lc_auth_decision_t lc_auth_check(request_rec *r, const char *scope, lc_actor_t *actor);
+
+/* Set WWW-Authenticate for a refused request (RFC 6750 §3). */
+void lc_auth_challenge(request_rec *r, const lc_auth_decision_t *d, const char *scope);
+
+#endif

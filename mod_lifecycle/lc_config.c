@@ -1,0 +1,197 @@
+/* lc_config.c — directives.  Every error names the directive and file:line. */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <strings.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "lc_config.h"
+#include "lc_store_shm.h"
+#include "lc_util.h"
+
+static const char *const dialect_names[LC_DIALECT_COUNT] = {
+    NULL, "redivis", "notte", "workstation", "wrapper", "feldera", "admin"
+};
+
+/* "LifecycleCapacity 12 (file:line): <why>" */
+static const char *fail(cmd_parms *cmd, const char *arg, const char *why)
+{
+    return apr_psprintf(cmd->pool, "%s %s (%s:%d): %s", cmd->cmd->name, arg,
+                        cmd->directive ? cmd->directive->filename : "?",
+                        cmd->directive ? cmd->directive->line_num : 0, why);
+}
+
+void *lc_config_create_server(apr_pool_t *p, server_rec *s)
+{
+    lc_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->auto_advance = LC_ADVANCE_OFF;
+    return c;
+}
+
+void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
+{
+    lc_server_conf_t *base = basev, *add = addv;
+    lc_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->capacity = add->capacity ? add->capacity : base->capacity;
+    c->auto_advance_set = add->auto_advance_set || base->auto_advance_set;
+    c->auto_advance = add->auto_advance_set ? add->auto_advance : base->auto_advance;
+    c->fault_injection = add->fault_injection || base->fault_injection;
+    return c;
+}
+
+void *lc_config_create_dir(apr_pool_t *p, char *dir)
+{
+    lc_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->prefix = dir ? apr_pstrdup(p, dir) : NULL;
+    return c;
+}
+
+void *lc_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    lc_dir_conf_t *base = basev, *add = addv;
+    lc_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    /* A nested location inherits the dialect but is a path of its own only
+     * when it sets a dialect itself. */
+    c->dialect = add->dialect ? add->dialect : base->dialect;
+    c->prefix = add->dialect ? add->prefix : (base->prefix ? base->prefix : add->prefix);
+    c->scope_read = add->scope_read ? add->scope_read : base->scope_read;
+    c->scope_write = add->scope_write ? add->scope_write : base->scope_write;
+    return c;
+}
+
+const lc_server_conf_t *lc_config_global(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &lifecycle_module);
+}
+
+int lc_config_capacity(const server_rec *s)
+{
+    int c = lc_config_global(s)->capacity;
+    return c ? c : LC_CAPACITY_DEFAULT;
+}
+
+static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    long v;
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    if (lc_parse_uint(arg, LC_CAPACITY_MIN, LC_CAPACITY_MAX, &v) != 0) {
+        return fail(cmd, arg, apr_psprintf(cmd->pool, "must be a whole number from %u to %u",
+                                           LC_CAPACITY_MIN, LC_CAPACITY_MAX));
+    }
+    c->capacity = (int)v;
+    return NULL;
+}
+
+static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    c->auto_advance_set = 1;
+    if (strcasecmp(arg, "off") == 0) {
+        c->auto_advance = LC_ADVANCE_OFF;
+        return NULL;
+    }
+    /* httpd's own parser: "2", "2s", "500ms", "1mi", "1h". */
+    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
+        || t < 0 || t > apr_time_from_sec(86400)) {
+        return fail(cmd, arg, "must be off or a delay such as 2s, 500ms or 1mi (at most a day)");
+    }
+    c->auto_advance = t;
+    return NULL;
+}
+
+static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, on ? "on" : "off", err);
+    }
+    c->fault_injection = on;
+    return NULL;
+}
+
+static const char *set_dialect(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    lc_dir_conf_t *dc = dcv;
+    int d;
+
+    if (!cmd->path) {
+        return fail(cmd, arg, "belongs in a <Location> block");
+    }
+    for (d = 1; d < LC_DIALECT_COUNT; d++) {
+        if (strcmp(arg, dialect_names[d]) == 0) {
+            dc->dialect = (lc_dialect_e)d;
+            return NULL;
+        }
+    }
+    return fail(cmd, arg, "unknown dialect; use redivis, notte, workstation, wrapper, feldera or admin");
+}
+
+/* Scope tokens as RFC 6749 §3.3 defines them: printable ASCII but space, '"', '\'. */
+static int scope_token_valid(const char *s)
+{
+    if (!*s || strlen(s) > 128) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *set_scope(cmd_parms *cmd, void *dcv, const char *which, const char *scope)
+{
+    lc_dir_conf_t *dc = dcv;
+    const char *arg = apr_pstrcat(cmd->pool, which, " ", scope, NULL);
+
+    if (!scope_token_valid(scope)) {
+        return fail(cmd, arg, "the scope must be one RFC 6749 scope token");
+    }
+    if (strcmp(which, "read") == 0) {
+        dc->scope_read = scope;
+    }
+    else if (strcmp(which, "write") == 0) {
+        dc->scope_write = scope;
+    }
+    else {
+        return fail(cmd, arg, "the first argument must be read or write");
+    }
+    return NULL;
+}
+
+const command_rec lc_directives[] = {
+    AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,
+                  "resource slots in shared memory, server-wide (64..4000000)"),
+    AP_INIT_TAKE1("LifecycleAutoAdvance", set_auto_advance, NULL, RSRC_CONF,
+                  "finish transitional states after this delay (2s, 500ms, 1mi), or off"),
+    AP_INIT_FLAG("LifecycleFaultInjection", set_fault_injection, NULL, RSRC_CONF,
+                 "test only: honour X-Lifecycle-Fault request headers"),
+    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, ACCESS_CONF,
+                  "the API this location serves: redivis, notte, workstation, wrapper, feldera, admin"),
+    AP_INIT_TAKE2("LifecycleScope", set_scope, NULL, ACCESS_CONF,
+                  "read|write SCOPE: the token scope this location requires"),
+    { NULL }
+};

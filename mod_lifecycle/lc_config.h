@@ -1,0 +1,49 @@
+/* lc_config.h — the module's directives and configuration records. */
+#ifndef LC_CONFIG_H
+#define LC_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+typedef enum {
+    LC_DIALECT_NONE = 0,
+    LC_DIALECT_REDIVIS,
+    LC_DIALECT_NOTTE,
+    LC_DIALECT_WORKSTATION,
+    LC_DIALECT_WRAPPER,
+    LC_DIALECT_FELDERA,
+    LC_DIALECT_ADMIN,
+    LC_DIALECT_COUNT
+} lc_dialect_e;
+
+#define LC_CAPACITY_DEFAULT 10000
+#define LC_ADVANCE_OFF      ((apr_interval_time_t)-1)
+
+/* Server-wide settings: only the main server's count. */
+typedef struct lc_server_conf {
+    int                 capacity;        /* 0 = unset */
+    apr_interval_time_t auto_advance;    /* LC_ADVANCE_OFF = wait for a runner */
+    int                 auto_advance_set;
+    int                 fault_injection; /* test builds of the config only */
+} lc_server_conf_t;
+
+typedef struct lc_dir_conf {
+    const char   *prefix;                /* the <Location> path */
+    lc_dialect_e  dialect;
+    const char   *scope_read;            /* NULL = the dialect's default */
+    const char   *scope_write;
+} lc_dir_conf_t;
+
+extern module AP_MODULE_DECLARE_DATA lifecycle_module;
+extern const command_rec lc_directives[];
+
+void *lc_config_create_server(apr_pool_t *p, server_rec *s);
+void *lc_config_merge_server(apr_pool_t *p, void *base, void *add);
+void *lc_config_create_dir(apr_pool_t *p, char *dir);
+void *lc_config_merge_dir(apr_pool_t *p, void *base, void *add);
+
+/* The main server's settings, wherever the request landed. */
+const lc_server_conf_t *lc_config_global(const server_rec *s);
+int lc_config_capacity(const server_rec *s);
+
+#endif

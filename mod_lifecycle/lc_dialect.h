@@ -1,0 +1,52 @@
+/* lc_dialect.h — what every dialect provides, and the request it is handed. */
+#ifndef LC_DIALECT_H
+#define LC_DIALECT_H
+
+#include <httpd.h>
+#include <jansson.h>
+
+#include "lc_config.h"
+#include "lc_store.h"
+#include "lc_kind.h"
+#include "lc_auth.h"
+
+#define LC_MAX_SEGMENTS 8
+
+typedef struct lc_dialect lc_dialect_t;
+
+/* One request, as the dispatcher hands it to a dialect. */
+typedef struct lc_req {
+    request_rec            *r;
+    const lc_dialect_t     *dialect;
+    const lc_dir_conf_t    *dc;
+    const lc_server_conf_t *sc;
+    lc_store_t             *store;
+    const char             *seg[LC_MAX_SEGMENTS];   /* decoded path segments after the location */
+    int                     nseg;
+    lc_actor_t              actor;                  /* who the authorization hook let in */
+    apr_time_t              now;
+} lc_req_t;
+
+struct lc_dialect {
+    const char  *name;
+    lc_kind_e    kind;             /* LC_KIND_NONE for admin */
+    const char  *scope_read;       /* SPEC §1 defaults */
+    const char  *scope_write;
+    int        (*handle)(lc_req_t *q);
+    /* Answer an error in the dialect's own shape; returns the handler's result. */
+    int        (*error)(lc_req_t *q, int status, const char *code, const char *message);
+};
+
+extern const lc_dialect_t lc_dialect_workstation;
+extern const lc_dialect_t lc_dialect_admin;
+extern const lc_dialect_t lc_dialect_redivis;
+extern const lc_dialect_t lc_dialect_notte;
+extern const lc_dialect_t lc_dialect_wrapper;
+extern const lc_dialect_t lc_dialect_feldera;
+
+const lc_dialect_t *lc_dialect_get(lc_dialect_e which);
+
+/* Register the kind tables of every dialect built (once per process). */
+void lc_dialect_register_kinds(void);
+
+#endif

@@ -1,0 +1,415 @@
+/* lc_dialect_admin.c — the admin and runner API (SPEC §5), at /lifecycle/v1.
+ *
+ *   PUT    /resources/{kind}/{id}   create (201) or replace (200)
+ *   GET    /resources/{kind}/{id}   the kind's own representation
+ *   DELETE /resources/{kind}/{id}   204
+ *   GET    /resources/{kind}?status=&limit=&after=   a page, in id order
+ *   GET    /metrics                 Prometheus text
+ *
+ * Errors: {"error":"<code>","message":"..."}.
+ */
+#include <string.h>
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "lc_dialect.h"
+#include "lc_engine.h"
+#include "lc_http.h"
+#include "lc_audit.h"
+#include "lc_util.h"
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX     1000
+
+static int admin_error(lc_req_t *q, int status, const char *code, const char *message)
+{
+    return lc_http_json(q->r, status, json_pack("{s:s, s:s}", "error", code,
+                                                "message", message ? message : ""));
+}
+
+static int method_not_allowed(lc_req_t *q, const char *allow)
+{
+    lc_http_allow(q->r, allow);
+    return admin_error(q, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                       apr_psprintf(q->r->pool, "%s is not allowed here; use %s",
+                                    q->r->method, allow));
+}
+
+static int store_failed(lc_req_t *q, apr_status_t rv)
+{
+    return admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+                       apr_psprintf(q->r->pool, "store error %d", rv));
+}
+
+static int send_resource(lc_req_t *q, int status, const lc_kind_def_t *def,
+                         const lc_resource_t *r)
+{
+    lc_http_etag(q->r, r->version);
+    return lc_http_json(q->r, status, def->to_json(r));
+}
+
+/* ---- PUT ----------------------------------------------------------------- */
+
+typedef struct put_baton {
+    const lc_kind_def_t *def;
+    const lc_resource_t *tmpl;          /* what the body says */
+    const char          *owner;         /* NULL: keep, or the actor's */
+    const lc_precond_t  *if_match;
+    const lc_precond_t  *if_none_match;
+    lc_req_t            *q;
+    int                  existed;
+    uint8_t              old_state;
+} put_baton_t;
+
+/* Store locked. */
+static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
+{
+    put_baton_t *b = baton;
+    const lc_resource_t *t = b->tmpl;
+    int same_state = exists && r->state == t->state && r->desired == t->desired;
+
+    b->existed = exists;
+    b->old_state = r->state;
+    if (b->if_none_match->present && (b->if_none_match->any
+            ? exists : lc_precond_match(b->if_none_match, exists, r->version))) {
+        return LC_EEXISTS;
+    }
+    if (!lc_precond_match(b->if_match, exists, r->version)) {
+        return LC_EVERSION;
+    }
+    if (!exists) {
+        r->created = b->q->now;
+        apr_cpystrn(r->owner, b->owner ? b->owner
+                    : strcmp(b->q->actor.sub, "-") ? b->q->actor.sub : "", sizeof(r->owner));
+    }
+    else if (b->owner) {
+        apr_cpystrn(r->owner, b->owner, sizeof(r->owner));
+    }
+    if (!same_state) {
+        r->state_since = b->q->now;
+    }
+    r->state = t->state;
+    r->desired = t->desired;
+    r->res_state = t->res_state;
+    r->res_desired = t->res_desired;
+    r->ckpt_seq = t->ckpt_seq;
+    r->closed = t->closed ? t->closed : r->closed;
+    memcpy(r->data, t->data, sizeof(r->data));
+    /* A transitional state set by hand advances like one reached by an action;
+     * an unchanged one keeps the time it was already due. */
+    if (!same_state || !r->due) {
+        lc_kind_schedule(b->def, r, b->q->now, b->q->sc->auto_advance);
+    }
+    return APR_SUCCESS;
+}
+
+/* Parse and check the body into tmpl; returns OK or the error already sent. */
+static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
+                        lc_resource_t *tmpl, const char **owner)
+{
+    const char *why = NULL, *field = NULL;
+    json_t *body, *jid, *jowner;
+    char *buf;
+    apr_size_t len;
+    int rc;
+
+    if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
+        return admin_error(q, rc, "invalid_request", "the body is too large (64 KiB at most)");
+    }
+    if (len == 0) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           apr_psprintf(q->r->pool, "the body must be the %s representation",
+                                        def->name));
+    }
+    if (!(body = lc_http_parse_json(q->r, buf, len, &why)) || !json_is_object(body)) {
+        json_decref(body);
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           why ? why : "the body must be a JSON object");
+    }
+    jid = json_object_get(body, "id");
+    if (jid && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)) {
+        json_decref(body);
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           "field 'id' does not match the id in the path");
+    }
+    jowner = json_object_get(body, "owner");
+    if (jowner) {
+        if (!json_is_string(jowner) || json_string_length(jowner) > LC_OWNER_MAX) {
+            json_decref(body);
+            return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                               "field 'owner' must be a string of at most 63 bytes");
+        }
+        *owner = apr_pstrdup(q->r->pool, json_string_value(jowner));
+        json_object_del(body, "owner");
+    }
+    memset(tmpl, 0, sizeof(*tmpl));
+    if (def->from_json(body, tmpl, &field) != APR_SUCCESS) {
+        rc = admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                         apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
+                                      def->name));
+        json_decref(body);
+        return rc;
+    }
+    json_decref(body);
+    return LC_PROCEED;
+}
+
+static int parse_preconds(lc_req_t *q, lc_precond_t *im, lc_precond_t *inm)
+{
+    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), im) != 0
+        || lc_precond_parse(apr_table_get(q->r->headers_in, "If-None-Match"), inm) != 0) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           "malformed If-Match or If-None-Match header");
+    }
+    return LC_PROCEED;
+}
+
+static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
+{
+    lc_precond_t im, inm;
+    lc_resource_t tmpl, after;
+    put_baton_t b;
+    apr_status_t rv;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    if ((rc = parse_preconds(q, &im, &inm)) != LC_PROCEED
+        || (rc = put_template(q, def, id, &tmpl, &b.owner)) != LC_PROCEED) {
+        return rc;
+    }
+    b.def = def;
+    b.tmpl = &tmpl;
+    b.if_match = &im;
+    b.if_none_match = &inm;
+    b.q = q;
+    rv = lc_store_update(q->store, def->kind, id, put_cb, &b, &after);
+    switch (rv) {
+    case APR_SUCCESS:
+        lc_audit_request(q->r, &q->actor, def->kind, id,
+                         b.existed ? lc_kind_state_name(def, b.old_state) : "-",
+                         lc_kind_state_name(def, after.state));
+        return send_resource(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
+    case LC_EFULL:
+        return admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
+                           "the store is full (LifecycleCapacity)");
+    case LC_EVERSION:
+    case LC_EEXISTS:
+        return admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           rv == LC_EEXISTS ? "the resource exists (If-None-Match)"
+                                            : "If-Match does not match the current version");
+    default:
+        return store_failed(q, rv);
+    }
+}
+
+/* ---- GET, DELETE -------------------------------------------------------------- */
+
+static int get_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
+{
+    lc_resource_t r;
+    apr_status_t rv = lc_store_get(q->store, def->kind, id, &r);
+
+    if (rv == LC_ENOTFOUND) {
+        return admin_error(q, HTTP_NOT_FOUND, "not_found",
+                           apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
+    }
+    return rv == APR_SUCCESS ? send_resource(q, HTTP_OK, def, &r) : store_failed(q, rv);
+}
+
+static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
+{
+    lc_precond_t im, inm;
+    lc_resource_t cur, gone;
+    uint64_t expect = 0;
+    apr_status_t rv;
+    char *body;
+    apr_size_t len;
+    int rc;
+
+    if ((rc = parse_preconds(q, &im, &inm)) != LC_PROCEED) {
+        return rc;
+    }
+    if (lc_http_read_body(q->r, &body, &len) != OK || len != 0) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "DELETE takes no body");
+    }
+    if (im.present && !im.any) {
+        /* Pick the listed version that is current, if any; remove() re-checks it. */
+        rv = lc_store_get(q->store, def->kind, id, &cur);
+        if (rv == APR_SUCCESS && !lc_precond_match(&im, 1, cur.version)) {
+            return admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+                               "If-Match does not match the current version");
+        }
+        expect = rv == APR_SUCCESS ? cur.version : 0;
+    }
+    rv = lc_store_remove(q->store, def->kind, id, expect, &gone);
+    switch (rv) {
+    case APR_SUCCESS:
+        lc_audit_request(q->r, &q->actor, def->kind, id,
+                         lc_kind_state_name(def, gone.state), "-");
+        q->r->status = HTTP_NO_CONTENT;
+        return OK;
+    case LC_ENOTFOUND:
+        return admin_error(q, HTTP_NOT_FOUND, "not_found",
+                           apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
+    case LC_EVERSION:
+        return admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version");
+    default:
+        return store_failed(q, rv);
+    }
+}
+
+/* ---- list ------------------------------------------------------------------- */
+
+static int list_params(lc_req_t *q, const lc_kind_def_t *def, int *state, long *limit,
+                       const char **after)
+{
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    apr_table_t *args;
+    int i;
+
+    if (lc_http_query(q->r, &args) != 0) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           "malformed query string, or a parameter given twice");
+    }
+    arr = apr_table_elts(args);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        if (strcmp(e[i].key, "status") && strcmp(e[i].key, "limit") && strcmp(e[i].key, "after")) {
+            return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                               apr_psprintf(q->r->pool, "unknown query parameter '%s'",
+                                            ap_escape_html(q->r->pool, e[i].key)));
+        }
+    }
+    *state = -1;
+    if (apr_table_get(args, "status")
+        && (*state = lc_kind_state(def, apr_table_get(args, "status"))) < 0) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           apr_psprintf(q->r->pool, "status is not a %s state", def->name));
+    }
+    *limit = LIST_LIMIT_DEFAULT;
+    if (apr_table_get(args, "limit")
+        && lc_parse_uint(apr_table_get(args, "limit"), 1, LIST_LIMIT_MAX, limit) != 0) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           "limit must be a whole number from 1 to 1000");
+    }
+    *after = apr_table_get(args, "after");
+    if (*after && strlen(*after) > LC_ID_MAX) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "after is too long");
+    }
+    return LC_PROCEED;
+}
+
+static int list_resources(lc_req_t *q, const lc_kind_def_t *def)
+{
+    const char *after = NULL;
+    lc_resource_t *page;
+    json_t *items, *body;
+    long limit = LIST_LIMIT_DEFAULT;
+    int state = -1, n, more, i, rc;
+    apr_status_t rv;
+
+    if ((rc = list_params(q, def, &state, &limit, &after)) != LC_PROCEED) {
+        return rc;
+    }
+    page = apr_palloc(q->r->pool, sizeof(*page) * (apr_size_t)limit);
+    rv = lc_store_list(q->store, def->kind, state, after, (int)limit, page, &n, &more);
+    if (rv != APR_SUCCESS) {
+        return store_failed(q, rv);
+    }
+    items = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(items, def->to_json(&page[i]));
+    }
+    body = json_pack("{s:s, s:o, s:o}", "kind", def->name, "resources", items,
+                     "next_after", more && n ? json_string(page[n - 1].id) : json_null());
+    return lc_http_json(q->r, HTTP_OK, body);
+}
+
+/* ---- metrics ---------------------------------------------------------------------- */
+
+static int metrics(lc_req_t *q)
+{
+    lc_store_stats_t st;
+
+    lc_store_stats(q->store, &st);
+    ap_set_content_type(q->r, "text/plain; version=0.0.4; charset=utf-8");
+    ap_rprintf(q->r,
+               "# HELP lifecycle_store_slots Resource slots in shared memory.\n"
+               "# TYPE lifecycle_store_slots gauge\n"
+               "lifecycle_store_slots{state=\"used\"} %u\n"
+               "lifecycle_store_slots{state=\"free\"} %u\n"
+               "# HELP lifecycle_store_repairs_total Updates rolled back after a process "
+               "died holding the store mutex.\n"
+               "# TYPE lifecycle_store_repairs_total counter\n"
+               "lifecycle_store_repairs_total %" APR_UINT64_T_FMT "\n",
+               st.used, st.capacity - st.used, st.repairs);
+    return OK;
+}
+
+/* ---- routing -------------------------------------------------------------------- */
+
+static int resources(lc_req_t *q)
+{
+    lc_kind_e kind = q->nseg > 1 ? lc_kind_by_name(q->seg[1]) : LC_KIND_NONE;
+    const lc_kind_def_t *def = lc_kind_def(kind);
+    const char *id = q->nseg > 2 ? q->seg[2] : NULL;
+    int m = q->r->method_number;
+
+    if (kind == LC_KIND_NONE || q->nseg > 4) {
+        return admin_error(q, HTTP_NOT_FOUND, "not_found",
+                           "no such route; kinds are notebook, agent, workstation, "
+                           "wrapper, pipeline");
+    }
+    if (!def) {
+        return admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
+                           apr_psprintf(q->r->pool, "the %s kind is not implemented yet",
+                                        lc_kind_name(kind)));
+    }
+    if (!id) {
+        return m == M_GET ? list_resources(q, def) : method_not_allowed(q, "GET, HEAD");
+    }
+    if (!lc_id_valid(id)) {
+        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                           "invalid id: 1 to 128 characters of [A-Za-z0-9._-], starting "
+                           "with a letter or digit");
+    }
+    if (q->nseg == 4) {
+        if (strcmp(q->seg[3], "report") != 0) {
+            return admin_error(q, HTTP_NOT_FOUND, "not_found", "no such route");
+        }
+        return m != M_POST ? method_not_allowed(q, "POST")
+               : admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
+                             "runner reports are not implemented yet");
+    }
+    switch (m) {
+    case M_GET:    return get_resource(q, def, id);
+    case M_PUT:    return put_resource(q, def, id);
+    case M_DELETE: return delete_resource(q, def, id);
+    default:       return method_not_allowed(q, "GET, HEAD, PUT, DELETE");
+    }
+}
+
+static int admin_handle(lc_req_t *q)
+{
+    const char *top = q->nseg > 0 ? q->seg[0] : "";
+
+    if (strcmp(top, "resources") == 0 && q->nseg >= 2) {
+        return resources(q);
+    }
+    if (strcmp(top, "metrics") == 0 && q->nseg == 1) {
+        return q->r->method_number == M_GET ? metrics(q) : method_not_allowed(q, "GET, HEAD");
+    }
+    if (strcmp(top, "changes") == 0 && q->nseg == 1) {
+        return q->r->method_number != M_GET ? method_not_allowed(q, "GET, HEAD")
+               : admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
+                             "the change feed is not implemented yet");
+    }
+    return admin_error(q, HTTP_NOT_FOUND, "not_found", "no such route");
+}
+
+const lc_dialect_t lc_dialect_admin = {
+    "admin", LC_KIND_NONE, "lifecycle.admin", "lifecycle.admin", admin_handle, admin_error
+};

@@ -1,0 +1,51 @@
+/* lc_engine.h — one engine applies every kind's table to the store. */
+#ifndef LC_ENGINE_H
+#define LC_ENGINE_H
+
+#include "lc_store.h"
+#include "lc_kind.h"
+
+#define LC_PRECOND_MAX 8
+
+/* An If-Match / If-None-Match precondition, parsed from its header. */
+typedef struct lc_precond {
+    int      present;
+    int      any;                   /* "*" */
+    int      n;
+    uint64_t versions[LC_PRECOND_MAX];
+} lc_precond_t;
+
+/* Parse an entity-tag list of "<version>" values (weak tags never match
+ * If-Match: they are parsed and dropped).  Returns 0, or -1 when malformed. */
+int lc_precond_parse(const char *header, lc_precond_t *pc);
+
+/* If-Match semantics: does a resource (exists, version) satisfy it? */
+int lc_precond_match(const lc_precond_t *pc, int exists, uint64_t version);
+
+typedef struct lc_act {
+    const lc_kind_def_t *def;
+    const char          *id;
+    const char          *action;
+    const lc_precond_t  *if_match;       /* may be NULL */
+    apr_time_t           now;
+    apr_interval_time_t  advance_after;  /* < 0: auto-advance off */
+} lc_act_t;
+
+/* Apply an action atomically.  `before` and `after` (each may be NULL) get
+ * the record before and after; on LC_NOCHANGE / LC_EILLEGAL / LC_EVERSION
+ * both get the current record.  Returns APR_SUCCESS, LC_NOCHANGE,
+ * LC_ENOTFOUND, LC_EILLEGAL, LC_EVERSION, APR_ENOENT (unknown action) or a
+ * store failure. */
+apr_status_t lc_engine_act(lc_store_t *st, const lc_act_t *act,
+                           lc_resource_t *before, lc_resource_t *after);
+
+/* Told of each move the background step made (store locked: copy, do not log). */
+typedef void lc_engine_moved_fn(const lc_resource_t *before,
+                                const lc_resource_t *after, void *baton);
+
+/* Background step: finish up to `max` due transitional states. */
+apr_status_t lc_engine_advance_due(lc_store_t *st, apr_time_t now,
+                                   apr_interval_time_t advance_after, int max,
+                                   lc_engine_moved_fn *moved, void *baton);
+
+#endif

@@ -1,0 +1,171 @@
+/* lc_http.c — JSON responses, bounded bodies, validators, query strings. */
+#include <string.h>
+#include <httpd.h>
+#include <http_protocol.h>
+#include <http_log.h>
+#include <apr_strings.h>
+
+#include "lc_http.h"
+#include "lc_util.h"
+
+int lc_http_json(request_rec *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+
+    json_decref(body);
+    if (!text) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->status = status;
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    ap_set_content_length(r, (apr_off_t)strlen(text));
+    if (!r->header_only) {
+        ap_rwrite(text, (int)strlen(text), r);
+    }
+    free(text);
+    return OK;
+}
+
+void lc_http_etag(request_rec *r, uint64_t version)
+{
+    apr_table_setn(r->headers_out, "ETag",
+                   apr_psprintf(r->pool, "\"%" APR_UINT64_T_FMT "\"", version));
+}
+
+int lc_http_read_body(request_rec *r, char **buf, apr_size_t *len)
+{
+    apr_size_t cap = 0;
+    int rc;
+
+    *buf = NULL;
+    *len = 0;
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (!ap_should_client_block(r)) {
+        return OK;
+    }
+    if (r->remaining > LC_BODY_MAX) {
+        ap_discard_request_body(r);
+        return HTTP_BAD_REQUEST;
+    }
+    for (;;) {
+        long n;
+        if (*len == cap) {
+            char *grown;
+            if (cap > LC_BODY_MAX) {
+                ap_discard_request_body(r);
+                return HTTP_BAD_REQUEST;
+            }
+            cap = cap ? cap * 2 : 8192;
+            grown = apr_palloc(r->pool, cap + 1);
+            if (*len) {
+                memcpy(grown, *buf, *len);
+            }
+            *buf = grown;
+        }
+        n = ap_get_client_block(r, *buf + *len, cap - *len);
+        if (n == 0) {
+            break;
+        }
+        if (n < 0) {
+            /* LimitRequestBody or a broken chunked body; httpd set the status. */
+            return r->status == HTTP_REQUEST_ENTITY_TOO_LARGE
+                   ? HTTP_REQUEST_ENTITY_TOO_LARGE : HTTP_BAD_REQUEST;
+        }
+        *len += (apr_size_t)n;
+    }
+    if (*len > LC_BODY_MAX) {
+        return HTTP_BAD_REQUEST;
+    }
+    (*buf)[*len] = '\0';
+    return OK;
+}
+
+static int json_depth(json_t *j)
+{
+    int max = 0, d;
+    size_t i;
+    const char *k;
+    json_t *v;
+
+    if (json_is_object(j)) {
+        json_object_foreach(j, k, v) {
+            if ((d = json_depth(v)) > max) max = d;
+        }
+        return max + 1;
+    }
+    if (json_is_array(j)) {
+        json_array_foreach(j, i, v) {
+            if ((d = json_depth(v)) > max) max = d;
+        }
+        return max + 1;
+    }
+    return 0;
+}
+
+json_t *lc_http_parse_json(request_rec *r, const char *buf, apr_size_t len,
+                           const char **why)
+{
+    json_error_t e;
+    json_t *j;
+
+    j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+    if (!j) {
+        *why = apr_psprintf(r->pool, "malformed JSON at line %d column %d: %s",
+                            e.line, e.column, e.text);
+        return NULL;
+    }
+    if (json_depth(j) > LC_JSON_DEPTH_MAX) {
+        json_decref(j);
+        *why = "JSON nested too deeply";
+        return NULL;
+    }
+    return j;
+}
+
+void lc_http_allow(request_rec *r, const char *methods)
+{
+    apr_table_setn(r->err_headers_out, "Allow", methods);
+}
+
+const char *lc_http_request_id(request_rec *r)
+{
+    const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+
+    if (!id) {
+        id = r->log_id;
+    }
+    return id ? id : "-";
+}
+
+int lc_http_query(request_rec *r, apr_table_t **out)
+{
+    char *q, *pair, *last;
+
+    *out = apr_table_make(r->pool, 4);
+    if (!r->args || !*r->args) {
+        return 0;
+    }
+    if (strlen(r->args) > 4096) {
+        return -1;
+    }
+    q = apr_pstrdup(r->pool, r->args);
+    for (pair = apr_strtok(q, "&", &last); pair; pair = apr_strtok(NULL, "&", &last)) {
+        char *eq = strchr(pair, '=');
+        const char *name, *value;
+        char *p;
+
+        /* application/x-www-form-urlencoded: '+' is a space */
+        for (p = pair; *p; p++) {
+            if (*p == '+') *p = ' ';
+        }
+        name = lc_segment_decode(r->pool, pair, eq ? (apr_size_t)(eq - pair) : strlen(pair));
+        value = eq ? lc_segment_decode(r->pool, eq + 1, strlen(eq + 1)) : "";
+        if (!name || !value || !*name || apr_table_get(*out, name)) {
+            return -1;
+        }
+        apr_table_setn(*out, name, value);
+    }
+    return 0;
+}

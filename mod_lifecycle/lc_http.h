@@ -1,0 +1,41 @@
+/* lc_http.h — request and response helpers shared by the dialects. */
+#ifndef LC_HTTP_H
+#define LC_HTTP_H
+
+#include <httpd.h>
+#include <jansson.h>
+
+#define LC_BODY_MAX (64 * 1024)   /* SPEC §4: a larger body is 400 */
+#define LC_JSON_DEPTH_MAX 16
+
+/* What a checking helper returns when it answered nothing and the handler
+ * goes on; otherwise it returns the handler's result for the error it sent. */
+#define LC_PROCEED (-2)
+
+/* Send `body` (a new reference, consumed) as JSON with `status`. */
+int lc_http_json(request_rec *r, int status, json_t *body);
+
+/* ETag: "<version>" */
+void lc_http_etag(request_rec *r, uint64_t version);
+
+/* Read the whole request body (at most LC_BODY_MAX bytes).  Returns OK, or
+ * the HTTP status to answer (400 too large / broken, 413 over LimitRequestBody).
+ * *len is 0 when there was no body. */
+int lc_http_read_body(request_rec *r, char **buf, apr_size_t *len);
+
+/* Parse a JSON body strictly (duplicate keys, trailing garbage, depth).
+ * NULL with *why set when it is not acceptable. */
+json_t *lc_http_parse_json(request_rec *r, const char *buf, apr_size_t len,
+                           const char **why);
+
+/* Set Allow: for a 405 answer. */
+void lc_http_allow(request_rec *r, const char *methods);
+
+/* Request id for the audit line: mod_unique_id's, else httpd's log id, else "-". */
+const char *lc_http_request_id(request_rec *r);
+
+/* Parse the query string into a table; -1 on a duplicated or empty name, or
+ * broken percent-encoding. */
+int lc_http_query(request_rec *r, apr_table_t **out);
+
+#endif

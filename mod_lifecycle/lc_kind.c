@@ -1,0 +1,177 @@
+/* lc_kind.c — the kind registry and the table-driven state engine. */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "lc_kind.h"
+#include "lc_store.h"
+
+/* Filled by the dialects at start-up (lc_kind_register). */
+static const lc_kind_def_t *registry[LC_KIND_COUNT];
+
+static const char *const kind_names[LC_KIND_COUNT] = {
+    NULL, "notebook", "agent", "workstation", "wrapper", "pipeline"
+};
+
+void lc_kind_register(const lc_kind_def_t *def)
+{
+    if (def && def->kind > LC_KIND_NONE && def->kind < LC_KIND_COUNT) {
+        registry[def->kind] = def;
+    }
+}
+
+const lc_kind_def_t *lc_kind_def(lc_kind_e kind)
+{
+    return (kind > LC_KIND_NONE && kind < LC_KIND_COUNT) ? registry[kind] : NULL;
+}
+
+lc_kind_e lc_kind_by_name(const char *name)
+{
+    int k;
+
+    for (k = 1; name && k < LC_KIND_COUNT; k++) {
+        if (strcmp(kind_names[k], name) == 0) {
+            return (lc_kind_e)k;
+        }
+    }
+    return LC_KIND_NONE;
+}
+
+const char *lc_kind_name(lc_kind_e kind)
+{
+    return (kind > LC_KIND_NONE && kind < LC_KIND_COUNT) ? kind_names[kind] : "?";
+}
+
+int lc_kind_state(const lc_kind_def_t *def, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; name && i < def->nstates; i++) {
+        if (strcmp(def->states[i], name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+const char *lc_kind_state_name(const lc_kind_def_t *def, unsigned state)
+{
+    return state < def->nstates ? def->states[state] : "unknown";
+}
+
+static const lc_advance_t *advance_for(const lc_kind_def_t *def, unsigned state)
+{
+    const lc_advance_t *a;
+
+    for (a = def->advances; a && a->from != LC_STATE_KEEP; a++) {
+        if (a->from == state) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state)
+{
+    return advance_for(def, state) != NULL;
+}
+
+/* Schedule (or clear) the auto-advance of r's current state. */
+static void schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                     apr_interval_time_t after, int wanted)
+{
+    if (wanted && after >= 0 && advance_for(def, r->state)) {
+        r->due = now + after;
+        r->due_class = LC_DUE_ADVANCE;
+    }
+    else if (r->due_class == LC_DUE_ADVANCE) {
+        r->due = 0;
+        r->due_class = LC_DUE_NONE;
+    }
+}
+
+void lc_kind_schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                      apr_interval_time_t advance_after)
+{
+    schedule(def, r, now, advance_after, 1);
+}
+
+static void enter_state(lc_resource_t *r, uint8_t to, apr_time_t now)
+{
+    if (to != LC_STATE_KEEP && to != r->state) {
+        r->state = to;
+        r->state_since = now;
+    }
+}
+
+apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
+                           const char *action, apr_time_t now,
+                           apr_interval_time_t advance_after)
+{
+    const lc_rule_t *rule;
+    int known = 0;
+
+    for (rule = def->rules; rule->action; rule++) {
+        if (strcmp(rule->action, action) != 0) {
+            continue;
+        }
+        known = 1;
+        if (!(rule->from & LC_BIT(r->state))) {
+            continue;
+        }
+        if (rule->flags & LC_RULE_NOOP) {
+            return LC_NOCHANGE;
+        }
+        enter_state(r, rule->to, now);
+        if (rule->desired_to != LC_STATE_KEEP) {
+            r->desired = rule->desired_to;
+        }
+        if (rule->flags & LC_RULE_CLOSE) {
+            r->closed = now;
+        }
+        if (rule->effect) {
+            rule->effect(r, now);
+        }
+        schedule(def, r, now, advance_after, rule->flags & LC_RULE_ADVANCE);
+        return APR_SUCCESS;
+    }
+    return known ? LC_EILLEGAL : APR_ENOENT;
+}
+
+apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
+                             apr_time_t now, apr_interval_time_t advance_after)
+{
+    const lc_advance_t *a = advance_for(def, r->state);
+
+    if (!a) {
+        schedule(def, r, now, -1, 0);
+        return LC_NOCHANGE;
+    }
+    enter_state(r, a->to, now);
+    schedule(def, r, now, advance_after, a->flags & LC_RULE_ADVANCE);
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)
+{
+    char *text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t len;
+
+    if (!text) {
+        return APR_ENOMEM;
+    }
+    len = strlen(text);
+    if (len > LC_DATA_MAX) {
+        free(text);
+        return APR_ENOSPC;
+    }
+    memcpy(r->data, text, len + 1);
+    free(text);
+    return APR_SUCCESS;
+}
+
+json_t *lc_kind_get_data(const lc_resource_t *r)
+{
+    json_t *j = r->data[0] ? json_loads(r->data, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+    return json_is_object(j) ? j : (json_decref(j), json_object());
+}

@@ -1,0 +1,83 @@
+/* lc_kind.h — a kind's state machine as data, and the pure engine that runs it.
+ *
+ * Each dialect file declares its kind's states, the rules that say which
+ * action leads where, what the background task finishes, and how its
+ * resources look in JSON.  Nothing here knows any particular kind.
+ */
+#ifndef LC_KIND_H
+#define LC_KIND_H
+
+#include <jansson.h>
+#include <apr_errno.h>
+#include "lc_resource.h"
+
+#define LC_BIT(state)   (1u << (state))
+
+enum {
+    LC_RULE_NOOP    = 1,   /* accepted, changes nothing (idempotent action) */
+    LC_RULE_ADVANCE = 2,   /* schedule the kind's auto-advance from the new state */
+    LC_RULE_CLOSE   = 4    /* sets the closed timestamp */
+};
+
+typedef struct lc_rule {
+    const char *action;        /* "stop", "launch", ...; NULL ends the table */
+    uint32_t    from;          /* LC_BIT() mask of the states it applies in */
+    uint8_t     to;            /* new state, or LC_STATE_KEEP */
+    uint8_t     desired_to;    /* new desired state, or LC_STATE_KEEP */
+    uint8_t     flags;         /* LC_RULE_* */
+    /* Kind-specific bookkeeping (new job, checkpoint, ...), may be NULL. */
+    void      (*effect)(lc_resource_t *r, apr_time_t now);
+} lc_rule_t;
+
+/* What the background task (or a runner) finishes: `from` moves to `to`. */
+typedef struct lc_advance {
+    uint8_t from;              /* LC_STATE_KEEP ends the table */
+    uint8_t to;
+    uint8_t flags;             /* LC_RULE_ADVANCE: the new state advances too */
+} lc_advance_t;
+
+typedef struct lc_kind_def {
+    lc_kind_e            kind;
+    const char          *name;       /* the admin API's name: "workstation" */
+    const char *const   *states;     /* state names, index = state value */
+    unsigned             nstates;
+    const lc_rule_t     *rules;
+    const lc_advance_t  *advances;
+    /* The dialect's own representation (its GET body). */
+    json_t            *(*to_json)(const lc_resource_t *r);
+    /* Fill r from an admin PUT body; on error *field names the culprit. */
+    apr_status_t       (*from_json)(json_t *body, lc_resource_t *r, const char **field);
+} lc_kind_def_t;
+
+void                 lc_kind_register(const lc_kind_def_t *def);
+const lc_kind_def_t *lc_kind_def(lc_kind_e kind);       /* NULL: not built yet */
+lc_kind_e            lc_kind_by_name(const char *name); /* LC_KIND_NONE if unknown */
+const char          *lc_kind_name(lc_kind_e kind);
+int                  lc_kind_state(const lc_kind_def_t *def, const char *name); /* -1 */
+const char          *lc_kind_state_name(const lc_kind_def_t *def, unsigned state);
+
+/* Apply `action` to r: APR_SUCCESS (r changed), LC_NOCHANGE, LC_EILLEGAL (no
+ * rule for this state), APR_ENOENT (the kind has no such action).
+ * `advance_after` < 0 means nothing is scheduled (auto-advance off). */
+apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
+                           const char *action, apr_time_t now,
+                           apr_interval_time_t advance_after);
+
+/* Finish r's transitional state: APR_SUCCESS, or LC_NOCHANGE when its state
+ * has nothing to finish. */
+apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
+                             apr_time_t now, apr_interval_time_t advance_after);
+
+/* Schedule the auto-advance of r's current state if it is transitional
+ * (e.g. after an admin PUT put it there); clear it otherwise. */
+void lc_kind_schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                      apr_interval_time_t advance_after);
+
+/* Whether the kind finishes `state` by itself (an lc_advance_t names it). */
+int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state);
+
+/* Encode / decode the attribute JSON kept in r->data (bounded, compact). */
+apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs);
+json_t      *lc_kind_get_data(const lc_resource_t *r);
+
+#endif

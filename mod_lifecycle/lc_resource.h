@@ -1,0 +1,53 @@
+/* lc_resource.h — the resource record every backend stores and every dialect reads.
+ *
+ * A resource is (kind, id).  Its fields are fixed-size so that a slot in shared
+ * memory, a journal record and a database row all hold the same bytes.
+ */
+#ifndef LC_RESOURCE_H
+#define LC_RESOURCE_H
+
+#include <stdint.h>
+#include <apr_time.h>
+
+typedef enum {
+    LC_KIND_NONE = 0,
+    LC_KIND_NOTEBOOK,
+    LC_KIND_AGENT,
+    LC_KIND_WORKSTATION,
+    LC_KIND_WRAPPER,
+    LC_KIND_PIPELINE,
+    LC_KIND_COUNT
+} lc_kind_e;
+
+#define LC_ID_MAX     128   /* longest id, bytes (SPEC §4.1 grammar: 1 + 127) */
+#define LC_OWNER_MAX   63   /* longest owner (token sub), bytes */
+#define LC_DATA_MAX   247   /* longest attribute JSON text, bytes */
+#define LC_STATE_KEEP 0xff  /* in a rule: leave this state field as it is */
+
+/* Due-queue classes: the background task finishes what is due in each. */
+typedef enum {
+    LC_DUE_NONE = 0,
+    LC_DUE_ADVANCE,      /* LifecycleAutoAdvance */
+    LC_DUE_TIMEOUT,      /* LifecycleSuspendTimeout and the like */
+    LC_DUE_CLASSES
+} lc_due_e;
+
+typedef struct lc_resource {
+    uint8_t     kind;          /* lc_kind_e */
+    uint8_t     state;         /* index into the kind's state names */
+    uint8_t     desired;       /* desired state, for kinds that have one */
+    uint8_t     res_state;     /* pipelines: resources status */
+    uint8_t     res_desired;   /* pipelines: resources desired status */
+    uint8_t     due_class;     /* lc_due_e */
+    uint64_t    version;       /* 1 on create, +1 on every change */
+    uint64_t    ckpt_seq;      /* pipelines: checkpoint_sequence_number */
+    apr_time_t  created;
+    apr_time_t  state_since;
+    apr_time_t  closed;        /* 0 = not closed */
+    apr_time_t  due;           /* 0 = nothing scheduled */
+    char        id[LC_ID_MAX + 1];
+    char        owner[LC_OWNER_MAX + 1];
+    char        data[LC_DATA_MAX + 1];   /* compact JSON object, "" = {} */
+} lc_resource_t;
+
+#endif

@@ -1,0 +1,132 @@
+/* lc_segment.c — one APR shm segment and one global mutex per server.
+ *
+ * Both are created once, in the process pool, which outlives configuration
+ * generations; ap_retained_data finds them again after `apachectl -k
+ * graceful`, so a graceful restart keeps every resource (the scoreboard's and
+ * mod_auth_digest's idiom, not mod_slotmem_shm's per-generation segments).
+ * A full stop ends the process pool and with it the segment.
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <ap_mpm.h>
+#include <util_mutex.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+
+#include "lc_segment.h"
+#include "lc_store_shm.h"
+#include "lc_config.h"
+
+APLOG_USE_MODULE(lifecycle);
+
+#define LC_RETAINED_KEY "mod_lifecycle:segment"
+
+typedef struct lc_retained {
+    apr_shm_t          *shm;
+    apr_global_mutex_t *mutex;
+    void               *base;
+    apr_size_t          size;
+} lc_retained_t;
+
+static lc_retained_t *retained;
+static lc_store_t *volatile process_store;
+
+apr_status_t lc_segment_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, LC_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+/* Anonymous shm where the platform has it, a file under the runtime dir if not. */
+static apr_status_t create_shm(lc_retained_t *rd, apr_size_t size, server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    apr_status_t rv = apr_shm_create(&rd->shm, size, NULL, pp);
+
+    if (rv == APR_ENOTIMPL) {
+        const char *file = ap_runtime_dir_relative(pp, "lifecycle-store.shm");
+        apr_shm_remove(file, pp);
+        rv = apr_shm_create(&rd->shm, size, file, pp);
+    }
+    return rv;
+}
+
+static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
+{
+    uint32_t capacity = (uint32_t)lc_config_capacity(s);
+    apr_size_t size = lc_store_shm_size(capacity);
+    apr_status_t rv;
+
+    if ((rv = create_shm(rd, size, s)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "LifecycleCapacity %u: cannot create %" APR_SIZE_T_FMT
+                     " bytes of shared memory", capacity, size);
+        return rv;
+    }
+    rd->base = apr_shm_baseaddr_get(rd->shm);
+    rd->size = apr_shm_size_get(rd->shm);
+    if ((rv = lc_store_shm_format(rd->base, rd->size, capacity)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot format the lifecycle store");
+        return rv;
+    }
+    rv = ap_global_mutex_create(&rd->mutex, NULL, LC_MUTEX_TYPE, NULL, s,
+                                s->process->pool, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot create the %s mutex",
+                     LC_MUTEX_TYPE);
+        return rv;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "store created: %u slots, %" APR_SIZE_T_FMT
+                 " bytes of shared memory", capacity, rd->size);
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_status_t rv;
+
+    retained = ap_retained_data_get(LC_RETAINED_KEY);
+    if (!retained || !retained->base) {
+        retained = ap_retained_data_create(LC_RETAINED_KEY, sizeof(*retained));
+        if ((rv = create_segment(retained, s)) != APR_SUCCESS) {
+            retained->base = NULL;
+            return rv;
+        }
+    }
+    else if (lc_store_shm_check(retained->base, retained->size) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "the retained lifecycle store has a "
+                     "layout this module does not know: stop and start the server");
+        return APR_EGENERAL;
+    }
+    else if (lc_store_shm_capacity(retained->base) != (uint32_t)lc_config_capacity(s)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LifecycleCapacity %d takes effect at "
+                     "the next full restart; keeping %u slots", lc_config_capacity(s),
+                     lc_store_shm_capacity(retained->base));
+    }
+    process_store = lc_store_shm_open(pconf, retained->base, retained->mutex);
+    return APR_SUCCESS;
+}
+
+void lc_segment_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_global_mutex_t *m;
+    apr_status_t rv;
+
+    if (!retained || !retained->base) {
+        return;
+    }
+    m = retained->mutex;
+    rv = apr_global_mutex_child_init(&m, apr_global_mutex_lockfile(m), p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot attach the %s mutex in a child",
+                     LC_MUTEX_TYPE);
+        process_store = NULL;
+        return;
+    }
+    process_store = lc_store_shm_open(p, retained->base, m);
+}
+
+lc_store_t *lc_segment_store(void)
+{
+    return process_store;
+}

@@ -1,0 +1,97 @@
+/* lc_watchdog.c — LifecycleAutoAdvance, driven by mod_watchdog.
+ *
+ * One singleton callback per server, every tick (100 ms).  It never holds
+ * the store mutex while it sleeps: each tick locks once, moves at most
+ * LC_TICK_MAX resources whose due time has passed (the store keeps them in
+ * due order, so nothing is scanned), unlocks, and only then writes the audit
+ * lines.  Every move is a normal versioned store update, so a second
+ * instance overlapping during a graceful restart finds nothing left to do.
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <mod_watchdog.h>
+#include <apr_strings.h>
+
+#include "lc_watchdog.h"
+#include "lc_config.h"
+#include "lc_engine.h"
+#include "lc_segment.h"
+#include "lc_audit.h"
+
+APLOG_USE_MODULE(lifecycle);
+
+#define LC_TICK_MAX 256
+
+typedef struct moved {
+    uint8_t kind, from, to;
+    char    id[LC_ID_MAX + 1];
+} moved_t;
+
+typedef struct tick {
+    moved_t m[LC_TICK_MAX];
+    int     n;
+} tick_t;
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
+
+/* Store locked: copy only. */
+static void remember(const lc_resource_t *before, const lc_resource_t *after, void *baton)
+{
+    tick_t *t = baton;
+
+    if (t->n < LC_TICK_MAX) {
+        moved_t *m = &t->m[t->n++];
+        m->kind = after->kind;
+        m->from = before->state;
+        m->to = after->state;
+        apr_cpystrn(m->id, after->id, sizeof(m->id));
+    }
+}
+
+static apr_status_t tick(int state, void *data, apr_pool_t *pool)
+{
+    server_rec *s = data;
+    const lc_server_conf_t *sc = lc_config_global(s);
+    lc_store_t *store = lc_segment_store();
+    tick_t *t;
+    int i;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING || !store || sc->auto_advance == LC_ADVANCE_OFF) {
+        return APR_SUCCESS;
+    }
+    t = apr_palloc(pool, sizeof(*t));
+    t->n = 0;
+    lc_engine_advance_due(store, apr_time_now(), sc->auto_advance, LC_TICK_MAX, remember, t);
+    for (i = 0; i < t->n; i++) {
+        const lc_kind_def_t *def = lc_kind_def((lc_kind_e)t->m[i].kind);
+        lc_audit_background(s, (lc_kind_e)t->m[i].kind, t->m[i].id,
+                            lc_kind_state_name(def, t->m[i].from),
+                            lc_kind_state_name(def, t->m[i].to));
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_watchdog_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    ap_watchdog_t *wd;
+    apr_status_t rv;
+
+    wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get_instance || !wd_register_callback) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_watchdog is not loaded: "
+                     "LifecycleAutoAdvance has no effect");
+        return APR_SUCCESS;
+    }
+    if ((rv = wd_get_instance(&wd, "lifecycle", 0, 1, pconf)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot get a watchdog instance");
+        return rv;
+    }
+    rv = wd_register_callback(wd, AP_WD_TM_SLICE, s, tick);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot register the watchdog callback");
+    }
+    return rv;
+}

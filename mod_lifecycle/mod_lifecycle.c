@@ -1,0 +1,150 @@
+/* mod_lifecycle.c — the httpd glue: hooks, the handler, dispatch to dialects.
+ *
+ * Everything else lives in lc_*.c, one concern per file; the core (store,
+ * kinds, engine, util) depends on APR, jansson and libsodium only.
+ */
+#include <string.h>
+#include <sodium.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_mpm.h>
+#include <apr_strings.h>
+
+#include "lc_config.h"
+#include "lc_dialect.h"
+#include "lc_segment.h"
+#include "lc_store_shm.h"
+#include "lc_watchdog.h"
+#include "lc_util.h"
+
+APLOG_USE_MODULE(lifecycle);
+
+
+static int lc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    if (sodium_init() < 0) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    lc_dialect_register_kinds();
+    return lc_segment_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                          server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    /* httpd reads its configuration twice at start-up; create nothing on the
+     * dry run. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (lc_segment_post_config(pconf, s) != APR_SUCCESS
+        || lc_watchdog_post_config(pconf, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void lc_child_init(apr_pool_t *p, server_rec *s)
+{
+    lc_segment_child_init(p, s);
+}
+
+/* The request path after the <Location> prefix, still percent-encoded, so
+ * that dialects see "%2F" and encoded '.' and ':' for themselves. */
+static const char *relative_path(request_rec *r, const char *prefix)
+{
+    const char *raw = r->unparsed_uri ? r->unparsed_uri : r->uri;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    const char *q;
+
+    if (raw[0] != '/' && r->parsed_uri.path) {      /* absolute-form request target */
+        raw = r->parsed_uri.path;
+    }
+    if ((q = strpbrk(raw, "?#")) != NULL) {
+        raw = apr_pstrmemdup(r->pool, raw, (apr_size_t)(q - raw));
+    }
+    while (plen && prefix[plen - 1] == '/') {
+        plen--;
+    }
+    if (plen && strncmp(raw, prefix, plen) == 0 && (raw[plen] == '/' || raw[plen] == '\0')) {
+        return raw + plen;
+    }
+    /* The prefix matched only after httpd normalised the path: use that. */
+    if (plen && strncmp(r->uri, prefix, plen) == 0) {
+        return ap_escape_uri(r->pool, r->uri + plen);
+    }
+    return "";
+}
+
+static int lc_handler(request_rec *r)
+{
+    const lc_dir_conf_t *dc;
+    lc_auth_decision_t decision;
+    const char *scope;
+    lc_req_t q;
+
+    if (!r->handler || strcmp(r->handler, "lifecycle") != 0) {
+        return DECLINED;
+    }
+    memset(&q, 0, sizeof(q));
+    q.r = r;
+    q.dc = dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
+    q.sc = lc_config_global(r->server);
+    q.now = apr_time_now();
+    if (!(q.dialect = lc_dialect_get(dc->dialect))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SetHandler lifecycle without "
+                      "LifecycleDialect for %s", r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!(q.store = lc_segment_store())) {
+        return q.dialect->error(&q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+                                "the resource store is not available");
+    }
+    q.nseg = lc_path_split(r->pool, relative_path(r, dc->prefix), q.seg, LC_MAX_SEGMENTS);
+    if (q.nseg < 0) {
+        return q.dialect->error(&q, HTTP_BAD_REQUEST, "invalid_request",
+                                "the path is not valid: bad percent-encoding, an encoded "
+                                "'/', non-UTF-8 bytes or too many segments");
+    }
+    /* Authorization comes first: a refused request never reaches the store. */
+    scope = (r->method_number == M_GET)
+            ? (dc->scope_read ? dc->scope_read : q.dialect->scope_read)
+            : (dc->scope_write ? dc->scope_write : q.dialect->scope_write);
+    decision = lc_auth_check(r, scope, &q.actor);
+    if (decision.result != LC_AUTH_ALLOW) {
+        lc_auth_challenge(r, &decision, scope);
+        return decision.result == LC_AUTH_FORBIDDEN
+               ? q.dialect->error(&q, HTTP_FORBIDDEN, "insufficient_scope", decision.reason)
+               : q.dialect->error(&q, HTTP_UNAUTHORIZED, "invalid_token", decision.reason);
+    }
+    return q.dialect->handle(&q);
+}
+
+static void lc_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_pre_config(lc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
+    ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA lifecycle_module = {
+    STANDARD20_MODULE_STUFF,
+    lc_config_create_dir,
+    lc_config_merge_dir,
+    lc_config_create_server,
+    lc_config_merge_server,
+    lc_directives,
+    lc_register_hooks,
+    AP_MODULE_FLAG_NONE
+};
