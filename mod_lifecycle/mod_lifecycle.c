@@ -84,6 +84,21 @@ static const char *relative_path(request_rec *r, const char *prefix)
     return "";
 }
 
+/* LifecycleFaultInjection on (tests only): "X-Lifecycle-Fault: die-midwrite"
+ * makes this child SIGKILL itself halfway through its store update, with
+ * the store mutex held, to prove the store survives it. */
+static int handle_with_faults(lc_req_t *q)
+{
+    const char *fault = q->sc->fault_injection
+                        ? apr_table_get(q->r->headers_in, "X-Lifecycle-Fault") : NULL;
+    int rc;
+
+    lc_store_shm_die_midwrite = fault && strcmp(fault, "die-midwrite") == 0;
+    rc = q->dialect->handle(q);
+    lc_store_shm_die_midwrite = 0;
+    return rc;
+}
+
 static int lc_handler(request_rec *r)
 {
     const lc_dir_conf_t *dc;
@@ -125,7 +140,7 @@ static int lc_handler(request_rec *r)
                ? q.dialect->error(&q, HTTP_FORBIDDEN, "insufficient_scope", decision.reason)
                : q.dialect->error(&q, HTTP_UNAUTHORIZED, "invalid_token", decision.reason);
     }
-    return q.dialect->handle(&q);
+    return handle_with_faults(&q);
 }
 
 static void lc_register_hooks(apr_pool_t *p)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make run`: Apache in the foreground on 127.0.0.1:PORT with mod_lifecycle and
+# all six locations, a few demo resources, and the curl lines to try.
+set -euo pipefail
+PORT=${1:-8080}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+RUN=$TOP/build/run
+mkdir -p "$RUN"
+user=""
+if [ "$(id -u)" -eq 0 ]; then user=$'User www-data\nGroup www-data'; fi
+sed -e "s|@RUN@|$RUN|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$PORT|g" \
+    -e "s|@USER@|${user//$'\n'/\\n}|" "$TOP/conf/dev.conf.in" > "$RUN/httpd.conf"
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "run: port $PORT is taken; try: make run PORT=8081" >&2; exit 1
+fi
+/usr/sbin/apache2 -t -f "$RUN/httpd.conf" >/dev/null
+/usr/sbin/apache2 -f "$RUN/httpd.conf" -DFOREGROUND &
+httpd=$!
+stop() { kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; }
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+base=http://127.0.0.1:$PORT
+for _ in $(seq 50); do curl -fs -o /dev/null "$base/lifecycle/v1/metrics" && break; sleep 0.1; done
+
+seed() { # kind id json
+  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/json' \
+       --data "$3" "$base/lifecycle/v1/resources/$1/$2"
+}
+seed workstation ws-12345 '{"id":"ws-12345","name":"Artist-Workstation-01","status":"running","configuration":{"cpuCores":8,"memoryGB":32,"gpu":"NVIDIA RTX A5000","storageGB":512,"region":"us-west-2"}}'
+seed workstation ws-render-02 '{"id":"ws-render-02","name":"Render-Node-02","status":"stopped","configuration":{"cpuCores":16,"memoryGB":64,"gpu":null,"storageGB":1024,"region":"eu-west-1"}}'
+
+cat <<MSG
+
+mod_lifecycle is serving on $base (Ctrl-C stops it). Try:
+
+  curl -s $base/workstations/ws-12345
+  curl -s -X POST $base/workstations/ws-12345/stop
+  curl -s -X POST $base/workstations/ws-12345/launch      # provisioning, running after 2 s
+  curl -s -i -X GET $base/workstations/ws-12345/stop      # 405, Allow: POST
+  curl -s $base/lifecycle/v1/resources/workstation
+  curl -s $base/lifecycle/v1/metrics
+
+MSG
+wait $httpd
