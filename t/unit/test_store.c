@@ -1,0 +1,267 @@
+/* Unit tests of the shared-memory store and the table engine, with real APR
+ * shared memory, a real global mutex and real child processes. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <apr_general.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <apr_global_mutex.h>
+
+#include "lc_test.h"
+#include "lc_store_shm.h"
+#include "lc_engine.h"
+
+/* A fixture kind: idle -(go)-> busy -(auto)-> done; stop: busy -> idle. */
+enum { K_IDLE, K_BUSY, K_DONE, K_N };
+static const char *const k_states[K_N] = { "idle", "busy", "done" };
+static const lc_rule_t k_rules[] = {
+    { "go",   LC_BIT(K_IDLE) | LC_BIT(K_DONE), K_BUSY, LC_STATE_KEEP, LC_RULE_ADVANCE, NULL },
+    { "stop", LC_BIT(K_BUSY),                  K_IDLE, LC_STATE_KEEP, 0, NULL },
+    { "stop", LC_BIT(K_IDLE),                  LC_STATE_KEEP, LC_STATE_KEEP, LC_RULE_NOOP, NULL },
+    { NULL }
+};
+static const lc_advance_t k_adv[] = { { K_BUSY, K_DONE, 0 }, { LC_STATE_KEEP } };
+static const lc_kind_def_t k_def = {
+    LC_KIND_WORKSTATION, "fixture", k_states, K_N, k_rules, k_adv, NULL, NULL
+};
+
+static apr_pool_t *pool;
+
+static lc_store_t *new_store(uint32_t capacity)
+{
+    apr_size_t size = lc_store_shm_size(capacity);
+    apr_global_mutex_t *m;
+    apr_shm_t *shm;
+
+    if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
+        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, pool) != APR_SUCCESS
+        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
+        fprintf(stderr, "cannot make a store\n");
+        exit(2);
+    }
+    CHECK(lc_store_shm_check(apr_shm_baseaddr_get(shm), size) == APR_SUCCESS);
+    CHECK(lc_store_shm_check(apr_shm_baseaddr_get(shm), size + 1) != APR_SUCCESS);
+    return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+}
+
+typedef struct put { uint8_t state; const char *data; } put_t;
+
+static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
+{
+    put_t *p = baton;
+    (void)exists;
+    r->state = p->state;
+    apr_cpystrn(r->data, p->data ? p->data : "", sizeof(r->data));
+    return APR_SUCCESS;
+}
+
+static apr_status_t put(lc_store_t *st, const char *id, uint8_t state, lc_resource_t *out)
+{
+    put_t p = { state, "{\"n\":1}" };
+    return lc_store_update(st, LC_KIND_WORKSTATION, id, put_cb, &p, out);
+}
+
+static void test_crud(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_resource_t r, page[10];
+    lc_store_stats_t stats;
+    char id[32];
+    int i, n, more;
+
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r) == LC_ENOTFOUND);
+    CHECK(put(st, "a", K_IDLE, &r) == APR_SUCCESS && r.version == 1);
+    CHECK(put(st, "a", K_BUSY, &r) == APR_SUCCESS && r.version == 2);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r) == APR_SUCCESS);
+    CHECK(r.state == K_BUSY && r.version == 2);
+    CHECK_STR(r.id, "a");
+    CHECK_STR(r.data, "{\"n\":1}");
+    /* Same id, other kind: another resource. */
+    CHECK(lc_store_get(st, LC_KIND_AGENT, "a", &r) == LC_ENOTFOUND);
+    /* Fill to capacity: the 65th create is refused, replacing still works. */
+    for (i = 1; i < 64; i++) {
+        snprintf(id, sizeof(id), "r%03d", i);
+        CHECK(put(st, id, K_IDLE, NULL) == APR_SUCCESS);
+    }
+    CHECK(put(st, "overflow", K_IDLE, NULL) == LC_EFULL);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "overflow", &r) == LC_ENOTFOUND);
+    CHECK(put(st, "r001", K_BUSY, NULL) == APR_SUCCESS);
+    lc_store_stats(st, &stats);
+    CHECK(stats.used == 64 && stats.capacity == 64);
+    /* Delete with a stale version fails; with the right one succeeds. */
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 1, NULL) == LC_EVERSION);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 2, &r) == APR_SUCCESS);
+    CHECK(r.version == 2);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 0, NULL) == LC_ENOTFOUND);
+    CHECK(put(st, "overflow", K_IDLE, NULL) == APR_SUCCESS);
+    /* Listing: id order, paging, state filter. */
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 10, page, &n, &more) == APR_SUCCESS);
+    CHECK(n == 10 && more);
+    CHECK_STR(page[0].id, "overflow");
+    CHECK_STR(page[1].id, "r001");
+    CHECK_STR(page[9].id, "r009");
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, "r060", 10, page, &n, &more) == APR_SUCCESS);
+    CHECK(n == 3 && !more);
+    CHECK_STR(page[2].id, "r063");
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, K_BUSY, NULL, 10, page, &n, &more) == APR_SUCCESS);
+    CHECK(n == 1 && !more);
+    CHECK_STR(page[0].id, "r001");
+}
+
+static void test_engine(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_resource_t before, after;
+    lc_precond_t pc;
+    lc_act_t act = { &k_def, "e1", "go", NULL, apr_time_from_sec(1000), apr_time_from_sec(2) };
+
+    lc_kind_register(&k_def);
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_ENOTFOUND);
+    CHECK(put(st, "e1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS);
+    CHECK(before.state == K_IDLE && after.state == K_BUSY && after.version == 2);
+    CHECK(after.due == apr_time_from_sec(1002) && after.state_since == apr_time_from_sec(1000));
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_EILLEGAL && after.version == 2);
+    act.action = "fly";
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_ENOENT);
+    /* If-Match: a stale version changes nothing. */
+    act.action = "stop";
+    lc_precond_parse("\"1\"", &pc);
+    act.if_match = &pc;
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_EVERSION && after.version == 2);
+    /* Nothing is due before its time; at its time it advances exactly once. */
+    CHECK(lc_engine_advance_due(st, apr_time_from_sec(1001), 0, 10, NULL, NULL) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS
+          && after.state == K_BUSY);
+    lc_engine_advance_due(st, apr_time_from_sec(1002), 0, 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS);
+    CHECK(after.state == K_DONE && after.version == 3 && after.due == 0);
+    lc_engine_advance_due(st, apr_time_from_sec(2000), 0, 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS
+          && after.version == 3);
+    /* A stop before the due time takes it off the queue. */
+    act.if_match = NULL;
+    act.action = "go";
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.state == K_BUSY);
+    act.action = "stop";
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.due == 0);
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_NOCHANGE && after.version == 5);
+    lc_engine_advance_due(st, apr_time_from_sec(3000), 0, 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS);
+    CHECK(after.state == K_IDLE && after.version == 5);
+}
+
+/* Due order across many resources scheduled out of order. */
+static void count_moved(const lc_resource_t *b, const lc_resource_t *a, void *baton)
+{
+    int *order = baton;
+    (void)b;
+    order[order[0] + 1] = atoi(a->id + 1);
+    order[0]++;
+}
+
+static void test_due_order(void)
+{
+    lc_store_t *st = new_store(64);
+    int order[12] = { 0 };
+    int i, sorted = 1;
+    const int delays[10] = { 5, 3, 9, 1, 7, 2, 8, 4, 6, 0 };
+
+    for (i = 0; i < 10; i++) {
+        char id[8];
+        lc_act_t act = { &k_def, id, "go", NULL, apr_time_from_sec(100), apr_time_from_sec(delays[i]) };
+        snprintf(id, sizeof(id), "d%d", delays[i]);
+        put(st, id, K_IDLE, NULL);
+        CHECK(lc_engine_act(st, &act, NULL, NULL) == APR_SUCCESS);
+    }
+    lc_engine_advance_due(st, apr_time_from_sec(104), 0, 100, count_moved, order);
+    CHECK(order[0] == 5);
+    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 3, count_moved, order);
+    CHECK(order[0] == 8);
+    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 100, count_moved, order);
+    CHECK(order[0] == 10);
+    for (i = 0; i < 10; i++) {
+        sorted &= order[i + 1] == i;
+    }
+    CHECK(sorted);
+}
+
+/* A child killed with SIGKILL halfway through an update, holding the mutex:
+ * the next locker rolls the update back; nothing half-written is visible. */
+static void test_kill_midwrite(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_store_stats_t stats;
+    lc_resource_t r;
+    int status, round;
+    pid_t pid;
+
+    CHECK(put(st, "victim", K_IDLE, NULL) == APR_SUCCESS);
+    for (round = 0; round < 2; round++) {
+        /* round 0: update an existing resource; round 1: create a new one */
+        pid = fork();
+        if (pid == 0) {
+            put_t p = { K_BUSY, "{\"half\":\"written\"}" };
+            lc_store_shm_die_midwrite = 1;
+            lc_store_update(st, LC_KIND_WORKSTATION, round ? "newborn" : "victim",
+                            put_cb, &p, NULL);
+            _exit(0);                       /* not reached */
+        }
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    }
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "victim", &r) == APR_SUCCESS);
+    CHECK(r.state == K_IDLE && r.version == 1);
+    CHECK_STR(r.data, "{\"n\":1}");
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "newborn", &r) == LC_ENOTFOUND);
+    lc_store_stats(st, &stats);
+    CHECK(stats.repairs == 2 && stats.used == 1);
+    /* And the store goes on working: the free list and index are intact. */
+    CHECK(put(st, "newborn", K_BUSY, &r) == APR_SUCCESS && r.version == 1);
+    CHECK(put(st, "victim", K_BUSY, &r) == APR_SUCCESS && r.version == 2);
+    lc_store_stats(st, &stats);
+    CHECK(stats.used == 2);
+}
+
+/* Many processes hammering one resource: every update lands exactly once. */
+static void test_concurrent_processes(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_resource_t r;
+    int i, k, status, ok = 1;
+
+    put(st, "shared", K_IDLE, NULL);
+    for (i = 0; i < 8; i++) {
+        if (fork() == 0) {
+            for (k = 0; k < 500; k++) {
+                put(st, "shared", (uint8_t)(k % 3), NULL);
+            }
+            _exit(0);
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        wait(&status);
+        ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    CHECK(ok);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "shared", &r) == APR_SUCCESS);
+    CHECK(r.version == 1 + 8 * 500);
+}
+
+int main(void)
+{
+    apr_initialize();
+    if (sodium_init() < 0) {
+        return 2;
+    }
+    apr_pool_create(&pool, NULL);
+    CHECK(lc_store_shm_size(1000000) <= (apr_size_t)512 * 1024 * 1024);
+    test_crud();
+    test_engine();
+    test_due_order();
+    test_kill_midwrite();
+    test_concurrent_processes();
+    return lc_test_done("test_store");
+}
