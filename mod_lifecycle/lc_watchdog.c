@@ -1,11 +1,15 @@
 /* lc_watchdog.c — LifecycleAutoAdvance, driven by mod_watchdog.
  *
- * One singleton callback per server, every tick (100 ms).  It never holds
- * the store mutex while it sleeps: each tick locks once, moves at most
- * LC_TICK_MAX resources whose due time has passed (the store keeps them in
- * due order, so nothing is scanned), unlocks, and only then writes the audit
- * lines.  Every move is a normal versioned store update, so a second
- * instance overlapping during a graceful restart finds nothing left to do.
+ * One callback, every tick (100 ms), in every child.  Not a singleton on
+ * purpose: when the child holding a mod_watchdog singleton is killed, the
+ * next one takes about ten seconds to take over (measured), and transitions
+ * would stall.  Each resource still moves exactly once: moves are taken off
+ * the store's due queue under the store mutex, as versioned updates.
+ *
+ * A tick never holds the mutex while it sleeps: it peeks at the queue heads
+ * without the lock, and only when something is due locks once, moves at
+ * most LC_TICK_MAX resources (kept in due order, so nothing is scanned),
+ * unlocks, and then writes the audit lines.
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -85,7 +89,7 @@ apr_status_t lc_watchdog_post_config(apr_pool_t *pconf, server_rec *s)
                      "LifecycleAutoAdvance has no effect");
         return APR_SUCCESS;
     }
-    if ((rv = wd_get_instance(&wd, "lifecycle", 0, 1, pconf)) != APR_SUCCESS) {
+    if ((rv = wd_get_instance(&wd, "lifecycle", 0, 0, pconf)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot get a watchdog instance");
         return rv;
     }
