@@ -12,8 +12,12 @@
  *   pre-image of the one slot it rewrites) before changing anything.  The
  *   mutation commits by clearing the log.  A process killed mid-mutation
  *   leaves the log non-empty; the next process to take the mutex (APR's
- *   robust pthread mutex hands it over) rolls the changes back.  Readers also
- *   take the mutex, so a half-written slot is never seen.
+ *   robust pthread mutex hands it over) rolls the changes back.
+ * - Reads (get) take no mutex: a sequence counter, odd while a mutation is
+ *   in progress, tells a reader that its copy may be torn, and it retries;
+ *   after a few failed tries (or a writer that died) it takes the mutex,
+ *   which repairs first.  So a half-written slot is never seen, and GETs do
+ *   not queue behind each other on the mutex.
  */
 #include <string.h>
 #include <signal.h>
@@ -27,6 +31,8 @@
 #define LC_UNDO_MAX    16
 #define LC_UNDO_IMAGE  0xffffffffu  /* undo entry: slot pre-image, `old` = slot index */
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
+#define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
+#define LC_CHAIN_MAX   4096         /* a longer chain walk means a torn read */
 #define NIL            0u           /* links are index + 1; 0 ends a list */
 
 typedef struct lc_slot {
@@ -65,6 +71,7 @@ typedef struct lc_shm_hdr {
     uint64_t  repairs;
     uint32_t  undo_n;               /* > 0: a mutation is in progress */
     uint32_t  pad;
+    uint64_t  seq;                  /* odd while a mutation is in progress */
     lc_undo_t undo[LC_UNDO_MAX];
     lc_slot_t undo_image;
 } lc_shm_hdr_t;
@@ -176,9 +183,19 @@ static void save_slot(lc_shm_t *s, uint32_t idx)
     undo_push(s, LC_UNDO_IMAGE, idx);
 }
 
+/* Before the first change of a mutation: readers now retry. */
+static void begin(lc_shm_t *s)
+{
+    __atomic_store_n(&s->hdr->seq, s->hdr->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
 static void commit(lc_shm_t *s)
 {
     __atomic_store_n(&s->hdr->undo_n, 0, __ATOMIC_RELEASE);
+    if (s->hdr->seq & 1) {
+        __atomic_store_n(&s->hdr->seq, s->hdr->seq + 1, __ATOMIC_RELEASE);
+    }
 }
 
 /* Roll back a mutation whose process died holding the mutex. */
@@ -204,7 +221,9 @@ static apr_status_t lock(lc_shm_t *s)
 {
     apr_status_t rv = apr_global_mutex_lock(s->mutex);
 
-    if (rv == APR_SUCCESS && s->hdr->undo_n) {
+    /* A holder died mid-mutation: its log is not empty, or it had emptied
+     * the log but not yet closed the sequence. */
+    if (rv == APR_SUCCESS && (s->hdr->undo_n || (s->hdr->seq & 1))) {
         repair(s);
     }
     return rv;
@@ -357,15 +376,54 @@ static void write_slot(lc_shm_t *s, uint32_t idx, const lc_resource_t *r)
 
 /* ---- operations ------------------------------------------------------------ */
 
+/* One optimistic lookup: 1 = found (copied to *out), 0 = absent, -1 = torn. */
+static int read_once(lc_shm_t *s, lc_kind_e kind, const char *id, size_t len,
+                     lc_slot_t *out)
+{
+    uint64_t seq = __atomic_load_n(&s->hdr->seq, __ATOMIC_ACQUIRE);
+    uint32_t i = __atomic_load_n(bucket_of(s, kind, id, len), __ATOMIC_RELAXED);
+    int steps = 0, found = 0;
+
+    if (seq & 1) {
+        return -1;
+    }
+    while (i != NIL && i <= s->hdr->capacity && steps++ < LC_CHAIN_MAX) {
+        const lc_slot_t *sl = &s->slots[i - 1];
+        if (sl->kind == kind && sl->id_len == len && memcmp(sl->id, id, len) == 0) {
+            memcpy(out, sl, sizeof(*out));
+            found = 1;
+            break;
+        }
+        i = __atomic_load_n(&sl->next, __ATOMIC_RELAXED);
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&s->hdr->seq, __ATOMIC_RELAXED) != seq
+        || (!found && i != NIL)) {
+        return -1;
+    }
+    return found;
+}
+
 static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
                             lc_resource_t *out)
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link;
+    lc_slot_t copy;
     apr_status_t rv;
+    int tries;
 
     if (!valid_key(kind, id)) {
         return LC_ENOTFOUND;
+    }
+    for (tries = 0; tries < LC_READ_TRIES; tries++) {
+        int got = read_once(s, kind, id, strlen(id), &copy);
+        if (got >= 0) {
+            if (got) {
+                slot_to_record(&copy, out);
+            }
+            return got ? APR_SUCCESS : LC_ENOTFOUND;
+        }
     }
     if ((rv = lock(s)) != APR_SUCCESS) {
         return rv;
@@ -424,6 +482,7 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
         r.kind = (uint8_t)kind;          /* the key is not the callback's to change */
         apr_cpystrn(r.id, id, sizeof(r.id));
         r.version = version + 1;
+        begin(s);
         if (link) {
             write_slot(s, *link - 1, &r);
         }
@@ -464,6 +523,7 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
         if (out) {
             slot_to_record(&s->slots[idx], out);
         }
+        begin(s);
         queue_unlink(s, idx);
         set32(s, link, s->slots[idx].next);
         save_slot(s, idx);
@@ -585,6 +645,7 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
             slot_to_record(&s->slots[h - 1], &r);
             r.due = 0;
         }
+        begin(s);
         write_slot(s, h - 1, &r);
         commit(s);
         if (rv == APR_SUCCESS && done) {

@@ -99,6 +99,23 @@ static int handle_with_faults(lc_req_t *q)
     return rc;
 }
 
+/* `SetHandler lifecycle-baseline`: the trivial handler `make bench` compares
+ * against — a fixed small JSON body, no store, no dialect. */
+static int lc_baseline_handler(request_rec *r)
+{
+    static const char body[] = "{\"ok\":true}";
+
+    if (!r->handler || strcmp(r->handler, "lifecycle-baseline") != 0) {
+        return DECLINED;
+    }
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    ap_set_content_length(r, sizeof(body) - 1);
+    if (!r->header_only) {
+        ap_rwrite(body, sizeof(body) - 1, r);
+    }
+    return OK;
+}
+
 static int lc_handler(request_rec *r)
 {
     const lc_dir_conf_t *dc;
@@ -151,6 +168,7 @@ static void lc_register_hooks(apr_pool_t *p)
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(lc_baseline_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA lifecycle_module = {
