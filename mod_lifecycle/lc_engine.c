@@ -93,6 +93,7 @@ static apr_status_t act_cb(lc_resource_t *r, int exists, void *baton)
     if (!lc_precond_match(act->if_match, exists, r->version)) {
         return LC_EVERSION;
     }
+    r->op = LC_OP_TRANSITION;
     return lc_kind_apply(act->def, r, act->action, act->now, act->advance_after);
 }
 

@@ -21,8 +21,18 @@ typedef enum {
 
 #define LC_ID_MAX     128   /* longest id, bytes (SPEC §4.1 grammar: 1 + 127) */
 #define LC_OWNER_MAX   63   /* longest owner (token sub), bytes */
-#define LC_DATA_MAX   247   /* longest attribute JSON text, bytes */
+#define LC_DATA_MAX   239   /* longest attribute JSON text, bytes */
 #define LC_STATE_KEEP 0xff  /* in a rule: leave this state field as it is */
+
+/* What a change was, for the journal and the change feed. */
+typedef enum {
+    LC_OP_NONE = 0,
+    LC_OP_CREATE,
+    LC_OP_REPLACE,
+    LC_OP_TRANSITION,
+    LC_OP_REPORT,
+    LC_OP_DELETE
+} lc_op_e;
 
 /* Due-queue classes: the background task finishes what is due in each. */
 typedef enum {
@@ -39,7 +49,9 @@ typedef struct lc_resource {
     uint8_t     res_state;     /* pipelines: resources status */
     uint8_t     res_desired;   /* pipelines: resources desired status */
     uint8_t     due_class;     /* lc_due_e */
+    uint8_t     op;            /* lc_op_e: what the last change was (not stored) */
     uint64_t    version;       /* 1 on create, +1 on every change */
+    uint64_t    seq;           /* journal sequence number of the last change */
     uint64_t    ckpt_seq;      /* pipelines: checkpoint_sequence_number */
     apr_time_t  created;
     apr_time_t  state_since;

@@ -29,7 +29,6 @@
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
 #define LC_SHM_LAYOUT  1u
 #define LC_UNDO_MAX    16
-#define LC_UNDO_IMAGE  0xffffffffu  /* undo entry: slot pre-image, `old` = slot index */
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
 #define LC_CHAIN_MAX   4096         /* a longer chain walk means a torn read */
@@ -44,6 +43,7 @@ typedef struct lc_slot {
     uint16_t pad1;
     uint64_t version;
     uint64_t ckpt_seq;
+    uint64_t seq;                   /* journal sequence of the last change */
     int64_t  created, state_since, closed, due;
     char     id[LC_ID_MAX];
     char     owner[LC_OWNER_MAX + 1];
@@ -54,7 +54,8 @@ _Static_assert(sizeof(lc_slot_t) == 512, "a slot is 512 bytes");
 
 typedef struct lc_undo {
     uint32_t off;                   /* byte offset from the segment base */
-    uint32_t old;
+    uint32_t width;                 /* 4 or 8; 0 = slot pre-image, `old` = index */
+    uint64_t old;
 } lc_undo_t;
 
 typedef struct lc_shm_hdr {
@@ -70,8 +71,11 @@ typedef struct lc_shm_hdr {
     uint8_t   hash_key[crypto_shorthash_KEYBYTES];
     uint64_t  repairs;
     uint32_t  undo_n;               /* > 0: a mutation is in progress */
-    uint32_t  pad;
-    uint64_t  seq;                  /* odd while a mutation is in progress */
+    uint32_t  jseg;                 /* journal: current segment number */
+    uint64_t  gen;                  /* odd while a mutation is in progress */
+    uint64_t  jseq;                 /* journal: last sequence number assigned */
+    uint64_t  joff;                 /* journal: append offset in the segment */
+    char      journal_area[LC_JOURNAL_AREA];   /* the journal's own shared words */
     lc_undo_t undo[LC_UNDO_MAX];
     lc_slot_t undo_image;
 } lc_shm_hdr_t;
@@ -82,6 +86,7 @@ typedef struct lc_shm {
     uint32_t           *buckets;
     lc_slot_t          *slots;
     apr_global_mutex_t *mutex;
+    lc_journal_hook_t   journal;       /* append == NULL: memory only */
 } lc_shm_t;
 
 __thread int lc_store_shm_die_midwrite;
@@ -162,59 +167,75 @@ uint32_t lc_store_shm_capacity(const void *base)
 /* ---- the undo log ------------------------------------------------------ */
 
 /* Make the log entry durable (in shared memory) before the change it covers. */
-static void undo_push(lc_shm_t *s, uint32_t off, uint32_t old)
+static void undo_push(lc_shm_t *s, uint32_t off, uint32_t width, uint64_t old)
 {
     lc_shm_hdr_t *h = s->hdr;
 
     h->undo[h->undo_n].off = off;
+    h->undo[h->undo_n].width = width;
     h->undo[h->undo_n].old = old;
     __atomic_store_n(&h->undo_n, h->undo_n + 1, __ATOMIC_RELEASE);
 }
 
 static void set32(lc_shm_t *s, uint32_t *word, uint32_t value)
 {
-    undo_push(s, (uint32_t)((char *)word - s->base), *word);
+    undo_push(s, (uint32_t)((char *)word - s->base), 4, *word);
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+static void set64(lc_shm_t *s, uint64_t *word, uint64_t value)
+{
+    undo_push(s, (uint32_t)((char *)word - s->base), 8, *word);
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
 static void save_slot(lc_shm_t *s, uint32_t idx)
 {
     memcpy(&s->hdr->undo_image, &s->slots[idx], sizeof(lc_slot_t));
-    undo_push(s, LC_UNDO_IMAGE, idx);
+    undo_push(s, 0, 0, idx);
 }
 
 /* Before the first change of a mutation: readers now retry. */
 static void begin(lc_shm_t *s)
 {
-    __atomic_store_n(&s->hdr->seq, s->hdr->seq + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->hdr->gen, s->hdr->gen + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static void commit(lc_shm_t *s)
 {
     __atomic_store_n(&s->hdr->undo_n, 0, __ATOMIC_RELEASE);
-    if (s->hdr->seq & 1) {
-        __atomic_store_n(&s->hdr->seq, s->hdr->seq + 1, __ATOMIC_RELEASE);
+    if (s->hdr->gen & 1) {
+        __atomic_store_n(&s->hdr->gen, s->hdr->gen + 1, __ATOMIC_RELEASE);
     }
 }
 
-/* Roll back a mutation whose process died holding the mutex. */
-static void repair(lc_shm_t *s)
+/* Undo every change the log records, newest first, and close the mutation. */
+static void rollback(lc_shm_t *s)
 {
     lc_shm_hdr_t *h = s->hdr;
     uint32_t k = h->undo_n;
 
     while (k-- > 0) {
         lc_undo_t *u = &h->undo[k];
-        if (u->off == LC_UNDO_IMAGE) {
+        if (u->width == 0) {
             memcpy(&s->slots[u->old], &h->undo_image, sizeof(lc_slot_t));
         }
+        else if (u->width == 8) {
+            *(uint64_t *)(s->base + u->off) = u->old;
+        }
         else {
-            *(uint32_t *)(s->base + u->off) = u->old;
+            *(uint32_t *)(s->base + u->off) = (uint32_t)u->old;
         }
     }
-    h->repairs++;
     commit(s);
+}
+
+/* Roll back a mutation whose process died holding the mutex. */
+static void repair(lc_shm_t *s)
+{
+    rollback(s);
+    s->hdr->repairs++;
 }
 
 static apr_status_t lock(lc_shm_t *s)
@@ -223,7 +244,7 @@ static apr_status_t lock(lc_shm_t *s)
 
     /* A holder died mid-mutation: its log is not empty, or it had emptied
      * the log but not yet closed the sequence. */
-    if (rv == APR_SUCCESS && (s->hdr->undo_n || (s->hdr->seq & 1))) {
+    if (rv == APR_SUCCESS && (s->hdr->undo_n || (s->hdr->gen & 1))) {
         repair(s);
     }
     return rv;
@@ -285,6 +306,7 @@ static void slot_to_record(const lc_slot_t *sl, lc_resource_t *r)
     r->res_desired = sl->res_desired;
     r->due_class = sl->due_class;
     r->version = sl->version;
+    r->seq = sl->seq;
     r->ckpt_seq = sl->ckpt_seq;
     r->created = sl->created;
     r->state_since = sl->state_since;
@@ -305,6 +327,7 @@ static void record_to_slot(const lc_resource_t *r, lc_slot_t *sl)
     sl->res_state = r->res_state;
     sl->res_desired = r->res_desired;
     sl->version = r->version;
+    sl->seq = r->seq;
     sl->ckpt_seq = r->ckpt_seq;
     if (lc_store_shm_die_midwrite) {
         raise(SIGKILL);
@@ -374,17 +397,45 @@ static void write_slot(lc_shm_t *s, uint32_t idx, const lc_resource_t *r)
     }
 }
 
+/* ---- journal -------------------------------------------------------------- */
+
+/* Mutex held, mutation begun: number the change r (already written to its
+ * slot with r->seq = jseq + 1) and hand it to the journal.  A failed append
+ * rolls the whole mutation back, so memory never gets ahead of the disk. */
+static apr_status_t journal_change(lc_shm_t *s, const lc_resource_t *r, int op)
+{
+    uint64_t len = 0;
+    apr_status_t rv;
+
+    if (s->journal.append) {
+        rv = s->journal.append(s->journal.ctx, s->hdr->jseg, s->hdr->joff, r->seq, op, r, &len);
+        if (rv != APR_SUCCESS) {
+            rollback(s);
+            return rv;
+        }
+    }
+    set64(s, &s->hdr->jseq, r->seq);
+    set64(s, &s->hdr->joff, s->hdr->joff + len);
+    return APR_SUCCESS;
+}
+
+/* Mutex released: wait until the change numbered seq is durable. */
+static apr_status_t journal_sync(lc_shm_t *s, uint64_t seq)
+{
+    return s->journal.sync ? s->journal.sync(s->journal.ctx, seq) : APR_SUCCESS;
+}
+
 /* ---- operations ------------------------------------------------------------ */
 
 /* One optimistic lookup: 1 = found (copied to *out), 0 = absent, -1 = torn. */
 static int read_once(lc_shm_t *s, lc_kind_e kind, const char *id, size_t len,
                      lc_slot_t *out)
 {
-    uint64_t seq = __atomic_load_n(&s->hdr->seq, __ATOMIC_ACQUIRE);
+    uint64_t gen = __atomic_load_n(&s->hdr->gen, __ATOMIC_ACQUIRE);
     uint32_t i = __atomic_load_n(bucket_of(s, kind, id, len), __ATOMIC_RELAXED);
     int steps = 0, found = 0;
 
-    if (seq & 1) {
+    if (gen & 1) {
         return -1;
     }
     while (i != NIL && i <= s->hdr->capacity && steps++ < LC_CHAIN_MAX) {
@@ -397,7 +448,7 @@ static int read_once(lc_shm_t *s, lc_kind_e kind, const char *id, size_t len,
         i = __atomic_load_n(&sl->next, __ATOMIC_RELAXED);
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&s->hdr->seq, __ATOMIC_RELAXED) != seq
+    if (__atomic_load_n(&s->hdr->gen, __ATOMIC_RELAXED) != gen
         || (!found && i != NIL)) {
         return -1;
     }
@@ -436,7 +487,7 @@ static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
     return link ? APR_SUCCESS : LC_ENOTFOUND;
 }
 
-static apr_status_t create_locked(lc_shm_t *s, uint32_t *bucket, lc_resource_t *r)
+static apr_status_t create_locked(lc_shm_t *s, uint32_t *bucket, const lc_resource_t *r)
 {
     uint32_t idx;
 
@@ -450,6 +501,20 @@ static apr_status_t create_locked(lc_shm_t *s, uint32_t *bucket, lc_resource_t *
     set32(s, bucket, idx + 1);
     set32(s, &s->hdr->used, s->hdr->used + 1);
     return APR_SUCCESS;
+}
+
+/* Unlink the slot *link points at from its chain and due queue, and free it. */
+static void delete_locked(lc_shm_t *s, uint32_t *link)
+{
+    uint32_t idx = *link - 1;
+
+    queue_unlink(s, idx);
+    set32(s, link, s->slots[idx].next);
+    save_slot(s, idx);
+    memset(&s->slots[idx], 0, sizeof(lc_slot_t));
+    s->slots[idx].next = s->hdr->free_head;
+    set32(s, &s->hdr->free_head, idx + 1);
+    set32(s, &s->hdr->used, s->hdr->used - 1);
 }
 
 static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
@@ -477,11 +542,14 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
         apr_cpystrn(r.id, id, sizeof(r.id));
     }
     version = r.version;
+    r.op = LC_OP_NONE;
     rv = fn(&r, link != NULL, baton);
     if (rv == APR_SUCCESS) {
         r.kind = (uint8_t)kind;          /* the key is not the callback's to change */
         apr_cpystrn(r.id, id, sizeof(r.id));
         r.version = version + 1;
+        r.seq = s->hdr->jseq + 1;
+        r.op = !link ? LC_OP_CREATE : r.op ? r.op : LC_OP_REPLACE;
         begin(s);
         if (link) {
             write_slot(s, *link - 1, &r);
@@ -489,9 +557,15 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
         else {
             rv = create_locked(s, bucket, &r);
         }
+        if (rv == APR_SUCCESS) {
+            rv = journal_change(s, &r, r.op);
+        }
         commit(s);
     }
     unlock(s);
+    if (rv == APR_SUCCESS) {
+        rv = journal_sync(s, r.seq);
+    }
     if (out && (rv == APR_SUCCESS || rv == LC_NOCHANGE || link)) {
         *out = r;
     }
@@ -503,6 +577,7 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link, idx;
+    lc_resource_t gone;
     apr_status_t rv;
 
     if (!valid_key(kind, id)) {
@@ -520,20 +595,21 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
     }
     else {
         idx = *link - 1;
-        if (out) {
-            slot_to_record(&s->slots[idx], out);
-        }
+        slot_to_record(&s->slots[idx], &gone);
+        gone.seq = s->hdr->jseq + 1;
+        gone.op = LC_OP_DELETE;
         begin(s);
-        queue_unlink(s, idx);
-        set32(s, link, s->slots[idx].next);
-        save_slot(s, idx);
-        memset(&s->slots[idx], 0, sizeof(lc_slot_t));
-        s->slots[idx].next = s->hdr->free_head;
-        set32(s, &s->hdr->free_head, idx + 1);
-        set32(s, &s->hdr->used, s->hdr->used - 1);
+        delete_locked(s, link);
+        rv = journal_change(s, &gone, LC_OP_DELETE);
         commit(s);
     }
     unlock(s);
+    if (rv == APR_SUCCESS) {
+        rv = journal_sync(s, gone.seq);
+    }
+    if (out && rv == APR_SUCCESS) {
+        *out = gone;
+    }
     return rv;
 }
 
@@ -618,6 +694,7 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
                                  lc_store_each_fn *done, void *done_baton)
 {
     lc_shm_t *s = st->impl;
+    uint64_t last = 0;
     apr_status_t rv;
     uint32_t h;
     int k;
@@ -633,12 +710,15 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
     for (k = 0; k < max && (h = earliest_due(s, now)) != NIL; k++) {
         lc_resource_t r;
         uint64_t version;
+        int moved;
 
         slot_to_record(&s->slots[h - 1], &r);
         version = r.version;
-        rv = fn(&r, 1, baton);
-        if (rv == APR_SUCCESS) {
+        r.op = LC_OP_TRANSITION;
+        moved = fn(&r, 1, baton) == APR_SUCCESS;
+        if (moved) {
             r.version = version + 1;
+            r.seq = s->hdr->jseq + 1;
         }
         else {
             /* Nothing to do after all: just take it off the queue. */
@@ -647,13 +727,19 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
         }
         begin(s);
         write_slot(s, h - 1, &r);
+        if (moved && (rv = journal_change(s, &r, LC_OP_TRANSITION)) != APR_SUCCESS) {
+            break;                       /* rolled back; retried next tick */
+        }
         commit(s);
-        if (rv == APR_SUCCESS && done) {
-            done(&r, done_baton);
+        if (moved) {
+            last = r.seq;
+            if (done) {
+                done(&r, done_baton);
+            }
         }
     }
     unlock(s);
-    return APR_SUCCESS;
+    return last ? journal_sync(s, last) : rv;
 }
 
 static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
@@ -663,6 +749,117 @@ static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
     out->capacity = s->hdr->capacity;
     out->used = __atomic_load_n(&s->hdr->used, __ATOMIC_RELAXED);
     out->repairs = __atomic_load_n(&s->hdr->repairs, __ATOMIC_RELAXED);
+}
+
+/* ---- journal support -------------------------------------------------------- */
+
+void lc_store_shm_set_journal(lc_store_t *st, const lc_journal_hook_t *hook)
+{
+    lc_shm_t *s = st->impl;
+
+    if (hook) {
+        s->journal = *hook;
+    }
+    else {
+        memset(&s->journal, 0, sizeof(s->journal));
+    }
+}
+
+void *lc_store_shm_journal_area(lc_store_t *st)
+{
+    return ((lc_shm_t *)st->impl)->hdr->journal_area;
+}
+
+void lc_store_shm_journal_pos(lc_store_t *st, uint32_t *seg, uint64_t *off, uint64_t *seq)
+{
+    lc_shm_t *s = st->impl;
+
+    *seg = __atomic_load_n(&s->hdr->jseg, __ATOMIC_ACQUIRE);
+    *off = __atomic_load_n(&s->hdr->joff, __ATOMIC_ACQUIRE);
+    *seq = __atomic_load_n(&s->hdr->jseq, __ATOMIC_ACQUIRE);
+}
+
+void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64_t seq)
+{
+    lc_shm_t *s = st->impl;
+
+    s->hdr->jseg = seg;
+    s->hdr->joff = off;
+    s->hdr->jseq = seq;
+}
+
+apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_seq)
+{
+    lc_shm_t *s = st->impl;
+    apr_status_t rv;
+
+    if ((rv = lock(s)) != APR_SUCCESS) {
+        return rv;
+    }
+    *seg = s->hdr->jseg;
+    *last_seq = s->hdr->jseq;
+    begin(s);
+    set32(s, &s->hdr->jseg, s->hdr->jseg + 1);
+    set64(s, &s->hdr->joff, 0);
+    commit(s);
+    unlock(s);
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r)
+{
+    lc_shm_t *s = st->impl;
+    uint32_t *bucket, *link;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!valid_key((lc_kind_e)r->kind, r->id)) {
+        return APR_EINVAL;
+    }
+    if ((rv = lock(s)) != APR_SUCCESS) {
+        return rv;
+    }
+    link = find_link(s, (lc_kind_e)r->kind, r->id, &bucket);
+    begin(s);
+    if (link && s->slots[*link - 1].seq >= r->seq) {
+        /* what is stored is newer: keep it */
+    }
+    else if (op == LC_OP_DELETE) {
+        if (link) {
+            delete_locked(s, link);
+        }
+    }
+    else if (link) {
+        write_slot(s, *link - 1, r);
+    }
+    else {
+        rv = create_locked(s, bucket, r);
+    }
+    if (rv == APR_SUCCESS && r->seq > s->hdr->jseq) {
+        set64(s, &s->hdr->jseq, r->seq);
+    }
+    commit(s);
+    unlock(s);
+    return rv;
+}
+
+apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *out,
+                               int max, int *n)
+{
+    lc_shm_t *s = st->impl;
+    uint32_t cap = s->hdr->capacity;
+    apr_status_t rv;
+
+    *n = 0;
+    if ((rv = lock(s)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (; *cursor < cap && *n < max; (*cursor)++) {
+        if (s->slots[*cursor].kind != LC_KIND_NONE) {
+            slot_to_record(&s->slots[*cursor], &out[(*n)++]);
+        }
+    }
+    unlock(s);
+    return APR_SUCCESS;
 }
 
 static const lc_store_ops_t shm_ops = {

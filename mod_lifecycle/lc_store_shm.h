@@ -13,6 +13,18 @@
 
 #define LC_CAPACITY_MIN 64u
 #define LC_CAPACITY_MAX 4000000u
+#define LC_JOURNAL_AREA 256     /* shared bytes reserved for the journal's own words */
+
+/* How the store hands its changes to a journal (lc_journal.c). */
+typedef struct lc_journal_hook {
+    /* Store mutex held: write change `seq` (op, record r) at offset `off` of
+     * segment `seg`; *len gets the bytes written.  Must not wait for the disk. */
+    apr_status_t (*append)(void *ctx, uint32_t seg, uint64_t off, uint64_t seq,
+                           int op, const lc_resource_t *r, uint64_t *len);
+    /* Store mutex released: return once change `seq` is durable. */
+    apr_status_t (*sync)(void *ctx, uint64_t seq);
+    void *ctx;
+} lc_journal_hook_t;
 
 /* Bytes the segment needs for `capacity` resources. */
 apr_size_t lc_store_shm_size(uint32_t capacity);
@@ -28,6 +40,32 @@ uint32_t lc_store_shm_capacity(const void *base);
 
 /* A store over a formatted segment, locked by `mutex` (process-local handle). */
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex);
+
+/* Journal every later change through `hook` (copied); NULL: memory only. */
+void lc_store_shm_set_journal(lc_store_t *st, const lc_journal_hook_t *hook);
+
+/* The journal's reserved shared words (LC_JOURNAL_AREA bytes, zeroed at format). */
+void *lc_store_shm_journal_area(lc_store_t *st);
+
+/* Where the journal stands: segment, append offset, last sequence number. */
+void lc_store_shm_journal_pos(lc_store_t *st, uint32_t *seg, uint64_t *off, uint64_t *seq);
+
+/* Start-up only (no concurrency): set where the journal stands after replay. */
+void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64_t seq);
+
+/* Switch appends to segment *seg + 1 at offset 0, under the mutex.  *seg gets
+ * the old segment, *last_seq the last change it holds. */
+apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_seq);
+
+/* Replay one journal or snapshot record: the record replaces what is stored
+ * unless what is stored is newer (higher seq); LC_OP_DELETE removes.  No
+ * journal, no new version.  Returns LC_EFULL when there is no slot left. */
+apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r);
+
+/* Copy up to `max` resources from slot *cursor on (one lock hold); *cursor
+ * advances, reaching the capacity at the end. */
+apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *out,
+                               int max, int *n);
 
 /* Fault injection for crash tests: when set non-zero in a thread, the next
  * update in that thread kills its own process with SIGKILL halfway through
