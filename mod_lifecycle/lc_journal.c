@@ -1,0 +1,833 @@
+/* lc_journal.c — the journal: append under the store mutex, flush outside it.
+ *
+ * Appending.  The store calls append() with its mutex held, inside the
+ * undo-logged mutation: the record is pwrite()n into the page cache at the
+ * offset the store reserved, so records are in sequence order with no holes,
+ * and a process killed mid-write is rolled back (its torn bytes are
+ * overwritten by the next record).  Nothing there waits for the disk.
+ *
+ * Flushing (group commit).  After the mutex is released, sync(seq) returns
+ * once `durable` >= seq.  A flusher reads the last appended sequence number,
+ * fdatasync()s the segment and raises `durable` to it, covering every request
+ * whose record was appended before.  A request whose record is covered by a
+ * flush in flight waits for it (futex on a shared word) instead of flushing
+ * again; if that flush does not finish in 200 ms (its process may have been
+ * killed) it flushes itself.  No lock is held across the fdatasync.
+ *
+ * Segments and snapshots.  A snapshot rotates appends to a new segment,
+ * copies the store (chunk by chunk: "fuzzy", later changes may be in it),
+ * and is written atomically (write, fsync, rename, fsync dir).  Replay loads
+ * the newest good snapshot and applies the segments after its rotation; each
+ * resource keeps the sequence number of its last change, so a record the
+ * snapshot already holds is skipped.  The two newest snapshots are kept, and
+ * the segments the older one needs; the rest are removed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sodium.h>
+#include <apr_strings.h>
+#include <apr_file_info.h>
+#include <apr_tables.h>
+
+#include "lc_journal.h"
+#include "lc_store_shm.h"
+
+#define REC_MAGIC      0x314a434cu    /* "LCJ1" */
+#define REC_HEAD       80             /* fixed part before id/owner/data */
+#define REC_HASH       16             /* BLAKE2b-128 over everything before it */
+#define SNAP_MAGIC     "LCSNAP1"
+#define SNAP_END       "LCSEND1"
+#define SNAP_HEAD      32
+#define SNAP_TAIL      (8 + 8 + 32)
+#define SCAN_CHUNK     1024
+#define FLUSH_PATIENCE apr_time_from_msec(200)
+#define KEEP_SNAPSHOTS 2
+
+/* The journal's words in the store's shared segment. */
+typedef struct jshm {
+    uint64_t durable;          /* every change <= durable is on disk */
+    uint64_t flush_target;     /* what the flush in flight will make durable */
+    int64_t  flush_start;
+    uint32_t wake;             /* futex word: bumped whenever `durable` rises */
+    uint32_t rot_seg;          /* a segment being rotated away (its tail may be unsynced) */
+    uint64_t snapshot_seq;
+    int64_t  snapshot_time;
+    uint64_t oldest_seq;       /* first change still in a retained segment */
+    uint32_t snap_owner;       /* pid writing a snapshot, 0 = none */
+    uint32_t pad;
+    int64_t  snap_start;
+    uint64_t flushes;
+    uint64_t bytes;
+} jshm_t;
+
+_Static_assert(sizeof(jshm_t) <= LC_JOURNAL_AREA, "journal words fit the reserved area");
+
+struct lc_journal {
+    lc_store_t        *st;
+    jshm_t            *sh;
+    const char        *dir;
+    apr_pool_t        *pool;
+    lc_journal_log_fn *log;
+    void              *log_baton;
+    int                fd;          /* append fd, used only under the store mutex */
+    uint32_t           fd_seg;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void put64(unsigned char *p, uint64_t v) { int i; for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static void put32(unsigned char *p, uint32_t v) { int i; for (i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static uint64_t get64(const unsigned char *p) { uint64_t v = 0; int i; for (i = 7; i >= 0; i--) v = (v << 8) | p[i]; return v; }
+static uint32_t get32(const unsigned char *p) { uint32_t v = 0; int i; for (i = 3; i >= 0; i--) v = (v << 8) | p[i]; return v; }
+
+static void say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (!o->log) {
+        return;
+    }
+    va_start(ap, fmt);
+    apr_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    o->log(o->log_baton, warning, msg);
+}
+
+static char *seg_path(apr_pool_t *p, const char *dir, uint32_t seg)
+{
+    return apr_psprintf(p, "%s/journal-%08u.log", dir, seg);
+}
+
+static char *snap_path(apr_pool_t *p, const char *dir, uint64_t seq)
+{
+    return apr_psprintf(p, "%s/snapshot-%016" APR_UINT64_T_HEX_FMT ".snap", dir, seq);
+}
+
+static void cas_max(uint64_t *word, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+    while (cur < v && !__atomic_compare_exchange_n(word, &cur, v, 0, __ATOMIC_ACQ_REL,
+                                                   __ATOMIC_ACQUIRE)) {
+    }
+}
+
+static void futex_wait(uint32_t *word, uint32_t seen, apr_interval_time_t t)
+{
+    struct timespec ts = { (time_t)(t / APR_USEC_PER_SEC), (long)(t % APR_USEC_PER_SEC) * 1000 };
+
+    syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, NULL, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0) {
+        return -1;
+    }
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static void chown_opt(const lc_journal_opts_t *o, const char *path)
+{
+    if (o->uid >= 0 && chown(path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
+        say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
+    }
+}
+
+/* ---- the record codec ----------------------------------------------------- */
+
+apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_resource_t *r)
+{
+    size_t idl = strnlen(r->id, LC_ID_MAX), owl = strnlen(r->owner, LC_OWNER_MAX);
+    size_t dl = strnlen(r->data, LC_DATA_MAX);
+    apr_size_t len = REC_HEAD + idl + owl + dl + REC_HASH;
+
+    put32(b, REC_MAGIC);
+    put32(b + 4, (uint32_t)len);
+    put64(b + 8, seq);
+    b[16] = (unsigned char)op;      b[17] = r->kind;
+    b[18] = r->state;               b[19] = r->desired;
+    b[20] = r->res_state;           b[21] = r->res_desired;
+    b[22] = r->due_class;           b[23] = (unsigned char)idl;
+    b[24] = (unsigned char)owl;     b[25] = 0;
+    b[26] = (unsigned char)(dl & 0xff); b[27] = (unsigned char)(dl >> 8);
+    put32(b + 28, 0);
+    put64(b + 32, r->version);
+    put64(b + 40, r->ckpt_seq);
+    put64(b + 48, (uint64_t)r->created);
+    put64(b + 56, (uint64_t)r->state_since);
+    put64(b + 64, (uint64_t)r->closed);
+    put64(b + 72, (uint64_t)r->due);
+    memcpy(b + REC_HEAD, r->id, idl);
+    memcpy(b + REC_HEAD + idl, r->owner, owl);
+    memcpy(b + REC_HEAD + idl + owl, r->data, dl);
+    crypto_generichash(b + len - REC_HASH, REC_HASH, b, len - REC_HASH, NULL, 0);
+    return len;
+}
+
+int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_size_t *len)
+{
+    unsigned char h[REC_HASH];
+    apr_size_t n;
+    size_t idl, owl, dl;
+
+    if (avail < REC_HEAD + REC_HASH || get32(b) != REC_MAGIC) {
+        return 0;
+    }
+    n = get32(b + 4);
+    idl = b[23];
+    owl = b[24];
+    dl = (size_t)b[26] | ((size_t)b[27] << 8);
+    if (n > avail || n > LC_RECORD_MAX || idl == 0 || idl > LC_ID_MAX || owl > LC_OWNER_MAX
+        || dl > LC_DATA_MAX || n != REC_HEAD + idl + owl + dl + REC_HASH) {
+        return 0;
+    }
+    crypto_generichash(h, REC_HASH, b, n - REC_HASH, NULL, 0);
+    if (sodium_memcmp(h, b + n - REC_HASH, REC_HASH) != 0) {
+        return 0;
+    }
+    memset(c, 0, sizeof(*c));
+    c->seq = get64(b + 8);
+    c->op = b[16];
+    c->r.kind = b[17];          c->r.state = b[18];
+    c->r.desired = b[19];       c->r.res_state = b[20];
+    c->r.res_desired = b[21];   c->r.due_class = b[22];
+    c->r.version = get64(b + 32);
+    c->r.ckpt_seq = get64(b + 40);
+    c->r.created = (apr_time_t)get64(b + 48);
+    c->r.state_since = (apr_time_t)get64(b + 56);
+    c->r.closed = (apr_time_t)get64(b + 64);
+    c->r.due = (apr_time_t)get64(b + 72);
+    c->r.seq = c->seq;
+    c->r.op = (uint8_t)c->op;
+    memcpy(c->r.id, b + REC_HEAD, idl);
+    memcpy(c->r.owner, b + REC_HEAD + idl, owl);
+    memcpy(c->r.data, b + REC_HEAD + idl + owl, dl);
+    *len = n;
+    return c->op >= LC_OP_CREATE && c->op <= LC_OP_DELETE
+           && c->r.kind > LC_KIND_NONE && c->r.kind < LC_KIND_COUNT;
+}
+
+/* ---- reading files -------------------------------------------------------------- */
+
+static int read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    apr_size_t got = 0;
+
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *buf = apr_palloc(p, (apr_size_t)sb.st_size + 1);
+    while (got < (apr_size_t)sb.st_size) {
+        ssize_t n = read(fd, *buf + got, (size_t)sb.st_size - got);
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        got += (apr_size_t)n;
+    }
+    close(fd);
+    *len = got;
+    return 0;
+}
+
+static int cmp_u64_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int cmp_u32_asc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The segment numbers and snapshot sequence numbers in dir, sorted
+ * (segments ascending, snapshots newest first). */
+static apr_status_t list_dir(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
+                             apr_array_header_t **snaps)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_dir_open(&d, dir, p);
+
+    *segs = apr_array_make(p, 16, sizeof(uint32_t));
+    *snaps = apr_array_make(p, 4, sizeof(uint64_t));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+        unsigned u;
+        unsigned long long q;
+        char tail[8];
+        if (sscanf(fi.name, "journal-%8u.lo%1s", &u, tail) == 2 && strlen(fi.name) == 20
+            && tail[0] == 'g') {
+            APR_ARRAY_PUSH(*segs, uint32_t) = (uint32_t)u;
+        }
+        else if (sscanf(fi.name, "snapshot-%16llx.sna%1s", &q, tail) == 2
+                 && strlen(fi.name) == 30 && tail[0] == 'p') {
+            APR_ARRAY_PUSH(*snaps, uint64_t) = (uint64_t)q;
+        }
+    }
+    apr_dir_close(d);
+    qsort((*segs)->elts, (size_t)(*segs)->nelts, sizeof(uint32_t), cmp_u32_asc);
+    qsort((*snaps)->elts, (size_t)(*snaps)->nelts, sizeof(uint64_t), cmp_u64_desc);
+    return APR_SUCCESS;
+}
+
+/* The first change a segment holds (0 if none). */
+static uint64_t first_seq_of(apr_pool_t *p, const char *dir, uint32_t seg)
+{
+    unsigned char buf[LC_RECORD_MAX];
+    lc_change_t c;
+    apr_size_t len;
+    int fd = open(seg_path(p, dir, seg), O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        return 0;
+    }
+    n = pread(fd, buf, sizeof(buf), 0);
+    close(fd);
+    return (n > 0 && lc_record_decode(buf, (apr_size_t)n, &c, &len)) ? c.seq : 0;
+}
+
+/* ---- snapshots ---------------------------------------------------------------- */
+
+/* Validate a snapshot file whole, then load it.  On success *first_seg is
+ * the first segment to replay after it. */
+static apr_status_t load_snapshot(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
+                                  uint64_t seq, uint32_t *first_seg)
+{
+    const char *path = snap_path(p, o->dir, seq);
+    unsigned char *b, h[32];
+    apr_size_t len, off, n;
+    uint64_t count, k;
+    lc_change_t c;
+
+    if (read_file(p, path, &b, &len) != 0 || len < SNAP_HEAD + SNAP_TAIL
+        || memcmp(b, SNAP_MAGIC, 8) != 0 || get64(b + 8) != seq
+        || memcmp(b + len - SNAP_TAIL, SNAP_END, 8) != 0) {
+        say(o, 1, "snapshot %s is unreadable or truncated", path);
+        return APR_EGENERAL;
+    }
+    crypto_generichash(h, sizeof(h), b, len - 32, NULL, 0);
+    count = get64(b + len - SNAP_TAIL + 8);
+    if (sodium_memcmp(h, b + len - 32, 32) != 0) {
+        say(o, 1, "snapshot %s fails its checksum", path);
+        return APR_EGENERAL;
+    }
+    *first_seg = get32(b + 16);
+    for (off = SNAP_HEAD, k = 0; k < count; k++, off += n) {
+        if (!lc_record_decode(b + off, len - SNAP_TAIL - off, &c, &n)) {
+            say(o, 1, "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
+            return APR_EGENERAL;
+        }
+        if (lc_store_shm_restore(st, LC_OP_CREATE, &c.r) != APR_SUCCESS) {
+            say(o, 1, "snapshot %s does not fit in LifecycleCapacity", path);
+            return APR_ENOSPC;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- replay ------------------------------------------------------------------------ */
+
+/* Apply one segment; *last is the last sequence applied so far (0 = none).
+ * Returns 1 when replay must stop here (a torn or corrupt record, cut). */
+static int replay_segment(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
+                          uint32_t seg, uint64_t *last, uint64_t *records, apr_status_t *err)
+{
+    const char *path = seg_path(p, o->dir, seg);
+    unsigned char *b;
+    apr_size_t len, off = 0, n;
+    lc_change_t c;
+
+    if (read_file(p, path, &b, &len) != 0) {
+        say(o, 1, "cannot read %s: %s", path, strerror(errno));
+        return 1;
+    }
+    while (off < len) {
+        if (!lc_record_decode(b + off, len - off, &c, &n) || (*last && c.seq != *last + 1)) {
+            say(o, 1, "%s: torn or corrupt record at offset %" APR_SIZE_T_FMT " of %"
+                APR_SIZE_T_FMT " bytes: the journal is cut there", path, off, len);
+            if (truncate(path, (off_t)off) != 0) {
+                say(o, 1, "cannot cut %s: %s", path, strerror(errno));
+            }
+            return 1;
+        }
+        if ((*err = lc_store_shm_restore(st, c.op, &c.r)) != APR_SUCCESS) {
+            say(o, 1, "%s: record %" APR_UINT64_T_FMT " does not fit in LifecycleCapacity",
+                path, c.seq);
+            return 1;
+        }
+        *last = c.seq;
+        (*records)++;
+        off += n;
+    }
+    return 0;
+}
+
+/* Segments after a cut cannot be applied (they would skip changes): set aside. */
+static void set_aside(const lc_journal_opts_t *o, apr_pool_t *p, apr_array_header_t *segs,
+                      int from)
+{
+    int i;
+
+    for (i = from; i < segs->nelts; i++) {
+        const char *path = seg_path(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        const char *aside = apr_pstrcat(p, path, ".after-cut", NULL);
+        say(o, 1, "%s follows a cut journal: renamed to %s", path, aside);
+        rename(path, aside);
+    }
+}
+
+apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
+                                lc_recovery_t *out)
+{
+    apr_time_t t0 = apr_time_now();
+    apr_array_header_t *segs, *snaps;
+    jshm_t *sh = lc_store_shm_journal_area(st);
+    uint32_t first_seg = 0, next_seg;
+    uint64_t last = 0;
+    apr_status_t rv;
+    int i, fd;
+
+    memset(out, 0, sizeof(*out));
+    if ((rv = list_dir(p, o->dir, &segs, &snaps)) != APR_SUCCESS) {
+        say(o, 1, "cannot read the state directory %s", o->dir);
+        return rv;
+    }
+    for (i = 0; i < snaps->nelts; i++) {
+        uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
+        rv = load_snapshot(st, o, p, seq, &first_seg);
+        if (rv == APR_SUCCESS) {
+            out->snapshot_seq = last = seq;
+            break;
+        }
+        if (rv == APR_ENOSPC) {
+            return rv;
+        }
+        say(o, 1, "falling back to an older snapshot, or to the whole journal");
+        first_seg = 0;
+        /* A partly loaded snapshot is overwritten: records carry their seq. */
+    }
+    for (i = 0; i < segs->nelts; i++) {
+        uint32_t seg = APR_ARRAY_IDX(segs, i, uint32_t);
+        if (seg < first_seg) {
+            continue;
+        }
+        if (replay_segment(st, o, p, seg, &last, &out->records, &rv)) {
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            set_aside(o, p, segs, i + 1);
+            break;
+        }
+    }
+    /* Appends continue in a new segment, after everything on disk. */
+    next_seg = segs->nelts ? APR_ARRAY_IDX(segs, segs->nelts - 1, uint32_t) + 1 : 1;
+    fd = open(seg_path(p, o->dir, next_seg), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        say(o, 1, "cannot create %s: %s", seg_path(p, o->dir, next_seg), strerror(errno));
+        return APR_FROM_OS_ERROR(errno);
+    }
+    close(fd);
+    chown_opt(o, seg_path(p, o->dir, next_seg));
+    fsync_dir(o->dir);
+    lc_store_shm_journal_set(st, next_seg, 0, last);
+    memset(sh, 0, sizeof(*sh));
+    sh->durable = last;
+    sh->snapshot_seq = out->snapshot_seq;
+    sh->snapshot_time = t0;
+    for (i = 0; i < segs->nelts && !sh->oldest_seq; i++) {
+        sh->oldest_seq = first_seq_of(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+    }
+    if (!sh->oldest_seq || sh->oldest_seq > last + 1) {
+        sh->oldest_seq = last + 1;
+    }
+    out->last_seq = last;
+    out->elapsed = apr_time_now() - t0;
+    return APR_SUCCESS;
+}
+
+/* ---- appending and flushing ------------------------------------------------------ */
+
+static apr_status_t j_append(void *ctx, uint32_t seg, uint64_t off, uint64_t seq, int op,
+                             const lc_resource_t *r, uint64_t *len)
+{
+    lc_journal_t *j = ctx;
+    unsigned char buf[LC_RECORD_MAX];
+    apr_size_t n;
+
+    if (j->fd_seg != seg) {
+        /* Once per process per rotation: the file exists (the rotation made it). */
+        if (j->fd >= 0) {
+            close(j->fd);
+        }
+        j->fd = open(seg_path(j->pool, j->dir, seg), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        j->fd_seg = j->fd >= 0 ? seg : 0;
+        if (j->fd < 0) {
+            return APR_FROM_OS_ERROR(errno);
+        }
+    }
+    n = lc_record_encode(buf, seq, op, r);
+    if (pwrite(j->fd, buf, n, (off_t)off) != (ssize_t)n) {
+        return errno ? APR_FROM_OS_ERROR(errno) : APR_EGENERAL;
+    }
+    __atomic_add_fetch(&j->sh->bytes, n, __ATOMIC_RELAXED);
+    *len = n;
+    return APR_SUCCESS;
+}
+
+static int datasync_seg(lc_journal_t *j, uint32_t seg)
+{
+    char path[PATH_MAX];
+    int fd, rc;
+
+    apr_snprintf(path, sizeof(path), "%s/journal-%08u.log", j->dir, seg);
+    if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+        return -1;
+    }
+    rc = fdatasync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Make everything appended so far durable. */
+static apr_status_t flush(lc_journal_t *j)
+{
+    uint32_t seg, seg2, rot;
+    uint64_t off, target;
+
+    /* Segment and last sequence from one moment: no rotation in between. */
+    do {
+        lc_store_shm_journal_pos(j->st, &seg, &off, &target);
+        lc_store_shm_journal_pos(j->st, &seg2, &off, &target);
+    } while (seg != seg2);
+    /* Read after the position: a rotation that moved `seg` on had set it. */
+    rot = __atomic_load_n(&j->sh->rot_seg, __ATOMIC_ACQUIRE);
+    cas_max(&j->sh->flush_target, target);
+    __atomic_store_n(&j->sh->flush_start, apr_time_now(), __ATOMIC_RELEASE);
+    if (datasync_seg(j, seg) != 0 || (rot && rot != seg && datasync_seg(j, rot) != 0)) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    cas_max(&j->sh->durable, target);
+    __atomic_add_fetch(&j->sh->flushes, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&j->sh->wake, 1, __ATOMIC_RELEASE);
+    futex_wake(&j->sh->wake);
+    return APR_SUCCESS;
+}
+
+static apr_status_t j_sync(void *ctx, uint64_t seq)
+{
+    lc_journal_t *j = ctx;
+    jshm_t *sh = j->sh;
+
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&sh->wake, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&sh->durable, __ATOMIC_ACQUIRE) >= seq) {
+            return APR_SUCCESS;
+        }
+        if (__atomic_load_n(&sh->flush_target, __ATOMIC_ACQUIRE) >= seq
+            && apr_time_now() - __atomic_load_n(&sh->flush_start, __ATOMIC_ACQUIRE)
+               < FLUSH_PATIENCE) {
+            /* A flush in flight covers us: share it. */
+            futex_wait(&sh->wake, seen, apr_time_from_msec(5));
+            continue;
+        }
+        apr_status_t rv = flush(j);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+}
+
+lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p)
+{
+    lc_journal_t *j = apr_pcalloc(p, sizeof(*j));
+    lc_journal_hook_t hook = { j_append, j_sync, j };
+
+    j->st = st;
+    j->sh = lc_store_shm_journal_area(st);
+    j->dir = apr_pstrdup(p, o->dir);
+    j->pool = p;
+    j->log = o->log;
+    j->log_baton = o->log_baton;
+    j->fd = -1;
+    lc_store_shm_set_journal(st, &hook);
+    return j;
+}
+
+/* ---- snapshots, written ------------------------------------------------------------- */
+
+static int write_all(int fd, const unsigned char *b, apr_size_t n, crypto_generichash_state *hs)
+{
+    crypto_generichash_update(hs, b, n);
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w <= 0) {
+            return -1;
+        }
+        b += w;
+        n -= (apr_size_t)w;
+    }
+    return 0;
+}
+
+/* Copy the store into fd: header, records, then a trailer with the count and
+ * a BLAKE2b-256 hash of everything before the hash itself. */
+static int write_snapshot(lc_journal_t *j, int fd, uint64_t seq, uint32_t first_seg,
+                          apr_pool_t *p)
+{
+    lc_resource_t *chunk = apr_palloc(p, sizeof(*chunk) * SCAN_CHUNK);
+    unsigned char head[SNAP_HEAD], rec[LC_RECORD_MAX], tail[SNAP_TAIL];
+    crypto_generichash_state hs;
+    lc_store_stats_t stats;
+    uint32_t cursor = 0;
+    uint64_t count = 0;
+    int n, i;
+
+    crypto_generichash_init(&hs, NULL, 0, 32);
+    memset(head, 0, sizeof(head));
+    memcpy(head, SNAP_MAGIC, 8);
+    put64(head + 8, seq);
+    put32(head + 16, first_seg);
+    if (write_all(fd, head, SNAP_HEAD, &hs) != 0) {
+        return -1;
+    }
+    lc_store_stats(j->st, &stats);
+    while (cursor < stats.capacity) {
+        lc_store_shm_scan(j->st, &cursor, chunk, SCAN_CHUNK, &n);
+        for (i = 0; i < n; i++) {
+            apr_size_t len = lc_record_encode(rec, chunk[i].seq, LC_OP_CREATE, &chunk[i]);
+            if (write_all(fd, rec, len, &hs) != 0) {
+                return -1;
+            }
+            count++;
+        }
+    }
+    memcpy(tail, SNAP_END, 8);
+    put64(tail + 8, count);
+    crypto_generichash_update(&hs, tail, 16);
+    crypto_generichash_final(&hs, tail + 16, 32);
+    if (write(fd, tail, SNAP_TAIL) != SNAP_TAIL || fdatasync(fd) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Keep the newest snapshots and the segments the oldest kept one needs. */
+static void prune(lc_journal_t *j, apr_pool_t *p)
+{
+    apr_array_header_t *segs, *snaps;
+    uint32_t keep_from = 0;
+    int i;
+
+    if (list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS || snaps->nelts < KEEP_SNAPSHOTS) {
+        return;     /* with one snapshot, a corrupt one falls back to the whole journal */
+    }
+    for (i = KEEP_SNAPSHOTS; i < snaps->nelts; i++) {
+        unlink(snap_path(p, j->dir, APR_ARRAY_IDX(snaps, i, uint64_t)));
+    }
+    {
+        /* The oldest kept snapshot's first segment to replay. */
+        unsigned char head[SNAP_HEAD];
+        int fd = open(snap_path(p, j->dir, APR_ARRAY_IDX(snaps, KEEP_SNAPSHOTS - 1, uint64_t)),
+                      O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || pread(fd, head, SNAP_HEAD, 0) != SNAP_HEAD) {
+            if (fd >= 0) close(fd);
+            return;
+        }
+        close(fd);
+        keep_from = get32(head + 16);
+    }
+    for (i = 0; i < segs->nelts; i++) {
+        uint32_t seg = APR_ARRAY_IDX(segs, i, uint32_t);
+        if (seg < keep_from) {
+            unlink(seg_path(p, j->dir, seg));
+        }
+        else {
+            uint64_t first = first_seq_of(p, j->dir, seg);
+            if (first) {
+                __atomic_store_n(&j->sh->oldest_seq, first, __ATOMIC_RELEASE);
+            }
+            break;
+        }
+    }
+    fsync_dir(j->dir);
+}
+
+apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
+{
+    jshm_t *sh = j->sh;
+    uint32_t me = (uint32_t)getpid(), none = 0, seg, old;
+    uint64_t off, last;
+    apr_pool_t *p;
+    const char *tmp, *final;
+    apr_status_t rv = APR_SUCCESS;
+    int fd;
+
+    if (!__atomic_compare_exchange_n(&sh->snap_owner, &none, me, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        /* Someone is at it, unless it died: then take over. */
+        if (none == me || (kill((pid_t)none, 0) == 0 || errno != ESRCH)
+            || !__atomic_compare_exchange_n(&sh->snap_owner, &none, me, 0,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            return APR_EBUSY;
+        }
+    }
+    apr_pool_create(&p, j->pool);
+    sh->snap_start = apr_time_now();
+    /* 1. Rotate: the next segment exists before appends move to it. */
+    lc_store_shm_journal_pos(j->st, &seg, &off, &last);
+    fd = open(seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        goto done;
+    }
+    close(fd);
+    fsync_dir(j->dir);
+    __atomic_store_n(&sh->rot_seg, seg, __ATOMIC_RELEASE);
+    if ((rv = lc_store_shm_rotate(j->st, &old, &last)) != APR_SUCCESS
+        || (rv = flush(j)) != APR_SUCCESS) {
+        goto done;
+    }
+    __atomic_store_n(&sh->rot_seg, 0, __ATOMIC_RELEASE);
+    /* 2. Copy the store (it may hold changes after `last`: replay skips them). */
+    final = snap_path(p, j->dir, last);
+    tmp = apr_psprintf(p, "%s/snapshot.tmp.%u", j->dir, me);
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        goto done;
+    }
+    if (write_snapshot(j, fd, last, old + 1, p) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        close(fd);
+        unlink(tmp);
+        goto done;
+    }
+    close(fd);
+    if (rename(tmp, final) != 0 || fsync_dir(j->dir) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        goto done;
+    }
+    __atomic_store_n(&sh->snapshot_seq, last, __ATOMIC_RELEASE);
+    __atomic_store_n(&sh->snapshot_time, apr_time_now(), __ATOMIC_RELEASE);
+    prune(j, p);
+    if (seq_out) {
+        *seq_out = last;
+    }
+done:
+    __atomic_store_n(&sh->rot_seg, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&sh->snap_owner, 0, __ATOMIC_RELEASE);
+    apr_pool_destroy(p);
+    return rv;
+}
+
+uint64_t lc_journal_unsnapshotted(lc_journal_t *j)
+{
+    return __atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE)
+           - __atomic_load_n(&j->sh->snapshot_seq, __ATOMIC_ACQUIRE);
+}
+
+/* ---- the change feed ------------------------------------------------------------------- */
+
+apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, int max,
+                             int *n, uint64_t *oldest, apr_pool_t *p)
+{
+    uint64_t durable = __atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE);
+    apr_array_header_t *segs, *snaps;
+    int i, start = -1;
+
+    *n = 0;
+    *oldest = __atomic_load_n(&j->sh->oldest_seq, __ATOMIC_ACQUIRE);
+    if (since + 1 < *oldest) {
+        return APR_EGENERAL;
+    }
+    if (since >= durable || list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    /* The last segment whose first change is at or before since + 1. */
+    for (i = 0; i < segs->nelts; i++) {
+        uint64_t first = first_seq_of(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        if (first && first <= since + 1) {
+            start = i;
+        }
+    }
+    for (i = start < 0 ? 0 : start; i < segs->nelts && *n < max; i++) {
+        unsigned char *b;
+        apr_size_t len, off = 0, rl;
+        lc_change_t c;
+        if (read_file(p, seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t)), &b, &len) != 0) {
+            continue;
+        }
+        while (off < len && *n < max && lc_record_decode(b + off, len - off, &c, &rl)) {
+            if (c.seq > durable) {
+                return APR_SUCCESS;
+            }
+            if (c.seq > since) {
+                out[(*n)++] = c;
+            }
+            off += rl;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+void lc_journal_wait(lc_journal_t *j, uint64_t since, apr_interval_time_t timeout)
+{
+    apr_time_t end = apr_time_now() + timeout;
+
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&j->sh->wake, __ATOMIC_ACQUIRE);
+        apr_time_t now = apr_time_now();
+        if (__atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE) > since || now >= end) {
+            return;
+        }
+        futex_wait(&j->sh->wake, seen, end - now < apr_time_from_msec(250)
+                                        ? end - now : apr_time_from_msec(250));
+    }
+}
+
+uint64_t lc_journal_durable(lc_journal_t *j)
+{
+    return __atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE);
+}
+
+void lc_journal_stats(lc_journal_t *j, lc_journal_stats_t *out)
+{
+    out->flushes = __atomic_load_n(&j->sh->flushes, __ATOMIC_RELAXED);
+    out->bytes = __atomic_load_n(&j->sh->bytes, __ATOMIC_RELAXED);
+    out->durable_seq = __atomic_load_n(&j->sh->durable, __ATOMIC_RELAXED);
+    out->snapshot_seq = __atomic_load_n(&j->sh->snapshot_seq, __ATOMIC_RELAXED);
+    out->oldest_seq = __atomic_load_n(&j->sh->oldest_seq, __ATOMIC_RELAXED);
+}
