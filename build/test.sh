@@ -15,4 +15,4 @@ tar -C "$TOP" --exclude=./build/obj --exclude=./build/unit --exclude=./build/run
     --exclude=./t/logs --exclude=./.git -cf - . | tar -C "$work" -xf -
 chown -R "$user:" "$work"
 echo "test: running the suite as '$user' in $work"
-runuser -u "$user" -- make -C "$work" --no-print-directory suite
+runuser -u "$user" -- env SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite

@@ -40,6 +40,9 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->auto_advance_set = add->auto_advance_set || base->auto_advance_set;
     c->auto_advance = add->auto_advance_set ? add->auto_advance : base->auto_advance;
     c->fault_injection = add->fault_injection || base->fault_injection;
+    c->state_dir = add->state_dir ? add->state_dir : base->state_dir;
+    c->state_dir_where = add->state_dir ? add->state_dir_where : base->state_dir_where;
+    c->snapshot_every = add->snapshot_every ? add->snapshot_every : base->snapshot_every;
     return c;
 }
 
@@ -118,6 +121,43 @@ static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    if (!*arg || strlen(arg) > 512) {
+        return fail(cmd, arg, "must be a directory path");
+    }
+    c->state_dir = ap_server_root_relative(cmd->pool, arg);
+    c->state_dir_where = apr_psprintf(cmd->pool, "%s:%d",
+                                      cmd->directive ? cmd->directive->filename : "?",
+                                      cmd->directive ? cmd->directive->line_num : 0);
+    return NULL;
+}
+
+static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
+        || t < apr_time_from_sec(1) || t > apr_time_from_sec(7 * 86400)) {
+        return fail(cmd, arg, "must be a delay from 1s to a week, such as 30s or 5mi");
+    }
+    c->snapshot_every = t;
+    return NULL;
+}
+
 static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
 {
     lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
@@ -187,6 +227,10 @@ const command_rec lc_directives[] = {
                   "resource slots in shared memory, server-wide (64..4000000)"),
     AP_INIT_TAKE1("LifecycleAutoAdvance", set_auto_advance, NULL, RSRC_CONF,
                   "finish transitional states after this delay (2s, 500ms, 1mi), or off"),
+    AP_INIT_TAKE1("LifecycleStateDir", set_state_dir, NULL, RSRC_CONF,
+                  "directory for the journal and snapshots; without it state is memory-only"),
+    AP_INIT_TAKE1("LifecycleSnapshotInterval", set_snapshot_every, NULL, RSRC_CONF,
+                  "how often a snapshot bounds replay time (default 5mi)"),
     AP_INIT_FLAG("LifecycleFaultInjection", set_fault_injection, NULL, RSRC_CONF,
                  "test only: honour X-Lifecycle-Fault request headers"),
     AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, ACCESS_CONF,

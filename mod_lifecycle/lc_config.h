@@ -25,7 +25,12 @@ typedef struct lc_server_conf {
     apr_interval_time_t auto_advance;    /* LC_ADVANCE_OFF = wait for a runner */
     int                 auto_advance_set;
     int                 fault_injection; /* test builds of the config only */
+    const char         *state_dir;       /* NULL = memory only */
+    const char         *state_dir_where; /* "file:line" of LifecycleStateDir */
+    apr_interval_time_t snapshot_every;  /* 0 = unset */
 } lc_server_conf_t;
+
+#define LC_SNAPSHOT_DEFAULT apr_time_from_sec(300)
 
 typedef struct lc_dir_conf {
     const char   *prefix;                /* the <Location> path */

@@ -18,36 +18,39 @@
 #include "lc_http.h"
 #include "lc_audit.h"
 #include "lc_util.h"
+#include "lc_admin.h"
+#include "lc_state.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX     1000
 
-static int admin_error(lc_req_t *q, int status, const char *code, const char *message)
+int lc_admin_error(lc_req_t *q, int status, const char *code, const char *message)
 {
     return lc_http_json(q->r, status, json_pack("{s:s, s:s}", "error", code,
                                                 "message", message ? message : ""));
 }
 
+
 static int method_not_allowed(lc_req_t *q, const char *allow)
 {
     lc_http_allow(q->r, allow);
-    return admin_error(q, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+    return lc_admin_error(q, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                        apr_psprintf(q->r->pool, "%s is not allowed here; use %s",
                                     q->r->method, allow));
 }
 
 static int store_failed(lc_req_t *q, apr_status_t rv)
 {
-    return admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+    return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                        apr_psprintf(q->r->pool, "store error %d", rv));
 }
 
-static int send_resource(lc_req_t *q, int status, const lc_kind_def_t *def,
-                         const lc_resource_t *r)
+int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r)
 {
     lc_http_etag(q->r, r->version);
     return lc_http_json(q->r, status, def->to_json(r));
 }
+
 
 /* ---- PUT ----------------------------------------------------------------- */
 
@@ -115,29 +118,29 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     int rc;
 
     if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
-        return admin_error(q, rc, "invalid_request", "the body is too large (64 KiB at most)");
+        return lc_admin_error(q, rc, "invalid_request", "the body is too large (64 KiB at most)");
     }
     if (len == 0) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            apr_psprintf(q->r->pool, "the body must be the %s representation",
                                         def->name));
     }
     if (!(body = lc_http_parse_json(q->r, buf, len, &why)) || !json_is_object(body)) {
         json_decref(body);
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            why ? why : "the body must be a JSON object");
     }
     jid = json_object_get(body, "id");
     if (jid && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)) {
         json_decref(body);
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "field 'id' does not match the id in the path");
     }
     jowner = json_object_get(body, "owner");
     if (jowner) {
         if (!json_is_string(jowner) || json_string_length(jowner) > LC_OWNER_MAX) {
             json_decref(body);
-            return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                                "field 'owner' must be a string of at most 63 bytes");
         }
         *owner = apr_pstrdup(q->r->pool, json_string_value(jowner));
@@ -145,7 +148,7 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     }
     memset(tmpl, 0, sizeof(*tmpl));
     if (def->from_json(body, tmpl, &field) != APR_SUCCESS) {
-        rc = admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                          apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
                                       def->name));
         json_decref(body);
@@ -159,7 +162,7 @@ static int parse_preconds(lc_req_t *q, lc_precond_t *im, lc_precond_t *inm)
 {
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), im) != 0
         || lc_precond_parse(apr_table_get(q->r->headers_in, "If-None-Match"), inm) != 0) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "malformed If-Match or If-None-Match header");
     }
     return LC_PROCEED;
@@ -189,13 +192,13 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
         lc_audit_request(q->r, &q->actor, def->kind, id,
                          b.existed ? lc_kind_state_name(def, b.old_state) : "-",
                          lc_kind_state_name(def, after.state));
-        return send_resource(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
+        return lc_admin_send(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
     case LC_EFULL:
-        return admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
+        return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
                            "the store is full (LifecycleCapacity)");
     case LC_EVERSION:
     case LC_EEXISTS:
-        return admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                            rv == LC_EEXISTS ? "the resource exists (If-None-Match)"
                                             : "If-Match does not match the current version");
     default:
@@ -211,10 +214,10 @@ static int get_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     apr_status_t rv = lc_store_get(q->store, def->kind, id, &r);
 
     if (rv == LC_ENOTFOUND) {
-        return admin_error(q, HTTP_NOT_FOUND, "not_found",
+        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
                            apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
     }
-    return rv == APR_SUCCESS ? send_resource(q, HTTP_OK, def, &r) : store_failed(q, rv);
+    return rv == APR_SUCCESS ? lc_admin_send(q, HTTP_OK, def, &r) : store_failed(q, rv);
 }
 
 static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
@@ -231,13 +234,13 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
         return rc;
     }
     if (lc_http_read_body(q->r, &body, &len) != OK || len != 0) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "DELETE takes no body");
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "DELETE takes no body");
     }
     if (im.present && !im.any) {
         /* Pick the listed version that is current, if any; remove() re-checks it. */
         rv = lc_store_get(q->store, def->kind, id, &cur);
         if (rv == APR_SUCCESS && !lc_precond_match(&im, 1, cur.version)) {
-            return admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+            return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                                "If-Match does not match the current version");
         }
         expect = rv == APR_SUCCESS ? cur.version : 0;
@@ -250,10 +253,10 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
         q->r->status = HTTP_NO_CONTENT;
         return OK;
     case LC_ENOTFOUND:
-        return admin_error(q, HTTP_NOT_FOUND, "not_found",
+        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
                            apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
     case LC_EVERSION:
-        return admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                            "If-Match does not match the current version");
     default:
         return store_failed(q, rv);
@@ -271,14 +274,14 @@ static int list_params(lc_req_t *q, const lc_kind_def_t *def, int *state, long *
     int i;
 
     if (lc_http_query(q->r, &args) != 0) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "malformed query string, or a parameter given twice");
     }
     arr = apr_table_elts(args);
     e = (const apr_table_entry_t *)arr->elts;
     for (i = 0; i < arr->nelts; i++) {
         if (strcmp(e[i].key, "status") && strcmp(e[i].key, "limit") && strcmp(e[i].key, "after")) {
-            return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                                apr_psprintf(q->r->pool, "unknown query parameter '%s'",
                                             ap_escape_html(q->r->pool, e[i].key)));
         }
@@ -286,18 +289,18 @@ static int list_params(lc_req_t *q, const lc_kind_def_t *def, int *state, long *
     *state = -1;
     if (apr_table_get(args, "status")
         && (*state = lc_kind_state(def, apr_table_get(args, "status"))) < 0) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            apr_psprintf(q->r->pool, "status is not a %s state", def->name));
     }
     *limit = LIST_LIMIT_DEFAULT;
     if (apr_table_get(args, "limit")
         && lc_parse_uint(apr_table_get(args, "limit"), 1, LIST_LIMIT_MAX, limit) != 0) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "limit must be a whole number from 1 to 1000");
     }
     *after = apr_table_get(args, "after");
     if (*after && strlen(*after) > LC_ID_MAX) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "after is too long");
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "after is too long");
     }
     return LC_PROCEED;
 }
@@ -346,6 +349,24 @@ static int metrics(lc_req_t *q)
                "# TYPE lifecycle_store_repairs_total counter\n"
                "lifecycle_store_repairs_total %" APR_UINT64_T_FMT "\n",
                st.used, st.capacity - st.used, st.repairs);
+    if (lc_state_journal()) {
+        lc_journal_stats_t js;
+        lc_journal_stats(lc_state_journal(), &js);
+        ap_rprintf(q->r,
+                   "# HELP lifecycle_journal_flushes_total fdatasync calls on the journal.\n"
+                   "# TYPE lifecycle_journal_flushes_total counter\n"
+                   "lifecycle_journal_flushes_total %" APR_UINT64_T_FMT "\n"
+                   "# HELP lifecycle_journal_bytes_total Bytes appended to the journal.\n"
+                   "# TYPE lifecycle_journal_bytes_total counter\n"
+                   "lifecycle_journal_bytes_total %" APR_UINT64_T_FMT "\n"
+                   "# HELP lifecycle_journal_durable_seq Last change on disk.\n"
+                   "# TYPE lifecycle_journal_durable_seq gauge\n"
+                   "lifecycle_journal_durable_seq %" APR_UINT64_T_FMT "\n"
+                   "# HELP lifecycle_journal_snapshot_seq Last change the newest snapshot covers.\n"
+                   "# TYPE lifecycle_journal_snapshot_seq gauge\n"
+                   "lifecycle_journal_snapshot_seq %" APR_UINT64_T_FMT "\n",
+                   js.flushes, js.bytes, js.durable_seq, js.snapshot_seq);
+    }
     return OK;
 }
 
@@ -359,12 +380,12 @@ static int resources(lc_req_t *q)
     int m = q->r->method_number;
 
     if (kind == LC_KIND_NONE || q->nseg > 4) {
-        return admin_error(q, HTTP_NOT_FOUND, "not_found",
+        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
                            "no such route; kinds are notebook, agent, workstation, "
                            "wrapper, pipeline");
     }
     if (!def) {
-        return admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
+        return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
                            apr_psprintf(q->r->pool, "the %s kind is not implemented yet",
                                         lc_kind_name(kind)));
     }
@@ -372,17 +393,15 @@ static int resources(lc_req_t *q)
         return m == M_GET ? list_resources(q, def) : method_not_allowed(q, "GET, HEAD");
     }
     if (!lc_id_valid(id)) {
-        return admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "invalid id: 1 to 128 characters of [A-Za-z0-9._-], starting "
                            "with a letter or digit");
     }
     if (q->nseg == 4) {
         if (strcmp(q->seg[3], "report") != 0) {
-            return admin_error(q, HTTP_NOT_FOUND, "not_found", "no such route");
+            return lc_admin_error(q, HTTP_NOT_FOUND, "not_found", "no such route");
         }
-        return m != M_POST ? method_not_allowed(q, "POST")
-               : admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
-                             "runner reports are not implemented yet");
+        return m != M_POST ? method_not_allowed(q, "POST") : lc_admin_report(q, def, id);
     }
     switch (m) {
     case M_GET:    return get_resource(q, def, id);
@@ -404,12 +423,11 @@ static int admin_handle(lc_req_t *q)
     }
     if (strcmp(top, "changes") == 0 && q->nseg == 1) {
         return q->r->method_number != M_GET ? method_not_allowed(q, "GET, HEAD")
-               : admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
-                             "the change feed is not implemented yet");
+                                            : lc_admin_changes(q);
     }
-    return admin_error(q, HTTP_NOT_FOUND, "not_found", "no such route");
+    return lc_admin_error(q, HTTP_NOT_FOUND, "not_found", "no such route");
 }
 
 const lc_dialect_t lc_dialect_admin = {
-    "admin", LC_KIND_NONE, "lifecycle.admin", "lifecycle.admin", admin_handle, admin_error
+    "admin", LC_KIND_NONE, "lifecycle.admin", "lifecycle.admin", admin_handle, lc_admin_error
 };

@@ -706,6 +706,8 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
     }
     apr_pool_create(&p, j->pool);
     sh->snap_start = apr_time_now();
+    /* Counted from the attempt: a failing snapshot is retried at the next interval. */
+    __atomic_store_n(&sh->snapshot_time, sh->snap_start, __ATOMIC_RELEASE);
     /* 1. Rotate: the next segment exists before appends move to it. */
     lc_store_shm_journal_pos(j->st, &seg, &off, &last);
     fd = open(seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
@@ -753,10 +755,13 @@ done:
     return rv;
 }
 
-uint64_t lc_journal_unsnapshotted(lc_journal_t *j)
+int lc_journal_snapshot_due(lc_journal_t *j, apr_interval_time_t every)
 {
     return __atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE)
-           - __atomic_load_n(&j->sh->snapshot_seq, __ATOMIC_ACQUIRE);
+               > __atomic_load_n(&j->sh->snapshot_seq, __ATOMIC_ACQUIRE)
+           && apr_time_now() - __atomic_load_n(&j->sh->snapshot_time, __ATOMIC_ACQUIRE)
+               >= every
+           && __atomic_load_n(&j->sh->snap_owner, __ATOMIC_ACQUIRE) == 0;
 }
 
 /* ---- the change feed ------------------------------------------------------------------- */

@@ -48,8 +48,8 @@ lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_
  * one process at a time does it; others return APR_EBUSY at once. */
 apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq);
 
-/* Changes since the last snapshot (to decide whether one is worth it). */
-uint64_t lc_journal_unsnapshotted(lc_journal_t *j);
+/* Whether a snapshot is due: changes since the last one, and `every` passed. */
+int lc_journal_snapshot_due(lc_journal_t *j, apr_interval_time_t every);
 
 /* A change as the feed reads it back. */
 typedef struct lc_change {

@@ -81,12 +81,14 @@ static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
     return APR_SUCCESS;
 }
 
-apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s)
+apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s, int *created)
 {
     apr_status_t rv;
 
+    *created = 0;
     retained = ap_retained_data_get(LC_RETAINED_KEY);
     if (!retained || !retained->base) {
+        *created = 1;
         retained = ap_retained_data_create(LC_RETAINED_KEY, sizeof(*retained));
         if ((rv = create_segment(retained, s)) != APR_SUCCESS) {
             retained->base = NULL;

@@ -11,8 +11,8 @@
 apr_status_t lc_segment_pre_config(apr_pool_t *pconf);
 
 /* post_config: create segment and mutex on first start, find them again after
- * a graceful restart (ap_retained_data). */
-apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s);
+ * a graceful restart (ap_retained_data).  *created tells which. */
+apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s, int *created);
 
 /* child_init: re-open the mutex in the child and bind the store. */
 void lc_segment_child_init(apr_pool_t *p, server_rec *s);

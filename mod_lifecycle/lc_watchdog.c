@@ -22,6 +22,7 @@
 #include "lc_engine.h"
 #include "lc_segment.h"
 #include "lc_audit.h"
+#include "lc_state.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -62,7 +63,11 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
     tick_t *t;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !store || sc->auto_advance == LC_ADVANCE_OFF) {
+    if (state != AP_WATCHDOG_STATE_RUNNING || !store) {
+        return APR_SUCCESS;
+    }
+    lc_state_tick(s);
+    if (sc->auto_advance == LC_ADVANCE_OFF) {
         return APR_SUCCESS;
     }
     t = apr_palloc(pool, sizeof(*t));

@@ -17,6 +17,7 @@
 #include "lc_config.h"
 #include "lc_dialect.h"
 #include "lc_segment.h"
+#include "lc_state.h"
 #include "lc_store_shm.h"
 #include "lc_watchdog.h"
 #include "lc_util.h"
@@ -38,14 +39,16 @@ static int lc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
 {
+    int created;
+
     (void)plog;
-    (void)ptemp;
     /* httpd reads its configuration twice at start-up; create nothing on the
      * dry run. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    if (lc_segment_post_config(pconf, s) != APR_SUCCESS
+    if (lc_segment_post_config(pconf, s, &created) != APR_SUCCESS
+        || (created && lc_state_recover(lc_segment_store(), s, ptemp) != APR_SUCCESS)
         || lc_watchdog_post_config(pconf, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -55,6 +58,7 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 static void lc_child_init(apr_pool_t *p, server_rec *s)
 {
     lc_segment_child_init(p, s);
+    lc_state_attach(lc_segment_store(), s, p);
 }
 
 /* The request path after the <Location> prefix, still percent-encoded, so

@@ -1,0 +1,19 @@
+/* lc_admin.h — pieces of the admin API shared by its files. */
+#ifndef LC_ADMIN_H
+#define LC_ADMIN_H
+
+#include "lc_dialect.h"
+
+/* {"error":"<code>","message":"..."} */
+int lc_admin_error(lc_req_t *q, int status, const char *code, const char *message);
+
+/* The kind's representation with its ETag. */
+int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r);
+
+/* GET /changes?since=&wait=&limit= (lc_admin_feed.c) */
+int lc_admin_changes(lc_req_t *q);
+
+/* POST /resources/{kind}/{id}/report (lc_admin_report.c) */
+int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id);
+
+#endif

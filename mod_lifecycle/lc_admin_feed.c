@@ -1,0 +1,112 @@
+/* lc_admin_feed.c — GET /lifecycle/v1/changes?since=SEQ&wait=S&limit=N
+ *
+ * The changes after SEQ, read back from the journal (durable ones only), in
+ * order.  With none yet, it long-polls up to `wait` seconds (default 30, at
+ * most 60).  A `since` older than the retained journal is 410 with the
+ * oldest retained sequence number: the runner re-lists, then follows on.
+ */
+#include <string.h>
+#include <httpd.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "lc_admin.h"
+#include "lc_http.h"
+#include "lc_state.h"
+#include "lc_util.h"
+
+#define FEED_WAIT_DEFAULT 30
+#define FEED_WAIT_MAX     60
+#define FEED_LIMIT_MAX    1000
+
+static const char *const op_names[] = {
+    "none", "create", "replace", "transition", "report", "delete"
+};
+
+static json_t *change_json(const lc_change_t *c)
+{
+    const lc_kind_def_t *def = lc_kind_def((lc_kind_e)c->r.kind);
+    json_t *res = (c->op == LC_OP_DELETE || !def) ? json_null() : def->to_json(&c->r);
+
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "seq", (json_int_t)c->seq,
+                     "kind", lc_kind_name((lc_kind_e)c->r.kind), "id", c->r.id,
+                     "op", op_names[c->op <= LC_OP_DELETE ? c->op : 0],
+                     "version", (json_int_t)c->r.version, "resource", res);
+}
+
+/* since, wait, limit: strict, or the error already sent. */
+static int feed_params(lc_req_t *q, long *since, long *wait, long *limit)
+{
+    apr_table_t *args;
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    const char *v;
+    int i;
+
+    if (lc_http_query(q->r, &args) != 0) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              "malformed query string, or a parameter given twice");
+    }
+    arr = apr_table_elts(args);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (i = 0; i < arr->nelts; i++) {
+        if (strcmp(e[i].key, "since") && strcmp(e[i].key, "wait") && strcmp(e[i].key, "limit")) {
+            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                                  apr_psprintf(q->r->pool, "unknown query parameter '%s'",
+                                               ap_escape_html(q->r->pool, e[i].key)));
+        }
+    }
+    *since = 0;
+    *wait = FEED_WAIT_DEFAULT;
+    *limit = FEED_LIMIT_MAX;
+    if ((v = apr_table_get(args, "since")) && lc_parse_uint(v, 0, 999999999L, since) != 0) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              "since must be a sequence number (a whole number)");
+    }
+    if ((v = apr_table_get(args, "wait")) && lc_parse_uint(v, 0, FEED_WAIT_MAX, wait) != 0) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              "wait must be a whole number of seconds from 0 to 60");
+    }
+    if ((v = apr_table_get(args, "limit")) && lc_parse_uint(v, 1, FEED_LIMIT_MAX, limit) != 0) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              "limit must be a whole number from 1 to 1000");
+    }
+    return LC_PROCEED;
+}
+
+int lc_admin_changes(lc_req_t *q)
+{
+    lc_journal_t *j = lc_state_journal();
+    lc_change_t *out;
+    uint64_t oldest;
+    long since, wait, limit;
+    json_t *list;
+    int n, i, rc;
+
+    if ((rc = feed_params(q, &since, &wait, &limit)) != LC_PROCEED) {
+        return rc;
+    }
+    if (!j) {
+        return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
+                              "the change feed needs LifecycleStateDir (a journal)");
+    }
+    if (lc_journal_durable(j) <= (uint64_t)since && wait > 0) {
+        lc_journal_wait(j, (uint64_t)since, apr_time_from_sec(wait));
+    }
+    out = apr_palloc(q->r->pool, sizeof(*out) * (apr_size_t)limit);
+    if (lc_journal_read(j, (uint64_t)since, out, (int)limit, &n, &oldest, q->r->pool)
+        != APR_SUCCESS) {
+        return lc_http_json(q->r, HTTP_GONE, json_pack(
+            "{s:s, s:s, s:I}", "error", "gone", "message",
+            apr_psprintf(q->r->pool, "changes after %ld are no longer retained: list the "
+                         "resources again, then follow the feed from oldest_seq - 1", since),
+            "oldest_seq", (json_int_t)oldest));
+    }
+    list = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(list, change_json(&out[i]));
+    }
+    return lc_http_json(q->r, HTTP_OK, json_pack("{s:o, s:I}", "changes", list, "last_seq",
+                                                 (json_int_t)(n ? out[n - 1].seq
+                                                                : (uint64_t)since)));
+}

@@ -1,0 +1,139 @@
+/* lc_state.c — LifecycleStateDir in httpd's life cycle.
+ *
+ * Recovery runs once, in the parent, when the shared store is created (first
+ * start or after a full stop); a graceful restart keeps the store and skips
+ * it.  The parent runs as root at that point: it makes the directory and the
+ * new journal segment belong to the server's User, who appends from the
+ * children.  Snapshots are taken by whichever child's watchdog tick finds one
+ * due; the journal lets only one process do it at a time.
+ */
+#include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <httpd.h>
+#include <http_log.h>
+#include <unixd.h>
+#include <apr_strings.h>
+
+#include "lc_state.h"
+#include "lc_config.h"
+
+APLOG_USE_MODULE(lifecycle);
+
+static lc_journal_t *process_journal;
+
+static void log_to_httpd(void *baton, int warning, const char *msg)
+{
+    ap_log_error(APLOG_MARK, warning ? APLOG_WARNING : APLOG_INFO, 0, baton, "%s", msg);
+}
+
+static lc_journal_opts_t opts_for(server_rec *s, const lc_server_conf_t *sc)
+{
+    lc_journal_opts_t o = { sc->state_dir, -1, -1, log_to_httpd, s };
+
+    if (geteuid() == 0) {
+        o.uid = (long)ap_unixd_config.user_id;
+        o.gid = (long)ap_unixd_config.group_id;
+    }
+    return o;
+}
+
+/* The directory exists, belongs to the User, and the User may write it. */
+static apr_status_t prepare_dir(server_rec *s, const lc_server_conf_t *sc, apr_pool_t *p)
+{
+    struct stat sb;
+    int writable;
+
+    if (apr_dir_make_recursive(sc->state_dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                               | APR_FPROT_UEXECUTE | APR_FPROT_GREAD | APR_FPROT_GEXECUTE, p) != APR_SUCCESS
+        || stat(sc->state_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s, "LifecycleStateDir %s (%s): "
+                     "cannot create the directory", sc->state_dir, sc->state_dir_where);
+        return APR_EGENERAL;
+    }
+    if (geteuid() == 0) {
+        uid_t u = ap_unixd_config.user_id;
+        gid_t g = ap_unixd_config.group_id;
+        if (sb.st_uid != u && chown(sc->state_dir, u, g) == 0) {
+            stat(sc->state_dir, &sb);
+        }
+        writable = (sb.st_uid == u && (sb.st_mode & S_IWUSR))
+                   || (sb.st_gid == g && (sb.st_mode & S_IWGRP)) || (sb.st_mode & S_IWOTH);
+    }
+    else {
+        writable = access(sc->state_dir, W_OK | X_OK) == 0;
+    }
+    if (!writable) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "LifecycleStateDir %s (%s): not "
+                     "writable by the server's User %s", sc->state_dir, sc->state_dir_where,
+                     ap_unixd_config.user_name ? ap_unixd_config.user_name : "?");
+        return APR_EACCES;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
+{
+    const lc_server_conf_t *sc = lc_config_global(s);
+    lc_journal_opts_t o;
+    lc_recovery_t rec;
+    apr_status_t rv;
+
+    if (!sc->state_dir) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "no LifecycleStateDir: resource state "
+                     "is kept in memory only and is lost when the server stops");
+        return APR_SUCCESS;
+    }
+    if ((rv = prepare_dir(s, sc, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    o = opts_for(s, sc);
+    if ((rv = lc_journal_recover(st, &o, p, &rec)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "LifecycleStateDir %s (%s): recovery "
+                     "failed", sc->state_dir, sc->state_dir_where);
+        return rv;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "state recovered from %s: snapshot at %"
+                 APR_UINT64_T_FMT ", %" APR_UINT64_T_FMT " journal records, last change %"
+                 APR_UINT64_T_FMT ", in %" APR_TIME_T_FMT " ms", sc->state_dir,
+                 rec.snapshot_seq, rec.records, rec.last_seq, apr_time_as_msec(rec.elapsed));
+    return APR_SUCCESS;
+}
+
+void lc_state_attach(lc_store_t *st, server_rec *s, apr_pool_t *p)
+{
+    const lc_server_conf_t *sc = lc_config_global(s);
+    lc_journal_opts_t o;
+
+    if (!sc->state_dir || !st) {
+        process_journal = NULL;
+        return;
+    }
+    o = opts_for(s, sc);
+    process_journal = lc_journal_attach(st, &o, p);
+}
+
+lc_journal_t *lc_state_journal(void)
+{
+    return process_journal;
+}
+
+void lc_state_tick(server_rec *s)
+{
+    const lc_server_conf_t *sc = lc_config_global(s);
+    apr_interval_time_t every = sc->snapshot_every ? sc->snapshot_every : LC_SNAPSHOT_DEFAULT;
+    uint64_t seq;
+    apr_status_t rv;
+
+    if (!process_journal || !lc_journal_snapshot_due(process_journal, every)) {
+        return;
+    }
+    rv = lc_journal_snapshot(process_journal, &seq);
+    if (rv == APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "snapshot written at change %"
+                     APR_UINT64_T_FMT, seq);
+    }
+    else if (rv != APR_EBUSY) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "snapshot failed in %s", sc->state_dir);
+    }
+}
