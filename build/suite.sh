@@ -5,6 +5,23 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 MPMS=${MPMS:-"event prefork"}
 pass=0; fail=0
+
+# Keys and tokens for the suite: an issuer key (configured), a second key
+# (configured, for rotation), and a stranger's key (not configured).
+keys=t/conf/keys
+rm -rf "$keys"; mkdir -p "$keys"
+tok=build/lifecycle-token
+for k in issuer issuer2 stranger; do
+  "$tok" keygen --out "$keys/$k.d" >/dev/null
+  for f in key pub jwk; do mv "$keys/$k.d/issuer.$f" "$keys/$k.$f"; done
+  rmdir "$keys/$k.d"
+done
+all="workflow.write workflow.read agents.write agents.read workstations.write workstations.read"
+all="$all wrappers.write wrappers.read pipelines.write pipelines.read lifecycle.admin ops.read ops.write"
+"$tok" mint --key "$keys/issuer.key" --scope "$all" --ttl 86400 --sub suite --aud lifecycle-test \
+  --iss https://issuer.test > "$keys/all.token"
+export PERL5OPT="-I$TOP/t/lib -MLcAuth"
+export LC_TEST_KEYS="$TOP/$keys"
 for mpm in $MPMS; do
   echo "== Apache::Test, $mpm MPM"
   perl t/TEST.PL -clean >/dev/null 2>&1 || true

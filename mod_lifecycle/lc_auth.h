@@ -20,9 +20,16 @@ typedef enum {
 
 typedef struct lc_auth_decision {
     lc_auth_result_e result;
-    const char      *reason;       /* for the error body and metrics; never the token */
+    const char      *reason;       /* for the error body; never the token */
+    const char      *cause;        /* short name for logs and metrics: "expired", ... */
     int              header_absent;/* 401 without error= (RFC 6750 §3.1) */
 } lc_auth_decision_t;
+
+/* child_init: this process's cache of verified tokens. */
+void lc_auth_child_init(apr_pool_t *p);
+
+/* post_config: warn when no key is configured (every request would be 401). */
+void lc_auth_post_config(server_rec *s);
 
 /* Decide, before anything touches the store, whether r may act with `scope`.
  * Fills `actor` when allowed. */

@@ -9,6 +9,7 @@
 #include "lc_config.h"
 #include "lc_store_shm.h"
 #include "lc_util.h"
+#include "lc_token.h"
 
 static const char *const dialect_names[LC_DIALECT_COUNT] = {
     NULL, "redivis", "notte", "workstation", "wrapper", "feldera", "admin"
@@ -43,6 +44,11 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->state_dir = add->state_dir ? add->state_dir : base->state_dir;
     c->state_dir_where = add->state_dir ? add->state_dir_where : base->state_dir_where;
     c->snapshot_every = add->snapshot_every ? add->snapshot_every : base->snapshot_every;
+    c->keys = add->keys ? add->keys : base->keys;
+    c->issuer = add->issuer ? add->issuer : base->issuer;
+    c->audience = add->audience ? add->audience : base->audience;
+    c->leeway_set = add->leeway_set || base->leeway_set;
+    c->leeway = add->leeway_set ? add->leeway : base->leeway;
     return c;
 }
 
@@ -158,6 +164,71 @@ static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why = NULL;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    if (!c->keys && !(c->keys = lc_keyring_create(cmd->pool))) {
+        return fail(cmd, arg, "libsodium cannot be initialised");
+    }
+    if (!path || lc_keyring_load_file(c->keys, path, cmd->pool, &why) != APR_SUCCESS) {
+        return fail(cmd, arg, why ? why : "cannot read the key file");
+    }
+    return NULL;
+}
+
+/* LifecycleTokenIssuer / LifecycleTokenAudience: a bounded printable string. */
+static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *p;
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    for (p = arg; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            return fail(cmd, arg, "must not contain control characters");
+        }
+    }
+    if (!*arg || p - arg > 512) {
+        return fail(cmd, arg, "must be 1 to 512 characters");
+    }
+    if (strcmp(cmd->cmd->name, "LifecycleTokenIssuer") == 0) {
+        c->issuer = arg;
+    }
+    else {
+        c->audience = arg;
+    }
+    return NULL;
+}
+
+static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
+    }
+    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
+        || t < 0 || t > apr_time_from_sec(3600)) {
+        return fail(cmd, arg, "must be a delay from 0 to 1h, such as 60 or 30s");
+    }
+    c->leeway = t;
+    c->leeway_set = 1;
+    return NULL;
+}
+
 static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
 {
     lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
@@ -231,6 +302,14 @@ const command_rec lc_directives[] = {
                   "directory for the journal and snapshots; without it state is memory-only"),
     AP_INIT_TAKE1("LifecycleSnapshotInterval", set_snapshot_every, NULL, RSRC_CONF,
                   "how often a snapshot bounds replay time (default 5mi)"),
+    AP_INIT_TAKE1("LifecycleTokenKey", set_token_key, NULL, RSRC_CONF,
+                  "a public key file (PASERK k4.public, JWK or JWKS); repeat for rotation"),
+    AP_INIT_TAKE1("LifecycleTokenIssuer", set_token_claim, NULL, RSRC_CONF,
+                  "when set, a token's iss must be this"),
+    AP_INIT_TAKE1("LifecycleTokenAudience", set_token_claim, NULL, RSRC_CONF,
+                  "when set, a token's aud must contain this"),
+    AP_INIT_TAKE1("LifecycleTokenLeeway", set_token_leeway, NULL, RSRC_CONF,
+                  "clock skew allowed on exp/nbf/iat (default 60s)"),
     AP_INIT_FLAG("LifecycleFaultInjection", set_fault_injection, NULL, RSRC_CONF,
                  "test only: honour X-Lifecycle-Fault request headers"),
     AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, ACCESS_CONF,

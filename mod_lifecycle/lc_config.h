@@ -28,6 +28,11 @@ typedef struct lc_server_conf {
     const char         *state_dir;       /* NULL = memory only */
     const char         *state_dir_where; /* "file:line" of LifecycleStateDir */
     apr_interval_time_t snapshot_every;  /* 0 = unset */
+    struct lc_keyring  *keys;            /* LifecycleTokenKey, NULL = none loaded */
+    const char         *issuer;          /* LifecycleTokenIssuer */
+    const char         *audience;        /* LifecycleTokenAudience */
+    apr_interval_time_t leeway;          /* LifecycleTokenLeeway */
+    int                 leeway_set;
 } lc_server_conf_t;
 
 #define LC_SNAPSHOT_DEFAULT apr_time_from_sec(300)

@@ -52,6 +52,7 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         || lc_watchdog_post_config(pconf, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    lc_auth_post_config(s);
     return OK;
 }
 
@@ -59,6 +60,7 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
 {
     lc_segment_child_init(p, s);
     lc_state_attach(lc_segment_store(), s, p);
+    lc_auth_child_init(p);
 }
 
 /* The request path after the <Location> prefix, still percent-encoded, so
@@ -156,6 +158,9 @@ static int lc_handler(request_rec *r)
             : (dc->scope_write ? dc->scope_write : q.dialect->scope_write);
     decision = lc_auth_check(r, scope, &q.actor);
     if (decision.result != LC_AUTH_ALLOW) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "refused %s %s: %s (sub=%s)", r->method,
+                      r->uri, decision.cause, q.actor.sub);
+        apr_table_setn(r->notes, "lifecycle-scope", scope);
         lc_auth_challenge(r, &decision, scope);
         return decision.result == LC_AUTH_FORBIDDEN
                ? q.dialect->error(&q, HTTP_FORBIDDEN, "insufficient_scope", decision.reason)
