@@ -5,6 +5,7 @@
  */
 #include <httpd.h>
 #include <jansson.h>
+#include <apr_tables.h>
 
 #include "lc_dialect.h"
 #include "lc_http.h"
@@ -20,6 +21,11 @@ static int redivis_error(lc_req_t *q, int status, const char *code, const char *
 {
     json_t *b = json_pack("{s:s, s:s, s:i}", "error", code, "error_description",
                           message ? message : "", "status", status);
+    const char *scope = apr_table_get(q->r->notes, "lifecycle-scope");
+
+    if (status == HTTP_FORBIDDEN && scope) {
+        json_object_set_new(b, "scope", json_string(scope));
+    }
     return lc_http_json(q->r, status, b);
 }
 

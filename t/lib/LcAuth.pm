@@ -26,7 +26,7 @@ sub lc_mint {
     my @cmd = ("$dir/../../../build/lifecycle-token", 'mint', '--key', "$dir/$a{key}.key",
                '--ttl', $a{ttl}, '--sub', $a{sub});
     push @cmd, '--scope', $a{scope} if defined $a{scope};
-    push @cmd, '--scp', $a{scp} if defined $a{scp};
+    push @cmd, '--scope', $a{scp}, '--scp' if defined $a{scp};
     push @cmd, '--format', $a{format} if $a{format};
     push @cmd, '--aud', $a{aud} if $a{aud};
     push @cmd, '--iss', $a{iss} if $a{iss};
