@@ -6,6 +6,14 @@ PORT=${1:-8080}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/run
 mkdir -p "$RUN"
+# A dev signing key (kept across runs) and a demo token with every scope.
+if [ ! -f "$RUN/keys/issuer.key" ]; then
+  "$TOP/build/lifecycle-token" keygen --out "$RUN/keys" >/dev/null
+fi
+scopes="workflow.write workflow.read agents.write agents.read workstations.write workstations.read"
+scopes="$scopes wrappers.write wrappers.read pipelines.write pipelines.read lifecycle.admin"
+TOKEN=$("$TOP/build/lifecycle-token" mint --key "$RUN/keys/issuer.key" --scope "$scopes" \
+        --ttl 86400 --sub demo)
 user=""
 if [ "$(id -u)" -eq 0 ]; then user=$'User www-data\nGroup www-data'; fi
 sed -e "s|@RUN@|$RUN|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$PORT|g" \
@@ -20,25 +28,35 @@ stop() { kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 base=http://127.0.0.1:$PORT
-for _ in $(seq 50); do curl -fs -o /dev/null "$base/lifecycle/v1/metrics" && break; sleep 0.1; done
+auth="Authorization: Bearer $TOKEN"
+for _ in $(seq 50); do curl -fs -o /dev/null -H "$auth" "$base/lifecycle/v1/metrics" && break; sleep 0.1; done
 
-seed() { # kind id json
-  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/json' \
-       --data "$3" "$base/lifecycle/v1/resources/$1/$2"
+seed() { # kind id json: create it unless a previous run left it (state is journaled)
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "$auth" -H 'If-None-Match: *' \
+         -H 'Content-Type: application/json' --data "$3" "$base/lifecycle/v1/resources/$1/$2")
+  case $code in 201|412) ;; *) echo "run: seeding $1/$2 answered $code" >&2 ;; esac
 }
 seed workstation ws-12345 '{"id":"ws-12345","name":"Artist-Workstation-01","status":"running","configuration":{"cpuCores":8,"memoryGB":32,"gpu":"NVIDIA RTX A5000","storageGB":512,"region":"us-west-2"}}'
 seed workstation ws-render-02 '{"id":"ws-render-02","name":"Render-Node-02","status":"stopped","configuration":{"cpuCores":16,"memoryGB":64,"gpu":null,"storageGB":1024,"region":"eu-west-1"}}'
 
 cat <<MSG
 
-mod_lifecycle is serving on $base (Ctrl-C stops it). Try:
+mod_lifecycle is serving on $base (Ctrl-C stops it). State is journaled in
+build/run/state, so it survives a restart of \`make run\`. A demo token with every
+scope (24 h; mint others with build/lifecycle-token mint --key build/run/keys/issuer.key):
 
-  curl -s $base/workstations/ws-12345
-  curl -s -X POST $base/workstations/ws-12345/stop
-  curl -s -X POST $base/workstations/ws-12345/launch      # provisioning, running after 2 s
-  curl -s -i -X GET $base/workstations/ws-12345/stop      # 405, Allow: POST
-  curl -s $base/lifecycle/v1/resources/workstation
-  curl -s $base/lifecycle/v1/metrics
+  export TOKEN=$TOKEN
+
+Try:
+
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/workstations/ws-12345/stop
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/workstations/ws-12345/launch   # provisioning; running after 2 s
+  curl -s -i -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345/stop          # 405, Allow: POST
+  curl -s -i $base/workstations/ws-12345                                                # 401, no token
+  curl -s -H "Authorization: Bearer \$TOKEN" "$base/lifecycle/v1/changes?since=0&wait=5"
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/lifecycle/v1/resources/workstation
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/lifecycle/v1/metrics
 
 MSG
 wait $httpd

@@ -278,6 +278,9 @@ static const char *set_scope(cmd_parms *cmd, void *dcv, const char *which, const
     lc_dir_conf_t *dc = dcv;
     const char *arg = apr_pstrcat(cmd->pool, which, " ", scope, NULL);
 
+    if (!cmd->path) {
+        return fail(cmd, arg, "belongs in a <Location> block");
+    }
     if (!scope_token_valid(scope)) {
         return fail(cmd, arg, "the scope must be one RFC 6749 scope token");
     }
@@ -312,9 +315,9 @@ const command_rec lc_directives[] = {
                   "clock skew allowed on exp/nbf/iat (default 60s)"),
     AP_INIT_FLAG("LifecycleFaultInjection", set_fault_injection, NULL, RSRC_CONF,
                  "test only: honour X-Lifecycle-Fault request headers"),
-    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, ACCESS_CONF,
+    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, RSRC_CONF | ACCESS_CONF,
                   "the API this location serves: redivis, notte, workstation, wrapper, feldera, admin"),
-    AP_INIT_TAKE2("LifecycleScope", set_scope, NULL, ACCESS_CONF,
+    AP_INIT_TAKE2("LifecycleScope", set_scope, NULL, RSRC_CONF | ACCESS_CONF,
                   "read|write SCOPE: the token scope this location requires"),
     { NULL }
 };

@@ -111,11 +111,14 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
 static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                         lc_resource_t *tmpl, const char **owner)
 {
+    static const char *const server_owned[] = {
+        "version", "etag", "created", "created_at", "updated_at", "state_since", NULL
+    };
     const char *why = NULL, *field = NULL;
     json_t *body, *jid, *jowner;
     char *buf;
     apr_size_t len;
-    int rc;
+    int rc, i;
 
     if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
         return lc_admin_error(q, rc, "invalid_request", "the body is too large (64 KiB at most)");
@@ -146,8 +149,13 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
         *owner = apr_pstrdup(q->r->pool, json_string_value(jowner));
         json_object_del(body, "owner");
     }
+    /* Fields the server owns are ignored, as the representation a GET returned may
+     * be sent back as it is (SPEC §5). */
+    for (i = 0; server_owned[i]; i++) {
+        json_object_del(body, server_owned[i]);
+    }
     memset(tmpl, 0, sizeof(*tmpl));
-    if (def->from_json(body, tmpl, &field) != APR_SUCCESS) {
+    if (def->from_json(body, tmpl, &field, q->r->pool) != APR_SUCCESS) {
         rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                          apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
                                       def->name));

@@ -60,7 +60,8 @@ static json_t *ws_to_json(const lc_resource_t *r)
     return o;
 }
 
-static apr_status_t ws_config_valid(json_t *c, const char **field)
+/* All five fields, of their types (gpu may be null: no GPU). */
+static apr_status_t ws_config_valid(json_t *c, const char **field, apr_pool_t *p)
 {
     const char *k;
     json_t *v;
@@ -71,41 +72,35 @@ static apr_status_t ws_config_valid(json_t *c, const char **field)
         return APR_EINVAL;
     }
     json_object_foreach(c, k, v) {
-        int known = 0;
-        for (i = 0; i < sizeof(ws_config_ints) / sizeof(*ws_config_ints); i++) {
-            if (strcmp(k, ws_config_ints[i]) == 0) {
-                known = 1;
-                if (!json_is_integer(v) || json_integer_value(v) < 0
-                    || json_integer_value(v) > 1048576) {
-                    *field = ws_config_int_fields[i];
-                    return APR_EINVAL;
-                }
-            }
-        }
-        if (!known && strcmp(k, "gpu") == 0) {
-            known = 1;
-            if (!json_is_string(v) && !json_is_null(v)) {
-                *field = "configuration.gpu";
-                return APR_EINVAL;
-            }
-        }
-        if (!known && strcmp(k, "region") == 0) {
-            known = 1;
-            if (!json_is_string(v)) {
-                *field = "configuration.region";
-                return APR_EINVAL;
-            }
-        }
-        if (!known) {
-            *field = "configuration";
+        if (strcmp(k, "cpuCores") && strcmp(k, "memoryGB") && strcmp(k, "storageGB")
+            && strcmp(k, "gpu") && strcmp(k, "region")) {
+            *field = apr_pstrcat(p, "configuration.", k, NULL);
             return APR_EINVAL;
         }
+    }
+    for (i = 0; i < sizeof(ws_config_ints) / sizeof(*ws_config_ints); i++) {
+        v = json_object_get(c, ws_config_ints[i]);
+        if (!json_is_integer(v) || json_integer_value(v) < 0
+            || json_integer_value(v) > 1048576) {
+            *field = ws_config_int_fields[i];
+            return APR_EINVAL;
+        }
+    }
+    v = json_object_get(c, "gpu");
+    if (!v || (!json_is_string(v) && !json_is_null(v))) {
+        *field = "configuration.gpu";
+        return APR_EINVAL;
+    }
+    if (!json_is_string(json_object_get(c, "region"))) {
+        *field = "configuration.region";
+        return APR_EINVAL;
     }
     return APR_SUCCESS;
 }
 
 /* The admin PUT body: the workstation object itself. */
-static apr_status_t ws_from_json(json_t *body, lc_resource_t *r, const char **field)
+static apr_status_t ws_from_json(json_t *body, lc_resource_t *r, const char **field,
+                                 apr_pool_t *p)
 {
     json_t *name = json_object_get(body, "name");
     json_t *status = json_object_get(body, "status");
@@ -136,7 +131,7 @@ static apr_status_t ws_from_json(json_t *body, lc_resource_t *r, const char **fi
         *field = "configuration";
         return APR_EINVAL;
     }
-    if ((rv = ws_config_valid(config, field)) != APR_SUCCESS) {
+    if ((rv = ws_config_valid(config, field, p)) != APR_SUCCESS) {
         return rv;
     }
     r->state = (uint8_t)state;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <apr_errno.h>
+#include <apr_pools.h>
 #include "lc_resource.h"
 
 #define LC_BIT(state)   (1u << (state))
@@ -45,8 +46,10 @@ typedef struct lc_kind_def {
     const lc_advance_t  *advances;
     /* The dialect's own representation (its GET body). */
     json_t            *(*to_json)(const lc_resource_t *r);
-    /* Fill r from an admin PUT body; on error *field names the culprit. */
-    apr_status_t       (*from_json)(json_t *body, lc_resource_t *r, const char **field);
+    /* Fill r from an admin PUT body; on error *field names the culprit
+     * (allocated from p when it has to be built). */
+    apr_status_t       (*from_json)(json_t *body, lc_resource_t *r, const char **field,
+                                    apr_pool_t *p);
 } lc_kind_def_t;
 
 void                 lc_kind_register(const lc_kind_def_t *def);

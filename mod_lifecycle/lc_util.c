@@ -19,7 +19,8 @@ int lc_id_valid(const char *id)
         return 0;
     }
     for (i = 1; id[i]; i++) {
-        if (i >= LC_ID_MAX || !id_char((unsigned char)id[i])) {
+        if (i >= LC_ID_MAX || !id_char((unsigned char)id[i])
+            || (id[i] == '.' && id[i - 1] == '.')) {      /* no ".." (SPEC §6) */
             return 0;
         }
     }

@@ -21,6 +21,8 @@ static void test_ids(void)
     CHECK(!lc_id_valid("-ws"));
     CHECK(!lc_id_valid(".hidden"));
     CHECK(!lc_id_valid(".."));
+    CHECK(!lc_id_valid("a..b"));
+    CHECK(lc_id_valid("a.b.c"));
     CHECK(!lc_id_valid("a b"));
     CHECK(!lc_id_valid("a/b"));
     CHECK(!lc_id_valid("caf\xc3\xa9"));

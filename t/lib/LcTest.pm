@@ -1,0 +1,183 @@
+package LcTest;
+# Shared helpers for the mod_lifecycle Apache::Test files.
+#
+#   req(METHOD, PATH, body => STR|REF, headers => {...})   any request; a REF body is JSON-encoded
+#   jbody(RES)                  the decoded JSON body, or undef
+#   etag(RES)                   the ETag header ('' when absent)
+#   ws_obj(ID, STATUS, %over)   a workstation object (hash ref)
+#   put_ws(ID, STATUS, %over)   admin PUT of that object;  get_ws(ID)  dialect GET;  del_ws(ID)  admin DELETE
+#   ws_state(ID)                [code, status, etag] as the workstation dialect GET sees it
+#   wait_status(ID, STATUS, S)  poll the dialect GET up to S seconds; the last status seen
+#   slots()                     {used => N, free => N} from /lifecycle/v1/metrics
+#   is_ws_error / is_admin_error / unchanged     assertions with a fixed test count (see each)
+#
+# Each assertion helper runs a fixed number of tests, so that callers can
+# `plan tests => N` exactly.
+use strict;
+use warnings;
+
+use Exporter 'import';
+use HTTP::Request ();
+use JSON::PP ();
+use Time::HiRes ();
+use Test::More ();
+use Apache::TestRequest ();
+
+our @EXPORT = qw(req jbody etag ws_obj put_ws get_ws del_ws ws_state wait_status slots
+                 is_ws_error is_admin_error unchanged json_text
+                 WS ADMIN JSON_CT);
+
+use constant WS      => '/workstations';
+use constant ADMIN   => '/lifecycle/v1';
+use constant JSON_CT => 'application/json; charset=utf-8';
+
+# Extra headers sent with every request.  The suite's bearer token is not
+# here: build/suite.sh loads LcAuth, which gives every LWP agent one.
+our %DEFAULT_HEADERS;
+
+my $JSON = JSON::PP->new->canonical->allow_nonref;
+
+sub json_text { $JSON->encode($_[0]) }
+
+sub req {
+    my ($method, $path, %o) = @_;
+    local $_;                      # LWP may assign to $_: keep callers' loop aliases intact
+    my $r = HTTP::Request->new($method => Apache::TestRequest::resolve_url($path));
+    my %h = (%DEFAULT_HEADERS, %{ $o{headers} || {} });
+    $r->header($_ => $h{$_}) for sort keys %h;
+    if (defined $o{body}) {
+        my $body = ref $o{body} ? json_text($o{body}) : $o{body};
+        $r->header('Content-Type' => 'application/json') unless defined $h{'Content-Type'};
+        $r->content($body);
+        $r->header('Content-Length' => length $body);
+    }
+    elsif ($method eq 'POST' || $method eq 'PUT') {
+        $r->header('Content-Length' => 0);
+    }
+    return Apache::TestRequest::user_agent()->request($r);
+}
+
+sub jbody {
+    my $res = shift;
+    my $b = eval { $JSON->decode($res->content) };
+    return $b;
+}
+
+sub etag {
+    my $v = $_[0]->header('ETag');
+    return defined $v ? $v : '';
+}
+
+sub ws_obj {
+    my ($id, $status, %over) = @_;
+    my %o = (
+        id            => $id,
+        name          => "Workstation $id",
+        status        => $status,
+        configuration => {
+            cpuCores  => 8,
+            memoryGB  => 32,
+            gpu       => 'nvidia-tesla-t4',
+            storageGB => 256,
+            region    => 'us-central1',
+        },
+    );
+    for my $k (keys %over) {
+        if (!defined $over{$k}) { delete $o{$k} } else { $o{$k} = $over{$k} }
+    }
+    return \%o;
+}
+
+sub put_ws {
+    my ($id, $status, %over) = @_;
+    my $headers = delete $over{headers};
+    return req(PUT => ADMIN . "/resources/workstation/$id",
+               body => ws_obj($id, $status, %over), headers => $headers);
+}
+
+sub get_ws { req(GET => WS . "/$_[0]") }
+
+sub del_ws {
+    my ($id, %h) = @_;
+    return req(DELETE => ADMIN . "/resources/workstation/$id", headers => \%h);
+}
+
+sub ws_state {
+    my $res = get_ws($_[0]);
+    my $b = jbody($res);
+    return [$res->code, ($b && ref $b eq 'HASH' ? $b->{status} : undef), etag($res)];
+}
+
+sub wait_status {
+    my ($id, $want, $secs) = @_;
+    my $deadline = Time::HiRes::time() + ($secs || 3);
+    my $seen;
+    while (1) {
+        $seen = ws_state($id)->[1];
+        last if defined $seen && $seen eq $want;
+        last if Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+    return $seen;
+}
+
+sub slots {
+    my $res = req(GET => ADMIN . '/metrics');
+    my %s;
+    for my $state (qw(used free)) {
+        ($s{$state}) = $res->content =~ /^lifecycle_store_slots\{state="$state"\} (\d+)$/m;
+    }
+    return \%s;
+}
+
+sub _summary {
+    my ($res, @keys) = @_;
+    my $b = jbody($res);
+    return { content_type => $res->header('Content-Type'), body => $res->content }
+        unless ref $b eq 'HASH';
+    my %s = (content_type => $res->header('Content-Type'));
+    for my $k (@keys) {
+        $s{$k} = $b->{$k};
+    }
+    $s{message} = (defined $b->{message} && !ref $b->{message} && length $b->{message})
+        ? 'non-empty' : $b->{message};
+    $s{keys} = join ',', sort keys %$b;
+    return \%s;
+}
+
+# Workstation dialect error: 2 tests (status code; JSON body shape).
+sub is_ws_error {
+    my ($res, $code, $reason, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is($res->code, $code, "$name: $code");
+    Test::More::is_deeply(_summary($res, qw(status error)),
+        { content_type => JSON_CT, status => $code, error => $reason,
+          message => 'non-empty', keys => 'error,message,status' },
+        "$name: {status:$code, error:'$reason', message}");
+}
+
+# Admin API error: 2 tests (status code; JSON body shape), plus 1 when
+# $mention is given (the message names it).
+sub is_admin_error {
+    my ($res, $code, $error, $name, $mention) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is($res->code, $code, "$name: $code");
+    Test::More::is_deeply(_summary($res, qw(error)),
+        { content_type => JSON_CT, error => $error, message => 'non-empty',
+          keys => 'error,message' },
+        "$name: {error:'$error', message}");
+    if (defined $mention) {
+        my $b = jbody($res);
+        Test::More::like(ref $b eq 'HASH' ? $b->{message} : '', qr/(?<![\w.])\Q$mention\E(?![\w.])/,
+                         "$name: message names '$mention'");
+    }
+}
+
+# 1 test: the workstation still answers GET with the same status and ETag.
+sub unchanged {
+    my ($id, $before, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is_deeply(ws_state($id), $before, "$name: $id unchanged");
+}
+
+1;
