@@ -138,6 +138,7 @@ lc_auth_decision_t lc_auth_check(request_rec *r, const char *scope, lc_actor_t *
 
     apr_cpystrn(actor->sub, "-", sizeof(actor->sub));
     apr_cpystrn(actor->jti, "-", sizeof(actor->jti));
+    actor->admin = 0;
     /* RFC 6750 §3.1: no credentials, or another scheme: a challenge without error=. */
     if (!h || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\0')) {
         return refuse(LC_AUTH_UNAUTHENTICATED, "missing",
@@ -169,6 +170,7 @@ lc_auth_decision_t lc_auth_check(request_rec *r, const char *scope, lc_actor_t *
     if (claims.jti[0]) {
         apr_cpystrn(actor->jti, claims.jti, sizeof(actor->jti));
     }
+    actor->admin = has_scope(&claims, LC_SCOPE_ADMIN);
     if (!has_scope(&claims, scope)) {
         return refuse(LC_AUTH_FORBIDDEN, "insufficient_scope",
                       apr_psprintf(r->pool, "The access token lacks the scope %s", scope), 0);

@@ -4,13 +4,7 @@
 
 #include <httpd.h>
 
-#define LC_SUB_MAX 63
-#define LC_JTI_MAX 127
-
-typedef struct lc_actor {
-    char sub[LC_SUB_MAX + 1];     /* "-" when unknown */
-    char jti[LC_JTI_MAX + 1];
-} lc_actor_t;
+#include "lc_actor.h"
 
 typedef enum {
     LC_AUTH_ALLOW = 0,

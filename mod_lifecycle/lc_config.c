@@ -71,6 +71,7 @@ void *lc_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     c->prefix = add->dialect ? add->prefix : (base->prefix ? base->prefix : add->prefix);
     c->scope_read = add->scope_read ? add->scope_read : base->scope_read;
     c->scope_write = add->scope_write ? add->scope_write : base->scope_write;
+    c->owner_check = add->owner_check ? add->owner_check : base->owner_check;
     return c;
 }
 
@@ -296,6 +297,17 @@ static const char *set_scope(cmd_parms *cmd, void *dcv, const char *which, const
     return NULL;
 }
 
+static const char *set_owner_check(cmd_parms *cmd, void *dcv, int on)
+{
+    lc_dir_conf_t *dc = dcv;
+
+    if (!cmd->path) {
+        return fail(cmd, on ? "on" : "off", "belongs in a <Location> block");
+    }
+    dc->owner_check = on ? 1 : -1;
+    return NULL;
+}
+
 const command_rec lc_directives[] = {
     AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,
                   "resource slots in shared memory, server-wide (64..4000000)"),
@@ -319,5 +331,7 @@ const command_rec lc_directives[] = {
                   "the API this location serves: redivis, notte, workstation, wrapper, feldera, admin"),
     AP_INIT_TAKE2("LifecycleScope", set_scope, NULL, RSRC_CONF | ACCESS_CONF,
                   "read|write SCOPE: the token scope this location requires"),
+    AP_INIT_FLAG("LifecycleOwnerCheck", set_owner_check, NULL, RSRC_CONF | ACCESS_CONF,
+                 "on: only a resource's owner (token sub) or lifecycle.admin may transition it"),
     { NULL }
 };

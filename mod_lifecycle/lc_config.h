@@ -42,6 +42,7 @@ typedef struct lc_dir_conf {
     lc_dialect_e  dialect;
     const char   *scope_read;            /* NULL = the dialect's default */
     const char   *scope_write;
+    int           owner_check;           /* LifecycleOwnerCheck: 1 on, -1 off, 0 unset */
 } lc_dir_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA lifecycle_module;

@@ -1,22 +1,48 @@
-/* lc_dialect.c — the dialect registry. */
+/* lc_dialect.c — the dialect registry, and helpers every dialect uses. */
+#include <apr_tables.h>
+
 #include "lc_dialect.h"
+
+static const lc_dialect_t *const dialects[LC_DIALECT_COUNT] = {
+    NULL,
+    &lc_dialect_redivis,
+    &lc_dialect_notte,
+    &lc_dialect_workstation,
+    &lc_dialect_wrapper,
+    &lc_dialect_feldera,
+    &lc_dialect_admin
+};
 
 const lc_dialect_t *lc_dialect_get(lc_dialect_e which)
 {
-    switch (which) {
-    case LC_DIALECT_REDIVIS:     return &lc_dialect_redivis;
-    case LC_DIALECT_NOTTE:       return &lc_dialect_notte;
-    case LC_DIALECT_WORKSTATION: return &lc_dialect_workstation;
-    case LC_DIALECT_WRAPPER:     return &lc_dialect_wrapper;
-    case LC_DIALECT_FELDERA:     return &lc_dialect_feldera;
-    case LC_DIALECT_ADMIN:       return &lc_dialect_admin;
-    default:                     return NULL;
-    }
+    return (which > LC_DIALECT_NONE && which < LC_DIALECT_COUNT) ? dialects[which] : NULL;
 }
 
 void lc_dialect_register_kinds(void)
 {
-    extern const lc_kind_def_t lc_workstation_kind;
+    int d;
 
-    lc_kind_register(&lc_workstation_kind);
+    for (d = 1; d < LC_DIALECT_COUNT; d++) {
+        if (dialects[d]->kind_def) {
+            lc_kind_register(dialects[d]->kind_def);
+        }
+    }
+}
+
+void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
+                         const char *action, const lc_precond_t *if_match, lc_act_t *act)
+{
+    act->def = def;
+    act->id = id;
+    act->action = action;
+    act->if_match = if_match;
+    act->now = q->now;
+    act->advance_after = q->sc->auto_advance;
+    act->actor = &q->actor;
+    act->owner_check = q->dc->owner_check > 0;
+}
+
+const char *lc_dialect_refused_scope(lc_req_t *q)
+{
+    return apr_table_get(q->r->notes, "lifecycle-scope");
 }

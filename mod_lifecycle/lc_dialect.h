@@ -9,6 +9,7 @@
 #include "lc_store.h"
 #include "lc_kind.h"
 #include "lc_auth.h"
+#include "lc_engine.h"
 
 #define LC_MAX_SEGMENTS 8
 
@@ -30,6 +31,7 @@ typedef struct lc_req {
 struct lc_dialect {
     const char  *name;
     lc_kind_e    kind;             /* LC_KIND_NONE for admin */
+    const lc_kind_def_t *kind_def; /* its state machine; NULL until built */
     const char  *scope_read;       /* SPEC §1 defaults */
     const char  *scope_write;
     int        (*handle)(lc_req_t *q);
@@ -48,5 +50,14 @@ const lc_dialect_t *lc_dialect_get(lc_dialect_e which);
 
 /* Register the kind tables of every dialect built (once per process). */
 void lc_dialect_register_kinds(void);
+
+/* Helpers every dialect uses. */
+
+/* The engine's view of this request: action, If-Match, actor, ownership. */
+void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
+                         const char *action, const lc_precond_t *if_match, lc_act_t *act);
+
+/* The scope that refused this request (for bodies that name it), or NULL. */
+const char *lc_dialect_refused_scope(lc_req_t *q);
 
 #endif

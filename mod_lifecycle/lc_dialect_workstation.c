@@ -216,12 +216,7 @@ static int ws_act(lc_req_t *q, const char *id, const char *action)
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
         return ws_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
     }
-    act.def = &lc_workstation_kind;
-    act.id = id;
-    act.action = action;
-    act.if_match = &if_match;
-    act.now = q->now;
-    act.advance_after = q->sc->auto_advance;
+    lc_dialect_act_init(q, &lc_workstation_kind, id, action, &if_match, &act);
     rv = lc_engine_act(q->store, &act, &before, &after);
     switch (rv) {
     case APR_SUCCESS:
@@ -236,6 +231,9 @@ static int ws_act(lc_req_t *q, const char *id, const char *action)
     case LC_EILLEGAL:
         return ws_error(q, HTTP_BAD_REQUEST, "invalid_state",
                         illegal_message(q->r, action, &after));
+    case LC_EFORBIDDEN:
+        return ws_error(q, HTTP_FORBIDDEN, "forbidden",
+                        apr_psprintf(q->r->pool, "Workstation %s belongs to another user", id));
     case LC_EVERSION:
         lc_http_etag(q->r, after.version);
         return ws_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
@@ -280,6 +278,6 @@ static int ws_handle(lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_workstation = {
-    "workstation", LC_KIND_WORKSTATION, "workstations.read", "workstations.write",
-    ws_handle, ws_error
+    "workstation", LC_KIND_WORKSTATION, &lc_workstation_kind, "workstations.read",
+    "workstations.write", ws_handle, ws_error
 };

@@ -73,6 +73,14 @@ int lc_precond_match(const lc_precond_t *pc, int exists, uint64_t version)
     return 0;
 }
 
+int lc_engine_may_act(const lc_act_t *act, const lc_resource_t *r)
+{
+    /* Resources without an owner (made before tokens, or by the admin API
+     * without one) are anyone's with the write scope. */
+    return !act->owner_check || !r->owner[0] || !act->actor || act->actor->admin
+           || strcmp(r->owner, act->actor->sub) == 0;
+}
+
 typedef struct act_baton {
     const lc_act_t *act;
     lc_resource_t  *before;
@@ -92,6 +100,9 @@ static apr_status_t act_cb(lc_resource_t *r, int exists, void *baton)
     }
     if (!lc_precond_match(act->if_match, exists, r->version)) {
         return LC_EVERSION;
+    }
+    if (!lc_engine_may_act(act, r)) {
+        return LC_EFORBIDDEN;
     }
     r->op = LC_OP_TRANSITION;
     return lc_kind_apply(act->def, r, act->action, act->now, act->advance_after);

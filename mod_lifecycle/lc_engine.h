@@ -4,6 +4,7 @@
 
 #include "lc_store.h"
 #include "lc_kind.h"
+#include "lc_actor.h"
 
 #define LC_PRECOND_MAX 8
 
@@ -29,13 +30,19 @@ typedef struct lc_act {
     const lc_precond_t  *if_match;       /* may be NULL */
     apr_time_t           now;
     apr_interval_time_t  advance_after;  /* < 0: auto-advance off */
+    const lc_actor_t    *actor;          /* may be NULL */
+    int                  owner_check;    /* LifecycleOwnerCheck: only the owner acts */
 } lc_act_t;
 
 /* Apply an action atomically.  `before` and `after` (each may be NULL) get
- * the record before and after; on LC_NOCHANGE / LC_EILLEGAL / LC_EVERSION
- * both get the current record.  Returns APR_SUCCESS, LC_NOCHANGE,
- * LC_ENOTFOUND, LC_EILLEGAL, LC_EVERSION, APR_ENOENT (unknown action) or a
- * store failure. */
+ * the record before and after; on LC_NOCHANGE / LC_EILLEGAL / LC_EVERSION /
+ * LC_EFORBIDDEN both get the current record.  Returns APR_SUCCESS,
+ * LC_NOCHANGE, LC_ENOTFOUND, LC_EILLEGAL, LC_EVERSION, LC_EFORBIDDEN (owner
+ * check), APR_ENOENT (unknown action) or a store failure. */
+/* LifecycleOwnerCheck: may this actor transition r?  (The owner, or a holder
+ * of lifecycle.admin; anyone when the check is off or r has no owner.) */
+int lc_engine_may_act(const lc_act_t *act, const lc_resource_t *r);
+
 apr_status_t lc_engine_act(lc_store_t *st, const lc_act_t *act,
                            lc_resource_t *before, lc_resource_t *after);
 
