@@ -51,7 +51,7 @@ test:
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
 	@bash build/suite.sh
 
-bench: all
+bench: all build/unit/bench_replay
 	@bash build/deps.sh bench
 	@bash build/bench.sh
 

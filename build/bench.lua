@@ -2,6 +2,7 @@
 -- PUT), stop.  Step-major order over N workstations per thread, so each
 -- workstation's steps happen in order (the in-flight window is far below N).
 local N = tonumber(os.getenv("LC_BENCH_N") or "1024")
+local auth = "Bearer " .. (os.getenv("LC_TOKEN") or "")
 local thread_no = 0
 local counter = 0
 
@@ -25,20 +26,12 @@ function request()
   counter = counter + 1
   local id = "bench-" .. tid .. "-" .. k
   if step == 0 then
-    return wrk.format("POST", "/workstations/" .. id .. "/launch")
+    return wrk.format("POST", "/workstations/" .. id .. "/launch", { Authorization = auth })
   elseif step == 1 then
     return wrk.format("PUT", "/lifecycle/v1/resources/workstation/" .. id,
-                      { ["Content-Type"] = "application/json" }, body(id))
+                      { ["Content-Type"] = "application/json", Authorization = auth }, body(id))
   else
-    return wrk.format("POST", "/workstations/" .. id .. "/stop")
+    return wrk.format("POST", "/workstations/" .. id .. "/stop", { Authorization = auth })
   end
 end
 
-local non2xx = 0
-function response(status, headers, body)
-  if status >= 300 then non2xx = non2xx + 1 end
-end
-
-function done(summary, latency, requests)
-  io.write(string.format("non2xx_hint %d\n", summary.errors.status))
-end

@@ -7,12 +7,14 @@
  * overwritten by the next record).  Nothing there waits for the disk.
  *
  * Flushing (group commit).  After the mutex is released, sync(seq) returns
- * once `durable` >= seq.  A flusher reads the last appended sequence number,
+ * once `durable` >= seq.  One flush is in flight at a time: the request that
+ * claims the `flushing` word reads the last appended sequence number,
  * fdatasync()s the segment and raises `durable` to it, covering every request
- * whose record was appended before.  A request whose record is covered by a
- * flush in flight waits for it (futex on a shared word) instead of flushing
- * again; if that flush does not finish in 200 ms (its process may have been
- * killed) it flushes itself.  No lock is held across the fdatasync.
+ * whose record was appended before.  The others wait on a futex instead of
+ * flushing again; when the flush ends, one of them leads the next, which
+ * covers all that arrived meanwhile.  The claim is not a lock: a waiter that
+ * sees a flush last longer than 200 ms (its process may have been killed)
+ * takes the claim over.  The store mutex is never held across a flush.
  *
  * Segments and snapshots.  A snapshot rotates appends to a new segment,
  * copies the store (chunk by chunk: "fuzzy", later changes may be in it),
@@ -56,7 +58,6 @@
 /* The journal's words in the store's shared segment. */
 typedef struct jshm {
     uint64_t durable;          /* every change <= durable is on disk */
-    uint64_t flush_target;     /* what the flush in flight will make durable */
     int64_t  flush_start;
     uint32_t wake;             /* futex word: bumped whenever `durable` rises */
     uint32_t rot_seg;          /* a segment being rotated away (its tail may be unsynced) */
@@ -64,7 +65,7 @@ typedef struct jshm {
     int64_t  snapshot_time;
     uint64_t oldest_seq;       /* first change still in a retained segment */
     uint32_t snap_owner;       /* pid writing a snapshot, 0 = none */
-    uint32_t pad;
+    uint32_t flushing;         /* a flush is in flight (claimed by one request) */
     int64_t  snap_start;
     uint64_t flushes;
     uint64_t bytes;
@@ -534,7 +535,6 @@ static apr_status_t flush(lc_journal_t *j)
     } while (seg != seg2);
     /* Read after the position: a rotation that moved `seg` on had set it. */
     rot = __atomic_load_n(&j->sh->rot_seg, __ATOMIC_ACQUIRE);
-    cas_max(&j->sh->flush_target, target);
     __atomic_store_n(&j->sh->flush_start, apr_time_now(), __ATOMIC_RELEASE);
     if (datasync_seg(j, seg) != 0 || (rot && rot != seg && datasync_seg(j, rot) != 0)) {
         return APR_FROM_OS_ERROR(errno);
@@ -552,18 +552,27 @@ static apr_status_t j_sync(void *ctx, uint64_t seq)
     jshm_t *sh = j->sh;
 
     for (;;) {
-        uint32_t seen = __atomic_load_n(&sh->wake, __ATOMIC_ACQUIRE);
+        uint32_t seen = __atomic_load_n(&sh->wake, __ATOMIC_ACQUIRE), free_ = 0;
+        apr_status_t rv;
+
         if (__atomic_load_n(&sh->durable, __ATOMIC_ACQUIRE) >= seq) {
             return APR_SUCCESS;
         }
-        if (__atomic_load_n(&sh->flush_target, __ATOMIC_ACQUIRE) >= seq
-            && apr_time_now() - __atomic_load_n(&sh->flush_start, __ATOMIC_ACQUIRE)
-               < FLUSH_PATIENCE) {
-            /* A flush in flight covers us: share it. */
-            futex_wait(&sh->wake, seen, apr_time_from_msec(5));
-            continue;
+        if (!__atomic_compare_exchange_n(&sh->flushing, &free_, 1, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            /* A flush is in flight: wait for it, then see whether it covered us. */
+            if (apr_time_now() - __atomic_load_n(&sh->flush_start, __ATOMIC_ACQUIRE)
+                < FLUSH_PATIENCE) {
+                futex_wait(&sh->wake, seen, apr_time_from_msec(5));
+                continue;
+            }
+            /* Its flusher looks dead: take the claim over. */
+            __atomic_store_n(&sh->flush_start, apr_time_now(), __ATOMIC_RELEASE);
         }
-        apr_status_t rv = flush(j);
+        rv = flush(j);
+        __atomic_store_n(&sh->flushing, 0, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&sh->wake, 1, __ATOMIC_RELEASE);
+        futex_wake(&sh->wake);
         if (rv != APR_SUCCESS) {
             return rv;
         }
