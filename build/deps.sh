@@ -3,7 +3,7 @@
 set -euo pipefail
 want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
 case "${1:-build}" in
-  test)  want+=(libapache2-mod-perl2 libwww-perl) ;;
+  test)  want+=(libapache2-mod-perl2 libwww-perl wrk) ;;
   bench) want+=(wrk libwww-perl) ;;
 esac
 missing=()

@@ -1,0 +1,130 @@
+# Nothing acknowledged is lost: transitions acknowledged under concurrent load,
+# then SIGKILL to the parent and every child, a cold start that replays the
+# journal, and every acknowledged change is there, whole.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use HTTP::Request ();
+use LWP::UserAgent ();
+use JSON::PP ();
+use Time::HiRes qw(sleep time);
+
+plan tests => 9;
+
+my $base = 'http://' . Apache::TestRequest::hostport();
+my $ua = LWP::UserAgent->new(timeout => 10);
+my $vars = Apache::Test::vars();
+my $json = JSON::PP->new;
+my @ids = map { "dur-$_" } 1 .. 12;
+
+sub put_ws { my ($c, $id, $status) = @_;
+    $c->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$id",
+        [ 'Content-Type' => 'application/json' ],
+        $json->encode({ id => $id, name => "n-$id", status => $status,
+            configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1,
+                               region => 'r' } }))) }
+sub report { my ($c, $id, $status) = @_;
+    $c->request(HTTP::Request->new(POST => "$base/lifecycle/v1/resources/workstation/$id/report",
+        [ 'Content-Type' => 'application/json' ], $json->encode({ status => $status }))) }
+sub etag { my $e = $_[0]->header('ETag') // '"0"'; $e =~ tr/"//d; $e }
+sub parent_pid { open my $fh, '<', $vars->{t_pid_file} or return; chomp(my $p = <$fh>); $p }
+sub children { my $pp = shift; my @kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next; my $l = <$fh>; close $fh;
+        push @kids, $1 if defined $l && $l =~ /^(\d+) \(.*?\) \S (\d+)/ && $2 == $pp;
+    }
+    return @kids }
+sub up { my $t0 = time;
+    while (time - $t0 < 30) {
+        my $r = $ua->get("$base/lifecycle/v1/metrics");
+        return 1 if $r->code == 200;
+        sleep 0.2;
+    }
+    return 0 }
+
+is(scalar(grep { put_ws($ua, $_, 'stopped')->is_success } @ids), scalar @ids, 'seeded');
+
+# Four clients cycle launch -> runner report -> stop on their own workstations,
+# each reporting every acknowledged change (id, version, status) through a pipe.
+pipe(my $rd, my $wr) or die;
+my @kids;
+for my $k (0 .. 3) {
+    my $pid = fork() // die;
+    if ($pid == 0) {
+        close $rd;
+        my $c = LWP::UserAgent->new(timeout => 5, keep_alive => 1);
+        my @mine = @ids[$k * 3 .. $k * 3 + 2];
+        my $t0 = time;
+        while (time - $t0 < 20) {
+            for my $id (@mine) {
+                for my $step (sub { $c->post("$base/workstations/$id/launch") },
+                              sub { report($c, $id, 'running') },
+                              sub { $c->post("$base/workstations/$id/stop") }) {
+                    my $r = $step->();
+                    exit 0 if $r->code >= 500 && !$r->header('Content-Type');   # server gone
+                    if ($r->is_success) {
+                        my $st = eval { $json->decode($r->content)->{status} } // '?';
+                        syswrite $wr, "$id " . etag($r) . " $st\n";
+                    }
+                }
+            }
+        }
+        exit 0;
+    }
+    push @kids, $pid;
+}
+close $wr;
+
+# Once 200 changes are acknowledged, kill every Apache process at once.
+my (%acked, $n);
+while (my $line = <$rd>) {
+    my ($id, $v, $st) = split ' ', $line;
+    $acked{$id} = [$v, $st] if !$acked{$id} || $v > $acked{$id}[0];
+    last if ++$n >= 200;
+}
+my $parent = parent_pid();
+my @victims = (children($parent), $parent);
+my $killed = kill 'KILL', @victims;
+while (my $line = <$rd>) {            # acknowledgements already in flight count too
+    my ($id, $v, $st) = split ' ', $line;
+    $acked{$id} = [$v, $st] if !$acked{$id} || $v > $acked{$id}[0];
+    $n++;
+}
+waitpid($_, 0) for @kids;
+ok($n >= 200, "$n changes acknowledged before the kill");
+is($killed, scalar @victims, 'SIGKILL to the parent and all ' . (@victims - 1) . ' children');
+my $t0 = time;
+sleep 0.1 while kill(0, $parent) && time - $t0 < 10;
+ok(!kill(0, $parent), 'the server is gone');
+
+# Cold start: the parent replays the journal.
+unlink $vars->{t_pid_file};
+my $cmd = Apache::Test::config()->server->start_cmd;
+system("$cmd >/dev/null 2>&1");
+ok(up(), 'the server came back');
+
+my ($lost, $broken) = (0, 0);
+for my $id (@ids) {
+    my $r = $ua->get("$base/workstations/$id");
+    if ($r->code != 200) { $broken++; diag("$id: " . $r->code); next; }
+    my $o = $json->decode($r->content);
+    my ($v, $st) = @{ $acked{$id} // [1, 'stopped'] };
+    $broken++ unless $o->{status} =~ /^(stopped|running|provisioning)$/ && $o->{name} eq "n-$id";
+    # Every acknowledged change is there: the version is at least the last one
+    # acknowledged, and where it is that one, the state is the acknowledged state.
+    if (etag($r) < $v || (etag($r) == $v && $o->{status} ne $st)) {
+        $lost++;
+        diag("$id: acknowledged v$v $st, recovered v" . etag($r) . " $o->{status}");
+    }
+}
+is($lost, 0, 'no acknowledged change was lost');
+is($broken, 0, 'every resource is whole');
+
+my $log = do { local $/; open my $fh, '<', "$vars->{t_logs}/error_log" or die; <$fh> };
+like($log, qr/state recovered from .*lifecycle-state/, 'the start-up log reports the replay');
+
+# The recovered store takes new changes.
+is($ua->post("$base/workstations/$ids[0]/stop")->code =~ /^(200|400)$/ ? 1 : 0, 1,
+   'the recovered server answers transitions');
+$ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/$_")) for @ids;
