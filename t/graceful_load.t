@@ -89,8 +89,8 @@ end
 LUA
 close $gs;
 my @pids;
-for my $cmd ("$wrk -t1 -c4 -d4s -s $script $base > $out 2>&1",
-             "$wrk -t1 -c16 -d4s -s $gscript $base/workstations/gl-0 > $gout 2>&1") {
+for my $cmd ("$wrk -t1 -c4 -d4s --timeout 30s -s $script $base > $out 2>&1",
+             "$wrk -t1 -c16 -d4s --timeout 30s -s $gscript $base/workstations/gl-0 > $gout 2>&1") {
     my $pid = fork() // die;
     if ($pid == 0) { exec($cmd) or exit 1; }
     push @pids, $pid;
