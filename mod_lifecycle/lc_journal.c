@@ -16,12 +16,13 @@
  * sees a flush last longer than 200 ms (its process may have been killed)
  * takes the claim over.  The store mutex is never held across a flush.
  *
- * Segments and snapshots.  A snapshot rotates appends to a new segment,
- * copies the store (chunk by chunk: "fuzzy", later changes may be in it),
- * and is written atomically (write, fsync, rename, fsync dir).  Replay loads
- * the newest good snapshot and applies the segments after its rotation; each
- * resource keeps the sequence number of its last change, so a record the
- * snapshot already holds is skipped.  The two newest snapshots are kept, and
+ * Segments and snapshots.  A snapshot rotates appends to a new segment at
+ * change R, then copies the store chunk by chunk, leaving out what changed
+ * after R (each journal record is a whole image, so the segments after the
+ * rotation rebuild those), and is written atomically (write, fsync, rename,
+ * fsync dir).  Replay loads the newest good snapshot and applies the
+ * segments after its rotation; each resource keeps the sequence number of
+ * its last change, so a record older than what is stored is skipped.  The two newest snapshots are kept, and
  * the segments the older one needs; the rest are removed.
  */
 #include <errno.h>
@@ -636,7 +637,14 @@ static int write_snapshot(lc_journal_t *j, int fd, uint64_t seq, uint32_t first_
     while (cursor < stats.capacity) {
         lc_store_shm_scan(j->st, &cursor, chunk, SCAN_CHUNK, &n);
         for (i = 0; i < n; i++) {
-            apr_size_t len = lc_record_encode(rec, chunk[i].seq, LC_OP_CREATE, &chunk[i]);
+            apr_size_t len;
+            /* Changed after the rotation: the journal after it holds its whole
+             * image.  Leaving it out keeps the snapshot a subset of the state
+             * at `seq`, so a replay never holds more than the store did. */
+            if (chunk[i].seq > seq) {
+                continue;
+            }
+            len = lc_record_encode(rec, chunk[i].seq, LC_OP_CREATE, &chunk[i]);
             if (write_all(fd, rec, len, &hs) != 0) {
                 return -1;
             }
