@@ -13,7 +13,7 @@ APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR)
 # The pure core: sources that depend on APR, jansson and libsodium only.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_journal.c lc_b64.c lc_token.c)
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_b64.c lc_token.c)
 UNIT_TESTS := $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 
 .PHONY: all deps run test unit suite bench clean

@@ -24,6 +24,7 @@ typedef struct lc_req {
     lc_store_t             *store;
     const char             *seg[LC_MAX_SEGMENTS];   /* decoded path segments after the location */
     int                     nseg;
+    const char             *path;                   /* the same path, raw (percent-encoded) */
     lc_actor_t              actor;                  /* who the authorization hook let in */
     apr_time_t              now;
 } lc_req_t;

@@ -139,9 +139,11 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "field 'id' does not match the id in the path");
     }
+    /* A string "owner" is the resource's owner (a token sub); any other
+     * "owner" is the kind's own field (the notebook's {"name"}) for from_json. */
     jowner = json_object_get(body, "owner");
-    if (jowner) {
-        if (!json_is_string(jowner) || json_string_length(jowner) > LC_OWNER_MAX) {
+    if (json_is_string(jowner)) {
+        if (json_string_length(jowner) > LC_OWNER_MAX) {
             json_decref(body);
             return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                                "field 'owner' must be a string of at most 63 bytes");
@@ -155,6 +157,7 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
         json_object_del(body, server_owned[i]);
     }
     memset(tmpl, 0, sizeof(*tmpl));
+    apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));    /* kinds whose ids have a grammar check it */
     if (def->from_json(body, tmpl, &field, q->r->pool) != APR_SUCCESS) {
         rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                          apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,

@@ -146,7 +146,8 @@ static int lc_handler(request_rec *r)
         return q.dialect->error(&q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                                 "the resource store is not available");
     }
-    q.nseg = lc_path_split(r->pool, relative_path(r, dc->prefix), q.seg, LC_MAX_SEGMENTS);
+    q.path = relative_path(r, dc->prefix);
+    q.nseg = lc_path_split(r->pool, q.path, q.seg, LC_MAX_SEGMENTS);
     if (q.nseg < 0) {
         return q.dialect->error(&q, HTTP_BAD_REQUEST, "invalid_request",
                                 "the path is not valid: bad percent-encoding, an encoded "

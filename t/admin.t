@@ -66,7 +66,7 @@ my @malformed = (
 my @bad_queries = ('limit=0', 'limit=1001', 'limit=abc', 'limit=-1', 'limit=', 'limit=1.5',
                    'status=flying', 'foo=1', 'limit=1&limit=2', 'status=running&status=stopped',
                    'after=' . ('a' x 129));
-my @pending_kinds = qw(notebook agent wrapper pipeline);
+my @pending_kinds = qw(agent wrapper pipeline);
 
 plan tests => 7                    # create, read, replace
             + 3 * @invalid + 6     # validation
@@ -310,10 +310,11 @@ sub shape {
     $res = req(POST => '/resources/wrappers/x/stop');
     is($res->code, 501, 'wrapper stop: 501');
     is_deeply(shape($res), { ctype => JSON_CT, detail => 'non-empty' }, 'wrapper: {"detail"}');
+    # Redivis is built (t/redivis.t): an unknown notebook is its own 404.
     $res = req(GET => '/api/v1/notebooks/a.b.c');
-    is($res->code, 501, 'redivis /api/v1/notebooks/a.b.c: 501');
-    is_deeply(shape($res), { ctype => JSON_CT, error => 'not_implemented', error_description => 'non-empty',
-                             status => 501 }, 'redivis: {"error","error_description","status"}');
+    is($res->code, 404, 'redivis /api/v1/notebooks/a.b.c: 404');
+    is_deeply(shape($res), { ctype => JSON_CT, error => 'not_found', error_description => 'non-empty',
+                             status => 404 }, 'redivis: {"error","error_description","status"}');
     $res = req(GET => '/v0/pipelines/p');
     is($res->code, 501, 'feldera /v0/pipelines/p: 501');
     is_deeply(shape($res), { ctype => JSON_CT, message => 'non-empty', error_code => 'non-empty',

@@ -1,0 +1,235 @@
+/* lc_redivis_ref.c — Redivis qualified notebook references (APR only). */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "lc_redivis_ref.h"
+#include "lc_resource.h"
+#include "lc_util.h"
+
+static int word_char(int c)
+{
+    return c < 0x80 && (apr_isalnum(c) || c == '_');
+}
+
+apr_status_t lc_redivis_name_norm(const char *in, apr_size_t len, char *out,
+                                  apr_size_t size)
+{
+    apr_size_t i, o = 0;
+    int gap = 0;        /* a run of '_' or other characters is pending */
+
+    for (i = 0; i < len; i++) {
+        int c = (unsigned char)in[i];
+
+        if (c == '_' || !word_char(c)) {
+            gap = 1;
+            continue;
+        }
+        /* A gap becomes one '_', but only between word characters: leading
+         * and trailing ones are dropped. */
+        if (o + (gap && o) + 1 >= size) {
+            return APR_EINVAL;
+        }
+        if (gap && o) {
+            out[o++] = '_';
+        }
+        out[o++] = (char)apr_tolower(c);
+        gap = 0;
+    }
+    out[o] = '\0';
+    return APR_SUCCESS;
+}
+
+int lc_redivis_refid_valid(const char *id)
+{
+    apr_size_t i;
+
+    for (i = 0; id[i]; i++) {
+        if (i >= LC_REDIVIS_REFID_MAX || (unsigned char)id[i] >= 0x80
+            || !apr_isalnum((unsigned char)id[i])) {
+            return 0;
+        }
+    }
+    return i > 0;
+}
+
+/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid. */
+static int utf8_len(const unsigned char *s, apr_size_t avail)
+{
+    int n, i;
+    unsigned cp;
+
+    if (s[0] < 0x80) return 1;
+    if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
+    else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
+    else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
+    else return 0;
+    if ((apr_size_t)n > avail) return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+        return 0;
+    }
+    return n;
+}
+
+static int utf8_valid(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; ) {
+        int n = utf8_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            return 0;
+        }
+        i += (apr_size_t)n;
+    }
+    return 1;
+}
+
+/* One dotted part, "name[:id]", into name and id (id NULL: none allowed). */
+static apr_status_t parse_part(const char *s, apr_size_t len, char *name, char *id,
+                               const char **why)
+{
+    const char *colon = memchr(s, ':', len);
+    apr_size_t nlen = colon ? (apr_size_t)(colon - s) : len;
+
+    if (colon && !id) {
+        *why = "the owner name cannot have a ':' suffix";
+        return APR_EINVAL;
+    }
+    if (lc_redivis_name_norm(s, nlen, name, LC_REDIVIS_NAME_MAX + 1) != APR_SUCCESS) {
+        *why = "a name in the reference is too long";
+        return APR_EINVAL;
+    }
+    if (id) {
+        apr_size_t ilen = colon ? len - nlen - 1 : 0;
+        apr_size_t i;
+
+        id[0] = '\0';
+        if (colon && (ilen == 0 || ilen > LC_REDIVIS_REFID_MAX
+                      || memchr(colon + 1, ':', ilen))) {
+            *why = "a reference id must be 1 to 32 letters or digits after one ':'";
+            return APR_EINVAL;
+        }
+        for (i = 0; i < ilen; i++) {
+            id[i] = (char)apr_tolower((unsigned char)colon[1 + i]);
+        }
+        id[ilen] = '\0';
+        if (colon && !lc_redivis_refid_valid(id)) {
+            *why = "a reference id must be 1 to 32 letters or digits after one ':'";
+            return APR_EINVAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t parse_text(const char *s, apr_size_t len, lc_redivis_ref_t *ref,
+                               const char **why)
+{
+    const char *d1 = memchr(s, '.', len);
+    const char *d2 = d1 ? memchr(d1 + 1, '.', len - (apr_size_t)(d1 + 1 - s)) : NULL;
+    const char *end = s + len;
+
+    memset(ref, 0, sizeof(*ref));
+    if (memchr(s, '/', len) || memchr(s, '\0', len) || !utf8_valid(s, len)) {
+        *why = "the reference contains '/', NUL or bytes that are not UTF-8";
+        return APR_EINVAL;
+    }
+    if (!d2 || memchr(d2 + 1, '.', (apr_size_t)(end - d2 - 1))) {
+        *why = "a notebook reference has the form owner.workflow[:id].notebook[:id]";
+        return APR_EINVAL;
+    }
+    if (parse_part(s, (apr_size_t)(d1 - s), ref->owner, NULL, why) != APR_SUCCESS
+        || parse_part(d1 + 1, (apr_size_t)(d2 - d1 - 1), ref->workflow, ref->wf_id,
+                      why) != APR_SUCCESS
+        || parse_part(d2 + 1, (apr_size_t)(end - d2 - 1), ref->notebook, ref->nb_id,
+                      why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!ref->owner[0]) {
+        *why = "the reference must name the owner";
+        return APR_EINVAL;
+    }
+    if ((!ref->workflow[0] && !ref->wf_id[0]) || (!ref->notebook[0] && !ref->nb_id[0])) {
+        *why = "the workflow and the notebook each need a name or a ':id'";
+        return APR_EINVAL;
+    }
+    if (strlen(ref->owner) + strlen(ref->workflow) + strlen(ref->notebook) + 2 > LC_ID_MAX) {
+        *why = "the reference is too long";
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_redivis_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
+                                  lc_redivis_ref_t *ref, const char **why)
+{
+    const char *text;
+
+    memset(ref, 0, sizeof(*ref));
+    if (len == 0 || len > LC_REDIVIS_RAW_MAX) {
+        *why = len ? "the reference is too long" : "the reference is empty";
+        return APR_EINVAL;
+    }
+    /* Rejects broken escapes, an encoded '/', NUL and non-UTF-8. */
+    if (!(text = lc_segment_decode(p, raw, len))) {
+        *why = "the reference is not valid percent-encoded UTF-8 without '/'";
+        return APR_EINVAL;
+    }
+    return parse_text(text, strlen(text), ref, why);
+}
+
+apr_status_t lc_redivis_ref_parse_decoded(const char *text, lc_redivis_ref_t *ref,
+                                          const char **why)
+{
+    apr_size_t len = strlen(text);
+
+    if (len == 0 || len > LC_REDIVIS_RAW_MAX) {
+        *why = len ? "the reference is too long" : "the reference is empty";
+        memset(ref, 0, sizeof(*ref));
+        return APR_EINVAL;
+    }
+    return parse_text(text, len, ref, why);
+}
+
+int lc_redivis_ref_has_names(const lc_redivis_ref_t *ref)
+{
+    return ref->owner[0] && ref->workflow[0] && ref->notebook[0];
+}
+
+const char *lc_redivis_ref_key(const lc_redivis_ref_t *ref, apr_pool_t *p)
+{
+    const char *key;
+
+    if (!lc_redivis_ref_has_names(ref)) {
+        return NULL;
+    }
+    key = apr_pstrcat(p, ref->owner, ".", ref->workflow, ".", ref->notebook, NULL);
+    return strlen(key) <= LC_ID_MAX ? key : NULL;
+}
+
+apr_status_t lc_redivis_key_split(const char *key, lc_redivis_ref_t *ref)
+{
+    const char *why;
+    char check[LC_ID_MAX + 1];
+
+    if (strlen(key) > LC_ID_MAX || strchr(key, ':')
+        || parse_text(key, strlen(key), ref, &why) != APR_SUCCESS
+        || !lc_redivis_ref_has_names(ref)) {
+        return APR_EINVAL;
+    }
+    /* Canonical means it normalizes to itself. */
+    apr_snprintf(check, sizeof(check), "%s.%s.%s", ref->owner, ref->workflow, ref->notebook);
+    return strcmp(check, key) == 0 ? APR_SUCCESS : APR_EINVAL;
+}
+
+int lc_redivis_ref_equal(const lc_redivis_ref_t *a, const lc_redivis_ref_t *b)
+{
+    return strcmp(a->owner, b->owner) == 0 && strcmp(a->workflow, b->workflow) == 0
+           && strcmp(a->wf_id, b->wf_id) == 0 && strcmp(a->notebook, b->notebook) == 0
+           && strcmp(a->nb_id, b->nb_id) == 0;
+}
