@@ -913,7 +913,7 @@ static int ag_stop(lc_req_t *q, const char *id)
 
     if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
         return ag_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "invalid_request",
-                        rc == HTTP_REQUEST_ENTITY_TOO_LARGE ? "The request body is too large"
+                        rc != OK ? "The request body is too large"
                         : "This endpoint does not take a request body");
     }
     if ((rc = ag_stop_params(q, &session)) != LC_PROCEED) {

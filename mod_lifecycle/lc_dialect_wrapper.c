@@ -295,7 +295,7 @@ static int wr_act(lc_req_t *q, const char *id, const char *action)
 
     if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
         return wr_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "invalid_request",
-                        apr_pstrcat(q->r->pool, what, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                        apr_pstrcat(q->r->pool, what, rc != OK   /* over 64 KiB, or LimitRequestBody */
                                     ? " error: the request body is too large"
                                     : " error: this endpoint does not take a request body",
                                     NULL));
