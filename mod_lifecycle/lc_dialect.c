@@ -40,6 +40,8 @@ void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     act->advance_after = q->sc->auto_advance;
     act->actor = &q->actor;
     act->owner_check = q->dc->owner_check > 0;
+    act->guard = NULL;
+    act->guard_baton = NULL;
 }
 
 const char *lc_dialect_refused_scope(lc_req_t *q)

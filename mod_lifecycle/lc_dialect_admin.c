@@ -157,7 +157,9 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
         json_object_del(body, server_owned[i]);
     }
     memset(tmpl, 0, sizeof(*tmpl));
-    apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));    /* kinds whose ids have a grammar check it */
+    /* Kinds whose ids have a grammar check it; from_json may also compare an id
+     * field of its own ("agent_id") with the path's. */
+    apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));
     if (def->from_json(body, tmpl, &field, q->r->pool) != APR_SUCCESS) {
         rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                          apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,

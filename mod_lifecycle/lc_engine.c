@@ -104,6 +104,12 @@ static apr_status_t act_cb(lc_resource_t *r, int exists, void *baton)
     if (!lc_engine_may_act(act, r)) {
         return LC_EFORBIDDEN;
     }
+    if (act->guard) {
+        apr_status_t rv = act->guard(r, act->guard_baton);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
     r->op = LC_OP_TRANSITION;
     return lc_kind_apply(act->def, r, act->action, act->now, act->advance_after);
 }

@@ -32,6 +32,12 @@ typedef struct lc_act {
     apr_interval_time_t  advance_after;  /* < 0: auto-advance off */
     const lc_actor_t    *actor;          /* may be NULL */
     int                  owner_check;    /* LifecycleOwnerCheck: only the owner acts */
+    /* A dialect's own precondition (Notte's session_id, a wrapper whose process
+     * cannot be signalled), checked with the store locked after If-Match and
+     * the owner check, so that it cannot race a concurrent change.  Anything
+     * but APR_SUCCESS aborts the action with that status.  May be NULL. */
+    apr_status_t       (*guard)(const lc_resource_t *r, void *baton);
+    void                *guard_baton;
 } lc_act_t;
 
 /* Apply an action atomically.  `before` and `after` (each may be NULL) get

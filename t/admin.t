@@ -1,7 +1,7 @@
 # The admin API (SPEC §5) at /lifecycle/v1: PUT / GET / DELETE / list of
 # workstations, validation naming the field, preconditions, paging, kinds,
 # metrics; and the 501 answers of the dialects not built yet, each in its own
-# error shape.
+# error shape (notte and wrapper: their own not-found answers).
 use strict;
 use warnings FATAL => 'all';
 use FindBin ();
@@ -66,7 +66,9 @@ my @malformed = (
 my @bad_queries = ('limit=0', 'limit=1001', 'limit=abc', 'limit=-1', 'limit=', 'limit=1.5',
                    'status=flying', 'foo=1', 'limit=1&limit=2', 'status=running&status=stopped',
                    'after=' . ('a' x 129));
-my @pending_kinds = qw(agent wrapper pipeline);
+my @pending_kinds = qw(pipeline);
+my @built_kinds = qw(agent wrapper notebook);
+my %unknown_id = (agent => 'adm-nope', wrapper => 'adm-nope', notebook => 'adm.nope.nb');
 
 plan tests => 7                    # create, read, replace
             + 3 * @invalid + 6     # validation
@@ -76,7 +78,7 @@ plan tests => 7                    # create, read, replace
             + 3                    # provisioning set by PUT advances
             + 14                   # list
             + 2 * @bad_queries + 3
-            + 2 * @pending_kinds + 22   # kinds, routes, methods
+            + 2 * @pending_kinds + 2 * @built_kinds + 22   # kinds, routes, methods
             + 10                   # metrics
             + 8                    # dialects not built yet
             + 2;                   # clean-up
@@ -253,8 +255,12 @@ is_admin_error(req(GET => ADMIN . '/resources/gizmo'), 404, 'not_found', 'list o
 for my $k (@pending_kinds) {
     is_admin_error(req(GET => ADMIN . "/resources/$k/x"), 501, 'not_implemented', "kind $k not built yet");
 }
-is_admin_error(req(PUT => ADMIN . '/resources/agent/x', body => { task => 't' }), 501, 'not_implemented',
-               'PUT an agent: not built yet');
+for my $k (@built_kinds) {
+    is_admin_error(req(GET => ADMIN . "/resources/$k/$unknown_id{$k}"), 404, 'not_found',
+                   "kind $k: unknown id");
+}
+is_admin_error(req(PUT => ADMIN . '/resources/agent/x', body => { task => 't' }), 400, 'invalid_request',
+               'PUT an agent without its session_id');
 {
     my $res = req(POST => "$R/adm-a", body => ws_obj('adm-a', 'running'));
     is_admin_error($res, 405, 'method_not_allowed', 'POST to a resource');
@@ -304,11 +310,12 @@ sub shape {
     return \%s;
 }
 {
+    # Built (t/notte.t, t/wrapper.t): their "not found" in the same {"detail"} shape.
     my $res = req(GET => '/agents/x');
-    is($res->code, 501, 'notte /agents/x: 501');
+    is($res->code, 404, 'notte /agents/x: 404');
     is_deeply(shape($res), { ctype => JSON_CT, detail => 'non-empty' }, 'notte: {"detail"}');
     $res = req(POST => '/resources/wrappers/x/stop');
-    is($res->code, 501, 'wrapper stop: 501');
+    is($res->code, 400, 'wrapper stop of an unknown wrapper: 400');
     is_deeply(shape($res), { ctype => JSON_CT, detail => 'non-empty' }, 'wrapper: {"detail"}');
     # Redivis is built (t/redivis.t): an unknown notebook is its own 404.
     $res = req(GET => '/api/v1/notebooks/a.b.c');
