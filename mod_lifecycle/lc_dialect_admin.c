@@ -19,7 +19,7 @@
 #include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_admin.h"
-#include "lc_state.h"
+#include "lc_metrics.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX     1000
@@ -348,38 +348,7 @@ static int list_resources(lc_req_t *q, const lc_kind_def_t *def)
 
 static int metrics(lc_req_t *q)
 {
-    lc_store_stats_t st;
-
-    lc_store_stats(q->store, &st);
-    ap_set_content_type(q->r, "text/plain; version=0.0.4; charset=utf-8");
-    ap_rprintf(q->r,
-               "# HELP lifecycle_store_slots Resource slots in shared memory.\n"
-               "# TYPE lifecycle_store_slots gauge\n"
-               "lifecycle_store_slots{state=\"used\"} %u\n"
-               "lifecycle_store_slots{state=\"free\"} %u\n"
-               "# HELP lifecycle_store_repairs_total Updates rolled back after a process "
-               "died holding the store mutex.\n"
-               "# TYPE lifecycle_store_repairs_total counter\n"
-               "lifecycle_store_repairs_total %" APR_UINT64_T_FMT "\n",
-               st.used, st.capacity - st.used, st.repairs);
-    if (lc_state_journal()) {
-        lc_journal_stats_t js;
-        lc_journal_stats(lc_state_journal(), &js);
-        ap_rprintf(q->r,
-                   "# HELP lifecycle_journal_flushes_total fdatasync calls on the journal.\n"
-                   "# TYPE lifecycle_journal_flushes_total counter\n"
-                   "lifecycle_journal_flushes_total %" APR_UINT64_T_FMT "\n"
-                   "# HELP lifecycle_journal_bytes_total Bytes appended to the journal.\n"
-                   "# TYPE lifecycle_journal_bytes_total counter\n"
-                   "lifecycle_journal_bytes_total %" APR_UINT64_T_FMT "\n"
-                   "# HELP lifecycle_journal_durable_seq Last change on disk.\n"
-                   "# TYPE lifecycle_journal_durable_seq gauge\n"
-                   "lifecycle_journal_durable_seq %" APR_UINT64_T_FMT "\n"
-                   "# HELP lifecycle_journal_snapshot_seq Last change the newest snapshot covers.\n"
-                   "# TYPE lifecycle_journal_snapshot_seq gauge\n"
-                   "lifecycle_journal_snapshot_seq %" APR_UINT64_T_FMT "\n",
-                   js.flushes, js.bytes, js.durable_seq, js.snapshot_seq);
-    }
+    lc_metrics_write(q->r, q->store);
     return OK;
 }
 

@@ -37,6 +37,8 @@ typedef struct lc_store_stats {
     uint32_t capacity;
     uint32_t used;
     uint64_t repairs;     /* updates rolled back after a holder died */
+    uint64_t lock_waits;  /* mutex acquisitions */
+    uint64_t lock_wait_usec;  /* total time spent waiting for the mutex */
 } lc_store_stats_t;
 
 typedef struct lc_store_ops {

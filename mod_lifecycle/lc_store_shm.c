@@ -76,6 +76,9 @@ typedef struct lc_shm_hdr {
     uint64_t  jseq;                 /* journal: last sequence number assigned */
     uint64_t  joff;                 /* journal: append offset in the segment */
     char      journal_area[LC_JOURNAL_AREA];   /* the journal's own shared words */
+    uint64_t  lock_waits;           /* mutex acquisitions, and the time spent waiting */
+    uint64_t  lock_wait_usec;
+    char      metrics_area[LC_METRICS_AREA];   /* request counters (lc_metrics.c) */
     lc_undo_t undo[LC_UNDO_MAX];
     lc_slot_t undo_image;
 } lc_shm_hdr_t;
@@ -240,7 +243,12 @@ static void repair(lc_shm_t *s)
 
 static apr_status_t lock(lc_shm_t *s)
 {
+    apr_time_t t0 = apr_time_now();
     apr_status_t rv = apr_global_mutex_lock(s->mutex);
+
+    /* Under the mutex now: plain adds are safe. */
+    s->hdr->lock_waits++;
+    s->hdr->lock_wait_usec += (uint64_t)(apr_time_now() - t0);
 
     /* A holder died mid-mutation: its log is not empty, or it had emptied
      * the log but not yet closed the sequence. */
@@ -749,6 +757,8 @@ static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
     out->capacity = s->hdr->capacity;
     out->used = __atomic_load_n(&s->hdr->used, __ATOMIC_RELAXED);
     out->repairs = __atomic_load_n(&s->hdr->repairs, __ATOMIC_RELAXED);
+    out->lock_waits = __atomic_load_n(&s->hdr->lock_waits, __ATOMIC_RELAXED);
+    out->lock_wait_usec = __atomic_load_n(&s->hdr->lock_wait_usec, __ATOMIC_RELAXED);
 }
 
 /* ---- journal support -------------------------------------------------------- */
@@ -763,6 +773,11 @@ void lc_store_shm_set_journal(lc_store_t *st, const lc_journal_hook_t *hook)
     else {
         memset(&s->journal, 0, sizeof(s->journal));
     }
+}
+
+void *lc_store_shm_metrics_area(lc_store_t *st)
+{
+    return ((lc_shm_t *)st->impl)->hdr->metrics_area;
 }
 
 void *lc_store_shm_journal_area(lc_store_t *st)

@@ -14,6 +14,7 @@
 #define LC_CAPACITY_MIN 64u
 #define LC_CAPACITY_MAX 4000000u
 #define LC_JOURNAL_AREA 256     /* shared bytes reserved for the journal's own words */
+#define LC_METRICS_AREA 2048    /* shared bytes reserved for request counters */
 
 /* How the store hands its changes to a journal (lc_journal.c). */
 typedef struct lc_journal_hook {
@@ -43,6 +44,9 @@ lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mut
 
 /* Journal every later change through `hook` (copied); NULL: memory only. */
 void lc_store_shm_set_journal(lc_store_t *st, const lc_journal_hook_t *hook);
+
+/* The request counters' reserved shared bytes (LC_METRICS_AREA, zeroed at format). */
+void *lc_store_shm_metrics_area(lc_store_t *st);
 
 /* The journal's reserved shared words (LC_JOURNAL_AREA bytes, zeroed at format). */
 void *lc_store_shm_journal_area(lc_store_t *st);

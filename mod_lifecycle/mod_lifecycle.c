@@ -21,6 +21,7 @@
 #include "lc_store_shm.h"
 #include "lc_watchdog.h"
 #include "lc_util.h"
+#include "lc_metrics.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -60,6 +61,7 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
 {
     lc_segment_child_init(p, s);
     lc_state_attach(lc_segment_store(), s, p);
+    lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);
     lc_auth_child_init(p);
 }
 
@@ -103,6 +105,18 @@ static int handle_with_faults(lc_req_t *q)
     rc = q->dialect->handle(q);
     lc_store_shm_die_midwrite = 0;
     return rc;
+}
+
+/* Count every answer, whoever wrote it, by its dialect and status. */
+static int lc_log_transaction(request_rec *r)
+{
+    const lc_dir_conf_t *dc;
+
+    if (r->handler && strcmp(r->handler, "lifecycle") == 0) {
+        dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
+        lc_metrics_request(dc->dialect, r->status);
+    }
+    return DECLINED;
 }
 
 /* `SetHandler lifecycle-baseline`: the trivial handler `make bench` compares
@@ -161,6 +175,7 @@ static int lc_handler(request_rec *r)
     if (decision.result != LC_AUTH_ALLOW) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "refused %s %s: %s (sub=%s)", r->method,
                       r->uri, decision.cause, q.actor.sub);
+        lc_metrics_token_refused(decision.cause);
         apr_table_setn(r->notes, "lifecycle-scope", scope);
         lc_auth_challenge(r, &decision, scope);
         return decision.result == LC_AUTH_FORBIDDEN
@@ -179,6 +194,7 @@ static void lc_register_hooks(apr_pool_t *p)
     ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lc_baseline_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(lc_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA lifecycle_module = {

@@ -1,0 +1,26 @@
+/* lc_metrics.h — counters every process adds to, in shared memory, for
+ * GET /lifecycle/v1/metrics (Prometheus text). */
+#ifndef LC_METRICS_H
+#define LC_METRICS_H
+
+#include <httpd.h>
+#include "lc_config.h"
+#include "lc_store.h"
+#include "lc_resource.h"
+
+/* Where the counters live (the store's metrics area); NULL: count nothing. */
+void lc_metrics_bind(void *area);
+
+/* One answered request: its dialect and HTTP status. */
+void lc_metrics_request(lc_dialect_e dialect, int status);
+
+/* One transition made, by a request or by the background task. */
+void lc_metrics_transition(lc_kind_e kind, int background);
+
+/* One refused token, by cause ("expired", "insufficient_scope", ...). */
+void lc_metrics_token_refused(const char *cause);
+
+/* Write every counter, plus the store's and journal's gauges, to r. */
+void lc_metrics_write(request_rec *r, lc_store_t *store);
+
+#endif

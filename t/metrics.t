@@ -1,0 +1,64 @@
+# GET /lifecycle/v1/metrics: Prometheus text whose counters move with what
+# the server does, whichever child did it.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use HTTP::Request ();
+use LWP::UserAgent ();
+use JSON::PP ();
+use LcAuth qw(lc_mint);
+
+my $base = 'http://' . Apache::TestRequest::hostport();
+my $ua = LWP::UserAgent->new(timeout => 30);
+my $json = JSON::PP->new;
+
+sub metrics { my $r = $ua->get("$base/lifecycle/v1/metrics");
+    my %m;
+    for (split /\n/, $r->content) { $m{$1} = $2 if /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/ }
+    return ($r, \%m) }
+
+my ($r, $m0) = metrics();
+is($r->code, 200, 'metrics: 200');
+is($r->header('Content-Type'), 'text/plain; version=0.0.4; charset=utf-8', 'Prometheus text');
+for my $name ('lifecycle_store_slots{state="used"}', 'lifecycle_store_slots{state="free"}',
+              'lifecycle_store_repairs_total', 'lifecycle_mutex_acquisitions_total',
+              'lifecycle_mutex_wait_seconds_total', 'lifecycle_journal_flushes_total',
+              'lifecycle_journal_bytes_total', 'lifecycle_journal_durable_seq',
+              'lifecycle_requests_total{dialect="workstation",outcome="404"}',
+              'lifecycle_transitions_total{kind="workstation",by="request"}',
+              'lifecycle_transitions_total{kind="workstation",by="background"}',
+              'lifecycle_token_refusals_total{reason="expired"}',
+              'lifecycle_token_refusals_total{reason="insufficient_scope"}') {
+    ok(defined $m0->{$name}, "has $name");
+}
+
+# One of each, then the counters.
+$ua->get("$base/workstations/met-none");                                    # 404
+$ua->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/met-a",
+    [ 'Content-Type' => 'application/json' ],
+    $json->encode({ id => 'met-a', name => 'm', status => 'running',
+        configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } })));
+$ua->post("$base/workstations/met-a/stop");                                   # transition
+$ua->post("$base/workstations/met-a/launch");                                 # transition (+ background)
+my $expired = lc_mint(scope => 'workstations.read', now => time - 500, ttl => 100);
+$ua->get("$base/workstations/met-a", Authorization => "Bearer $expired");    # refused: expired
+$ua->get("$base/workstations/met-a", Authorization => 'Bearer ' . lc_mint(scope => 'agents.read'));
+sleep 1;                                                                      # auto-advance: 300 ms
+my (undef, $m1) = metrics();
+sub delta { $m1->{$_[0]} - $m0->{$_[0]} }
+is(delta('lifecycle_requests_total{dialect="workstation",outcome="404"}'), 1, 'a 404 counted');
+is(delta('lifecycle_requests_total{dialect="workstation",outcome="401"}'), 1, 'a 401 counted');
+is(delta('lifecycle_requests_total{dialect="workstation",outcome="403"}'), 1, 'a 403 counted');
+is(delta('lifecycle_transitions_total{kind="workstation",by="request"}'), 3,
+   'create, stop and launch counted as transitions');
+is(delta('lifecycle_transitions_total{kind="workstation",by="background"}'), 1,
+   'the auto-advance to running counted');
+is(delta('lifecycle_token_refusals_total{reason="expired"}'), 1, 'the expired token counted');
+is(delta('lifecycle_token_refusals_total{reason="insufficient_scope"}'), 1, 'the wrong scope counted');
+is(delta('lifecycle_store_slots{state="used"}'), 1, 'one more slot used');
+ok(delta('lifecycle_mutex_acquisitions_total') >= 3, 'the store mutex was taken');
+ok(delta('lifecycle_journal_durable_seq') >= 4, 'four changes reached the disk');
+ok(delta('lifecycle_journal_flushes_total') >= 1, 'with at least one flush');
+$ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/met-a"));
+done_testing();
