@@ -7,6 +7,12 @@ case "${1:-build}" in
   bench) want+=(wrk libwww-perl) ;;
 esac
 missing=()
+# Node and npm mint the third-party tokens of the test suite; they may come
+# from another repository than Debian's, so look for the commands.
+if [ "${1:-build}" = test ]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done

@@ -20,6 +20,16 @@ all="workflow.write workflow.read agents.write agents.read workstations.write wo
 all="$all wrappers.write wrappers.read pipelines.write pipelines.read lifecycle.admin ops.read ops.write"
 "$tok" mint --key "$keys/issuer.key" --scope "$all" --ttl 86400 --sub suite --aud lifecycle-test \
   --iss https://issuer.test > "$keys/all.token"
+# Tokens from third-party libraries (jose, paseto from npm), test only.
+tp=build/thirdparty
+mkdir -p "$tp"
+cp t/thirdparty/package.json t/thirdparty/mint.mjs "$tp/"
+for attempt in 1 2 3; do
+  (cd "$tp" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) && break
+  [ "$attempt" = 3 ] && { echo "suite: npm install of jose and paseto failed" >&2; exit 1; }
+  sleep 5
+done
+node "$tp/mint.mjs" "$keys"
 export PERL5OPT="-I$TOP/t/lib -MLcAuth"
 export LC_TEST_KEYS="$TOP/$keys"
 for mpm in $MPMS; do
