@@ -26,10 +26,14 @@ APLOG_USE_MODULE(lifecycle);
 #define CACHE_MAX_AGE apr_time_from_sec(300)
 
 static lc_token_cache_t *cache;
+static uint64_t cache_policy;     /* this generation's issuer/audience, hashed */
 
-void lc_auth_child_init(apr_pool_t *p)
+static uint64_t policy_tag(const lc_server_conf_t *sc);
+
+void lc_auth_child_init(apr_pool_t *p, server_rec *s)
 {
     cache = lc_token_cache_create(p, CACHE_SLOTS);
+    cache_policy = policy_tag(lc_config_global(s));
 }
 
 void lc_auth_post_config(server_rec *s)
@@ -80,59 +84,48 @@ static const char *why(lc_token_status_e st)
     }
 }
 
-/* Times re-checked on every use, cached or not. */
-static int still_valid(const lc_token_claims_t *c, apr_time_t now, apr_interval_time_t leeway)
+/* A token this process has not verified yet (or no longer remembers). */
+static lc_auth_decision_t verify(const lc_server_conf_t *sc, request_rec *r, const char *tok,
+                                 size_t len, const unsigned char *key, uint64_t policy,
+                                 apr_time_t now, apr_interval_time_t leeway,
+                                 const char *scope, lc_actor_t *actor)
 {
-    return (!c->exp || now <= c->exp + leeway) && (!c->nbf || c->nbf <= now + leeway);
-}
-
-static int has_scope(const lc_token_claims_t *c, const char *scope)
-{
-    int i;
-
-    for (i = 0; i < c->nscopes; i++) {
-        if (strcmp(c->scopes[i], scope) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Verify (or find in the cache) the token; LC_TOKEN_OK fills claims. */
-static lc_token_status_e verify(const lc_server_conf_t *sc, const char *tok, size_t len,
-                                apr_time_t now, lc_token_claims_t *claims)
-{
-    apr_interval_time_t leeway = sc->leeway_set ? sc->leeway : LC_TOKEN_LEEWAY_DEFAULT;
-    unsigned char key[LC_TOKEN_CACHE_KEY];
-    uint64_t policy = policy_tag(sc);
     lc_token_policy_t pol;
+    lc_token_claims_t claims;
     lc_token_status_e st;
 
-    lc_token_cache_key(tok, len, key);
-    if (cache && lc_token_cache_get(cache, key, policy, now, claims)) {
-        return still_valid(claims, now, leeway) ? LC_TOKEN_OK : LC_TOKEN_EXPIRED;
-    }
     lc_token_policy_init(&pol, now);
     pol.leeway = leeway;
     pol.issuer = sc->issuer;
     pol.audience = sc->audience;
-    st = lc_token_verify(sc->keys, tok, len, &pol, claims);
-    if (st == LC_TOKEN_OK && cache) {
-        apr_time_t until = claims->exp + leeway;
-        if (until > now + CACHE_MAX_AGE) {
-            until = now + CACHE_MAX_AGE;
-        }
-        lc_token_cache_put(cache, key, policy, until, claims);
+    st = lc_token_verify(sc->keys, tok, len, &pol, &claims);
+    if (st != LC_TOKEN_OK) {
+        return refuse(LC_AUTH_UNAUTHENTICATED, lc_token_status_name(st), why(st), 0);
     }
-    return st;
+    if (cache) {
+        apr_time_t until = claims.exp + leeway;
+        lc_token_cache_put(cache, key, policy, until < now + CACHE_MAX_AGE ? until
+                                                                         : now + CACHE_MAX_AGE,
+                           &claims);
+    }
+    apr_cpystrn(actor->sub, claims.sub[0] ? claims.sub : "-", sizeof(actor->sub));
+    apr_cpystrn(actor->jti, claims.jti[0] ? claims.jti : "-", sizeof(actor->jti));
+    actor->admin = lc_token_claims_has_scope(&claims, LC_SCOPE_ADMIN);
+    if (!lc_token_claims_has_scope(&claims, scope)) {
+        return refuse(LC_AUTH_FORBIDDEN, "insufficient_scope",
+                      apr_psprintf(r->pool, "The access token lacks the scope %s", scope), 0);
+    }
+    return refuse(LC_AUTH_ALLOW, NULL, NULL, 0);
 }
 
 lc_auth_decision_t lc_auth_check(request_rec *r, const char *scope, lc_actor_t *actor)
 {
     const lc_server_conf_t *sc = lc_config_global(r->server);
+    apr_interval_time_t leeway = sc->leeway_set ? sc->leeway : LC_TOKEN_LEEWAY_DEFAULT;
     const char *h = apr_table_get(r->headers_in, "Authorization");
-    lc_token_claims_t claims;
-    lc_token_status_e st;
+    unsigned char key[LC_TOKEN_CACHE_KEY];
+    apr_time_t now = apr_time_now();
+    uint64_t policy;
     const char *tok;
     size_t len;
 
@@ -160,22 +153,20 @@ lc_auth_decision_t lc_auth_check(request_rec *r, const char *scope, lc_actor_t *
         return refuse(LC_AUTH_UNAUTHENTICATED, "no_key", "No key is configured to verify tokens",
                       0);
     }
-    st = verify(sc, tok, len, apr_time_now(), &claims);
-    if (st != LC_TOKEN_OK) {
-        return refuse(LC_AUTH_UNAUTHENTICATED, lc_token_status_name(st), why(st), 0);
-    }
-    if (claims.sub[0]) {
-        apr_cpystrn(actor->sub, claims.sub, sizeof(actor->sub));
-    }
-    if (claims.jti[0]) {
-        apr_cpystrn(actor->jti, claims.jti, sizeof(actor->jti));
-    }
-    actor->admin = has_scope(&claims, LC_SCOPE_ADMIN);
-    if (!has_scope(&claims, scope)) {
+    policy = cache_policy;
+    lc_token_cache_key(tok, len, key);
+    switch (cache ? lc_token_cache_check(cache, key, policy, now, leeway, scope, actor)
+                  : LC_CACHE_MISS) {
+    case LC_CACHE_OK:
+        return refuse(LC_AUTH_ALLOW, NULL, NULL, 0);
+    case LC_CACHE_EXPIRED:
+        return refuse(LC_AUTH_UNAUTHENTICATED, "expired", why(LC_TOKEN_EXPIRED), 0);
+    case LC_CACHE_NO_SCOPE:
         return refuse(LC_AUTH_FORBIDDEN, "insufficient_scope",
                       apr_psprintf(r->pool, "The access token lacks the scope %s", scope), 0);
+    default:
+        return verify(sc, r, tok, len, key, policy, now, leeway, scope, actor);
     }
-    return refuse(LC_AUTH_ALLOW, NULL, NULL, 0);
 }
 
 void lc_auth_challenge(request_rec *r, const lc_auth_decision_t *d, const char *scope)

@@ -20,7 +20,7 @@ typedef struct lc_auth_decision {
 } lc_auth_decision_t;
 
 /* child_init: this process's cache of verified tokens. */
-void lc_auth_child_init(apr_pool_t *p);
+void lc_auth_child_init(apr_pool_t *p, server_rec *s);
 
 /* post_config: warn when no key is configured (every request would be 401). */
 void lc_auth_post_config(server_rec *s);

@@ -62,7 +62,7 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_segment_child_init(p, s);
     lc_state_attach(lc_segment_store(), s, p);
     lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);
-    lc_auth_child_init(p);
+    lc_auth_child_init(p, s);
 }
 
 /* The request path after the <Location> prefix, still percent-encoded, so
