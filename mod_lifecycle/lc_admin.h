@@ -7,6 +7,11 @@
 /* {"error":"<code>","message":"..."} */
 int lc_admin_error(lc_req_t *q, int status, const char *code, const char *message);
 
+/* The answers every store call shares: unknown (404), stale If-Match (412),
+ * full (507), anything else (500). */
+int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
+                         apr_status_t rv);
+
 /* The kind's representation with its ETag. */
 int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r);
 

@@ -37,24 +37,18 @@ static json_t *change_json(const lc_change_t *c)
 /* since, wait, limit: strict, or the error already sent. */
 static int feed_params(lc_req_t *q, long *since, long *wait, long *limit)
 {
+    static const char *const allowed[] = { "since", "wait", "limit", NULL };
     apr_table_t *args;
-    const apr_array_header_t *arr;
-    const apr_table_entry_t *e;
     const char *v;
-    int i;
 
     if (lc_http_query(q->r, &args) != 0) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               "malformed query string, or a parameter given twice");
     }
-    arr = apr_table_elts(args);
-    e = (const apr_table_entry_t *)arr->elts;
-    for (i = 0; i < arr->nelts; i++) {
-        if (strcmp(e[i].key, "since") && strcmp(e[i].key, "wait") && strcmp(e[i].key, "limit")) {
-            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                                  apr_psprintf(q->r->pool, "unknown query parameter '%s'",
-                                               ap_escape_html(q->r->pool, e[i].key)));
-        }
+    if ((v = lc_http_query_unknown(args, allowed)) != NULL) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
+                                           ap_escape_html(q->r->pool, v)));
     }
     *since = 0;
     *wait = FEED_WAIT_DEFAULT;

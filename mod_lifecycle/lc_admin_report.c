@@ -109,14 +109,7 @@ int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id)
         return lc_admin_send(q, HTTP_OK, def, &after);
     case LC_NOCHANGE:
         return lc_admin_send(q, HTTP_OK, def, &after);
-    case LC_ENOTFOUND:
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                              apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
-    case LC_EVERSION:
-        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                              "If-Match does not match the current version");
     default:
-        return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                              apr_psprintf(q->r->pool, "store error %d", rv));
+        return lc_admin_store_error(q, def, id, rv);
     }
 }

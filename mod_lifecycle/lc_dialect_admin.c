@@ -39,10 +39,25 @@ static int method_not_allowed(lc_req_t *q, const char *allow)
                                     q->r->method, allow));
 }
 
-static int store_failed(lc_req_t *q, apr_status_t rv)
+/* The answers every store call shares: unknown, stale If-Match, full, broken. */
+int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
+                         apr_status_t rv)
 {
-    return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       apr_psprintf(q->r->pool, "store error %d", rv));
+    switch (rv) {
+    case LC_ENOTFOUND:
+        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
+                              apr_psprintf(q->r->pool, "no %s '%s'", def ? def->name : "resource",
+                                           id ? id : ""));
+    case LC_EVERSION:
+        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+                              "If-Match does not match the current version");
+    case LC_EFULL:
+        return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
+                              "the store is full (LifecycleCapacity)");
+    default:
+        return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+                              apr_psprintf(q->r->pool, "store error %d", rv));
+    }
 }
 
 int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r)
@@ -206,16 +221,11 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
                          b.existed ? lc_kind_state_name(def, b.old_state) : "-",
                          lc_kind_state_name(def, after.state));
         return lc_admin_send(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
-    case LC_EFULL:
-        return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
-                           "the store is full (LifecycleCapacity)");
-    case LC_EVERSION:
     case LC_EEXISTS:
         return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                           rv == LC_EEXISTS ? "the resource exists (If-None-Match)"
-                                            : "If-Match does not match the current version");
+                              "the resource exists (If-None-Match)");
     default:
-        return store_failed(q, rv);
+        return lc_admin_store_error(q, def, id, rv);
     }
 }
 
@@ -226,11 +236,8 @@ static int get_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     lc_resource_t r;
     apr_status_t rv = lc_store_get(q->store, def->kind, id, &r);
 
-    if (rv == LC_ENOTFOUND) {
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                           apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
-    }
-    return rv == APR_SUCCESS ? lc_admin_send(q, HTTP_OK, def, &r) : store_failed(q, rv);
+    return rv == APR_SUCCESS ? lc_admin_send(q, HTTP_OK, def, &r)
+                             : lc_admin_store_error(q, def, id, rv);
 }
 
 static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
@@ -265,14 +272,8 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
                          lc_kind_state_name(def, gone.state), "-");
         q->r->status = HTTP_NO_CONTENT;
         return OK;
-    case LC_ENOTFOUND:
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                           apr_psprintf(q->r->pool, "no %s '%s'", def->name, id));
-    case LC_EVERSION:
-        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                           "If-Match does not match the current version");
     default:
-        return store_failed(q, rv);
+        return lc_admin_store_error(q, def, id, rv);
     }
 }
 
@@ -281,23 +282,18 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
 static int list_params(lc_req_t *q, const lc_kind_def_t *def, int *state, long *limit,
                        const char **after)
 {
-    const apr_array_header_t *arr;
-    const apr_table_entry_t *e;
+    static const char *const allowed[] = { "status", "limit", "after", NULL };
     apr_table_t *args;
-    int i;
+    const char *v;
 
     if (lc_http_query(q->r, &args) != 0) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "malformed query string, or a parameter given twice");
     }
-    arr = apr_table_elts(args);
-    e = (const apr_table_entry_t *)arr->elts;
-    for (i = 0; i < arr->nelts; i++) {
-        if (strcmp(e[i].key, "status") && strcmp(e[i].key, "limit") && strcmp(e[i].key, "after")) {
-            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                               apr_psprintf(q->r->pool, "unknown query parameter '%s'",
-                                            ap_escape_html(q->r->pool, e[i].key)));
-        }
+    if ((v = lc_http_query_unknown(args, allowed)) != NULL) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
+                                           ap_escape_html(q->r->pool, v)));
     }
     *state = -1;
     if (apr_table_get(args, "status")
@@ -333,7 +329,7 @@ static int list_resources(lc_req_t *q, const lc_kind_def_t *def)
     page = apr_palloc(q->r->pool, sizeof(*page) * (apr_size_t)limit);
     rv = lc_store_list(q->store, def->kind, state, after, (int)limit, page, &n, &more);
     if (rv != APR_SUCCESS) {
-        return store_failed(q, rv);
+        return lc_admin_store_error(q, def, NULL, rv);
     }
     items = json_array();
     for (i = 0; i < n; i++) {

@@ -431,30 +431,6 @@ static int pj_scan(pj_t *p, const char *s, size_t n)
     return p->i == n ? 0 : pj_fail(p, "Extra data", p->i);
 }
 
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0, k, len;
-
-    while (i < n) {
-        unsigned char c = s[i];
-        uint32_t cp;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-        else return 0;
-        if (i + len > n) return 0;
-        for (k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-            || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* Python counts positions in characters, not bytes. */
 static long char_pos(const char *s, size_t bytes)
 {
@@ -671,7 +647,7 @@ static int ag_start_body(lc_req_t *q, const char *buf, apr_size_t len, json_t **
         ag_err(errors, "missing", "body", NULL, "Field required", json_null(), NULL);
         return ag_unprocessable(q, errors);
     }
-    if (!utf8_valid((const unsigned char *)buf, len) || memchr(buf, '\0', len)) {
+    if (!lc_utf8_valid(buf, len) || memchr(buf, '\0', len)) {
         return ag_error(q, HTTP_BAD_REQUEST, "invalid_request", PARSE_ERROR);
     }
     if (!ag_json_content(q->r)) {

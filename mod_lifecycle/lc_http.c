@@ -169,3 +169,19 @@ int lc_http_query(request_rec *r, apr_table_t **out)
     }
     return 0;
 }
+
+const char *lc_http_query_unknown(const apr_table_t *args, const char *const *allowed)
+{
+    const apr_array_header_t *arr = apr_table_elts(args);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i, k;
+
+    for (i = 0; i < arr->nelts; i++) {
+        for (k = 0; allowed[k] && strcmp(e[i].key, allowed[k]) != 0; k++) {
+        }
+        if (!allowed[k]) {
+            return e[i].key;
+        }
+    }
+    return NULL;
+}

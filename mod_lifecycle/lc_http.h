@@ -38,4 +38,7 @@ const char *lc_http_request_id(request_rec *r);
  * broken percent-encoding. */
 int lc_http_query(request_rec *r, apr_table_t **out);
 
+/* The first parameter of args not in `allowed` (NULL-terminated), or NULL. */
+const char *lc_http_query_unknown(const apr_table_t *args, const char *const *allowed);
+
 #endif

@@ -53,43 +53,6 @@ int lc_redivis_refid_valid(const char *id)
     return i > 0;
 }
 
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid. */
-static int utf8_len(const unsigned char *s, apr_size_t avail)
-{
-    int n, i;
-    unsigned cp;
-
-    if (s[0] < 0x80) return 1;
-    if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-    else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-    else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-    else return 0;
-    if ((apr_size_t)n > avail) return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        return 0;
-    }
-    return n;
-}
-
-static int utf8_valid(const char *s, apr_size_t len)
-{
-    apr_size_t i;
-
-    for (i = 0; i < len; ) {
-        int n = utf8_len((const unsigned char *)s + i, len - i);
-        if (n == 0) {
-            return 0;
-        }
-        i += (apr_size_t)n;
-    }
-    return 1;
-}
-
 /* One dotted part, "name[:id]", into name and id (id NULL: none allowed). */
 static apr_status_t parse_part(const char *s, apr_size_t len, char *name, char *id,
                                const char **why)
@@ -135,7 +98,7 @@ static apr_status_t parse_text(const char *s, apr_size_t len, lc_redivis_ref_t *
     const char *end = s + len;
 
     memset(ref, 0, sizeof(*ref));
-    if (memchr(s, '/', len) || memchr(s, '\0', len) || !utf8_valid(s, len)) {
+    if (memchr(s, '/', len) || memchr(s, '\0', len) || !lc_utf8_valid(s, len)) {
         *why = "the reference contains '/', NUL or bytes that are not UTF-8";
         return APR_EINVAL;
     }

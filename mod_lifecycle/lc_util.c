@@ -60,6 +60,20 @@ static int utf8_len(const unsigned char *s, apr_size_t avail)
     return n;
 }
 
+int lc_utf8_valid(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; ) {
+        int n = utf8_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            return 0;
+        }
+        i += (apr_size_t)n;
+    }
+    return 1;
+}
+
 char *lc_segment_decode(apr_pool_t *p, const char *seg, apr_size_t len)
 {
     char *out = apr_palloc(p, len + 1);
@@ -86,14 +100,7 @@ char *lc_segment_decode(apr_pool_t *p, const char *seg, apr_size_t len)
         out[o++] = (char)c;
     }
     out[o] = '\0';
-    for (i = 0; i < o; ) {
-        int n = utf8_len((const unsigned char *)out + i, o - i);
-        if (n == 0) {
-            return NULL;
-        }
-        i += n;
-    }
-    return out;
+    return lc_utf8_valid(out, o) ? out : NULL;
 }
 
 int lc_path_split(apr_pool_t *p, const char *path, const char **segs, int max)

@@ -31,6 +31,10 @@ int lc_parse_uint(const char *s, long min, long max, long *out);
 /* Characters (code points) in a valid UTF-8 string, as Python counts them. */
 apr_size_t lc_utf8_chars(const char *s);
 
+/* Whether s[0..len) is well-formed UTF-8 (no overlongs, surrogates, or code
+ * points past U+10FFFF). */
+int lc_utf8_valid(const char *s, apr_size_t len);
+
 /* A random UUID version 4, lowercase with dashes (36 characters + NUL). */
 void lc_uuid4(char out[37]);
 
