@@ -42,11 +42,30 @@ my @bad = (
     ['scope not a scope token', 'LifecycleScope',
      ['<Location /x>', '    SetHandler lifecycle', '    LifecycleDialect admin',
       '    LifecycleScope read "a b" #<', '</Location>']],
+    ['owner check outside a <Location>', 'LifecycleOwnerCheck',
+     ['LifecycleOwnerCheck on #<']],
+    ['token key file missing', 'LifecycleTokenKey',
+     ["LifecycleTokenKey \"$dir/no-such.pub\" #<"]],
+    ['token key file not a key', 'LifecycleTokenKey',
+     ["LifecycleTokenKey \"$dir/garbage.pub\" #<"]],
+    ['token key file with a private key', 'LifecycleTokenKey',
+     ["LifecycleTokenKey \"$dir/private.jwk\" #<"]],
+    ['leeway not a delay', 'LifecycleTokenLeeway',
+     ['LifecycleTokenLeeway soon #<']],
+    ['snapshot interval under a second', 'LifecycleSnapshotInterval',
+     ['LifecycleSnapshotInterval 0 #<']],
 );
 
-plan tests => 2 + 3 * @bad + grep { $_->[3] } @bad;
+plan tests => 2 + 3 * @bad + (grep { $_->[3] } @bad) + 4;
 
 File::Path::make_path($dir);
+{
+    open my $g, '>', "$dir/garbage.pub" or die; print $g "not a key\n"; close $g;
+    open my $p, '>', "$dir/private.jwk" or die;
+    print $p '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",'
+           . '"d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}' . "\n";
+    close $p;
+}
 
 sub base {
     return ("ServerRoot \"$dir\"",
@@ -96,4 +115,34 @@ for my $case (@bad) {
     }
     like($out, qr/line $line of \Q$file\E/, "$name: httpd's own error points at line $line")
         if $todo;
+}
+
+# LifecycleStateDir is checked when the server starts (post_config), not by -t:
+# start in the foreground and expect a quick failure naming it and file:line.
+sub start_fails {
+    my ($n, $state) = @_;
+    my $port = 20000 + $$ % 20000 + $n;
+    my $file = "$dir/state$n.conf";
+    my @all = (grep({ !/^Listen/ } base()), "Listen 127.0.0.1:$port",
+               "LifecycleStateDir \"$state\"");
+    open my $fh, '>', $file or die;
+    print $fh map { "$_\n" } @all;
+    close $fh;
+    unlink "$dir/error_log";
+    my $rc = system("timeout 20 \"$httpd\" -DFOREGROUND -d \"$dir\" -f \"$file\" >/dev/null 2>&1") >> 8;
+    my $log = do { local $/; open my $l, '<', "$dir/error_log" or return ($rc, ''); <$l> };
+    return ($rc, $log, $file, scalar @all);
+}
+{
+    my ($rc, $log, $file, $line) = start_fails(1, '/proc/lifecycle-state');
+    ok($rc != 0 && $rc != 124, 'a state dir that cannot be made: start-up fails');
+    like($log, qr{LifecycleStateDir /proc/lifecycle-state \(\Q$file\E:$line\): cannot create},
+         'one line names the directive, the file:line and why') or diag $log;
+    File::Path::make_path("$dir/readonly-state");
+    chmod 0500, "$dir/readonly-state";
+    ($rc, $log, $file, $line) = start_fails(2, "$dir/readonly-state");
+    ok($rc != 0 && $rc != 124, 'a state dir the server cannot write: start-up fails');
+    like($log, qr{LifecycleStateDir \Q$dir\E/readonly-state \(\Q$file\E:$line\): not writable by the server's User},
+         'one line names the directive, the file:line and why') or diag $log;
+    chmod 0700, "$dir/readonly-state";
 }
