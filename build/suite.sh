@@ -39,8 +39,10 @@ for mpm in $MPMS; do
        -httpd_conf "$TOP/t/mpm/$mpm.conf" -port select ${TEST_FILES:-}; then
     pass=$((pass + 1))
   else
-    fail=$((fail + 1)); echo "== FAILED under the $mpm MPM (logs: t/logs/error_log)"
-    tail -n 40 t/logs/error_log 2>/dev/null || true
+    fail=$((fail + 1))
+    cp t/logs/error_log "build/error_log.$mpm" 2>/dev/null || true
+    echo "== FAILED under the $mpm MPM; the server's last words (audit lines left out):"
+    grep -av ' audit kind=' t/logs/error_log 2>/dev/null | tail -n 40 || true
   fi
 done
 perl t/TEST.PL -clean >/dev/null 2>&1 || true

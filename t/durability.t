@@ -86,8 +86,12 @@ while (my $line = <$rd>) {
 # The whole process group at once (httpd detached with setsid: the parent leads
 # it), so that a child the parent forks in the meantime cannot survive it.
 my $parent = parent_pid();
+die "no server pid" unless $parent && $parent > 1;
+my ($pgid) = do { open my $st, '<', "/proc/$parent/stat" or die "$parent: $!"; <$st> }
+             =~ /^\d+ \(.*?\) \S \d+ (\d+)/;
 my @victims = (children($parent), $parent);
-my $killed = kill('KILL', -$parent) ? scalar @victims : 0;
+my $killed = $pgid == $parent ? (kill('KILL', -$parent) ? scalar @victims : 0)
+                              : kill('KILL', @victims);
 while (my $line = <$rd>) {            # acknowledgements already in flight count too
     my ($id, $v, $st) = split ' ', $line;
     $acked{$id} = [$v, $st] if !$acked{$id} || $v > $acked{$id}[0];
@@ -110,7 +114,7 @@ ok(!group_alive($parent), 'the server is gone: no process of its group is left')
 unlink $vars->{t_pid_file};
 my $cmd = Apache::Test::config()->server->start_cmd;
 system("$cmd >/dev/null 2>&1");
-ok(up(), 'the server came back');
+ok(up(), 'the server came back') or diag(`tail -n 30 $vars->{t_logs}/error_log | grep -v ' audit '`);
 
 my ($lost, $broken) = (0, 0);
 for my $id (@ids) {
