@@ -99,11 +99,11 @@ printf '\n%-44s %10s %9s %9s %8s\n' "memory-only server" req/s p99 ratio non-2xx
 report "baseline (trivial handler, no token)" "$b1" "$base_a"
 report "GET /workstations/{id} (token, cached)" "$get" "$base_a"
 report "GET, a new token each time (Ed25519)" "$fresh" "$base_a"
-report "launch / runner PUT / stop cycle" "$cyc_mem" "$base_a"
+report "launch / runner report / stop cycle" "$cyc_mem" "$base_a"
 report "baseline again" "$b2" "$base_a"
 printf '\n%-44s %10s %9s %9s %8s\n' "journaled server (fdatasync per 2xx)" req/s p99 ratio non-2xx
 report "baseline (trivial handler, no token)" "$b3" "$base_b"
-report "launch / runner PUT / stop cycle" "$cyc_j" "$base_b"
+report "launch / runner report / stop cycle" "$cyc_j" "$base_b"
 report "baseline again" "$b4" "$base_b"
 echo "$cyc_j $cyc_mem" | awk '{printf "\njournal on / off, same cycle: %.2fx\n", $1 / $4}'
 echo "journal: $changes changes made durable by $flushes fdatasync calls (group commit)"
