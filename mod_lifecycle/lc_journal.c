@@ -78,7 +78,6 @@ struct lc_journal {
     lc_store_t        *st;
     jshm_t            *sh;
     const char        *dir;
-    apr_pool_t        *pool;
     lc_journal_log_fn *log;
     void              *log_baton;
     int                fd;          /* append fd, used only under the store mutex */
@@ -490,11 +489,14 @@ static apr_status_t j_append(void *ctx, uint32_t seg, uint64_t off, uint64_t seq
     apr_size_t n;
 
     if (j->fd_seg != seg) {
-        /* Once per process per rotation: the file exists (the rotation made it). */
+        /* Once per process per rotation: the file exists (the rotation made it).
+         * No pool here: worker threads share the process's pools. */
+        char path[PATH_MAX];
+        apr_snprintf(path, sizeof(path), "%s/journal-%08u.log", j->dir, seg);
         if (j->fd >= 0) {
             close(j->fd);
         }
-        j->fd = open(seg_path(j->pool, j->dir, seg), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        j->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
         j->fd_seg = j->fd >= 0 ? seg : 0;
         if (j->fd < 0) {
             return APR_FROM_OS_ERROR(errno);
@@ -588,7 +590,6 @@ lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_
     j->st = st;
     j->sh = lc_store_shm_journal_area(st);
     j->dir = apr_pstrdup(p, o->dir);
-    j->pool = p;
     j->log = o->log;
     j->log_baton = o->log_baton;
     j->fd = -1;
@@ -721,7 +722,9 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
             return APR_EBUSY;
         }
     }
-    apr_pool_create(&p, j->pool);
+    /* A pool of its own: the watchdog thread must not allocate from the
+     * process's pools, which the worker threads use. */
+    apr_pool_create(&p, NULL);
     sh->snap_start = apr_time_now();
     /* Counted from the attempt: a failing snapshot is retried at the next interval. */
     __atomic_store_n(&sh->snapshot_time, sh->snap_start, __ATOMIC_RELEASE);
