@@ -22,10 +22,10 @@ void lc_audit_request(request_rec *r, const lc_actor_t *actor, lc_kind_e kind,
 }
 
 void lc_audit_background(server_rec *s, lc_kind_e kind, const char *id,
-                         const char *from, const char *to)
+                         const char *from, const char *to, const char *why)
 {
     lc_metrics_transition(kind, 1);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                 "audit kind=%s id=%s from=%s to=%s sub=lifecycle-auto-advance jti=- "
-                 "client=- request_id=-", lc_kind_name(kind), id, from, to);
+                 "audit kind=%s id=%s from=%s to=%s sub=lifecycle-%s jti=- "
+                 "client=- request_id=-", lc_kind_name(kind), id, from, to, why);
 }

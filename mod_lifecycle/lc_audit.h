@@ -10,8 +10,9 @@
 void lc_audit_request(request_rec *r, const lc_actor_t *actor, lc_kind_e kind,
                       const char *id, const char *from, const char *to);
 
-/* A transition made by the background task. */
+/* A transition made by the background task: `why` is "auto-advance" or
+ * "timeout" (the audit line's sub is lifecycle-<why>). */
 void lc_audit_background(server_rec *s, lc_kind_e kind, const char *id,
-                         const char *from, const char *to);
+                         const char *from, const char *to, const char *why);
 
 #endif

@@ -29,6 +29,7 @@ void *lc_config_create_server(apr_pool_t *p, server_rec *s)
 
     (void)s;
     c->auto_advance = LC_ADVANCE_OFF;
+    c->suspend_timeout = LC_SUSPEND_TIMEOUT_DEFAULT;
     return c;
 }
 
@@ -40,6 +41,9 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->capacity = add->capacity ? add->capacity : base->capacity;
     c->auto_advance_set = add->auto_advance_set || base->auto_advance_set;
     c->auto_advance = add->auto_advance_set ? add->auto_advance : base->auto_advance;
+    c->suspend_timeout_set = add->suspend_timeout_set || base->suspend_timeout_set;
+    c->suspend_timeout = add->suspend_timeout_set ? add->suspend_timeout
+                                                  : base->suspend_timeout;
     c->fault_injection = add->fault_injection || base->fault_injection;
     c->state_dir = add->state_dir ? add->state_dir : base->state_dir;
     c->state_dir_where = add->state_dir ? add->state_dir_where : base->state_dir_where;
@@ -104,28 +108,47 @@ static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* "off", or a delay in httpd's own syntax ("2", "2s", "500ms", "1mi"). */
+static const char *parse_delay(cmd_parms *cmd, const char *arg, apr_interval_time_t *out)
+{
+    apr_interval_time_t t;
+
+    if (strcasecmp(arg, "off") == 0) {
+        *out = LC_ADVANCE_OFF;
+        return NULL;
+    }
+    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
+        || t < 0 || t > apr_time_from_sec(86400)) {
+        return fail(cmd, arg, "must be off or a delay such as 2s, 500ms or 1mi (at most a day)");
+    }
+    *out = t;
+    return NULL;
+}
+
 static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    apr_interval_time_t t;
 
     (void)dc;
     if (err) {
         return fail(cmd, arg, err);
     }
     c->auto_advance_set = 1;
-    if (strcasecmp(arg, "off") == 0) {
-        c->auto_advance = LC_ADVANCE_OFF;
-        return NULL;
+    return parse_delay(cmd, arg, &c->auto_advance);
+}
+
+static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dc;
+    if (err) {
+        return fail(cmd, arg, err);
     }
-    /* httpd's own parser: "2", "2s", "500ms", "1mi", "1h". */
-    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
-        || t < 0 || t > apr_time_from_sec(86400)) {
-        return fail(cmd, arg, "must be off or a delay such as 2s, 500ms or 1mi (at most a day)");
-    }
-    c->auto_advance = t;
-    return NULL;
+    c->suspend_timeout_set = 1;
+    return parse_delay(cmd, arg, &c->suspend_timeout);
 }
 
 static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
@@ -313,6 +336,8 @@ const command_rec lc_directives[] = {
                   "resource slots in shared memory, server-wide (64..4000000)"),
     AP_INIT_TAKE1("LifecycleAutoAdvance", set_auto_advance, NULL, RSRC_CONF,
                   "finish transitional states after this delay (2s, 500ms, 1mi), or off"),
+    AP_INIT_TAKE1("LifecycleSuspendTimeout", set_suspend_timeout, NULL, RSRC_CONF,
+                  "force-stop a pipeline still suspending after this delay (default 120s), or off"),
     AP_INIT_TAKE1("LifecycleStateDir", set_state_dir, NULL, RSRC_CONF,
                   "directory for the journal and snapshots; without it state is memory-only"),
     AP_INIT_TAKE1("LifecycleSnapshotInterval", set_snapshot_every, NULL, RSRC_CONF,

@@ -18,12 +18,15 @@ typedef enum {
 
 #define LC_CAPACITY_DEFAULT 10000
 #define LC_ADVANCE_OFF      ((apr_interval_time_t)-1)
+#define LC_SUSPEND_TIMEOUT_DEFAULT apr_time_from_sec(120)
 
 /* Server-wide settings: only the main server's count. */
 typedef struct lc_server_conf {
     int                 capacity;        /* 0 = unset */
     apr_interval_time_t auto_advance;    /* LC_ADVANCE_OFF = wait for a runner */
     int                 auto_advance_set;
+    apr_interval_time_t suspend_timeout; /* LifecycleSuspendTimeout; LC_ADVANCE_OFF = none */
+    int                 suspend_timeout_set;
     int                 fault_injection; /* test builds of the config only */
     const char         *state_dir;       /* NULL = memory only */
     const char         *state_dir_where; /* "file:line" of LifecycleStateDir */

@@ -141,7 +141,7 @@ static apr_status_t due_cb(lc_resource_t *r, int exists, void *baton)
     if (!def) {
         return LC_NOCHANGE;
     }
-    return lc_kind_advance(def, r, b->now, b->after);
+    return lc_kind_due(def, r, b->now, b->after);
 }
 
 static void due_done(const lc_resource_t *after, void *baton)

@@ -56,7 +56,8 @@ apr_status_t lc_engine_act(lc_store_t *st, const lc_act_t *act,
 typedef void lc_engine_moved_fn(const lc_resource_t *before,
                                 const lc_resource_t *after, void *baton);
 
-/* Background step: finish up to `max` due transitional states. */
+/* Background step: finish up to `max` due transitional states and apply the
+ * timeouts that passed (lc_kind_due), oldest first. */
 apr_status_t lc_engine_advance_due(lc_store_t *st, apr_time_t now,
                                    apr_interval_time_t advance_after, int max,
                                    lc_engine_moved_fn *moved, void *baton);

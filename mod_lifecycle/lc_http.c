@@ -10,7 +10,8 @@
 
 int lc_http_json(request_rec *r, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    /* JSON_ENCODE_ANY: some APIs answer a bare JSON string (Feldera's 202s). */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
 
     json_decref(body);
     if (!text) {

@@ -75,15 +75,68 @@ int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state)
     return advance_for(def, state) != NULL;
 }
 
-/* Schedule (or clear) the auto-advance of r's current state. */
-static void schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
-                     apr_interval_time_t after, int wanted)
+/* Server-wide lengths of the timeouts kinds name; < 0 = none. */
+static apr_interval_time_t timeouts[LC_TIMEOUTS] = { -1 };
+
+void lc_kind_set_timeout(lc_timeout_e which, apr_interval_time_t after)
 {
-    if (wanted && after >= 0 && advance_for(def, r->state)) {
+    if ((unsigned)which < LC_TIMEOUTS) {
+        timeouts[which] = after;
+    }
+}
+
+apr_interval_time_t lc_kind_timeout(lc_timeout_e which)
+{
+    return (unsigned)which < LC_TIMEOUTS ? timeouts[which] : -1;
+}
+
+static const lc_timeout_t *timeout_for(const lc_kind_def_t *def, unsigned state)
+{
+    const lc_timeout_t *t;
+
+    for (t = def->timeouts; t && t->state != LC_STATE_KEEP; t++) {
+        if (t->state == state && t->which < LC_TIMEOUTS && timeouts[t->which] >= 0) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+int lc_kind_advance_target(const lc_kind_def_t *def, unsigned state)
+{
+    const lc_advance_t *a = advance_for(def, state);
+
+    return a ? a->to : -1;
+}
+
+/* Schedule (or clear) what is due for r's current state.  A resource sits in
+ * one due queue at a time, so when its state has both an auto-advance and a
+ * timeout, the earlier of the two is queued: an advance that comes first
+ * leaves the state (the timeout is moot); a timeout that comes first fires
+ * (the advance never would have in time).  `entered`: r has just entered its
+ * state; otherwise a timeout already running keeps its time, so staying in a
+ * state never extends it. */
+static void schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                     apr_interval_time_t after, int wanted, int entered)
+{
+    const lc_timeout_t *t = timeout_for(def, r->state);
+    int adv = wanted && after >= 0 && advance_for(def, r->state)
+              && (!def->may_auto_advance || def->may_auto_advance(r));
+    apr_time_t tmo = 0;
+
+    if (t) {
+        tmo = (!entered && r->due_class == LC_DUE_TIMEOUT && r->due) ? r->due
+                                                                     : now + timeouts[t->which];
+    }
+    if (adv && (!t || now + after <= tmo)) {
         r->due = now + after;
         r->due_class = LC_DUE_ADVANCE;
     }
-    else if (r->due_class == LC_DUE_ADVANCE) {
+    else if (t) {
+        r->due = tmo;
+        r->due_class = LC_DUE_TIMEOUT;
+    }
+    else if (r->due_class == LC_DUE_ADVANCE || r->due_class == LC_DUE_TIMEOUT) {
         r->due = 0;
         r->due_class = LC_DUE_NONE;
     }
@@ -92,7 +145,7 @@ static void schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
 void lc_kind_schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
                       apr_interval_time_t advance_after)
 {
-    schedule(def, r, now, advance_after, 1);
+    schedule(def, r, now, advance_after, 1, 1);
 }
 
 static void enter_state(lc_resource_t *r, uint8_t to, apr_time_t now)
@@ -108,7 +161,7 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
                            apr_interval_time_t advance_after)
 {
     const lc_rule_t *rule;
-    int known = 0;
+    int known = 0, entered;
 
     for (rule = def->rules; rule->action; rule++) {
         if (strcmp(rule->action, action) != 0) {
@@ -121,6 +174,7 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
         if (rule->flags & LC_RULE_NOOP) {
             return LC_NOCHANGE;
         }
+        entered = rule->to != LC_STATE_KEEP && rule->to != r->state;
         enter_state(r, rule->to, now);
         if (rule->desired_to != LC_STATE_KEEP) {
             r->desired = rule->desired_to;
@@ -131,7 +185,7 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
         if (rule->effect) {
             rule->effect(r, now);
         }
-        schedule(def, r, now, advance_after, rule->flags & LC_RULE_ADVANCE);
+        schedule(def, r, now, advance_after, rule->flags & LC_RULE_ADVANCE, entered);
         return APR_SUCCESS;
     }
     return known ? LC_EILLEGAL : APR_ENOENT;
@@ -143,12 +197,49 @@ apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
     const lc_advance_t *a = advance_for(def, r->state);
 
     if (!a) {
-        schedule(def, r, now, -1, 0);
+        schedule(def, r, now, -1, 0, 0);
         return LC_NOCHANGE;
     }
     enter_state(r, a->to, now);
-    schedule(def, r, now, advance_after, a->flags & LC_RULE_ADVANCE);
+    if (a->effect) {
+        a->effect(r, now);
+    }
+    schedule(def, r, now, advance_after, a->flags & LC_RULE_ADVANCE, 1);
     return APR_SUCCESS;
+}
+
+/* A timeout passed: apply it if r is still in its state. */
+static apr_status_t expire(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                           apr_interval_time_t advance_after)
+{
+    const lc_timeout_t *t = timeout_for(def, r->state);
+
+    if (!t) {
+        schedule(def, r, now, -1, 0, 0);
+        return LC_NOCHANGE;
+    }
+    enter_state(r, t->to, now);
+    if (t->effect) {
+        t->effect(r, now);
+    }
+    schedule(def, r, now, advance_after, t->flags & LC_RULE_ADVANCE, 1);
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_kind_due(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                         apr_interval_time_t advance_after)
+{
+    if (r->due_class == LC_DUE_TIMEOUT) {
+        return expire(def, r, now, advance_after);
+    }
+    if (advance_after < 0 || (def->may_auto_advance && !def->may_auto_advance(r))) {
+        /* Queued before auto-advance was turned off (or the resource was
+         * handed to a runner): a timeout of the state may still apply, and
+         * must then be kept (a change, so that the journal has it too). */
+        schedule(def, r, now, -1, 0, 1);
+        return r->due ? APR_SUCCESS : LC_NOCHANGE;
+    }
+    return lc_kind_advance(def, r, now, advance_after);
 }
 
 apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)

@@ -35,9 +35,30 @@ typedef struct lc_advance {
     uint8_t from;              /* LC_STATE_KEEP ends the table */
     uint8_t to;
     uint8_t flags;             /* LC_RULE_ADVANCE: the new state advances too */
+    /* Bookkeeping of the move (a checkpoint taken, ...), may be NULL. */
+    void  (*effect)(lc_resource_t *r, apr_time_t now);
 } lc_advance_t;
 
-typedef struct lc_kind_def {
+/* The configured timeouts a kind's table can name (LifecycleSuspendTimeout, ...). */
+typedef enum {
+    LC_TIMEOUT_SUSPEND = 0,
+    LC_TIMEOUTS
+} lc_timeout_e;
+
+/* A state that must not last longer than a configured timeout: when it
+ * passes, the background task moves `state` to `to` (with `effect`).  The
+ * timeout runs from entering the state; LC_DUE_TIMEOUT queues it. */
+typedef struct lc_timeout {
+    uint8_t state;             /* LC_STATE_KEEP ends the table */
+    uint8_t which;             /* lc_timeout_e */
+    uint8_t to;
+    uint8_t flags;             /* LC_RULE_ADVANCE: the new state advances too */
+    void  (*effect)(lc_resource_t *r, apr_time_t now);
+} lc_timeout_t;
+
+typedef struct lc_kind_def lc_kind_def_t;
+
+struct lc_kind_def {
     lc_kind_e            kind;
     const char          *name;       /* the admin API's name: "workstation" */
     const char *const   *states;     /* state names, index = state value */
@@ -50,7 +71,18 @@ typedef struct lc_kind_def {
      * (allocated from p when it has to be built). */
     apr_status_t       (*from_json)(json_t *body, lc_resource_t *r, const char **field,
                                     apr_pool_t *p);
-} lc_kind_def_t;
+    /* Optional (NULL = none / always / the generic report): */
+    const lc_timeout_t  *timeouts;
+    /* May the background task finish r's transitional state, or does a
+     * runner have to report it?  (Timeouts are enforced either way.) */
+    int                (*may_auto_advance)(const lc_resource_t *r);
+    /* A runner's report body for this kind, applied to r with the store
+     * locked: APR_SUCCESS (r changed), LC_NOCHANGE, APR_EINVAL with *field
+     * naming the culprit, or LC_EILLEGAL (it does not fit r's state). */
+    apr_status_t       (*report)(const lc_kind_def_t *def, lc_resource_t *r, json_t *body,
+                                 apr_time_t now, apr_interval_time_t advance_after,
+                                 const char **field);
+};
 
 void                 lc_kind_register(const lc_kind_def_t *def);
 const lc_kind_def_t *lc_kind_def(lc_kind_e kind);       /* NULL: not built yet */
@@ -75,6 +107,21 @@ apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
  * (e.g. after an admin PUT put it there); clear it otherwise. */
 void lc_kind_schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
                       apr_interval_time_t advance_after);
+
+/* The due entry of r fell due (store locked): an LC_DUE_ADVANCE entry
+ * finishes its transitional state (dropped when auto-advance is off, e.g.
+ * after a restart that turned it off), an LC_DUE_TIMEOUT entry applies the
+ * kind's timeout for its state.  APR_SUCCESS or LC_NOCHANGE. */
+apr_status_t lc_kind_due(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                         apr_interval_time_t advance_after);
+
+/* The configured length of a timeout (< 0: none); server-wide, set from the
+ * configuration in every process before any request or tick. */
+void                lc_kind_set_timeout(lc_timeout_e which, apr_interval_time_t after);
+apr_interval_time_t lc_kind_timeout(lc_timeout_e which);
+
+/* The state a transitional `state` advances to, or -1 when none. */
+int lc_kind_advance_target(const lc_kind_def_t *def, unsigned state);
 
 /* Whether the kind finishes `state` by itself (an lc_advance_t names it). */
 int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state);

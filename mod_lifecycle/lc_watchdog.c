@@ -1,4 +1,5 @@
-/* lc_watchdog.c — LifecycleAutoAdvance, driven by mod_watchdog.
+/* lc_watchdog.c — LifecycleAutoAdvance and LifecycleSuspendTimeout, driven
+ * by mod_watchdog.
  *
  * One callback, every tick (100 ms), in every child.  Not a singleton on
  * purpose: when the child holding a mod_watchdog singleton is killed, the
@@ -29,7 +30,7 @@ APLOG_USE_MODULE(lifecycle);
 #define LC_TICK_MAX 256
 
 typedef struct moved {
-    uint8_t kind, from, to;
+    uint8_t kind, from, to, timeout;
     char    id[LC_ID_MAX + 1];
 } moved_t;
 
@@ -46,11 +47,13 @@ static void remember(const lc_resource_t *before, const lc_resource_t *after, vo
 {
     tick_t *t = baton;
 
-    if (t->n < LC_TICK_MAX) {
+    /* A move that only kept a timeout queued is no transition: no audit line. */
+    if (t->n < LC_TICK_MAX && before->state != after->state) {
         moved_t *m = &t->m[t->n++];
         m->kind = after->kind;
         m->from = before->state;
         m->to = after->state;
+        m->timeout = before->due_class == LC_DUE_TIMEOUT;
         apr_cpystrn(m->id, after->id, sizeof(m->id));
     }
 }
@@ -67,9 +70,8 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
         return APR_SUCCESS;
     }
     lc_state_tick(s);
-    if (sc->auto_advance == LC_ADVANCE_OFF) {
-        return APR_SUCCESS;
-    }
+    /* Even with auto-advance off, timeouts are due (lc_kind_due drops
+     * advances queued before it was turned off). */
     t = apr_palloc(pool, sizeof(*t));
     t->n = 0;
     lc_engine_advance_due(store, apr_time_now(), sc->auto_advance, LC_TICK_MAX, remember, t);
@@ -77,7 +79,8 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
         const lc_kind_def_t *def = lc_kind_def((lc_kind_e)t->m[i].kind);
         lc_audit_background(s, (lc_kind_e)t->m[i].kind, t->m[i].id,
                             lc_kind_state_name(def, t->m[i].from),
-                            lc_kind_state_name(def, t->m[i].to));
+                            lc_kind_state_name(def, t->m[i].to),
+                            t->m[i].timeout ? "timeout" : "auto-advance");
     }
     return APR_SUCCESS;
 }

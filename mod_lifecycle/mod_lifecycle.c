@@ -54,11 +54,14 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     lc_auth_post_config(s);
+    /* Children inherit it; child_init sets it again for MPMs that exec. */
+    lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, lc_config_global(s)->suspend_timeout);
     return OK;
 }
 
 static void lc_child_init(apr_pool_t *p, server_rec *s)
 {
+    lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, lc_config_global(s)->suspend_timeout);
     lc_segment_child_init(p, s);
     lc_state_attach(lc_segment_store(), s, p);
     lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);

@@ -250,6 +250,62 @@ static void test_concurrent_processes(void)
     CHECK(r.version == 1 + 8 * 500);
 }
 
+/* A state with both an auto-advance and a timeout: the earlier is queued;
+ * with auto-advance off or refused, only the timeout; it fires once. */
+static const lc_timeout_t t_tmo[] = {
+    { K_BUSY, LC_TIMEOUT_SUSPEND, K_IDLE, 0, NULL }, { LC_STATE_KEEP }
+};
+static int t_refuse;
+static int t_may(const lc_resource_t *r) { (void)r; return !t_refuse; }
+static const lc_kind_def_t t_def = {
+    LC_KIND_PIPELINE, "timed", k_states, K_N, k_rules, k_adv, NULL, NULL, t_tmo, t_may, NULL
+};
+
+static void test_timeouts(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_resource_t after;
+    lc_act_t act = { &t_def, "t1", "go", NULL, apr_time_from_sec(100), apr_time_from_sec(2) };
+    put_t p = { K_IDLE, NULL };
+
+    lc_kind_register(&t_def);
+    lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, apr_time_from_sec(5));
+    /* Advance (2 s) before timeout (5 s): the advance is queued and wins. */
+    CHECK(lc_store_update(st, LC_KIND_PIPELINE, "t1", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS);
+    CHECK(after.due_class == LC_DUE_ADVANCE && after.due == apr_time_from_sec(102));
+    lc_engine_advance_due(st, apr_time_from_sec(102), apr_time_from_sec(2), 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS
+          && after.state == K_DONE && after.due == 0);
+    /* Advance refused (a runner drives it): only the timeout, which fires once. */
+    t_refuse = 1;
+    act.now = apr_time_from_sec(200);
+    CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS);
+    CHECK(after.due_class == LC_DUE_TIMEOUT && after.due == apr_time_from_sec(205));
+    lc_engine_advance_due(st, apr_time_from_sec(204), apr_time_from_sec(2), 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS && after.state == K_BUSY);
+    lc_engine_advance_due(st, apr_time_from_sec(205), apr_time_from_sec(2), 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS
+          && after.state == K_IDLE && after.due == 0);
+    /* Auto-advance longer than the timeout: the timeout is queued. */
+    t_refuse = 0;
+    act.now = apr_time_from_sec(300);
+    act.advance_after = apr_time_from_sec(9);
+    CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS);
+    CHECK(after.due_class == LC_DUE_TIMEOUT && after.due == apr_time_from_sec(305));
+    /* An advance queued when auto-advance is now off is dropped. */
+    lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, -1);
+    act.now = apr_time_from_sec(400);
+    act.action = "stop";
+    lc_engine_act(st, &act, NULL, NULL);
+    act.action = "go";
+    act.advance_after = apr_time_from_sec(1);
+    CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS && after.due_class == LC_DUE_ADVANCE);
+    lc_engine_advance_due(st, apr_time_from_sec(401), -1, 10, NULL, NULL);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS
+          && after.state == K_BUSY && after.due == 0);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -261,6 +317,7 @@ int main(void)
     test_crud();
     test_engine();
     test_due_order();
+    test_timeouts();
     test_kill_midwrite();
     test_concurrent_processes();
     return lc_test_done("test_store");
