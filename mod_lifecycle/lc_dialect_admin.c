@@ -246,15 +246,14 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
     lc_resource_t cur, gone;
     uint64_t expect = 0;
     apr_status_t rv;
-    char *body;
-    apr_size_t len;
-    int rc;
+    int rc, big;
 
     if ((rc = parse_preconds(q, &im, &inm)) != LC_PROCEED) {
         return rc;
     }
-    if (lc_http_read_body(q->r, &body, &len) != OK || len != 0) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "DELETE takes no body");
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return lc_admin_error(q, rc, "invalid_request", big ? "the body is too large"
+                                                            : "DELETE takes no body");
     }
     if (im.present && !im.any) {
         /* Pick the listed version that is current, if any; remove() re-checks it. */

@@ -692,18 +692,16 @@ static int fd_act(lc_req_t *q, const char *name, const char *verb)
     lc_precond_t if_match;
     const char *action = verb;
     lc_act_t act;
-    char *body;
-    apr_size_t len;
     apr_status_t rv;
-    int rc;
+    int rc, big;
 
     if ((rc = fd_query(q, verb, &action)) != LC_PROCEED) {
         return rc;
     }
-    if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
-        return fd_send_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "InvalidRequestBody",
-                             rc != OK ? "The request body is too large"
-                                      : "This endpoint does not take a request body", NULL);
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return fd_send_error(q, rc, "InvalidRequestBody",
+                             big ? "The request body is too large"
+                                 : "This endpoint does not take a request body", NULL);
     }
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
         return fd_send_error(q, HTTP_BAD_REQUEST, "InvalidIfMatch", "Malformed If-Match header",

@@ -882,15 +882,12 @@ static int ag_stop(lc_req_t *q, const char *id)
     lc_precond_t if_match;
     ag_session_t session;
     lc_act_t act;
-    char *body;
-    apr_size_t len;
     apr_status_t rv;
-    int rc;
+    int rc, big;
 
-    if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
-        return ag_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "invalid_request",
-                        rc != OK ? "The request body is too large"
-                        : "This endpoint does not take a request body");
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return ag_error(q, rc, "invalid_request", big ? "The request body is too large"
+                                                      : "This endpoint does not take a request body");
     }
     if ((rc = ag_stop_params(q, &session)) != LC_PROCEED) {
         return rc;

@@ -602,15 +602,12 @@ static const char *illegal_message(lc_req_t *q, const char *action, const lc_res
 /* Empty body only; If-Match well-formed.  LC_PROCEED or the error sent. */
 static int nb_act_checks(lc_req_t *q, lc_precond_t *if_match)
 {
-    char *body;
-    apr_size_t len;
-    int rc;
+    int rc, big;
 
-    if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
-        return redivis_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "invalid_request",
-                             rc == HTTP_REQUEST_ENTITY_TOO_LARGE
-                             ? "The request body is too large"
-                             : "The request body for this endpoint should be empty");
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return redivis_error(q, rc, "invalid_request",
+                             big ? "The request body is too large"
+                                 : "The request body for this endpoint should be empty");
     }
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), if_match) != 0) {
         return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");

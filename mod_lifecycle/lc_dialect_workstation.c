@@ -202,16 +202,12 @@ static int ws_act(lc_req_t *q, const char *id, const char *action)
     lc_resource_t before, after;
     lc_precond_t if_match;
     lc_act_t act;
-    char *body;
-    apr_size_t len;
     apr_status_t rv;
-    int rc;
+    int rc, big;
 
-    if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
-        return ws_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "invalid_request",
-                        rc == HTTP_REQUEST_ENTITY_TOO_LARGE
-                        ? "The request body is too large"
-                        : "This endpoint does not take a request body");
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return ws_error(q, rc, "invalid_request", big ? "The request body is too large"
+                                                      : "This endpoint does not take a request body");
     }
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
         return ws_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");

@@ -288,14 +288,12 @@ static int wr_act(lc_req_t *q, const char *id, const char *action)
     lc_resource_t before, after;
     lc_precond_t if_match;
     lc_act_t act;
-    char *body;
-    apr_size_t len;
     apr_status_t rv;
-    int rc;
+    int rc, big;
 
-    if ((rc = lc_http_read_body(q->r, &body, &len)) != OK || len > 0) {
-        return wr_error(q, rc == OK ? HTTP_BAD_REQUEST : rc, "invalid_request",
-                        apr_pstrcat(q->r->pool, what, rc != OK   /* over 64 KiB, or LimitRequestBody */
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return wr_error(q, rc, "invalid_request",
+                        apr_pstrcat(q->r->pool, what, big   /* over 64 KiB, or LimitRequestBody */
                                     ? " error: the request body is too large"
                                     : " error: this endpoint does not take a request body",
                                     NULL));

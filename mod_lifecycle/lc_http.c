@@ -83,6 +83,16 @@ int lc_http_read_body(request_rec *r, char **buf, apr_size_t *len)
     return OK;
 }
 
+int lc_http_refuse_body(request_rec *r, int *too_large)
+{
+    char *buf;
+    apr_size_t len;
+    int rc = lc_http_read_body(r, &buf, &len);
+
+    *too_large = rc != OK;
+    return rc != OK ? rc : len > 0 ? HTTP_BAD_REQUEST : 0;
+}
+
 static int json_depth(json_t *j)
 {
     int max = 0, d;

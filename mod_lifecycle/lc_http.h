@@ -23,6 +23,11 @@ void lc_http_etag(request_rec *r, uint64_t version);
  * *len is 0 when there was no body. */
 int lc_http_read_body(request_rec *r, char **buf, apr_size_t *len);
 
+/* For endpoints that take no body: 0 when the request has none; otherwise
+ * the status to answer (400, or 413 over LimitRequestBody), with *too_large
+ * set when the body was refused for its size rather than for being there. */
+int lc_http_refuse_body(request_rec *r, int *too_large);
+
 /* Parse a JSON body strictly (duplicate keys, trailing garbage, depth).
  * NULL with *why set when it is not acceptable. */
 json_t *lc_http_parse_json(request_rec *r, const char *buf, apr_size_t len,
