@@ -24,7 +24,7 @@ all: deps
 deps:
 	@bash build/deps.sh build
 
-build/unit/%: t/unit/%.c t/unit/lc_test.h $(UNIT_CORE) $(LC_HDR)
+build/unit/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $(LC_HDR)
 	@mkdir -p build/unit
 	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
 

@@ -90,15 +90,33 @@ int lc_config_capacity(const server_rec *s)
     return c ? c : LC_CAPACITY_DEFAULT;
 }
 
+/* The main server's record, for a directive that belongs only there; the
+ * error (already naming directive and file:line) when it is elsewhere. */
+static const char *global_conf(cmd_parms *cmd, const char *arg, lc_server_conf_t **c)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
+    return err ? fail(cmd, arg, err) : NULL;
+}
+
+/* A delay in httpd's own syntax ("2", "2s", "500ms", "1mi") within [min, max]. */
+static int delay_in(const char *arg, apr_interval_time_t min, apr_interval_time_t max,
+                    apr_interval_time_t *out)
+{
+    return apr_isdigit(*arg) && ap_timeout_parameter_parse(arg, out, "s") == APR_SUCCESS
+           && *out >= min && *out <= max;
+}
+
 static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
     long v;
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
     if (lc_parse_uint(arg, LC_CAPACITY_MIN, LC_CAPACITY_MAX, &v) != 0) {
         return fail(cmd, arg, apr_psprintf(cmd->pool, "must be a whole number from %u to %u",
@@ -117,8 +135,7 @@ static const char *parse_delay(cmd_parms *cmd, const char *arg, apr_interval_tim
         *out = LC_ADVANCE_OFF;
         return NULL;
     }
-    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
-        || t < 0 || t > apr_time_from_sec(86400)) {
+    if (!delay_in(arg, 0, apr_time_from_sec(86400), &t)) {
         return fail(cmd, arg, "must be off or a delay such as 2s, 500ms or 1mi (at most a day)");
     }
     *out = t;
@@ -127,12 +144,12 @@ static const char *parse_delay(cmd_parms *cmd, const char *arg, apr_interval_tim
 
 static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
     c->auto_advance_set = 1;
     return parse_delay(cmd, arg, &c->auto_advance);
@@ -140,12 +157,12 @@ static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
     c->suspend_timeout_set = 1;
     return parse_delay(cmd, arg, &c->suspend_timeout);
@@ -153,12 +170,12 @@ static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg
 
 static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
     if (!*arg || strlen(arg) > 512) {
         return fail(cmd, arg, "must be a directory path");
@@ -172,16 +189,15 @@ static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
-    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
-        || t < apr_time_from_sec(1) || t > apr_time_from_sec(7 * 86400)) {
+    if (!delay_in(arg, apr_time_from_sec(1), apr_time_from_sec(7 * 86400), &t)) {
         return fail(cmd, arg, "must be a delay from 1s to a week, such as 30s or 5mi");
     }
     c->snapshot_every = t;
@@ -190,13 +206,13 @@ static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *why = NULL;
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c), *why = NULL;
     const char *path = ap_server_root_relative(cmd->pool, arg);
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
     if (!c->keys && !(c->keys = lc_keyring_create(cmd->pool))) {
         return fail(cmd, arg, "libsodium cannot be initialised");
@@ -210,12 +226,12 @@ static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
 /* LifecycleTokenIssuer / LifecycleTokenAudience: a bounded printable string. */
 static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *p;
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c), *p;
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
     for (p = arg; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
@@ -236,16 +252,15 @@ static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
     (void)dc;
     if (err) {
-        return fail(cmd, arg, err);
+        return err;
     }
-    if (!apr_isdigit(*arg) || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS
-        || t < 0 || t > apr_time_from_sec(3600)) {
+    if (!delay_in(arg, 0, apr_time_from_sec(3600), &t)) {
         return fail(cmd, arg, "must be a delay from 0 to 1h, such as 60 or 30s");
     }
     c->leeway = t;
@@ -255,12 +270,12 @@ static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
 {
-    lc_server_conf_t *c = ap_get_module_config(cmd->server->module_config, &lifecycle_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, on ? "on" : "off", &c);
 
     (void)dc;
     if (err) {
-        return fail(cmd, on ? "on" : "off", err);
+        return err;
     }
     c->fault_injection = on;
     return NULL;

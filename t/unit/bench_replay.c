@@ -11,7 +11,7 @@
 #include <apr_strings.h>
 #include <apr_global_mutex.h>
 
-#include "lc_store_shm.h"
+#include "lc_test_store.h"
 #include "lc_journal.h"
 
 #define RECORDS   1000000
@@ -20,17 +20,7 @@
 
 static lc_store_t *new_store(apr_pool_t *pool, uint32_t capacity)
 {
-    apr_size_t size = lc_store_shm_size(capacity);
-    apr_global_mutex_t *m;
-    apr_shm_t *shm;
-
-    if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
-        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, pool) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
-        fprintf(stderr, "cannot make a store of %u slots\n", capacity);
-        exit(2);
-    }
-    return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+    return lc_test_store(pool, capacity);
 }
 
 /* One buffered file of RECORDS records, fsync'd. */

@@ -15,6 +15,7 @@
 #include <apr_file_io.h>
 
 #include "lc_test.h"
+#include "lc_test_store.h"
 #include "lc_store_shm.h"
 #include "lc_journal.h"
 
@@ -32,17 +33,7 @@ static void collect(void *baton, int warning, const char *msg)
 
 static lc_store_t *new_store(uint32_t capacity)
 {
-    apr_size_t size = lc_store_shm_size(capacity);
-    apr_global_mutex_t *m;
-    apr_shm_t *shm;
-
-    if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
-        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, pool) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
-        fprintf(stderr, "cannot make a store\n");
-        exit(2);
-    }
-    return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+    return lc_test_store(pool, capacity);
 }
 
 static apr_array_header_t *made;

@@ -10,6 +10,7 @@
 #include <apr_global_mutex.h>
 
 #include "lc_test.h"
+#include "lc_test_store.h"
 #include "lc_store_shm.h"
 #include "lc_engine.h"
 
@@ -32,18 +33,13 @@ static apr_pool_t *pool;
 static lc_store_t *new_store(uint32_t capacity)
 {
     apr_size_t size = lc_store_shm_size(capacity);
-    apr_global_mutex_t *m;
-    apr_shm_t *shm;
+    void *base;
+    lc_store_t *st = lc_test_store_at(pool, capacity, &base);
 
-    if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
-        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, pool) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
-        fprintf(stderr, "cannot make a store\n");
-        exit(2);
-    }
-    CHECK(lc_store_shm_check(apr_shm_baseaddr_get(shm), size) == APR_SUCCESS);
-    CHECK(lc_store_shm_check(apr_shm_baseaddr_get(shm), size + 1) != APR_SUCCESS);
-    return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+    /* The segment says what it is: a wrong size is refused. */
+    CHECK(lc_store_shm_check(base, size) == APR_SUCCESS);
+    CHECK(lc_store_shm_check(base, size + 1) != APR_SUCCESS);
+    return st;
 }
 
 typedef struct put { uint8_t state; const char *data; } put_t;

@@ -1,0 +1,36 @@
+/* lc_test_store.h — a real store for the unit tests: anonymous APR shared
+ * memory and an APR global mutex, as httpd makes them. */
+#ifndef LC_TEST_STORE_H
+#define LC_TEST_STORE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <apr_shm.h>
+#include <apr_global_mutex.h>
+#include "lc_store_shm.h"
+
+/* *base (if not NULL) gets the segment's address, for the layout checks. */
+static inline lc_store_t *lc_test_store_at(apr_pool_t *pool, uint32_t capacity, void **base)
+{
+    apr_size_t size = lc_store_shm_size(capacity);
+    apr_global_mutex_t *m;
+    apr_shm_t *shm;
+
+    if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
+        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, pool) != APR_SUCCESS
+        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
+        fprintf(stderr, "cannot make a store of %u slots\n", capacity);
+        exit(2);
+    }
+    if (base) {
+        *base = apr_shm_baseaddr_get(shm);
+    }
+    return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+}
+
+static inline lc_store_t *lc_test_store(apr_pool_t *pool, uint32_t capacity)
+{
+    return lc_test_store_at(pool, capacity, NULL);
+}
+
+#endif
