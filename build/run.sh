@@ -38,6 +38,12 @@ seed() { # kind id json: create it unless a previous run left it (state is journ
 }
 seed workstation ws-12345 '{"id":"ws-12345","name":"Artist-Workstation-01","status":"running","configuration":{"cpuCores":8,"memoryGB":32,"gpu":"NVIDIA RTX A5000","storageGB":512,"region":"us-west-2"}}'
 seed workstation ws-render-02 '{"id":"ws-render-02","name":"Render-Node-02","status":"stopped","configuration":{"cpuCores":16,"memoryGB":64,"gpu":null,"storageGB":1024,"region":"eu-west-1"}}'
+seed wrapper 550e8400-e29b-41d4-a716-446655440000 '{"wrapper_id":"550e8400-e29b-41d4-a716-446655440000","type":"api","status":"running","checkpoint":{"high_water_mark":"2026-11-01T00:00:00Z","low_water_mark":"2026-10-01T00:00:00Z"}}'
+seed notebook demo_user.demo_workflow.demo_notebook '{"kind":"notebook","id":"demo_user.demo_workflow.demo_notebook","name":"Demo notebook","qualifiedReference":"demo_user.demo_workflow:wf01.demo_notebook:nb01","referenceId":"nb01","owner":{"name":"demo_user"},"currentJob":{"id":"job-demo","kind":"notebook","status":"running","errorMessage":null,"startTime":1795400000000,"endTime":null}}'
+seed pipeline demo-pipeline '{"name":"demo-pipeline","deployment_status":"Running","deployment_desired_status":"Running","deployment_resources_status":"Provisioned","deployment_resources_desired_status":"Provisioned","deployment_error":null,"checkpoint_sequence_number":0}'
+agent=$(curl -sS -X POST -H "$auth" -H 'Content-Type: application/json' \
+        --data '{"task":"find a cute dog on google images","session_id":"demo-session"}' \
+        "$base/agents/start" | sed -n 's/.*"agent_id":"\([^"]*\)".*/\1/p')
 
 cat <<MSG
 
@@ -54,6 +60,11 @@ Try:
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/workstations/ws-12345/launch   # provisioning; running after 2 s
   curl -s -i -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345/stop          # 405, Allow: POST
   curl -s -i $base/workstations/ws-12345                                                # 401, no token
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/api/v1/notebooks/demo_user.demo_workflow.demo_notebook/stop
+  curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE "$base/agents/$agent/stop?session_id=demo-session"
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/resources/wrappers/550e8400-e29b-41d4-a716-446655440000/stop
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST "$base/v0/pipelines/demo-pipeline/stop?force=false"   # 202; then poll:
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/v0/pipelines/demo-pipeline                  # Suspending, Stopping, Stopped
   curl -s -H "Authorization: Bearer \$TOKEN" "$base/lifecycle/v1/changes?since=0&wait=5"
   curl -s -H "Authorization: Bearer \$TOKEN" $base/lifecycle/v1/resources/workstation
   curl -s -H "Authorization: Bearer \$TOKEN" $base/lifecycle/v1/metrics
