@@ -19,6 +19,7 @@
 #include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_admin.h"
+#include "lc_repr_cache.h"
 #include "lc_metrics.h"
 
 #define LIST_LIMIT_DEFAULT 100
@@ -62,8 +63,11 @@ int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
 
 int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r)
 {
+    apr_size_t len;
+    const char *text = lc_repr_json(q->r->pool, def, r, &len);
+
     lc_http_etag(q->r, r->version);
-    return lc_http_json(q->r, status, def->to_json(r));
+    return lc_http_json_text(q->r, status, text, len);
 }
 
 

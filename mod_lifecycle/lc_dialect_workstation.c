@@ -16,6 +16,7 @@
 #include "lc_http.h"
 #include "lc_audit.h"
 #include "lc_util.h"
+#include "lc_repr_cache.h"
 
 /* ---- the kind: states, rules, representation ---------------------------- */
 
@@ -165,8 +166,11 @@ static int ws_error(lc_req_t *q, int status, const char *code, const char *messa
 
 static int ws_send(lc_req_t *q, const lc_resource_t *r)
 {
+    apr_size_t len;
+    const char *text = lc_repr_json(q->r->pool, &lc_workstation_kind, r, &len);
+
     lc_http_etag(q->r, r->version);
-    return lc_http_json(q->r, HTTP_OK, ws_to_json(r));
+    return lc_http_json_text(q->r, HTTP_OK, text, len);
 }
 
 static int ws_get(lc_req_t *q, const char *id)

@@ -27,6 +27,20 @@ int lc_http_json(request_rec *r, int status, json_t *body)
     return OK;
 }
 
+int lc_http_json_text(request_rec *r, int status, const char *text, apr_size_t len)
+{
+    if (!text) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->status = status;
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(text, (int)len, r);
+    }
+    return OK;
+}
+
 void lc_http_etag(request_rec *r, uint64_t version)
 {
     apr_table_setn(r->headers_out, "ETag",

@@ -15,6 +15,9 @@
 /* Send `body` (a new reference, consumed) as JSON with `status`. */
 int lc_http_json(request_rec *r, int status, json_t *body);
 
+/* Send ready JSON text (len bytes) with `status`. */
+int lc_http_json_text(request_rec *r, int status, const char *text, apr_size_t len);
+
 /* ETag: "<version>" */
 void lc_http_etag(request_rec *r, uint64_t version);
 

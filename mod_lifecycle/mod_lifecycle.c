@@ -22,6 +22,7 @@
 #include "lc_watchdog.h"
 #include "lc_util.h"
 #include "lc_metrics.h"
+#include "lc_repr_cache.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -66,6 +67,7 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_state_attach(lc_segment_store(), s, p);
     lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);
     lc_auth_child_init(p, s);
+    lc_repr_cache_init(p);
 }
 
 /* The request path after the <Location> prefix, still percent-encoded, so
