@@ -90,8 +90,11 @@ seed
 b3=$(run baseline-b "$base/baseline")
 cyc_j=$(run cycle-journal -s "$TOP/build/bench.lua" "$base")
 b4=$(run baseline-b2 "$base/baseline")
-flushes=$(curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '/^lifecycle_journal_flushes_total/ {print $2}')
-changes=$(curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '/^lifecycle_journal_durable_seq/ {print $2}')
+metrics=$(curl -s -H "$auth" "$base/lifecycle/v1/metrics")
+flushes=$(echo "$metrics" | awk '/^lifecycle_journal_flushes_total/ {print $2}')
+changes=$(echo "$metrics" | awk '/^lifecycle_journal_durable_seq/ {print $2}')
+locks=$(echo "$metrics" | awk '/^lifecycle_mutex_acquisitions_total/ {print $2}')
+waited=$(echo "$metrics" | awk '/^lifecycle_mutex_wait_seconds_total/ {print $2}')
 stop
 base_b=$(echo "$b3 $b4" | awk '{printf "%.1f", ($1 + $4) / 2}')
 
@@ -107,5 +110,6 @@ report "launch / runner report / stop cycle" "$cyc_j" "$base_b"
 report "baseline again" "$b4" "$base_b"
 echo "$cyc_j $cyc_mem" | awk '{printf "\njournal on / off, same cycle: %.2fx\n", $1 / $4}'
 echo "journal: $changes changes made durable by $flushes fdatasync calls (group commit)"
+echo "$locks $waited" | awk '{printf "store mutex: %d acquisitions, %.1f us average wait\n", $1, $1 ? $2 * 1e6 / $1 : 0}'
 echo
 "$TOP/build/unit/bench_replay" "$RUN/replay"
