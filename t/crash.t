@@ -79,7 +79,6 @@ for (1 .. 3) {
 waitpid($load, 0);
 ok($killed >= 1, "killed $killed children mid-traffic");
 my $ok = 1;
-my $t0 = time;
 for my $id (@ids) {
     my ($c, $o) = get_ws($id);
     $ok &&= $c == 200 && $o->{status} =~ /^(stopped|running|provisioning)$/;

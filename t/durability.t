@@ -10,7 +10,7 @@ use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 9;
+plan tests => 13;
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $ua = LWP::UserAgent->new(timeout => 10);
@@ -139,4 +139,17 @@ like($log, qr/state recovered from .*lifecycle-state/, 'the start-up log reports
 # The recovered store takes new changes.
 is($ua->post("$base/workstations/$ids[0]/stop")->code =~ /^(200|400)$/ ? 1 : 0, 1,
    'the recovered server answers transitions');
+# A clean full stop and start (not graceful: the segment is gone) keeps
+# everything too, replayed from the snapshot and journal.
+my %before = map { my $r = $ua->get("$base/workstations/$_"); ($_ => [$r->header('ETag'), $r->content]) } @ids;
+$parent = parent_pid();
+ok(kill('TERM', $parent), 'a full stop (SIGTERM to the parent)');
+$t0 = time;
+sleep 0.1 while group_alive($parent) && time - $t0 < 20;
+ok(!group_alive($parent), 'stopped');
+system("$cmd >/dev/null 2>&1");
+ok(up(), 'started again');
+my $same = grep { my $r = $ua->get("$base/workstations/$_");
+                  ($r->header('ETag') // '') eq ($before{$_}[0] // '-') && $r->content eq $before{$_}[1] } @ids;
+is($same, scalar @ids, 'every workstation is as it was, version and all');
 $ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/$_")) for @ids;
