@@ -12,6 +12,10 @@ int lc_admin_error(lc_req_t *q, int status, const char *code, const char *messag
 int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                          apr_status_t rv);
 
+/* The query string, strictly: only `allowed` names (NULL-terminated), each
+ * at most once.  LC_PROCEED with *args, or the 400 already sent. */
+int lc_admin_query(lc_req_t *q, const char *const *allowed, apr_table_t **args);
+
 /* The kind's representation with its ETag. */
 int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r);
 

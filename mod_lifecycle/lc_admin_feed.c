@@ -40,15 +40,10 @@ static int feed_params(lc_req_t *q, long *since, long *wait, long *limit)
     static const char *const allowed[] = { "since", "wait", "limit", NULL };
     apr_table_t *args;
     const char *v;
+    int rc;
 
-    if (lc_http_query(q->r, &args) != 0) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              "malformed query string, or a parameter given twice");
-    }
-    if ((v = lc_http_query_unknown(args, allowed)) != NULL) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
-                                           ap_escape_html(q->r->pool, v)));
+    if ((rc = lc_admin_query(q, allowed, &args)) != LC_PROCEED) {
+        return rc;
     }
     *since = 0;
     *wait = FEED_WAIT_DEFAULT;

@@ -61,6 +61,22 @@ int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     }
 }
 
+int lc_admin_query(lc_req_t *q, const char *const *allowed, apr_table_t **args)
+{
+    const char *v;
+
+    if (lc_http_query(q->r, args) != 0) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              "malformed query string, or a parameter given twice");
+    }
+    if ((v = lc_http_query_unknown(*args, allowed)) != NULL) {
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
+                                           ap_escape_html(q->r->pool, v)));
+    }
+    return LC_PROCEED;
+}
+
 int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r)
 {
     apr_size_t len;
@@ -287,16 +303,10 @@ static int list_params(lc_req_t *q, const lc_kind_def_t *def, int *state, long *
 {
     static const char *const allowed[] = { "status", "limit", "after", NULL };
     apr_table_t *args;
-    const char *v;
+    int rc;
 
-    if (lc_http_query(q->r, &args) != 0) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                           "malformed query string, or a parameter given twice");
-    }
-    if ((v = lc_http_query_unknown(args, allowed)) != NULL) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
-                                           ap_escape_html(q->r->pool, v)));
+    if ((rc = lc_admin_query(q, allowed, &args)) != LC_PROCEED) {
+        return rc;
     }
     *state = -1;
     if (apr_table_get(args, "status")
