@@ -27,7 +27,7 @@
 #include "lc_store_shm.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
-#define LC_SHM_LAYOUT  1u
+#define LC_SHM_LAYOUT  2u          /* bump with every change to the structs below */
 #define LC_UNDO_MAX    16
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
