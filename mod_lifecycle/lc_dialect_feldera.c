@@ -292,15 +292,12 @@ static apr_status_t fd_from_json(json_t *body, lc_resource_t *r, const char **fi
     };
     json_t *v, *err = NULL, *data;
     const char *k;
-    int state, desired, i;
+    int state, desired;
     apr_status_t rv;
 
     (void)p;
-    json_object_foreach(body, k, v) {
-        for (i = 0; known[i] && strcmp(known[i], k); i++);
-        if (!known[i]) {
-            return fd_fail(field, k);
-        }
+    if ((k = lc_kind_unknown_field(body, known)) != NULL) {
+        return fd_fail(field, k);
     }
     v = json_object_get(body, "name");
     if (v && (!json_is_string(v) || strcmp(json_string_value(v), r->id) != 0)) {

@@ -140,21 +140,10 @@ static json_t *ag_to_json(const lc_resource_t *r)
     return ag_json(r, 1);
 }
 
-static int ag_known_field(const char *k)
-{
-    static const char *const fields[] = {
-        "agent_id", "session_id", "status", "closed_at", "saved", "task", "url",
-        "success", "answer", "steps", NULL
-    };
-    int i;
-
-    for (i = 0; fields[i]; i++) {
-        if (strcmp(k, fields[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
+static const char *const ag_fields[] = {
+    "agent_id", "session_id", "status", "closed_at", "saved", "task", "url",
+    "success", "answer", "steps", NULL
+};
 
 /* Copy body[name] into data[key] when it is a string (or null, if allowed). */
 static int ag_put_str(json_t *body, const char *name, json_t *data, const char *key,
@@ -200,12 +189,9 @@ static const char *ag_fill(json_t *body, lc_resource_t *r, json_t *data)
     json_t *id = json_object_get(body, "agent_id"), *steps = json_object_get(body, "steps");
     json_t *session = json_object_get(body, "session_id");
     const char *k;
-    json_t *v;
 
-    json_object_foreach(body, k, v) {
-        if (!ag_known_field(k)) {
-            return k;
-        }
+    if ((k = lc_kind_unknown_field(body, ag_fields)) != NULL) {
+        return k;
     }
     if (id && (!json_is_string(id) || strcmp(json_string_value(id), r->id) != 0)) {
         return "agent_id";

@@ -327,35 +327,19 @@ static apr_status_t put_job(json_t *job, nb_put_t *np, const char **field)
     return APR_SUCCESS;
 }
 
-static int known_field(const char *k)
-{
-    static const char *const known[] = {
-        "kind", "id", "name", "qualifiedReference", "scopedReference", "referenceId",
-        "uri", "url", "owner", "status", "currentJob", NULL
-    };
-    int i;
-
-    for (i = 0; known[i]; i++) {
-        if (strcmp(k, known[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
+static const char *const nb_fields[] = {
+    "kind", "id", "name", "qualifiedReference", "scopedReference", "referenceId",
+    "uri", "url", "owner", "status", "currentJob", NULL
+};
 
 /* The fields derived on GET are checked for type and otherwise ignored. */
 static apr_status_t put_plain_fields(json_t *body, nb_put_t *np, const char **field)
 {
     json_t *kind = json_object_get(body, "kind"), *name = json_object_get(body, "name");
     json_t *status = json_object_get(body, "status");
-    const char *k;
-    json_t *v;
 
-    json_object_foreach(body, k, v) {
-        if (!known_field(k)) {
-            *field = k;
-            return APR_EINVAL;
-        }
+    if ((*field = lc_kind_unknown_field(body, nb_fields)) != NULL) {
+        return APR_EINVAL;
     }
     if (kind && !(json_is_string(kind) && strcmp(json_string_value(kind), "notebook") == 0)) {
         *field = "kind";

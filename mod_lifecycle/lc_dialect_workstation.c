@@ -41,6 +41,11 @@ static const lc_advance_t ws_advances[] = {
 
 extern const lc_kind_def_t lc_workstation_kind;
 
+static const char *const ws_fields[] = { "id", "name", "status", "configuration", NULL };
+static const char *const ws_config_fields[] = {
+    "cpuCores", "memoryGB", "storageGB", "gpu", "region", NULL
+};
+
 /* Integer configuration fields, and how an error names each. */
 static const char *const ws_config_ints[] = { "cpuCores", "memoryGB", "storageGB" };
 static const char *const ws_config_int_fields[] = {
@@ -72,12 +77,9 @@ static apr_status_t ws_config_valid(json_t *c, const char **field, apr_pool_t *p
         *field = "configuration";
         return APR_EINVAL;
     }
-    json_object_foreach(c, k, v) {
-        if (strcmp(k, "cpuCores") && strcmp(k, "memoryGB") && strcmp(k, "storageGB")
-            && strcmp(k, "gpu") && strcmp(k, "region")) {
-            *field = apr_pstrcat(p, "configuration.", k, NULL);
-            return APR_EINVAL;
-        }
+    if ((k = lc_kind_unknown_field(c, ws_config_fields)) != NULL) {
+        *field = apr_pstrcat(p, "configuration.", k, NULL);
+        return APR_EINVAL;
     }
     for (i = 0; i < sizeof(ws_config_ints) / sizeof(*ws_config_ints); i++) {
         v = json_object_get(c, ws_config_ints[i]);
@@ -106,17 +108,12 @@ static apr_status_t ws_from_json(json_t *body, lc_resource_t *r, const char **fi
     json_t *name = json_object_get(body, "name");
     json_t *status = json_object_get(body, "status");
     json_t *config = json_object_get(body, "configuration");
-    const char *k;
-    json_t *v, *data;
+    json_t *data;
     int state;
     apr_status_t rv;
 
-    json_object_foreach(body, k, v) {
-        if (strcmp(k, "id") && strcmp(k, "name") && strcmp(k, "status")
-            && strcmp(k, "configuration")) {
-            *field = k;
-            return APR_EINVAL;
-        }
+    if ((*field = lc_kind_unknown_field(body, ws_fields)) != NULL) {
+        return APR_EINVAL;
     }
     if (!json_is_string(name) || json_string_length(name) == 0
         || json_string_length(name) > 128) {

@@ -145,6 +145,10 @@ static apr_status_t wr_checkpoint(json_t *c, json_t *data, const char **field)
     return APR_SUCCESS;
 }
 
+static const char *const wr_fields[] = {
+    "wrapper_id", "type", "status", "checkpoint", "stop_fails", NULL
+};
+
 /* The admin PUT body: the wrapper object, plus the runner's "stop_fails". */
 static apr_status_t wr_from_json(json_t *body, lc_resource_t *r, const char **field,
                                  apr_pool_t *p)
@@ -153,18 +157,14 @@ static apr_status_t wr_from_json(json_t *body, lc_resource_t *r, const char **fi
     json_t *type = json_object_get(body, "type");
     json_t *status = json_object_get(body, "status");
     json_t *fails = json_object_get(body, "stop_fails");
-    const char *k, *t;
-    json_t *v, *data;
+    const char *t;
+    json_t *data;
     int state;
     apr_status_t rv;
 
     (void)p;
-    json_object_foreach(body, k, v) {
-        if (strcmp(k, "wrapper_id") && strcmp(k, "type") && strcmp(k, "status")
-            && strcmp(k, "checkpoint") && strcmp(k, "stop_fails")) {
-            *field = k;
-            return APR_EINVAL;
-        }
+    if ((*field = lc_kind_unknown_field(body, wr_fields)) != NULL) {
+        return APR_EINVAL;
     }
     if (id && (!json_is_string(id) || strcmp(json_string_value(id), r->id) != 0)) {
         *field = "wrapper_id";

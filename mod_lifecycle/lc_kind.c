@@ -242,6 +242,22 @@ apr_status_t lc_kind_due(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t 
     return lc_kind_advance(def, r, now, advance_after);
 }
 
+const char *lc_kind_unknown_field(json_t *obj, const char *const *known)
+{
+    const char *k;
+    json_t *v;
+    int i;
+
+    json_object_foreach(obj, k, v) {
+        for (i = 0; known[i] && strcmp(known[i], k) != 0; i++) {
+        }
+        if (!known[i]) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
 apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)
 {
     char *text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);

@@ -126,6 +126,10 @@ int lc_kind_advance_target(const lc_kind_def_t *def, unsigned state);
 /* Whether the kind finishes `state` by itself (an lc_advance_t names it). */
 int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state);
 
+/* The first key of obj not in `known` (NULL-terminated), or NULL: how
+ * from_json finds the field of an admin PUT body that does not fit. */
+const char *lc_kind_unknown_field(json_t *obj, const char *const *known);
+
 /* Encode / decode the attribute JSON kept in r->data (bounded, compact). */
 apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs);
 json_t      *lc_kind_get_data(const lc_resource_t *r);
