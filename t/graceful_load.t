@@ -37,8 +37,19 @@ my %v0 = map { $_ => version($_) } @ids;
 # launch -> runner report (running) -> stop, step-major over the 64 ids, so each
 # workstation's steps arrive in order.
 my $script = "$vars->{t_logs}/graceful_load.lua";
+# What both wrk scripts print at the end, and how it is read back.
+my $done_lua = <<'LUA';
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
+    summary.requests, e.status, e.connect, e.read, e.write, e.timeout))
+end
+LUA
+sub wrk_result { my $text = shift;
+    return $text =~ /RESULT requests=(\d+) non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)/ }
+
 open my $fh, '>', $script or die;
-print $fh <<'LUA';
+print $fh $done_lua, <<'LUA';
 local ids, i = {}, 0
 local auth = "Bearer " .. os.getenv("LC_TOKEN")
 -- A connection per request: a keep-alive connection closed by an old child
@@ -62,11 +73,6 @@ function request()
                       { Authorization = auth, Connection = close })
   end
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT requests=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
-    summary.requests, e.status, e.connect, e.read, e.write, e.timeout))
-end
 LUA
 close $fh;
 
@@ -78,14 +84,9 @@ my $out = "$vars->{t_logs}/graceful_load.out";
 my $gout = "$vars->{t_logs}/graceful_load_get.out";
 my $gscript = "$vars->{t_logs}/graceful_get.lua";
 open my $gs, '>', $gscript or die;
-print $gs <<'LUA';
+print $gs $done_lua, <<'LUA';
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("LC_TOKEN")
 wrk.headers["Connection"] = "close"
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT requests=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
-    summary.requests, e.status, e.connect, e.read, e.write, e.timeout))
-end
 LUA
 close $gs;
 my @pids;
@@ -105,7 +106,7 @@ ok($after > $before, 'a new generation took over during the load');
 
 my $res = do { local $/; open my $o, '<', $out or die; <$o> };
 my ($req, $non2xx, $conn, $rd, $wr, $to) =
-    $res =~ /RESULT requests=(\d+) non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)/;
+    wrk_result($res);
 ok(defined $req && $req > 100, "the cycle made " . ($req // 0) . " requests") or diag($res);
 is($conn + $rd + $wr + $to, 0, 'cycle: no socket errors, no request dropped') or diag($res);
 ok($non2xx <= $req / 100, "cycle: $non2xx out-of-order steps refused (400) at most 1%");
@@ -121,7 +122,7 @@ ok($delta >= $acked && $delta <= $acked + 4,
 
 my $gres = do { local $/; open my $o, '<', $gout or die; <$o> };
 my ($greq, $gnon, @gerr) =
-    $gres =~ /RESULT requests=(\d+) non2xx=(\d+) connect=(\d+) read=(\d+) write=(\d+) timeout=(\d+)/;
+    wrk_result($gres);
 ok(defined $greq && $greq > 100, "the GET load made " . ($greq // 0) . " requests") or diag($gres);
 is(($gerr[0] // 1) + ($gerr[1] // 1) + ($gerr[2] // 1) + ($gerr[3] // 1), 0,
    'GETs: no socket errors') or diag($gres);
