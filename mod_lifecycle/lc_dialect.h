@@ -25,6 +25,10 @@ typedef struct lc_req {
     const char             *seg[LC_MAX_SEGMENTS];   /* decoded path segments after the location */
     int                     nseg;
     const char             *path;                   /* the same path, raw (percent-encoded) */
+    const char             *collection;             /* last component of the Location ("agents",
+                                                       "sessions", "pipelines", "config"): a dialect
+                                                       mounted on several Locations serves each
+                                                       collection on its own (SPEC §1) */
     lc_actor_t              actor;                  /* who the authorization hook let in */
     apr_time_t              now;
 } lc_req_t;

@@ -97,6 +97,21 @@ static const char *relative_path(request_rec *r, const char *prefix)
     return "";
 }
 
+/* The Location's last path component: which of its API's collections a
+ * dialect mounted on several Locations serves here. */
+static const char *collection_of(apr_pool_t *p, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    size_t start;
+
+    while (n && prefix[n - 1] == '/') {
+        n--;
+    }
+    for (start = n; start && prefix[start - 1] != '/'; start--) {
+    }
+    return apr_pstrmemdup(p, prefix ? prefix + start : "", n - start);
+}
+
 /* LifecycleFaultInjection on (tests only): "X-Lifecycle-Fault: die-midwrite"
  * makes this child SIGKILL itself halfway through its store update, with
  * the store mutex held, to prove the store survives it. */
@@ -166,6 +181,7 @@ static int lc_handler(request_rec *r)
                                 "the resource store is not available");
     }
     q.path = relative_path(r, dc->prefix);
+    q.collection = collection_of(r->pool, dc->prefix);
     q.nseg = lc_path_split(r->pool, q.path, q.seg, LC_MAX_SEGMENTS);
     if (q.nseg < 0) {
         return q.dialect->error(&q, HTTP_BAD_REQUEST, "invalid_request",
