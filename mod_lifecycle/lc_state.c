@@ -89,8 +89,10 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
     }
     o = opts_for(s, sc);
     if ((rv = lc_journal_recover(st, &o, p, &rec)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "LifecycleStateDir %s (%s): recovery "
-                     "failed", sc->state_dir, sc->state_dir_where);
+        /* One line: what is damaged, where, which changes, and the way out. */
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rec.problem[0] ? 0 : rv, s, "LifecycleStateDir "
+                     "%s (%s): recovery refused to start: %s", sc->state_dir,
+                     sc->state_dir_where, rec.problem[0] ? rec.problem : "see the lines above");
         return rv;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "state recovered from %s: snapshot at %"
