@@ -1,5 +1,6 @@
 # mod_lifecycle — top-level make targets.
-#   make        build build/mod_lifecycle.so (installs build deps when missing)
+#   make        build build/mod_lifecycle.so and the lifecycle-token and lifecycle-journal
+#               CLIs (installs build deps when missing)
 #   make run    build and run a local Apache on 127.0.0.1:$(PORT) with the module
 #   make test   unit tests + Apache::Test suite under the event and prefork MPMs
 #   make bench  wrk on loopback, ratios against a trivial handler in the same run
@@ -19,7 +20,7 @@ UNIT_TESTS := $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
 .PHONY: all deps run test unit suite bench clean
 
 all: deps
-	$(MAKE) --no-print-directory $(LC_MODULE) build/lifecycle-token
+	$(MAKE) --no-print-directory $(LC_MODULE) build/lifecycle-token build/lifecycle-journal
 
 deps:
 	@bash build/deps.sh build
@@ -34,8 +35,14 @@ build/lifecycle-token: tools/lifecycle-token.c $(TOKEN_CORE) $(LC_SRCDIR)/lc_b64
 	@mkdir -p build
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(TOKEN_CORE) $(APR_LIBS) -ljansson -lsodium
 
+# The lifecycle-journal CLI (check, salvage): the store and journal core.
+JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_journal.c)
+build/lifecycle-journal: tools/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium
+
 # test_token runs the CLI end to end.
-unit: build/lifecycle-token
+unit: build/lifecycle-token build/lifecycle-journal
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 

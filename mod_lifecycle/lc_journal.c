@@ -37,6 +37,7 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sodium.h>
 #include <apr_strings.h>
 #include <apr_file_info.h>
@@ -972,6 +973,24 @@ done:
     __atomic_store_n(&sh->snap_owner, 0, __ATOMIC_RELEASE);
     apr_pool_destroy(p);
     return rv;
+}
+
+int lc_journal_lock(const char *dir)
+{
+    char path[PATH_MAX];
+    int fd;
+
+    apr_snprintf(path, sizeof(path), "%s/lock", dir);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }
 
 /* ---- salvage: the operator's way out of a refused recovery -------------------------- */

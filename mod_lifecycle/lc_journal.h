@@ -49,6 +49,12 @@ typedef struct lc_recovery {
 apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
                                 lc_recovery_t *out);
 
+/* The state directory's lock (flock on DIR/lock): held by the server from
+ * recovery until the last of its processes exits, so that the command-line
+ * tool never salvages files a running server appends to.  Returns the fd,
+ * or -1 with errno (EWOULDBLOCK: another process holds it). */
+int lc_journal_lock(const char *dir);
+
 /* What lc_journal_salvage() did. */
 typedef struct lc_salvage {
     uint64_t    base_seq;       /* the snapshot it started from (0: none) */

@@ -8,6 +8,8 @@
  * due; the journal lets only one process do it at a time.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <httpd.h>
@@ -21,6 +23,10 @@
 APLOG_USE_MODULE(lifecycle);
 
 static lc_journal_t *process_journal;
+/* The state directory's lock, kept by the parent (and inherited by every
+ * child) for as long as the server runs, across restarts. */
+static int dir_lock = -1;
+static const char *dir_locked;
 
 static void log_to_httpd(void *baton, int warning, const char *msg)
 {
@@ -86,6 +92,23 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
     }
     if ((rv = prepare_dir(s, sc, p)) != APR_SUCCESS) {
         return rv;
+    }
+    if (dir_lock < 0 || strcmp(dir_locked, sc->state_dir) != 0) {
+        if (dir_lock >= 0) {
+            close(dir_lock);
+        }
+        if ((dir_lock = lc_journal_lock(sc->state_dir)) < 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s, "LifecycleStateDir %s (%s): "
+                         "cannot lock %s/lock: another server or lifecycle-journal is using "
+                         "this directory", sc->state_dir, sc->state_dir_where, sc->state_dir);
+            return APR_EGENERAL;
+        }
+        dir_locked = strdup(sc->state_dir);
+        if (geteuid() == 0 && fchown(dir_lock, ap_unixd_config.user_id,
+                                     ap_unixd_config.group_id) != 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "cannot give %s/lock to the "
+                         "server's User", sc->state_dir);
+        }
     }
     o = opts_for(s, sc);
     if ((rv = lc_journal_recover(st, &o, p, &rec)) != APR_SUCCESS) {

@@ -1,0 +1,167 @@
+# Nothing acknowledged is dropped silently (issue 9): damage in the middle of
+# the journal, and every snapshot damaged after the journal behind them was
+# pruned.  Each case runs a private server of its own (its own state
+# directory and snapshot interval, the MPM of this run), kills or stops it,
+# damages the files, and proves: the server refuses to start with one line
+# naming the file, the offset and the changes; no byte is changed; the
+# operator's way out (lifecycle-journal salvage) brings back every intact
+# change and keeps the damaged file, byte for byte, as *.corrupt.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(-withtestmore);
+use LWP::UserAgent ();
+use HTTP::Request ();
+use JSON::PP ();
+use File::Path ();
+use Time::HiRes qw(sleep time);
+use Cwd ();
+
+plan tests => 32;
+
+my $vars   = Apache::Test::vars();
+my $httpd  = $vars->{httpd} && -x $vars->{httpd} ? $vars->{httpd} : '/usr/sbin/apache2';
+my $top    = Cwd::abs_path("$vars->{serverroot}/..");
+my $tool   = "$top/build/lifecycle-journal";
+my $mods   = '/usr/lib/apache2/modules';
+my $mpm    = $ENV{LC_MPM} || 'event';
+my $keys   = $ENV{LC_TEST_KEYS} || "$vars->{serverroot}/conf/keys";
+my $json   = JSON::PP->new;
+my $ua     = LWP::UserAgent->new(timeout => 10, keep_alive => 1);
+
+sub server {   # name, snapshot interval -> {dir, conf, state, base}
+    my ($name, $every) = @_;
+    my $dir = "$vars->{t_logs}/journal_damage/$name";
+    File::Path::remove_tree($dir);
+    File::Path::make_path($dir);
+    my $port = 20000 + ($$ * 7 + length($name) * 131) % 20000;
+    my @conf = ("ServerRoot \"$dir\"", 'ServerName localhost', "DefaultRuntimeDir \"$dir\"",
+        "PidFile \"$dir/httpd.pid\"", "ErrorLog \"$dir/error_log\"", 'LogLevel info',
+        "Listen 127.0.0.1:$port",
+        "LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so",
+        "LoadModule authz_core_module $mods/mod_authz_core.so",
+        "LoadModule lifecycle_module \"$top/build/mod_lifecycle.so\"",
+        'LifecycleCapacity 1000', "LifecycleStateDir \"$dir/state\"",
+        "LifecycleSnapshotInterval $every", "LifecycleTokenKey \"$keys/issuer.pub\"",
+        '<Location /lifecycle/v1>', 'SetHandler lifecycle', 'LifecycleDialect admin', '</Location>',
+        '<Location /workstations>', 'SetHandler lifecycle', 'LifecycleDialect workstation',
+        '</Location>');
+    open my $fh, '>', "$dir/httpd.conf" or die "$dir: $!";
+    print $fh map { "$_\n" } @conf;
+    close $fh;
+    return { dir => $dir, state => "$dir/state", base => "http://127.0.0.1:$port" };
+}
+
+sub start {    # 1 when it serves; 0 when it exited (the refusal case)
+    my $s = shift;
+    unlink "$s->{dir}/error_log";
+    system("\"$httpd\" -d \"$s->{dir}\" -f \"$s->{dir}/httpd.conf\" -k start >/dev/null 2>&1");
+    my $t0 = time;
+    while (time - $t0 < 20) {
+        return 1 if $ua->get("$s->{base}/lifecycle/v1/metrics")->code == 200;
+        return 0 if !-e "$s->{dir}/httpd.pid" && time - $t0 > 1;
+        sleep 0.1;
+    }
+    return 0;
+}
+
+sub pid_of { my $s = shift; open my $fh, '<', "$s->{dir}/httpd.pid" or return; chomp(my $p = <$fh>); $p }
+
+sub group_alive { my $pg = shift;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next; my $l = <$fh>; close $fh;
+        return 1 if defined $l && $l =~ /^\d+ \(.*?\) \S \d+ (\d+)/ && $1 == $pg;
+    }
+    return 0 }
+
+sub stop {     # signal: KILL (the whole group at once) or TERM (a clean stop)
+    my ($s, $sig) = @_;
+    my $p = pid_of($s) or return 0;
+    kill($sig, $sig eq 'KILL' ? -$p : $p);
+    my $t0 = time;
+    sleep 0.1 while group_alive($p) && time - $t0 < 20;
+    unlink "$s->{dir}/httpd.pid";
+    return !group_alive($p);
+}
+
+sub put_ws {
+    my ($s, $id) = @_;
+    my $r = HTTP::Request->new(PUT => "$s->{base}/lifecycle/v1/resources/workstation/$id",
+        [ 'Content-Type' => 'application/json' ],
+        $json->encode({ id => $id, name => "n-$id", status => 'stopped',
+            configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1,
+                               region => 'r' } }));
+    return $ua->request($r)->code;
+}
+
+sub present { my $s = shift; scalar grep { $ua->get("$s->{base}/workstations/$_")->code == 200 } @_ }
+sub slurp { local $/; open my $fh, '<:raw', $_[0] or return; <$fh> }
+sub flip_at { my ($f, $at) = @_;
+    open my $fh, '+<:raw', $f or die "$f: $!";
+    seek $fh, $at, 0; read $fh, my $b, 1; seek $fh, $at, 0; print $fh chr(ord($b) ^ 0x04); close $fh }
+sub log_of { slurp("$_[0]{dir}/error_log") // '' }
+
+my @ids = map { sprintf 'jd-%03d', $_ } 1 .. 100;
+
+# 1. One bit flipped in the record of the 50th of 100 acknowledged creates.
+{
+    my $s = server('middle', '1h');
+    ok(start($s), 'middle: the server starts');
+    is(scalar(grep { put_ws($s, $_) == 201 } @ids), 100, 'middle: 100 creates acknowledged (201)');
+    ok(stop($s, 'KILL'), 'middle: SIGKILL to the whole server');
+    my $seg = "$s->{state}/journal-00000001.log";
+    my $bytes = slurp($seg);
+    my $at = index($bytes, 'jd-050');
+    ok($at > 0, 'middle: the record of the 50th create is in the first segment');
+    flip_at($seg, $at + 2);
+    my $damaged = slurp($seg);
+    ok(!start($s), 'middle: the server refuses to start');
+    my @lines = grep { /recovery refused to start/ } split /\n/, log_of($s);
+    is(scalar @lines, 1, 'middle: one line says why') or diag(log_of($s));
+    like($lines[0] // '', qr{\Q$seg\E is damaged at offset \d+ of ${\ length $damaged} bytes: changes 50 to 50 cannot be read and later changes follow},
+         'middle: it names the file, the offset and the changes');
+    is(slurp($seg), $damaged, 'middle: not a byte of the journal changed');
+    ok(!-e "$s->{state}/journal-00000002.log", 'middle: no new segment was made');
+    my $check = `"$tool" check "$s->{state}" 2>&1`;
+    is($? >> 8, 1, 'middle: lifecycle-journal check fails too');
+    like($check, qr/changes 50 to 50 cannot be read/, 'middle: and says the same');
+    my $out = `"$tool" salvage "$s->{state}" 2>&1`;
+    is($? >> 8, 0, 'middle: lifecycle-journal salvage succeeds') or diag $out;
+    like($out, qr/99 resources as of change 100/, 'middle: it keeps 99 resources');
+    like($out, qr/lost: 1 changes: 50-50/, 'middle: and names the one change it lost');
+    my ($aside) = $out =~ /\*\.corrupt\): (\S+)/;
+    is(slurp("$aside/journal-00000001.log.corrupt"), $damaged,
+       'middle: the damaged segment is kept byte for byte as *.corrupt');
+    ok(start($s), 'middle: the server starts after the salvage');
+    is(present($s, @ids), 99, 'middle: 99 of 100 workstations are served');
+    is($ua->get("$s->{base}/workstations/jd-050")->code, 404, 'middle: the lost one is not');
+    is(put_ws($s, 'jd-050'), 201, 'middle: and the server takes new changes');
+    ok(stop($s, 'TERM'), 'middle: clean stop');
+}
+
+# 2. Snapshots every second, 100 creates over ~5 s, a clean stop, the middle
+#    byte of every snapshot flipped: the journal's start was pruned.
+{
+    my $s = server('snapshots', '1s');
+    ok(start($s), 'snapshots: the server starts');
+    my $ok = 0;
+    for my $id (@ids) { $ok++ if put_ws($s, $id) == 201; sleep 0.05 }
+    is($ok, 100, 'snapshots: 100 creates acknowledged');
+    sleep 2.5;                                   # a snapshot of the last ones too
+    ok(stop($s, 'TERM'), 'snapshots: clean stop');
+    my @snaps = glob "$s->{state}/snapshot-*.snap";
+    ok(@snaps >= 2 && !-e "$s->{state}/journal-00000001.log",
+       'snapshots: two snapshots kept, the first segment pruned') or diag(join ' ', glob "$s->{state}/*");
+    for my $f (@snaps) { flip_at($f, int((-s $f) / 2)) }
+    ok(!start($s), 'snapshots: the server refuses to start');
+    my @lines = grep { /recovery refused to start/ } split /\n/, log_of($s);
+    is(scalar @lines, 1, 'snapshots: one line says why') or diag(log_of($s));
+    like($lines[0] // '', qr/no usable snapshot \(.*fails its checksum.*\) and the journal (starts at change \d+|holds no change): changes 1 to \d+ are only in those snapshots/,
+         'snapshots: it names the damaged snapshots and the changes missing');
+    my $out = `"$tool" salvage "$s->{state}" 2>&1`;
+    is($? >> 8, 0, 'snapshots: salvage succeeds') or diag $out;
+    my ($kept) = $out =~ /(\d+) resources as of change/;
+    ok(defined $kept && $kept >= 99, "snapshots: salvage keeps the intact records (${\ ($kept // '?')} of 100)");
+    ok(start($s), 'snapshots: the server starts after the salvage');
+    is(present($s, @ids), $kept, 'snapshots: it serves exactly what salvage reported');
+    ok(stop($s, 'TERM'), 'snapshots: clean stop');
+}

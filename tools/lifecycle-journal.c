@@ -1,0 +1,151 @@
+/* lifecycle-journal — check and salvage a LifecycleStateDir, server stopped.
+ *
+ *   lifecycle-journal check DIR [--capacity N]
+ *   lifecycle-journal salvage DIR [--capacity N]
+ *
+ * `check` runs the server's own recovery into a scratch store, changing
+ * nothing on disk, and prints what the server would do at start-up.
+ * `salvage` is the way out when the server refuses to start because of
+ * damage: it keeps every intact change, writes a new snapshot, and moves
+ * every old file (damaged ones as *.corrupt) into DIR/salvaged-<time>/.
+ * Both take the directory's lock: they refuse while a server uses it.
+ *
+ * Exit status: 0 ok, 1 refused or failed, 2 usage. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <apr_general.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <apr_global_mutex.h>
+
+#include "lc_store_shm.h"
+#include "lc_journal.h"
+
+static const char *prog = "lifecycle-journal";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage:\n"
+        "  %s check DIR [--capacity N]\n"
+        "      what the server's recovery would do with DIR (changes nothing)\n"
+        "  %s salvage DIR [--capacity N]\n"
+        "      keep every intact change of DIR in a new snapshot; move every old file\n"
+        "      into DIR/salvaged-<time>/ (damaged ones as *.corrupt); nothing is deleted\n"
+        "  N: at least the server's LifecycleCapacity (default 100000)\n"
+        "  Run with the server stopped, as root or the server's User.\n", prog, prog);
+}
+
+static void to_stderr(void *baton, int warning, const char *msg)
+{
+    (void)baton;
+    fprintf(stderr, "%s: %s%s\n", prog, warning ? "warning: " : "", msg);
+}
+
+/* A scratch store in this process, made as httpd makes the real one. */
+static lc_store_t *scratch_store(apr_pool_t *p, uint32_t capacity)
+{
+    apr_size_t size = lc_store_shm_size(capacity);
+    apr_global_mutex_t *m;
+    apr_shm_t *shm;
+
+    if (apr_shm_create(&shm, size, NULL, p) != APR_SUCCESS
+        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, p) != APR_SUCCESS
+        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
+        return NULL;
+    }
+    return lc_store_shm_open(p, apr_shm_baseaddr_get(shm), m);
+}
+
+static int cmd_check(lc_store_t *st, lc_journal_opts_t *o, apr_pool_t *p)
+{
+    lc_recovery_t rec;
+    apr_status_t rv;
+
+    o->dry_run = 1;
+    rv = lc_journal_recover(st, o, p, &rec);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "%s: %s: the server would refuse to start: %s\n", prog, o->dir,
+                rec.problem[0] ? rec.problem : "see above");
+        return 1;
+    }
+    printf("%s: ok: snapshot at change %llu, %llu journal records, last change %llu\n",
+           o->dir, (unsigned long long)rec.snapshot_seq, (unsigned long long)rec.records,
+           (unsigned long long)rec.last_seq);
+    return 0;
+}
+
+static int cmd_salvage(lc_store_t *st, lc_journal_opts_t *o, apr_pool_t *p)
+{
+    lc_salvage_t sv;
+    apr_status_t rv = lc_journal_salvage(st, o, p, &sv);
+    char err[256];
+
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "%s: salvage of %s failed: %s%s\n", prog, o->dir,
+                apr_strerror(rv, err, sizeof(err)),
+                rv == APR_ENOSPC ? " (use a larger --capacity)" : "");
+        return 1;
+    }
+    printf("%s: salvaged: %llu resources as of change %llu in a new snapshot "
+           "(base snapshot %llu, %llu journal records applied)\n", o->dir,
+           (unsigned long long)sv.resources, (unsigned long long)sv.last_seq,
+           (unsigned long long)sv.base_seq, (unsigned long long)sv.records);
+    printf("lost: %llu changes%s%s; %llu unreadable bytes skipped\n",
+           (unsigned long long)sv.lost, sv.lost ? ": " : "",
+           sv.lost_ranges ? sv.lost_ranges : "", (unsigned long long)sv.damaged_bytes);
+    printf("old files, byte for byte (%d damaged, named *.corrupt): %s\n", sv.damaged_files,
+           sv.aside);
+    return 0;
+}
+
+int main(int argc, const char *const *argv)
+{
+    lc_journal_opts_t o = { NULL, -1, -1, to_stderr, NULL, 0 };
+    unsigned long capacity = 100000;
+    lc_store_t *st;
+    apr_pool_t *p;
+    int i, lock;
+
+    if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "salvage"))) {
+        usage(argc < 2 || strcmp(argv[1], "--help") ? stderr : stdout);
+        return 2;
+    }
+    for (i = 3; i < argc; i++) {
+        char *end;
+        if (strcmp(argv[i], "--capacity") == 0 && i + 1 < argc) {
+            capacity = strtoul(argv[++i], &end, 10);
+            if (*end || capacity < LC_CAPACITY_MIN || capacity > LC_CAPACITY_MAX) {
+                fprintf(stderr, "%s: --capacity must be %u to %u\n", prog, LC_CAPACITY_MIN,
+                        LC_CAPACITY_MAX);
+                return 2;
+            }
+        }
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS || sodium_init() < 0) {
+        fprintf(stderr, "%s: cannot initialise APR or libsodium\n", prog);
+        return 1;
+    }
+    apr_pool_create(&p, NULL);
+    o.dir = argv[2];
+    if ((lock = lc_journal_lock(o.dir)) < 0) {
+        fprintf(stderr, "%s: cannot lock %s/lock: %s\n", prog, o.dir,
+                errno == EWOULDBLOCK ? "a server (or another lifecycle-journal) is using it; "
+                                       "stop the server first" : strerror(errno));
+        return 1;
+    }
+    if (!(st = scratch_store(p, (uint32_t)capacity))) {
+        fprintf(stderr, "%s: cannot make a store of %lu slots\n", prog, capacity);
+        return 1;
+    }
+    return strcmp(argv[1], "check") == 0 ? cmd_check(st, &o, p) : cmd_salvage(st, &o, p);
+}
