@@ -78,6 +78,21 @@ static apr_status_t prepare_dir(server_rec *s, const lc_server_conf_t *sc, apr_p
     return APR_SUCCESS;
 }
 
+/* Processes of a server that was just stopped or killed may take a moment
+ * to exit and release the lock: wait for them, up to LOCK_PATIENCE. */
+#define LOCK_PATIENCE apr_time_from_sec(15)
+
+static int lock_dir(const char *dir)
+{
+    apr_time_t until = apr_time_now() + LOCK_PATIENCE;
+    int fd;
+
+    while ((fd = lc_journal_lock(dir)) < 0 && errno == EWOULDBLOCK && apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(100));
+    }
+    return fd;
+}
+
 apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
 {
     const lc_server_conf_t *sc = lc_config_global(s);
@@ -97,10 +112,11 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
         if (dir_lock >= 0) {
             close(dir_lock);
         }
-        if ((dir_lock = lc_journal_lock(sc->state_dir)) < 0) {
+        if ((dir_lock = lock_dir(sc->state_dir)) < 0) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s, "LifecycleStateDir %s (%s): "
-                         "cannot lock %s/lock: another server or lifecycle-journal is using "
-                         "this directory", sc->state_dir, sc->state_dir_where, sc->state_dir);
+                         "cannot lock %s/lock: another server or lifecycle-journal has been "
+                         "using this directory for 15 s", sc->state_dir, sc->state_dir_where,
+                         sc->state_dir);
             return APR_EGENERAL;
         }
         dir_locked = strdup(sc->state_dir);
