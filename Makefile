@@ -1,11 +1,15 @@
 # mod_lifecycle — top-level make targets.
-#   make        build build/mod_lifecycle.so (installs build deps when missing)
+#   make        build build/mod_lifecycle.so and build/lifecycle-token (installs
+#               build deps when missing)
 #   make run    build and run a local Apache on 127.0.0.1:$(PORT) with the module
 #   make test   unit tests + Apache::Test suite under the event and prefork MPMs
 #   make bench  wrk on loopback, ratios against a trivial handler in the same run
 
 PORT  ?= 8080
 SHELL := /bin/bash
+# apxs.mk's module rule comes first in the file; without this it would be
+# what a plain `make` builds (no deps, no CLI).
+.DEFAULT_GOAL := all
 
 include apxs.mk
 

@@ -1,8 +1,9 @@
 /* Unit tests: token verification (PASETO v4.public, JWT EdDSA), PASERK,
  * key files, the lifecycle-token CLI end to end.
  *
- * Vectors are read at run time from $LC_VECTORS, else ../shared/vectors
- * (make unit runs from the repo top). */
+ * Vectors are read at run time from t/vectors (the official PASETO and
+ * RFC 8037 vectors, copied into the repository with their licences; make
+ * unit runs from the repo top). */
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -32,12 +33,11 @@ static const apr_time_t NOW = APR_INT64_C(1700000000) * APR_USEC_PER_SEC;  /* 20
 
 static json_t *load_vectors(const char *rel)
 {
-    const char *dir = getenv("LC_VECTORS");
     char path[1024];
     json_error_t jerr;
     json_t *j;
 
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/vectors", rel);
+    snprintf(path, sizeof(path), "t/vectors/%s", rel);
     j = json_load_file(path, 0, &jerr);
     if (j == NULL) {
         fprintf(stderr, "cannot load %s: %s\n", path, jerr.text);
