@@ -14,6 +14,7 @@
 #include <ap_mpm.h>
 #include <apr_strings.h>
 
+#include "lc_audit.h"
 #include "lc_config.h"
 #include "lc_dialect.h"
 #include "lc_segment.h"
@@ -194,8 +195,10 @@ static int lc_handler(request_rec *r)
             : (dc->scope_write ? dc->scope_write : q.dialect->scope_write);
     decision = lc_auth_check(r, scope, &q.actor);
     if (decision.result != LC_AUTH_ALLOW) {
+        /* The sub is the token's: quoted like the audit line's, so that it
+         * cannot forge one. */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "refused %s %s: %s (sub=%s)", r->method,
-                      r->uri, decision.cause, q.actor.sub);
+                      r->uri, decision.cause, lc_audit_value(r->pool, q.actor.sub));
         lc_metrics_token_refused(decision.cause);
         apr_table_setn(r->notes, "lifecycle-scope", scope);
         lc_auth_challenge(r, &decision, scope);
