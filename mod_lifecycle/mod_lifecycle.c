@@ -71,6 +71,30 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_repr_cache_init(p);
 }
 
+/* Our locations are not files.  Answering OK here, first, skips core's
+ * directory walk (which answers a path over ~4 KiB with an HTML 403, "File
+ * name too long") and mod_http's TRACE echo (also a map_to_storage hook),
+ * so both reach the dialect.  We need the <Location>'s config to know the
+ * request is ours, so we run the location walk, as mod_proxy runs its own;
+ * httpd's walk right after this hook finds it cached. */
+static int lc_map_to_storage(request_rec *r)
+{
+    ap_conf_vector_t *before = r->per_dir_config;
+    const lc_dir_conf_t *dc;
+
+    if (ap_location_walk(r) != OK) {
+        r->per_dir_config = before;
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
+    if (dc && dc->dialect != LC_DIALECT_NONE) {
+        return OK;
+    }
+    /* Not ours: the directory walk starts from where it would have. */
+    r->per_dir_config = before;
+    return DECLINED;
+}
+
 /* The request path after the <Location> prefix, still percent-encoded, so
  * that dialects see "%2F" and encoded '.' and ':' for themselves. */
 static const char *relative_path(request_rec *r, const char *prefix)
@@ -181,6 +205,11 @@ static int lc_handler(request_rec *r)
         return q.dialect->error(&q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                                 "the resource store is not available");
     }
+    /* TRACE would echo the request, Authorization included: refused before
+     * the token or the path is even looked at. */
+    if (r->method_number == M_TRACE) {
+        return q.dialect->method_not_allowed(&q, q.dialect->methods);
+    }
     q.path = relative_path(r, dc->prefix);
     q.collection = collection_of(r->pool, dc->prefix);
     q.nseg = lc_path_split(r->pool, q.path, q.seg, LC_MAX_SEGMENTS);
@@ -216,6 +245,8 @@ static void lc_register_hooks(apr_pool_t *p)
     /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before core's and mod_http's (TRACE) map_to_storage hooks. */
+    ap_hook_map_to_storage(lc_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lc_baseline_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(lc_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
