@@ -71,28 +71,31 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_repr_cache_init(p);
 }
 
-/* Our locations are not files.  Answering OK here, first, skips core's
- * directory walk (which answers a path over ~4 KiB with an HTML 403, "File
- * name too long") and mod_http's TRACE echo (also a map_to_storage hook),
- * so both reach the dialect.  We need the <Location>'s config to know the
- * request is ours, so we run the location walk, as mod_proxy runs its own;
- * httpd's walk right after this hook finds it cached. */
-static int lc_map_to_storage(request_rec *r)
-{
-    ap_conf_vector_t *before = r->per_dir_config;
-    const lc_dir_conf_t *dc;
+/* Our locations are not files.  httpd merges the <Location> config before
+ * translate_name, so here we know the request is ours, and claim it as
+ * mod_proxy does ("proxy:" filenames): core's translate_name would map the
+ * path under DocumentRoot and answer a path over ~4 KiB with an HTML 403
+ * ("File name too long"). */
+#define LC_FILENAME_PREFIX "lifecycle:"
 
-    if (ap_location_walk(r) != OK) {
-        r->per_dir_config = before;
+static int lc_translate_name(request_rec *r)
+{
+    const lc_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
+
+    if (!dc || dc->dialect == LC_DIALECT_NONE || r->uri[0] != '/') {
         return DECLINED;
     }
-    dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
-    if (dc && dc->dialect != LC_DIALECT_NONE) {
-        return OK;
-    }
-    /* Not ours: the directory walk starts from where it would have. */
-    r->per_dir_config = before;
-    return DECLINED;
+    r->filename = apr_pstrcat(r->pool, LC_FILENAME_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+/* Claimed requests skip the other map_to_storage hooks: core's directory
+ * walk (the file system again) and mod_http's TRACE echo, so that a TRACE
+ * reaches the dialect.  httpd merges the <Location> config right after. */
+static int lc_map_to_storage(request_rec *r)
+{
+    return r->filename && strncmp(r->filename, LC_FILENAME_PREFIX,
+                                  sizeof(LC_FILENAME_PREFIX) - 1) == 0 ? OK : DECLINED;
 }
 
 /* The request path after the <Location> prefix, still percent-encoded, so
@@ -240,11 +243,15 @@ static int lc_handler(request_rec *r)
 
 static void lc_register_hooks(apr_pool_t *p)
 {
+    static const char *const lc_after_rewrite[] = { "mod_rewrite.c", NULL };
+
     (void)p;
     ap_hook_pre_config(lc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_rewrite, as mod_proxy does; before mod_alias and core. */
+    ap_hook_translate_name(lc_translate_name, lc_after_rewrite, NULL, APR_HOOK_FIRST);
     /* Before core's and mod_http's (TRACE) map_to_storage hooks. */
     ap_hook_map_to_storage(lc_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
