@@ -19,6 +19,7 @@
 #include "lc_dialect.h"
 #include "lc_segment.h"
 #include "lc_state.h"
+#include "lc_stopping.h"
 #include "lc_store_shm.h"
 #include "lc_watchdog.h"
 #include "lc_util.h"
@@ -69,6 +70,7 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);
     lc_auth_child_init(p, s);
     lc_repr_cache_init(p);
+    lc_stopping_child_init(p);
 }
 
 /* Our locations are not files.  httpd merges the <Location> config before
