@@ -7,6 +7,9 @@
 
 PORT  ?= 8080
 SHELL := /bin/bash
+# apxs.mk's module rule comes first in the file; without this it would be
+# what a plain `make` builds (no deps, no CLI).
+.DEFAULT_GOAL := all
 
 include apxs.mk
 

@@ -4,6 +4,24 @@
 
 #include "lc_b64.h"
 
+/* The base64url alphabet, checked by us: libsodium 1.0.18 decodes every
+ * byte from 0x80 to 0xFF as if it were '_', so a key or token with such a
+ * byte would otherwise be accepted. */
+static int is_b64url_alphabet(const char *in, size_t inlen)
+{
+    size_t i;
+
+    for (i = 0; i < inlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int lc_b64url_decode(unsigned char *out, size_t outmax, const char *in,
                      size_t inlen, size_t *outlen)
 {
@@ -14,7 +32,7 @@ int lc_b64url_decode(unsigned char *out, size_t outmax, const char *in,
     if (inlen == 0) {
         return 0;
     }
-    if (in == NULL || inlen % 4 == 1) {
+    if (in == NULL || inlen % 4 == 1 || !is_b64url_alphabet(in, inlen)) {
         return -1;
     }
     /* ignore=NULL: no character is skipped; b64_end lets us check that the

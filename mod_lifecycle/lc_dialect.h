@@ -42,6 +42,11 @@ struct lc_dialect {
     int        (*handle)(lc_req_t *q);
     /* Answer an error in the dialect's own shape; returns the handler's result. */
     int        (*error)(lc_req_t *q, int status, const char *code, const char *message);
+    /* Its own 405, with `Allow: allow`. */
+    int        (*method_not_allowed)(lc_req_t *q, const char *allow);
+    /* Every method some route of it takes: the Allow of a TRACE, which the
+     * dispatcher refuses before routing. */
+    const char  *methods;
 };
 
 extern const lc_dialect_t lc_dialect_workstation;

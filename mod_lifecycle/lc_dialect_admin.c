@@ -421,5 +421,5 @@ static int admin_handle(lc_req_t *q)
 
 const lc_dialect_t lc_dialect_admin = {
     "admin", LC_KIND_NONE, NULL, "lifecycle.admin", "lifecycle.admin", admin_handle,
-    lc_admin_error
+    lc_admin_error, method_not_allowed, "GET, HEAD, PUT, POST, DELETE"
 };

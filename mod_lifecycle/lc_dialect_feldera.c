@@ -748,5 +748,5 @@ static int fd_handle(lc_req_t *q)
 
 const lc_dialect_t lc_dialect_feldera = {
     "feldera", LC_KIND_PIPELINE, &lc_pipeline_kind, "pipelines.read", "pipelines.write",
-    fd_handle, fd_error
+    fd_handle, fd_error, fd_method_not_allowed, "GET, HEAD, POST"
 };

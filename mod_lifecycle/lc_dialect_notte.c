@@ -949,5 +949,5 @@ static int ag_handle(lc_req_t *q)
 
 const lc_dialect_t lc_dialect_notte = {
     "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", ag_handle,
-    ag_error
+    ag_error, ag_method_not_allowed, "GET, HEAD, POST, DELETE"
 };

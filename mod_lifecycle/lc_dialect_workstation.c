@@ -276,5 +276,5 @@ static int ws_handle(lc_req_t *q)
 
 const lc_dialect_t lc_dialect_workstation = {
     "workstation", LC_KIND_WORKSTATION, &lc_workstation_kind, "workstations.read",
-    "workstations.write", ws_handle, ws_error
+    "workstations.write", ws_handle, ws_error, ws_method_not_allowed, "GET, HEAD, POST"
 };

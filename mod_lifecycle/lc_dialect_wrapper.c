@@ -344,5 +344,5 @@ static int wr_handle(lc_req_t *q)
 
 const lc_dialect_t lc_dialect_wrapper = {
     "wrapper", LC_KIND_WRAPPER, &lc_wrapper_kind, "wrappers.read", "wrappers.write",
-    wr_handle, wr_error
+    wr_handle, wr_error, wr_method_not_allowed, "GET, HEAD, POST"
 };

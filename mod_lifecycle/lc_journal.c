@@ -1244,6 +1244,15 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     return APR_SUCCESS;
 }
 
+/* The httpd layer's "this process is stopping" (lc_stopping.c); NULL in
+ * the unit tests.  Polled at every wake-up of the wait below. */
+static int (*wait_stopping)(void);
+
+void lc_journal_wait_stop_check(int (*stopping)(void))
+{
+    wait_stopping = stopping;
+}
+
 void lc_journal_wait(lc_journal_t *j, uint64_t since, apr_interval_time_t timeout)
 {
     apr_time_t end = apr_time_now() + timeout;
@@ -1251,7 +1260,8 @@ void lc_journal_wait(lc_journal_t *j, uint64_t since, apr_interval_time_t timeou
     for (;;) {
         uint32_t seen = __atomic_load_n(&j->sh->wake, __ATOMIC_ACQUIRE);
         apr_time_t now = apr_time_now();
-        if (__atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE) > since || now >= end) {
+        if (__atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE) > since || now >= end
+            || (wait_stopping && wait_stopping())) {
             return;
         }
         futex_wait(&j->sh->wake, seen, end - now < apr_time_from_msec(250)

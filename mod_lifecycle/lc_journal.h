@@ -102,6 +102,11 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
 /* Block up to `timeout` until a change newer than `since` is durable. */
 void lc_journal_wait(lc_journal_t *j, uint64_t since, apr_interval_time_t timeout);
 
+/* lc_journal_wait also returns, within 250 ms, once `stopping()` is true (a
+ * stop or graceful restart of this process), so that a long-poll never
+ * holds a child that should exit.  Once per process; NULL = never. */
+void lc_journal_wait_stop_check(int (*stopping)(void));
+
 /* The last durable sequence number. */
 uint64_t lc_journal_durable(lc_journal_t *j);
 

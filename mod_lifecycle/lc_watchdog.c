@@ -77,10 +77,10 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
     lc_engine_advance_due(store, apr_time_now(), sc->auto_advance, LC_TICK_MAX, remember, t);
     for (i = 0; i < t->n; i++) {
         const lc_kind_def_t *def = lc_kind_def((lc_kind_e)t->m[i].kind);
-        lc_audit_background(s, (lc_kind_e)t->m[i].kind, t->m[i].id,
-                            lc_kind_state_name(def, t->m[i].from),
-                            lc_kind_state_name(def, t->m[i].to),
-                            t->m[i].timeout ? "timeout" : "auto-advance");
+        lc_audit_background(pool, s, (lc_kind_e)t->m[i].kind, t->m[i].id,
+                                  lc_kind_state_name(def, t->m[i].from),
+                                  lc_kind_state_name(def, t->m[i].to),
+                                  t->m[i].timeout ? "timeout" : "auto-advance");
     }
     return APR_SUCCESS;
 }

@@ -14,10 +14,12 @@
 #include <ap_mpm.h>
 #include <apr_strings.h>
 
+#include "lc_audit.h"
 #include "lc_config.h"
 #include "lc_dialect.h"
 #include "lc_segment.h"
 #include "lc_state.h"
+#include "lc_stopping.h"
 #include "lc_store_shm.h"
 #include "lc_watchdog.h"
 #include "lc_util.h"
@@ -68,6 +70,34 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);
     lc_auth_child_init(p, s);
     lc_repr_cache_init(p);
+    lc_stopping_child_init(p);
+}
+
+/* Our locations are not files.  httpd merges the <Location> config before
+ * translate_name, so here we know the request is ours, and claim it as
+ * mod_proxy does ("proxy:" filenames): core's translate_name would map the
+ * path under DocumentRoot and answer a path over ~4 KiB with an HTML 403
+ * ("File name too long"). */
+#define LC_FILENAME_PREFIX "lifecycle:"
+
+static int lc_translate_name(request_rec *r)
+{
+    const lc_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
+
+    if (!dc || dc->dialect == LC_DIALECT_NONE || r->uri[0] != '/') {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, LC_FILENAME_PREFIX, r->uri, NULL);
+    return OK;
+}
+
+/* Claimed requests skip the other map_to_storage hooks: core's directory
+ * walk (the file system again) and mod_http's TRACE echo, so that a TRACE
+ * reaches the dialect.  httpd merges the <Location> config right after. */
+static int lc_map_to_storage(request_rec *r)
+{
+    return r->filename && strncmp(r->filename, LC_FILENAME_PREFIX,
+                                  sizeof(LC_FILENAME_PREFIX) - 1) == 0 ? OK : DECLINED;
 }
 
 /* The request path after the <Location> prefix, still percent-encoded, so
@@ -180,6 +210,11 @@ static int lc_handler(request_rec *r)
         return q.dialect->error(&q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                                 "the resource store is not available");
     }
+    /* TRACE would echo the request, Authorization included: refused before
+     * the token or the path is even looked at. */
+    if (r->method_number == M_TRACE) {
+        return q.dialect->method_not_allowed(&q, q.dialect->methods);
+    }
     q.path = relative_path(r, dc->prefix);
     q.collection = collection_of(r->pool, dc->prefix);
     q.nseg = lc_path_split(r->pool, q.path, q.seg, LC_MAX_SEGMENTS);
@@ -194,8 +229,10 @@ static int lc_handler(request_rec *r)
             : (dc->scope_write ? dc->scope_write : q.dialect->scope_write);
     decision = lc_auth_check(r, scope, &q.actor);
     if (decision.result != LC_AUTH_ALLOW) {
+        /* The sub is the token's: quoted like the audit line's, so that it
+         * cannot forge one. */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "refused %s %s: %s (sub=%s)", r->method,
-                      r->uri, decision.cause, q.actor.sub);
+                      r->uri, decision.cause, lc_audit_value(r->pool, q.actor.sub));
         lc_metrics_token_refused(decision.cause);
         apr_table_setn(r->notes, "lifecycle-scope", scope);
         lc_auth_challenge(r, &decision, scope);
@@ -208,11 +245,17 @@ static int lc_handler(request_rec *r)
 
 static void lc_register_hooks(apr_pool_t *p)
 {
+    static const char *const lc_after_rewrite[] = { "mod_rewrite.c", NULL };
+
     (void)p;
     ap_hook_pre_config(lc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_rewrite, as mod_proxy does; before mod_alias and core. */
+    ap_hook_translate_name(lc_translate_name, lc_after_rewrite, NULL, APR_HOOK_FIRST);
+    /* Before core's and mod_http's (TRACE) map_to_storage hooks. */
+    ap_hook_map_to_storage(lc_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lc_baseline_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(lc_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);

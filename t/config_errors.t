@@ -50,13 +50,17 @@ my @bad = (
      ["LifecycleTokenKey \"$dir/garbage.pub\" #<"]],
     ['token key file with a private key', 'LifecycleTokenKey',
      ["LifecycleTokenKey \"$dir/private.jwk\" #<"]],
+    # RFC 8037's public key with its '_' replaced by a 0xFF byte, which
+    # libsodium 1.0.18 alone decodes as '_' (so the file used to load).
+    ['token key file with a 0xFF byte', 'LifecycleTokenKey',
+     ["LifecycleTokenKey \"$dir/ff.pub\" #<"]],
     ['leeway not a delay', 'LifecycleTokenLeeway',
      ['LifecycleTokenLeeway soon #<']],
     ['snapshot interval under a second', 'LifecycleSnapshotInterval',
      ['LifecycleSnapshotInterval 0 #<']],
 );
 
-plan tests => 2 + 3 * @bad + (grep { $_->[3] } @bad) + 4;
+plan tests => 2 + 3 * @bad + (grep { $_->[3] } @bad) + 4 + 3;
 
 File::Path::make_path($dir);
 {
@@ -65,6 +69,11 @@ File::Path::make_path($dir);
     print $p '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",'
            . '"d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}' . "\n";
     close $p;
+    for my $f (['ff.pub', "\xff"], ['underscore.pub', '_']) {
+        open my $k, '>:raw', "$dir/$f->[0]" or die;
+        print $k "k4.public.11qYAYKxCrfVS$f->[1]7TyWQHOg7hcvPapiMlrwIaaPcHURo\n";
+        close $k;
+    }
 }
 
 sub base {
@@ -115,6 +124,18 @@ for my $case (@bad) {
     }
     like($out, qr/line $line of \Q$file\E/, "$name: httpd's own error points at line $line")
         if $todo;
+}
+
+# The 0xFF key file: the reason is said on the directive's line; the same
+# file with the '_' back passes.
+{
+    my ($rc, $out, $file, $line) = check(90, "LifecycleTokenKey \"$dir/ff.pub\" #<");
+    like($out, qr/^[^\n]*LifecycleTokenKey[^\n]*\Q$file\E:$line\b[^\n]*not a valid PASERK k4\.public key/m,
+         '0xFF byte: one line names the directive, file:line and "not a valid PASERK k4.public key"')
+        or diag $out;
+    is(scalar(() = $out =~ /LifecycleTokenKey/g), 1, '0xFF byte: exactly one line about it') or diag $out;
+    ($rc, $out) = check(91, "LifecycleTokenKey \"$dir/underscore.pub\"");
+    is($rc, 0, "the same key with its '_' passes apache2 -t") or diag $out;
 }
 
 # LifecycleStateDir is checked when the server starts (post_config), not by -t:

@@ -67,7 +67,7 @@ sub wait_for { my ($n, $s, $secs) = @_; my $seen = seen_until($n, $s, $secs); $s
 sub audit_lines {
     my ($name, $re) = @_;
     open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind=pipeline id=\Q$name\E from=(?!-)/ && (!$re || /$re/) } <$fh>;
+    return scalar grep { /audit kind="pipeline" id="\Q$name\E" from="(?!-")/ && (!$re || /$re/) } <$fh>;
 }
 sub report { req(POST => ADMIN . "/resources/pipeline/$_[0]/report", body => $_[1]) }
 
@@ -201,7 +201,7 @@ is_code(req(GET => FD), 404, 'NotFound', 'the collection');
     is_deeply(quad('fd-start'), [qw(Running Running Provisioned Provisioned)], 'Running');
     my ($b, $r) = pget('fd-start');
     is($b->{version}, 4, 'one version per move');
-    is(audit_lines('fd-start', qr/sub=lifecycle-auto-advance/), 2, 'two auto-advance audit lines');
+    is(audit_lines('fd-start', qr/sub="lifecycle-auto-advance"/), 2, 'two auto-advance audit lines');
     # Already started: 202, nothing changes.
     my $lines = audit_lines('fd-start');
     $res = act('fd-start', 'start');
@@ -356,7 +356,7 @@ pput('fd-row', 'Running', runner_driven => JSON::PP::true, checkpoint_sequence_n
               ['AutomatonSuspendingComputeTimeout', { timeout => { secs => 2, nanos => 0 } }],
               'deployment_error: the suspend timeout');
     like($e->{message}, qr/could not suspend within the timeout of 2s/, 'deployment_error: message');
-    is(audit_lines('fd-tmo', qr/from=Suspending to=Stopping sub=lifecycle-timeout/), 1,
+    is(audit_lines('fd-tmo', qr/from="Suspending" to="Stopping" sub="lifecycle-timeout"/), 1,
        'audited as the timeout\'s move');
     is(report('fd-tmo', { deployment_status => 'Stopped' })->code, 200, 'the runner reports Stopped');
     ($b) = pget('fd-tmo');

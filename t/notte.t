@@ -56,7 +56,7 @@ sub ag_state {
 sub audit_lines {
     my $id = shift;
     open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind=agent id=\Q$id\E / } <$fh>;
+    return scalar grep { /audit kind="agent" id="\Q$id\E" / } <$fh>;
 }
 
 sub agents_used { slots()->{used} }

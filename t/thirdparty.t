@@ -49,9 +49,9 @@ is($r->code, 200, 'a jose token with the write scope launches it');
 
 # The audit line names the third-party token's sub.
 my $log = do { local $/; open my $fh, '<', Apache::Test::vars('t_logs') . '/error_log' or die; <$fh> };
-like($log, qr/audit kind=workstation id=tp-ws from=running to=stopped sub=paseto-client /,
+like($log, qr/audit kind="workstation" id="tp-ws" from="running" to="stopped" sub="paseto-client" /,
      'the audit line carries the paseto sub');
-like($log, qr/audit kind=workstation id=tp-ws from=stopped to=provisioning sub=jose-client jti=jose-/,
+like($log, qr/audit kind="workstation" id="tp-ws" from="stopped" to="provisioning" sub="jose-client" jti="jose-/,
      'and the jose sub and jti');
 $ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/tp-ws"));
 done_testing();

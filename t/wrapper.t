@@ -49,7 +49,7 @@ sub wstate {
 sub audit_lines {
     my $id = shift;
     open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind=wrapper id=\Q$id\E from=(?!-)/ } <$fh>;
+    return scalar grep { /audit kind="wrapper" id="\Q$id\E" from="(?!-")/ } <$fh>;
 }
 
 # 2 tests: status code and {"detail": ...} exactly.

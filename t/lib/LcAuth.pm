@@ -31,6 +31,7 @@ sub lc_mint {
     push @cmd, '--aud', $a{aud} if $a{aud};
     push @cmd, '--iss', $a{iss} if $a{iss};
     push @cmd, '--kid', $a{kid} if $a{kid};
+    push @cmd, '--jti', $a{jti} if defined $a{jti};
     push @cmd, '--nbf', $a{nbf} if defined $a{nbf};
     push @cmd, '--now', $a{now} if defined $a{now};
     open my $fh, '-|', @cmd or die "mint: $!";

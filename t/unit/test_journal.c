@@ -645,6 +645,29 @@ static void test_feed(void)
     CHECK(out[0].seq == 6 && out[1].seq == 7);
 }
 
+static int always_stopping(void)
+{
+    return 1;
+}
+
+/* A long-poll's wait ends at once when the process is stopping. */
+static void test_wait_stopping(void)
+{
+    lc_recovery_t rec;
+    lc_journal_t *j;
+    apr_time_t t0;
+
+    open_state(new_dir(), &rec, &j);
+    t0 = apr_time_now();
+    lc_journal_wait(j, 1000, apr_time_from_msec(300));      /* nothing new: all 300 ms */
+    CHECK(apr_time_now() - t0 >= apr_time_from_msec(290));
+    lc_journal_wait_stop_check(always_stopping);
+    t0 = apr_time_now();
+    lc_journal_wait(j, 1000, apr_time_from_sec(5));
+    CHECK(apr_time_now() - t0 < apr_time_from_msec(100));
+    lc_journal_wait_stop_check(NULL);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -666,6 +689,7 @@ int main(void)
     test_salvage_middle_damage();
     test_group_commit();
     test_feed();
+    test_wait_stopping();
     remove_dirs();
     return lc_test_done("test_journal");
 }

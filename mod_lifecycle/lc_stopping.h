@@ -1,0 +1,15 @@
+/* lc_stopping.h — whether this child is on its way out. */
+#ifndef LC_STOPPING_H
+#define LC_STOPPING_H
+
+#include <apr_pools.h>
+
+/* True once the MPM is stopping this process (a stop or a graceful
+ * restart) or its child pool is being destroyed. */
+int lc_stopping(void);
+
+/* child_init: watch pchild, and let journal waits (the change feed's
+ * long-poll) end when this process stops. */
+void lc_stopping_child_init(apr_pool_t *pchild);
+
+#endif
