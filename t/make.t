@@ -1,5 +1,5 @@
 # The build itself: a plain `make` builds what README says (deps, the module
-# and the lifecycle-token CLI), and the build and the tests need nothing
+# and the lifecycle-token and lifecycle-journal CLIs), and the build and the tests need nothing
 # outside the repository (the token vectors are in t/vectors).
 use strict;
 use warnings FATAL => 'all';
