@@ -413,7 +413,6 @@ static json_t *fd_pipeline_json(const lc_resource_t *r, int all)
     json_t *data = lc_kind_get_data(r);
     json_t *o = json_object();
 
-    json_object_set_new(o, "id", fd_pipeline_id(r->id));
     json_object_set_new(o, "name", json_string(r->id));
     json_object_set_new(o, "description", json_string(""));
     json_object_set_new(o, "tags", json_array());
@@ -450,10 +449,22 @@ static json_t *fd_pipeline_json(const lc_resource_t *r, int all)
     return o;
 }
 
-/* The admin API's form: the status selection. */
+/* The admin API's form: the GET form (selector=all) without "id", which the
+ * admin API reads as the resource id (the pipeline's name). */
 static json_t *fd_to_json(const lc_resource_t *r)
 {
-    return fd_pipeline_json(r, 0);
+    return fd_pipeline_json(r, 1);
+}
+
+/* What the dialect's GET and list answer: the manager's object, "id" first. */
+static json_t *fd_get_json(const lc_resource_t *r, int all)
+{
+    json_t *o = json_object(), *rest = fd_pipeline_json(r, all);
+
+    json_object_set_new(o, "id", fd_pipeline_id(r->id));
+    json_object_update(o, rest);
+    json_decref(rest);
+    return o;
 }
 
 static int fd_index(const char *const *names, unsigned n, json_t *v)
@@ -903,7 +914,7 @@ static int fd_get(lc_req_t *q, const char *name)
         return fd_store_failed(q, rv);
     }
     lc_http_etag(q->r, r.version);
-    return lc_http_json(q->r, HTTP_OK, fd_pipeline_json(&r, all));
+    return lc_http_json(q->r, HTTP_OK, fd_get_json(&r, all));
 }
 
 /* GET /v0/pipelines: every pipeline, in name (bytewise) order, as an array
@@ -927,7 +938,7 @@ static int fd_list(lc_req_t *q)
             return fd_store_failed(q, rv);
         }
         for (i = 0; i < n; i++) {
-            json_array_append_new(list, fd_pipeline_json(&page[i], all));
+            json_array_append_new(list, fd_get_json(&page[i], all));
         }
         after = n ? apr_pstrdup(q->r->pool, page[n - 1].id) : NULL;
         more = more && n > 0;
