@@ -63,8 +63,11 @@ Try:
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/api/v1/notebooks/demo_user.demo_workflow.demo_notebook/stop
   curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE "$base/agents/$agent/stop?session_id=demo-session"
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/resources/wrappers/550e8400-e29b-41d4-a716-446655440000/stop
+  curl -s -H "Authorization: Bearer \$TOKEN" "$base/v0/pipelines?selector=status"              # Feldera's list
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST "$base/v0/pipelines/demo-pipeline/stop?force=false"   # 202; then poll:
-  curl -s -H "Authorization: Bearer \$TOKEN" $base/v0/pipelines/demo-pipeline                  # Suspending, Stopping, Stopped
+  curl -s -H "Authorization: Bearer \$TOKEN" "$base/v0/pipelines/demo-pipeline?selector=status"  # Running (desired Suspended), Suspended, Stopping, Stopped
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST "$base/v0/pipelines/demo-pipeline/start?initial=running&dismiss_error=true"
+  # Feldera's own Python client works too: FelderaClient("$base", api_key=TOKEN)
   curl -s -H "Authorization: Bearer \$TOKEN" "$base/lifecycle/v1/changes?since=0&wait=5"
   curl -s -H "Authorization: Bearer \$TOKEN" $base/lifecycle/v1/resources/workstation
   curl -s -H "Authorization: Bearer \$TOKEN" $base/lifecycle/v1/metrics

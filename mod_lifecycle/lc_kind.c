@@ -58,7 +58,13 @@ const char *lc_kind_state_name(const lc_kind_def_t *def, unsigned state)
     return state < def->nstates ? def->states[state] : "unknown";
 }
 
-static const lc_advance_t *advance_for(const lc_kind_def_t *def, unsigned state)
+/* Does a table row's desired mask (0 = any) cover r's desired state? */
+static int desired_in(uint32_t mask, const lc_resource_t *r)
+{
+    return mask == 0 || (r->desired < 32 && (mask & LC_BIT(r->desired)));
+}
+
+static const lc_advance_t *advance_for_state(const lc_kind_def_t *def, unsigned state)
 {
     const lc_advance_t *a;
 
@@ -70,9 +76,22 @@ static const lc_advance_t *advance_for(const lc_kind_def_t *def, unsigned state)
     return NULL;
 }
 
+/* The move that finishes r's state, given its desired state. */
+static const lc_advance_t *advance_for(const lc_kind_def_t *def, const lc_resource_t *r)
+{
+    const lc_advance_t *a;
+
+    for (a = def->advances; a && a->from != LC_STATE_KEEP; a++) {
+        if (a->from == r->state && desired_in(a->desired, r)) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
 int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state)
 {
-    return advance_for(def, state) != NULL;
+    return advance_for_state(def, state) != NULL;
 }
 
 /* Server-wide lengths of the timeouts kinds name; < 0 = none. */
@@ -90,12 +109,13 @@ apr_interval_time_t lc_kind_timeout(lc_timeout_e which)
     return (unsigned)which < LC_TIMEOUTS ? timeouts[which] : -1;
 }
 
-static const lc_timeout_t *timeout_for(const lc_kind_def_t *def, unsigned state)
+static const lc_timeout_t *timeout_for(const lc_kind_def_t *def, const lc_resource_t *r)
 {
     const lc_timeout_t *t;
 
     for (t = def->timeouts; t && t->state != LC_STATE_KEEP; t++) {
-        if (t->state == state && t->which < LC_TIMEOUTS && timeouts[t->which] >= 0) {
+        if (t->state == r->state && desired_in(t->desired, r) && t->which < LC_TIMEOUTS
+            && timeouts[t->which] >= 0) {
             return t;
         }
     }
@@ -104,7 +124,14 @@ static const lc_timeout_t *timeout_for(const lc_kind_def_t *def, unsigned state)
 
 int lc_kind_advance_target(const lc_kind_def_t *def, unsigned state)
 {
-    const lc_advance_t *a = advance_for(def, state);
+    const lc_advance_t *a = advance_for_state(def, state);
+
+    return a ? a->to : -1;
+}
+
+int lc_kind_next_state(const lc_kind_def_t *def, const lc_resource_t *r)
+{
+    const lc_advance_t *a = advance_for(def, r);
 
     return a ? a->to : -1;
 }
@@ -119,8 +146,8 @@ int lc_kind_advance_target(const lc_kind_def_t *def, unsigned state)
 static void schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
                      apr_interval_time_t after, int wanted, int entered)
 {
-    const lc_timeout_t *t = timeout_for(def, r->state);
-    int adv = wanted && after >= 0 && advance_for(def, r->state)
+    const lc_timeout_t *t = timeout_for(def, r);
+    int adv = wanted && after >= 0 && advance_for(def, r)
               && (!def->may_auto_advance || def->may_auto_advance(r));
     apr_time_t tmo = 0;
 
@@ -168,7 +195,7 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
             continue;
         }
         known = 1;
-        if (!(rule->from & LC_BIT(r->state))) {
+        if (!(rule->from & LC_BIT(r->state)) || !desired_in(rule->desired, r)) {
             continue;
         }
         if (rule->flags & LC_RULE_NOOP) {
@@ -194,7 +221,7 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
 apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
                              apr_time_t now, apr_interval_time_t advance_after)
 {
-    const lc_advance_t *a = advance_for(def, r->state);
+    const lc_advance_t *a = advance_for(def, r);
 
     if (!a) {
         schedule(def, r, now, -1, 0, 0);
@@ -212,7 +239,7 @@ apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
 static apr_status_t expire(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
                            apr_interval_time_t advance_after)
 {
-    const lc_timeout_t *t = timeout_for(def, r->state);
+    const lc_timeout_t *t = timeout_for(def, r);
 
     if (!t) {
         schedule(def, r, now, -1, 0, 0);

@@ -28,6 +28,9 @@ typedef struct lc_rule {
     uint8_t     flags;         /* LC_RULE_* */
     /* Kind-specific bookkeeping (new job, checkpoint, ...), may be NULL. */
     void      (*effect)(lc_resource_t *r, apr_time_t now);
+    /* LC_BIT() mask of the desired states it applies in; 0 = any.  (A
+     * pipeline's graceful stop is a desired status, not a state of its own.) */
+    uint32_t    desired;
 } lc_rule_t;
 
 /* What the background task (or a runner) finishes: `from` moves to `to`. */
@@ -37,6 +40,7 @@ typedef struct lc_advance {
     uint8_t flags;             /* LC_RULE_ADVANCE: the new state advances too */
     /* Bookkeeping of the move (a checkpoint taken, ...), may be NULL. */
     void  (*effect)(lc_resource_t *r, apr_time_t now);
+    uint32_t desired;          /* LC_BIT() mask of desired states it applies in; 0 = any */
 } lc_advance_t;
 
 /* The configured timeouts a kind's table can name (LifecycleSuspendTimeout, ...). */
@@ -54,6 +58,7 @@ typedef struct lc_timeout {
     uint8_t to;
     uint8_t flags;             /* LC_RULE_ADVANCE: the new state advances too */
     void  (*effect)(lc_resource_t *r, apr_time_t now);
+    uint32_t desired;          /* LC_BIT() mask of desired states it applies in; 0 = any */
 } lc_timeout_t;
 
 typedef struct lc_kind_def lc_kind_def_t;
@@ -120,8 +125,12 @@ apr_status_t lc_kind_due(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t 
 void                lc_kind_set_timeout(lc_timeout_e which, apr_interval_time_t after);
 apr_interval_time_t lc_kind_timeout(lc_timeout_e which);
 
-/* The state a transitional `state` advances to, or -1 when none. */
+/* The state a transitional `state` advances to, or -1 when none (the first
+ * move the table lists for it, whatever the desired state). */
 int lc_kind_advance_target(const lc_kind_def_t *def, unsigned state);
+
+/* The state r advances to from where it is, given its desired state, or -1. */
+int lc_kind_next_state(const lc_kind_def_t *def, const lc_resource_t *r);
 
 /* Whether the kind finishes `state` by itself (an lc_advance_t names it). */
 int lc_kind_is_transitional(const lc_kind_def_t *def, unsigned state);
