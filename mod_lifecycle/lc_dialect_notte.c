@@ -713,7 +713,7 @@ static apr_status_t ag_start_cb(lc_resource_t *r, int exists, void *baton)
     r->created = r->state_since = b->q->now;
     apr_cpystrn(r->owner, strcmp(b->q->actor.sub, "-") ? b->q->actor.sub : "",
                 sizeof(r->owner));
-    memcpy(r->data, b->tmpl->data, sizeof(r->data));
+    apr_cpystrn(r->data, b->tmpl->data, sizeof(r->data));
     return APR_SUCCESS;
 }
 
