@@ -349,21 +349,32 @@ static const char *slot_text(lc_shm_t *s, const lc_slot_t *sl)
     return s->heap + off;
 }
 
+/* Take the head of class c's free list. */
+static uint32_t heap_pop(lc_shm_t *s, unsigned c)
+{
+    lc_shm_hdr_t *h = s->hdr;
+    uint32_t ref = h->heap_free[c];
+
+    /* The block's own `next` is left alone: a rollback relinks it as it was. */
+    set32(s, &h->heap_free[c], block_at(s, ref)->next);
+    set32(s, &h->heap_nfree[c], h->heap_nfree[c] - 1);
+    return ref;
+}
+
 /* A block for `len` bytes of strings: reused from its class's free list, or
- * carved from the untouched end.  NIL when the heap is full. */
+ * carved from the untouched end, or else a free block of a larger class (it
+ * keeps its class).  NIL when the heap is full. */
 static uint32_t heap_alloc(lc_shm_t *s, apr_size_t len)
 {
     lc_shm_hdr_t *h = s->hdr;
-    unsigned c = 0;
+    unsigned c = 0, b;
     uint32_t ref;
 
     while (class_size(c) < len + sizeof(lc_block_t)) {
         c++;
     }
-    if ((ref = h->heap_free[c]) != NIL) {
-        /* The block's own `next` is left alone: a rollback relinks it as it was. */
-        set32(s, &h->heap_free[c], block_at(s, ref)->next);
-        set32(s, &h->heap_nfree[c], h->heap_nfree[c] - 1);
+    if (h->heap_free[c] != NIL) {
+        ref = heap_pop(s, c);
     }
     else if (h->heap_top + class_size(c) <= h->heap_size) {
         ref = (uint32_t)(h->heap_top / HEAP_UNIT) + 1;
@@ -371,7 +382,12 @@ static uint32_t heap_alloc(lc_shm_t *s, apr_size_t len)
         block_at(s, ref)->cls = c;      /* above the old top: nothing to undo */
     }
     else {
-        return NIL;
+        for (b = c + 1; b < LC_HEAP_CLASSES && h->heap_free[b] == NIL; b++) {
+        }
+        if (b == LC_HEAP_CLASSES) {
+            return NIL;
+        }
+        ref = heap_pop(s, c = b);
     }
     set32(s, &h->heap_nused[c], h->heap_nused[c] + 1);
     return ref;

@@ -383,6 +383,34 @@ static void test_heap(void)
     free(r);
 }
 
+/* With the untouched end used up and its own class empty, a record takes a
+ * free block of a larger class rather than failing. */
+static void test_heap_larger_class(void)
+{
+    lc_store_t *st = lc_test_store_heap(pool, 64, LC_HEAP_MIN, NULL);
+    char *big = malloc(LC_DATA_MAX + 1);
+    lc_store_stats_t stats;
+    put_t p = { K_IDLE, big };
+
+    memset(big, 'x', LC_DATA_MAX);
+    big[LC_DATA_MAX] = '\0';
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b1", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b2", put_cb, &p, NULL) == APR_SUCCESS);
+    big[16384 - 8 - 2 - 1] = '\0';      /* id "b3" and the header fill a 16 KiB block */
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b3", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(put(st, "small", K_IDLE, NULL) == LC_EFULL);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "b1", 0, NULL) == APR_SUCCESS);
+    CHECK(put(st, "small", K_IDLE, NULL) == APR_SUCCESS);
+    lc_store_stats(st, &stats);
+    CHECK(stats.heap_free == 0 && stats.heap_used == LC_HEAP_MIN);
+    CHECK(stats.heap_class[LC_HEAP_CLASSES - 1].used == 2);
+    /* Freed, it goes back to its own class. */
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "small", 0, NULL) == APR_SUCCESS);
+    lc_store_stats(st, &stats);
+    CHECK(stats.heap_class[LC_HEAP_CLASSES - 1].free == 1);
+    free(big);
+}
+
 /* Attribute text keeps the key order it was given. */
 static void test_key_order(void)
 {
@@ -536,6 +564,7 @@ int main(void)
     test_aliases();
     test_restore_aliases();
     test_heap();
+    test_heap_larger_class();
     test_key_order();
     test_kill_midwrite_heap();
     test_concurrent_processes();
