@@ -465,6 +465,52 @@ static void test_kill_midwrite_heap(void)
     CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r) == LC_ENOTFOUND);
 }
 
+/* Readers never see a half-written record: a writer process alternates a
+ * resource between two versions whose strings take blocks of different
+ * classes (so blocks are freed and reused under the readers), while this
+ * process reads it without the mutex, by id and by alias. */
+static void test_readers_see_whole_records(void)
+{
+    static const char *const data[2] = {
+        "{\"v\":\"short\"}",
+        "{\"v\":\"a much longer value, so that its block is of another size class\"}"
+    };
+    static const char *const alias[2] = { "ref:short", "ref:long-alias" };
+    lc_store_t *st = new_store(64);
+    lc_resource_t r;
+    int i, status, torn = 0, seen[2] = { 0, 0 };
+    pid_t pid;
+
+    CHECK(aput(st, "rw", alias[0], NULL, data[0]) == APR_SUCCESS);
+    pid = fork();
+    if (pid == 0) {
+        for (i = 1; i <= 20000; i++) {
+            aput(st, "rw", alias[i & 1], NULL, data[i & 1]);
+        }
+        _exit(0);
+    }
+    for (i = 0, status = -1; i < 200000 || status == -1; i++) {
+        int k;
+        if ((i & 1023) == 0 && status == -1 && waitpid(pid, &status, WNOHANG) != pid) {
+            status = -1;                 /* the writer is still at it: read on */
+        }
+        if (lc_store_get(st, LC_KIND_NOTEBOOK, "rw", &r) != APR_SUCCESS) {
+            torn++;
+            continue;
+        }
+        k = strcmp(r.data, data[1]) == 0;
+        torn += strcmp(r.data, data[k]) != 0 || strcmp(r.alias[0], alias[k]) != 0
+                || strcmp(r.id, "rw") != 0 || (r.version & 1) != (uint64_t)(k == 0);
+        seen[k]++;
+        if ((i & 7) == 0 && lc_store_get_alias(st, LC_KIND_NOTEBOOK, alias[k], &r) == APR_SUCCESS) {
+            torn += strcmp(r.id, "rw") != 0;
+        }
+    }
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(torn == 0);
+    CHECK(seen[0] > 0 && seen[1] > 0);
+}
+
 /* Many processes hammering one resource: every update lands exactly once. */
 static void test_concurrent_processes(void)
 {
@@ -567,6 +613,7 @@ int main(void)
     test_heap_larger_class();
     test_key_order();
     test_kill_midwrite_heap();
+    test_readers_see_whole_records();
     test_concurrent_processes();
     return lc_test_done("test_store");
 }
