@@ -1,15 +1,22 @@
 /* lc_store_shm.c — resources in one shared-memory segment.
  *
- * Layout: header | buckets[nbuckets] | slots[capacity].
+ * Layout: header | buckets[nbuckets] | alias buckets[nbuckets] |
+ *         slots[capacity] | heap | guard.
  *
  * - Lookup: SipHash (libsodium crypto_shorthash, random key per segment, so
  *   ids chosen by clients cannot flood one bucket) into chained buckets.
+ *   Aliases have their own buckets, chained through the slots' `anext`.
+ * - A slot holds the fixed fields; a heap block holds the strings.  Blocks
+ *   come in size classes (32 B .. 24 KiB) with a free list each, carved from
+ *   the heap's untouched end as needed; a rewrite writes a new block, points
+ *   the slot at it, and frees the old one, all in one undo-logged mutation.
  * - Free slots form a list through `next`; creating pops, deleting pushes.
  * - Due queues: per class, a doubly linked list kept in due order, so the
  *   background task looks only at the heads, never scans the slots.
  * - Crash safety: every mutation runs under the global mutex and records in
  *   the header an undo log (old values of the words it changes, and the
- *   pre-image of the one slot it rewrites) before changing anything.  The
+ *   pre-image of the one slot it rewrites; allocator words and free-list
+ *   links are words like any other) before changing anything.  The
  *   mutation commits by clearing the log.  A process killed mid-mutation
  *   leaves the log non-empty; the next process to take the mutex (APR's
  *   robust pthread mutex hands it over) rolls the changes back.
