@@ -24,6 +24,7 @@
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX     1000
+#define LIST_CHUNK         128    /* records fetched per store call */
 
 int lc_admin_error(lc_req_t *q, int status, const char *code, const char *message)
 {
@@ -133,7 +134,7 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     r->res_desired = t->res_desired;
     r->ckpt_seq = t->ckpt_seq;
     r->closed = t->closed ? t->closed : r->closed;
-    memcpy(r->data, t->data, sizeof(r->data));
+    apr_cpystrn(r->data, t->data, sizeof(r->data));
     /* A transitional state set by hand advances like one reached by an action;
      * an unchanged one keeps the time it was already due. */
     if (!same_state || !r->due) {
@@ -191,7 +192,7 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     for (i = 0; server_owned[i]; i++) {
         json_object_del(body, server_owned[i]);
     }
-    memset(tmpl, 0, sizeof(*tmpl));
+    lc_resource_clear(tmpl);
     /* Kinds whose ids have a grammar check it; from_json may also compare an id
      * field of its own ("agent_id") with the path's. */
     apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));
@@ -332,24 +333,34 @@ static int list_resources(lc_req_t *q, const lc_kind_def_t *def)
     const char *after = NULL;
     lc_resource_t *page;
     json_t *items, *body;
-    long limit = LIST_LIMIT_DEFAULT;
-    int state = -1, n, more, i, rc;
+    long limit = LIST_LIMIT_DEFAULT, left;
+    int state = -1, n = 0, more = 1, i, rc;
     apr_status_t rv;
 
     if ((rc = list_params(q, def, &state, &limit, &after)) != LC_PROCEED) {
         return rc;
     }
-    page = apr_palloc(q->r->pool, sizeof(*page) * (apr_size_t)limit);
-    rv = lc_store_list(q->store, def->kind, state, after, (int)limit, page, &n, &more);
-    if (rv != APR_SUCCESS) {
-        return lc_admin_store_error(q, def, NULL, rv);
-    }
+    /* Fetched LIST_CHUNK at a time: a record takes up to 17 KiB in memory. */
+    page = apr_palloc(q->r->pool, sizeof(*page) * LIST_CHUNK);
     items = json_array();
-    for (i = 0; i < n; i++) {
-        json_array_append_new(items, def->to_json(&page[i]));
+    for (left = limit; left > 0 && more; left -= n) {
+        rv = lc_store_list(q->store, def->kind, state, after,
+                           (int)(left < LIST_CHUNK ? left : LIST_CHUNK), page, &n, &more);
+        if (rv != APR_SUCCESS) {
+            json_decref(items);
+            return lc_admin_store_error(q, def, NULL, rv);
+        }
+        for (i = 0; i < n; i++) {
+            json_array_append_new(items, def->to_json(&page[i]));
+        }
+        if (n == 0) {
+            break;
+        }
+        after = apr_pstrdup(q->r->pool, page[n - 1].id);
     }
     body = json_pack("{s:s, s:o, s:o}", "kind", def->name, "resources", items,
-                     "next_after", more && n ? json_string(page[n - 1].id) : json_null());
+                     "next_after", more && json_array_size(items) ? json_string(after)
+                                                                  : json_null());
     return lc_http_json(q->r, HTTP_OK, body);
 }
 

@@ -404,7 +404,7 @@ static int room_for_run(json_t *data)
     json_object_set_new(d, "s", json_integer(INT64_C(9999999999999)));
     json_object_del(d, "e");
     json_object_del(d, "m");
-    text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    text = json_dumps(d, JSON_COMPACT);
     ok = text && strlen(text) <= LC_DATA_MAX;
     free(text);
     json_decref(d);
@@ -530,7 +530,7 @@ static apr_status_t nb_scan(lc_req_t *q, const lc_redivis_ref_t *ref, lc_resourc
         for (i = 0; i < n; i++) {
             /* The compact data names the id exactly so: a cheap first test. */
             if (strstr(page[i].data, needle) && ref_fits(ref, &page[i], 1)) {
-                *out = page[i];
+                lc_resource_copy(out, &page[i]);
                 return APR_SUCCESS;
             }
         }

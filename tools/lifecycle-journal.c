@@ -1,7 +1,7 @@
 /* lifecycle-journal — check and salvage a LifecycleStateDir, server stopped.
  *
- *   lifecycle-journal check DIR [--capacity N]
- *   lifecycle-journal salvage DIR [--capacity N]
+ *   lifecycle-journal check DIR [--capacity N] [--attribute-memory MIB]
+ *   lifecycle-journal salvage DIR [--capacity N] [--attribute-memory MIB]
  *
  * `check` runs the server's own recovery into a scratch store, changing
  * nothing on disk, and prints what the server would do at start-up.
@@ -32,12 +32,14 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage:\n"
-        "  %s check DIR [--capacity N]\n"
+        "  %s check DIR [--capacity N] [--attribute-memory MIB]\n"
         "      what the server's recovery would do with DIR (changes nothing)\n"
-        "  %s salvage DIR [--capacity N]\n"
+        "  %s salvage DIR [--capacity N] [--attribute-memory MIB]\n"
         "      keep every intact change of DIR in a new snapshot; move every old file\n"
         "      into DIR/salvaged-<time>/ (damaged ones as *.corrupt); nothing is deleted\n"
         "  N: at least the server's LifecycleCapacity (default 100000)\n"
+        "  MIB: at least its LifecycleAttributeMemory (default 4096: only what is\n"
+        "       used is ever touched)\n"
         "  Run with the server stopped, as root or the server's User.\n", prog, prog);
 }
 
@@ -48,15 +50,15 @@ static void to_stderr(void *baton, int warning, const char *msg)
 }
 
 /* A scratch store in this process, made as httpd makes the real one. */
-static lc_store_t *scratch_store(apr_pool_t *p, uint32_t capacity)
+static lc_store_t *scratch_store(apr_pool_t *p, uint32_t capacity, apr_size_t heap)
 {
-    apr_size_t size = lc_store_shm_size(capacity);
+    apr_size_t size = lc_store_shm_size(capacity, heap);
     apr_global_mutex_t *m;
     apr_shm_t *shm;
 
     if (apr_shm_create(&shm, size, NULL, p) != APR_SUCCESS
         || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, p) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
+        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity, heap) != APR_SUCCESS) {
         return NULL;
     }
     return lc_store_shm_open(p, apr_shm_baseaddr_get(shm), m);
@@ -89,7 +91,7 @@ static int cmd_salvage(lc_store_t *st, lc_journal_opts_t *o, apr_pool_t *p)
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "%s: salvage of %s failed: %s%s\n", prog, o->dir,
                 apr_strerror(rv, err, sizeof(err)),
-                rv == APR_ENOSPC ? " (use a larger --capacity)" : "");
+                rv == APR_ENOSPC ? " (use a larger --capacity or --attribute-memory)" : "");
         return 1;
     }
     printf("%s: salvaged: %llu resources as of change %llu in a new snapshot "
@@ -107,7 +109,7 @@ static int cmd_salvage(lc_store_t *st, lc_journal_opts_t *o, apr_pool_t *p)
 int main(int argc, const char *const *argv)
 {
     lc_journal_opts_t o = { NULL, -1, -1, to_stderr, NULL, 0 };
-    unsigned long capacity = 100000;
+    unsigned long capacity = 100000, heap_mib = 4096;
     lc_store_t *st;
     apr_pool_t *p;
     int i, lock;
@@ -123,6 +125,15 @@ int main(int argc, const char *const *argv)
             if (*end || capacity < LC_CAPACITY_MIN || capacity > LC_CAPACITY_MAX) {
                 fprintf(stderr, "%s: --capacity must be %u to %u\n", prog, LC_CAPACITY_MIN,
                         LC_CAPACITY_MAX);
+                return 2;
+            }
+        }
+        else if (strcmp(argv[i], "--attribute-memory") == 0 && i + 1 < argc) {
+            heap_mib = strtoul(argv[++i], &end, 10);
+            if (*end || ((apr_size_t)heap_mib << 20) < LC_HEAP_MIN
+                || ((apr_size_t)heap_mib << 20) > LC_HEAP_MAX) {
+                fprintf(stderr, "%s: --attribute-memory must be 1 to %lu (MiB)\n", prog,
+                        (unsigned long)(LC_HEAP_MAX >> 20));
                 return 2;
             }
         }
@@ -143,8 +154,9 @@ int main(int argc, const char *const *argv)
                                        "stop the server first" : strerror(errno));
         return 1;
     }
-    if (!(st = scratch_store(p, (uint32_t)capacity))) {
-        fprintf(stderr, "%s: cannot make a store of %lu slots\n", prog, capacity);
+    if (!(st = scratch_store(p, (uint32_t)capacity, (apr_size_t)heap_mib << 20))) {
+        fprintf(stderr, "%s: cannot make a store of %lu slots and %lu MiB\n", prog, capacity,
+                heap_mib);
         return 1;
     }
     return strcmp(argv[1], "check") == 0 ? cmd_check(st, &o, p) : cmd_salvage(st, &o, p);
