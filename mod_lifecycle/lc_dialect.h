@@ -42,6 +42,8 @@ struct lc_dialect {
     int        (*handle)(lc_req_t *q);
     /* Answer an error in the dialect's own shape; returns the handler's result. */
     int        (*error)(lc_req_t *q, int status, const char *code, const char *message);
+    /* Further kinds the dialect serves (notte: sessions), NULL-terminated; may be NULL. */
+    const lc_kind_def_t *const *more_kinds;
 };
 
 extern const lc_dialect_t lc_dialect_workstation;
