@@ -2,6 +2,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
+#include <errno.h>
 #include <strings.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -39,6 +40,7 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     lc_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->capacity = add->capacity ? add->capacity : base->capacity;
+    c->heap = add->heap ? add->heap : base->heap;
     c->auto_advance_set = add->auto_advance_set || base->auto_advance_set;
     c->auto_advance = add->auto_advance_set ? add->auto_advance : base->auto_advance;
     c->suspend_timeout_set = add->suspend_timeout_set || base->suspend_timeout_set;
@@ -90,6 +92,12 @@ int lc_config_capacity(const server_rec *s)
     return c ? c : LC_CAPACITY_DEFAULT;
 }
 
+apr_size_t lc_config_heap(const server_rec *s)
+{
+    apr_size_t h = lc_config_global(s)->heap;
+    return h ? h : lc_store_shm_default_heap((uint32_t)lc_config_capacity(s));
+}
+
 /* The main server's record, for a directive that belongs only there; the
  * error (already naming directive and file:line) when it is elsewhere. */
 static const char *global_conf(cmd_parms *cmd, const char *arg, lc_server_conf_t **c)
@@ -123,6 +131,48 @@ static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
                                            LC_CAPACITY_MIN, LC_CAPACITY_MAX));
     }
     c->capacity = (int)v;
+    return NULL;
+}
+
+/* "256M": a whole number of bytes with an optional K, M or G (powers of 1024). */
+static int parse_bytes(const char *arg, apr_size_t *out)
+{
+    char *end;
+    apr_int64_t v;
+    int shift = 0;
+
+    if (!apr_isdigit(*arg)) {
+        return -1;
+    }
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    switch (apr_toupper(*end)) {
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    }
+    if (errno || *end || v < 0 || v > (APR_INT64_MAX >> 30)) {
+        return -1;
+    }
+    *out = (apr_size_t)v << shift;
+    return 0;
+}
+
+static const char *set_heap(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
+    apr_size_t v;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (parse_bytes(arg, &v) != 0 || v < LC_HEAP_MIN || v > LC_HEAP_MAX) {
+        return fail(cmd, arg, "must be a size from 64K to 31G (a number of bytes, or "
+                    "with K, M or G)");
+    }
+    c->heap = v;
     return NULL;
 }
 
@@ -349,6 +399,9 @@ static const char *set_owner_check(cmd_parms *cmd, void *dcv, int on)
 const command_rec lc_directives[] = {
     AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,
                   "resource slots in shared memory, server-wide (64..4000000)"),
+    AP_INIT_TAKE1("LifecycleAttributeMemory", set_heap, NULL, RSRC_CONF,
+                  "shared memory for resources' ids and attributes (e.g. 256M; default "
+                  "256 bytes a slot, at least 4M)"),
     AP_INIT_TAKE1("LifecycleAutoAdvance", set_auto_advance, NULL, RSRC_CONF,
                   "finish transitional states after this delay (2s, 500ms, 1mi), or off"),
     AP_INIT_TAKE1("LifecycleSuspendTimeout", set_suspend_timeout, NULL, RSRC_CONF,

@@ -133,7 +133,7 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     r->res_desired = t->res_desired;
     r->ckpt_seq = t->ckpt_seq;
     r->closed = t->closed ? t->closed : r->closed;
-    memcpy(r->data, t->data, sizeof(r->data));
+    apr_cpystrn(r->data, t->data, sizeof(r->data));
     /* A transitional state set by hand advances like one reached by an action;
      * an unchanged one keeps the time it was already due. */
     if (!same_state || !r->due) {

@@ -286,7 +286,7 @@ static apr_status_t ag_start_cb(lc_resource_t *r, int exists, void *baton)
     r->created = r->state_since = b->q->now;
     apr_cpystrn(r->owner, strcmp(b->q->actor.sub, "-") ? b->q->actor.sub : "",
                 sizeof(r->owner));
-    memcpy(r->data, b->tmpl->data, sizeof(r->data));
+    apr_cpystrn(r->data, b->tmpl->data, sizeof(r->data));
     return APR_SUCCESS;
 }
 
@@ -320,7 +320,7 @@ static int ag_start(lc_req_t *q)
     apr_status_t rv;
     int rc;
 
-    memset(&tmpl, 0, sizeof(tmpl));
+    lc_resource_clear(&tmpl);
     if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ag_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
         json_decref(body);
@@ -534,7 +534,7 @@ static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
  * session, each in its own update. */
 int lc_notte_close_agents(lc_req_t *q, const char *session)
 {
-    enum { PAGE = 32 };
+    enum { PAGE = 16 };            /* records are up to 16 KiB: a page from the pool */
     lc_resource_t *page = apr_palloc(q->r->pool, PAGE * sizeof(*page)), after;
     ag_session_t s = { session, strlen(session) };
     const char *from = NULL;

@@ -404,7 +404,7 @@ static int room_for_run(json_t *data)
     json_object_set_new(d, "s", json_integer(INT64_C(9999999999999)));
     json_object_del(d, "e");
     json_object_del(d, "m");
-    text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    text = json_dumps(d, JSON_COMPACT);
     ok = text && strlen(text) <= LC_DATA_MAX;
     free(text);
     json_decref(d);

@@ -52,7 +52,7 @@
 #define SNAP_END       "LCSEND1"
 #define SNAP_HEAD      32
 #define SNAP_TAIL      (8 + 8 + 32)
-#define SCAN_CHUNK     1024
+#define SCAN_CHUNK     64             /* records copied per lock hold (each up to 17 KiB) */
 #define FLUSH_PATIENCE apr_time_from_msec(200)
 #define KEEP_SNAPSHOTS 2
 
@@ -164,7 +164,8 @@ apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_res
 {
     size_t idl = strnlen(r->id, LC_ID_MAX), owl = strnlen(r->owner, LC_OWNER_MAX);
     size_t dl = strnlen(r->data, LC_DATA_MAX);
-    apr_size_t len = REC_HEAD + idl + owl + dl + REC_HASH;
+    size_t a0 = strnlen(r->alias[0], LC_ALIAS_MAX), a1 = strnlen(r->alias[1], LC_ALIAS_MAX);
+    apr_size_t len = REC_HEAD + idl + owl + dl + a0 + a1 + REC_HASH;
 
     put32(b, REC_MAGIC);
     put32(b + 4, (uint32_t)len);
@@ -173,9 +174,9 @@ apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_res
     b[18] = r->state;               b[19] = r->desired;
     b[20] = r->res_state;           b[21] = r->res_desired;
     b[22] = r->due_class;           b[23] = (unsigned char)idl;
-    b[24] = (unsigned char)owl;     b[25] = 0;
+    b[24] = (unsigned char)owl;     b[25] = (unsigned char)a0;
     b[26] = (unsigned char)(dl & 0xff); b[27] = (unsigned char)(dl >> 8);
-    put32(b + 28, 0);
+    put32(b + 28, (uint32_t)a1);    /* zero in records older than aliases */
     put64(b + 32, r->version);
     put64(b + 40, r->ckpt_seq);
     put64(b + 48, (uint64_t)r->created);
@@ -185,15 +186,23 @@ apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_res
     memcpy(b + REC_HEAD, r->id, idl);
     memcpy(b + REC_HEAD + idl, r->owner, owl);
     memcpy(b + REC_HEAD + idl + owl, r->data, dl);
+    memcpy(b + REC_HEAD + idl + owl + dl, r->alias[0], a0);
+    memcpy(b + REC_HEAD + idl + owl + dl + a0, r->alias[1], a1);
     crypto_generichash(b + len - REC_HASH, REC_HASH, b, len - REC_HASH, NULL, 0);
     return len;
+}
+
+static void get_str(char *dst, const unsigned char *src, size_t len)
+{
+    memcpy(dst, src, len);
+    dst[len] = '\0';
 }
 
 int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_size_t *len)
 {
     unsigned char h[REC_HASH];
     apr_size_t n;
-    size_t idl, owl, dl;
+    size_t idl, owl, dl, a0, a1;
 
     if (avail < REC_HEAD + REC_HASH || get32(b) != REC_MAGIC) {
         return 0;
@@ -202,15 +211,18 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
     idl = b[23];
     owl = b[24];
     dl = (size_t)b[26] | ((size_t)b[27] << 8);
+    a0 = b[25];
+    a1 = get32(b + 28);
     if (n > avail || n > LC_RECORD_MAX || idl == 0 || idl > LC_ID_MAX || owl > LC_OWNER_MAX
-        || dl > LC_DATA_MAX || n != REC_HEAD + idl + owl + dl + REC_HASH) {
+        || dl > LC_DATA_MAX || a0 > LC_ALIAS_MAX || a1 > LC_ALIAS_MAX
+        || n != REC_HEAD + idl + owl + dl + a0 + a1 + REC_HASH) {
         return 0;
     }
     crypto_generichash(h, REC_HASH, b, n - REC_HASH, NULL, 0);
     if (sodium_memcmp(h, b + n - REC_HASH, REC_HASH) != 0) {
         return 0;
     }
-    memset(c, 0, sizeof(*c));
+    /* Every field is set below: no clearing of the (large) record first. */
     c->seq = get64(b + 8);
     c->op = b[16];
     c->r.kind = b[17];          c->r.state = b[18];
@@ -224,9 +236,12 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
     c->r.due = (apr_time_t)get64(b + 72);
     c->r.seq = c->seq;
     c->r.op = (uint8_t)c->op;
-    memcpy(c->r.id, b + REC_HEAD, idl);
-    memcpy(c->r.owner, b + REC_HEAD + idl, owl);
-    memcpy(c->r.data, b + REC_HEAD + idl + owl, dl);
+    b += REC_HEAD;
+    get_str(c->r.id, b, idl);
+    get_str(c->r.owner, b += idl, owl);
+    get_str(c->r.data, b += owl, dl);
+    get_str(c->r.alias[0], b += dl, a0);
+    get_str(c->r.alias[1], b + a0, a1);
     *len = n;
     return c->op >= LC_OP_CREATE && c->op <= LC_OP_DELETE
            && c->r.kind > LC_KIND_NONE && c->r.kind < LC_KIND_COUNT;
@@ -811,16 +826,16 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     for (i = start < 0 ? 0 : start; i < segs->nelts && *n < max; i++) {
         unsigned char *b;
         apr_size_t len, off = 0, rl;
-        lc_change_t c;
         if (read_file(p, seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t)), &b, &len) != 0) {
             continue;
         }
-        while (off < len && *n < max && lc_record_decode(b + off, len - off, &c, &rl)) {
-            if (c.seq > durable) {
+        /* Decoded in place: a record is up to 17 KiB, not worth a copy. */
+        while (off < len && *n < max && lc_record_decode(b + off, len - off, &out[*n], &rl)) {
+            if (out[*n].seq > durable) {
                 return APR_SUCCESS;
             }
-            if (c.seq > since) {
-                out[(*n)++] = c;
+            if (out[*n].seq > since) {
+                (*n)++;
             }
             off += rl;
         }

@@ -14,7 +14,9 @@
 #include <apr_file_io.h>
 #include "lc_store.h"
 
-#define LC_RECORD_MAX 600      /* one encoded record, bytes, at most */
+/* One encoded record, bytes, at most: 80 fixed, the strings, a 16-byte hash. */
+#define LC_RECORD_MAX (80 + LC_ID_MAX + LC_OWNER_MAX + LC_ALIASES * LC_ALIAS_MAX \
+                       + LC_DATA_MAX + 16)
 
 typedef struct lc_journal lc_journal_t;
 

@@ -260,7 +260,8 @@ const char *lc_kind_unknown_field(json_t *obj, const char *const *known)
 
 apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)
 {
-    char *text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
+    /* In the order given: jansson keeps insertion order (SPEC §2). */
+    char *text = json_dumps(attrs, JSON_COMPACT);
     size_t len;
 
     if (!text) {

@@ -121,6 +121,32 @@ static void write_requests(request_rec *r)
     }
 }
 
+/* LifecycleAttributeMemory: totals, then blocks per size class in use. */
+static void write_heap(request_rec *r, const lc_store_stats_t *st)
+{
+    int c;
+
+    ap_rprintf(r,
+               "# HELP lifecycle_attribute_memory_bytes Shared memory for resources' ids and "
+               "attributes (LifecycleAttributeMemory): in blocks in use, in free blocks "
+               "(reused by their size class), never used yet.\n"
+               "# TYPE lifecycle_attribute_memory_bytes gauge\n"
+               "lifecycle_attribute_memory_bytes{state=\"used\"} %" APR_UINT64_T_FMT "\n"
+               "lifecycle_attribute_memory_bytes{state=\"free\"} %" APR_UINT64_T_FMT "\n"
+               "lifecycle_attribute_memory_bytes{state=\"unused\"} %" APR_UINT64_T_FMT "\n"
+               "# HELP lifecycle_attribute_blocks Attribute memory blocks by size class.\n"
+               "# TYPE lifecycle_attribute_blocks gauge\n",
+               st->heap_used, st->heap_free, st->heap_bytes - st->heap_used - st->heap_free);
+    for (c = 0; c < LC_HEAP_CLASSES; c++) {
+        const lc_heap_class_t *hc = &st->heap_class[c];
+        if (hc->used || hc->free) {
+            ap_rprintf(r, "lifecycle_attribute_blocks{size=\"%u\",state=\"used\"} %u\n"
+                       "lifecycle_attribute_blocks{size=\"%u\",state=\"free\"} %u\n",
+                       hc->size, hc->used, hc->size, hc->free);
+        }
+    }
+}
+
 static void write_store(request_rec *r, lc_store_t *store)
 {
     lc_store_stats_t st;
@@ -143,6 +169,7 @@ static void write_store(request_rec *r, lc_store_t *store)
                "lifecycle_mutex_wait_seconds_total %.6f\n",
                st.used, st.capacity - st.used, st.repairs, st.lock_waits,
                (double)st.lock_wait_usec / APR_USEC_PER_SEC);
+    write_heap(r, &st);
 }
 
 static void write_journal(request_rec *r)

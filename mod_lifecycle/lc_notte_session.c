@@ -377,7 +377,7 @@ static apr_status_t ss_start_cb(lc_resource_t *r, int exists, void *baton)
     r->state = SS_ACTIVE;
     r->created = r->state_since = b->q->now;
     apr_cpystrn(r->owner, strcmp(b->q->actor.sub, "-") ? b->q->actor.sub : "", sizeof(r->owner));
-    memcpy(r->data, b->tmpl->data, sizeof(r->data));
+    apr_cpystrn(r->data, b->tmpl->data, sizeof(r->data));
     return APR_SUCCESS;
 }
 
@@ -416,7 +416,7 @@ static int ss_start(lc_req_t *q)
     apr_status_t rv;
     int rc, tries = 0;
 
-    memset(&tmpl, 0, sizeof(tmpl));
+    lc_resource_clear(&tmpl);
     if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ss_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
         json_decref(body);

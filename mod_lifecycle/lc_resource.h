@@ -1,12 +1,17 @@
 /* lc_resource.h — the resource record every backend stores and every dialect reads.
  *
- * A resource is (kind, id).  Its fields are fixed-size so that a slot in shared
- * memory, a journal record and a database row all hold the same bytes.
+ * A resource is (kind, id).  In process memory it is one fixed-size struct
+ * whose attribute text comes last: backends keep only the bytes in use (a
+ * shared-memory slot holds the hot fields, a heap block the strings), so
+ * copy and clear records with lc_resource_copy / lc_resource_clear, which
+ * stop at the text's end, never with a whole-struct memcpy or memset.
  */
 #ifndef LC_RESOURCE_H
 #define LC_RESOURCE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <apr_time.h>
 
 typedef enum {
@@ -22,7 +27,9 @@ typedef enum {
 
 #define LC_ID_MAX     128   /* longest id, bytes (SPEC §4.1 grammar: 1 + 127) */
 #define LC_OWNER_MAX   63   /* longest owner (token sub), bytes */
-#define LC_DATA_MAX   239   /* longest attribute JSON text, bytes */
+#define LC_DATA_MAX   16384 /* longest attribute JSON text, bytes (SPEC §2: 16 KiB) */
+#define LC_ALIAS_MAX  128   /* longest secondary key, bytes */
+#define LC_ALIASES    2     /* secondary keys a resource may carry */
 #define LC_STATE_KEEP 0xff  /* in a rule: leave this state field as it is */
 
 /* What a change was, for the journal and the change feed. */
@@ -60,7 +67,25 @@ typedef struct lc_resource {
     apr_time_t  due;           /* 0 = nothing scheduled */
     char        id[LC_ID_MAX + 1];
     char        owner[LC_OWNER_MAX + 1];
-    char        data[LC_DATA_MAX + 1];   /* compact JSON object, "" = {} */
+    char        alias[LC_ALIASES][LC_ALIAS_MAX + 1];  /* secondary keys, "" = none */
+    char        data[LC_DATA_MAX + 1];   /* compact JSON object, "" = {}; keep last */
 } lc_resource_t;
+
+/* Every field empty; only the used part of `data` is touched. */
+static inline void lc_resource_clear(lc_resource_t *r)
+{
+    memset(r, 0, offsetof(lc_resource_t, data));
+    r->data[0] = '\0';
+}
+
+/* *dst = *src, copying the attribute text only up to its end. */
+static inline void lc_resource_copy(lc_resource_t *dst, const lc_resource_t *src)
+{
+    if (dst != src) {
+        memcpy(dst, src, offsetof(lc_resource_t, data));
+        memcpy(dst->data, src->data, strnlen(src->data, LC_DATA_MAX) + 1);
+        dst->data[LC_DATA_MAX] = '\0';
+    }
+}
 
 #endif

@@ -60,18 +60,20 @@ static apr_status_t create_shm(lc_retained_t *rd, apr_size_t size, server_rec *s
 static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
 {
     uint32_t capacity = (uint32_t)lc_config_capacity(s);
-    apr_size_t size = lc_store_shm_size(capacity);
+    apr_size_t heap = lc_config_heap(s);
+    apr_size_t size = lc_store_shm_size(capacity, heap);
     apr_status_t rv;
 
     if ((rv = create_shm(rd, size, s)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                     "LifecycleCapacity %u: cannot create %" APR_SIZE_T_FMT
-                     " bytes of shared memory", capacity, size);
+                     "LifecycleCapacity %u, LifecycleAttributeMemory %" APR_SIZE_T_FMT
+                     ": cannot create %" APR_SIZE_T_FMT " bytes of shared memory",
+                     capacity, heap, size);
         return rv;
     }
     rd->base = apr_shm_baseaddr_get(rd->shm);
     rd->size = apr_shm_size_get(rd->shm);
-    if ((rv = lc_store_shm_format(rd->base, rd->size, capacity)) != APR_SUCCESS) {
+    if ((rv = lc_store_shm_format(rd->base, rd->size, capacity, heap)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot format the lifecycle store");
         return rv;
     }
@@ -83,7 +85,8 @@ static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
         return rv;
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "store created: %u slots, %" APR_SIZE_T_FMT
-                 " bytes of shared memory", capacity, rd->size);
+                 " bytes of attribute memory, %" APR_SIZE_T_FMT " bytes of shared memory",
+                 capacity, heap, rd->size);
     return APR_SUCCESS;
 }
 
@@ -106,10 +109,13 @@ apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s, int *creat
                      "layout this module does not know: stop and start the server");
         return APR_EGENERAL;
     }
-    else if (lc_store_shm_capacity(retained->base) != (uint32_t)lc_config_capacity(s)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LifecycleCapacity %d takes effect at "
-                     "the next full restart; keeping %u slots", lc_config_capacity(s),
-                     lc_store_shm_capacity(retained->base));
+    else if (lc_store_shm_capacity(retained->base) != (uint32_t)lc_config_capacity(s)
+             || lc_store_shm_heap(retained->base) != APR_ALIGN(lc_config_heap(s), 64)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LifecycleCapacity %d and "
+                     "LifecycleAttributeMemory %" APR_SIZE_T_FMT " take effect at the next "
+                     "full restart; keeping %u slots and %" APR_SIZE_T_FMT " bytes",
+                     lc_config_capacity(s), lc_config_heap(s),
+                     lc_store_shm_capacity(retained->base), lc_store_shm_heap(retained->base));
     }
     process_store = lc_store_shm_open(pconf, retained->base, retained->mutex);
     return APR_SUCCESS;

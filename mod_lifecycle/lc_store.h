@@ -30,12 +30,38 @@ typedef struct lc_store lc_store_t;
  * created itself. */
 typedef apr_status_t lc_store_update_fn(lc_resource_t *r, int exists, void *baton);
 
+/* Secondary keys (aliases).  A resource carries up to LC_ALIASES aliases in
+ * r->alias[] ("" = none; each at most LC_ALIAS_MAX bytes, e.g. Redivis's
+ * "name:owner.workflow.notebook" and "ref:nb01").  The update callback sets
+ * them like any other field (it finds the current ones in r).  Contract:
+ *  - Among the resources of one kind an alias names at most one resource
+ *    (in either position); aliases and ids are separate namespaces.
+ *  - An update (create or replace) whose new alias is already held by another
+ *    resource of the kind fails with LC_EEXISTS and changes nothing; the same
+ *    non-empty alias twice on one resource is APR_EINVAL.
+ *  - Aliases change atomically with the rest of the resource (a crash mid-
+ *    update rolls both back), are released when it is removed, and are
+ *    journaled, snapshotted and restored with it.
+ *  - get_alias finds the resource in O(1), with the same consistency as get. */
+
 /* Called once per listed or due resource, store locked. */
 typedef void lc_store_each_fn(const lc_resource_t *r, void *baton);
+
+#define LC_HEAP_CLASSES 20   /* size classes of the attribute heap */
+
+typedef struct lc_heap_class {
+    uint32_t size;        /* bytes a block of this class takes, header included */
+    uint32_t used;        /* blocks holding a resource's strings */
+    uint32_t free;        /* blocks on the class's free list */
+} lc_heap_class_t;
 
 typedef struct lc_store_stats {
     uint32_t capacity;
     uint32_t used;
+    uint64_t heap_bytes;  /* attribute memory (LifecycleAttributeMemory) */
+    uint64_t heap_used;   /* in blocks holding resources */
+    uint64_t heap_free;   /* in free blocks, reusable by their class only */
+    lc_heap_class_t heap_class[LC_HEAP_CLASSES];
     uint64_t repairs;     /* updates rolled back after a holder died */
     uint64_t lock_waits;  /* mutex acquisitions */
     uint64_t lock_wait_usec;  /* total time spent waiting for the mutex */
@@ -44,6 +70,9 @@ typedef struct lc_store_stats {
 typedef struct lc_store_ops {
     apr_status_t (*get)(lc_store_t *st, lc_kind_e kind, const char *id,
                         lc_resource_t *out);
+    /* The resource of `kind` one of whose aliases is `alias`; LC_ENOTFOUND if none. */
+    apr_status_t (*get_alias)(lc_store_t *st, lc_kind_e kind, const char *alias,
+                              lc_resource_t *out);
     /* Read-modify-write.  `out` (may be NULL) receives the resulting record. */
     apr_status_t (*update)(lc_store_t *st, lc_kind_e kind, const char *id,
                            lc_store_update_fn *fn, void *baton, lc_resource_t *out);
@@ -69,6 +98,7 @@ struct lc_store {
 };
 
 #define lc_store_get(st, k, id, out)          (st)->ops->get((st), (k), (id), (out))
+#define lc_store_get_alias(st, k, a, out)     (st)->ops->get_alias((st), (k), (a), (out))
 #define lc_store_update(st, k, id, fn, b, o)  (st)->ops->update((st), (k), (id), (fn), (b), (o))
 #define lc_store_remove(st, k, id, v, o)      (st)->ops->remove((st), (k), (id), (v), (o))
 #define lc_store_list(st, k, s, a, l, o, n, m) (st)->ops->list((st), (k), (s), (a), (l), (o), (n), (m))

@@ -19,6 +19,7 @@
  *   which repairs first.  So a half-written slot is never seen, and GETs do
  *   not queue behind each other on the mutex.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sodium.h>
@@ -27,34 +28,49 @@
 #include "lc_store_shm.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
-#define LC_SHM_LAYOUT  2u          /* bump with every change to the structs below */
-#define LC_UNDO_MAX    16
+#define LC_SHM_LAYOUT  3u          /* bump with every change to the structs below */
+#define LC_UNDO_MAX    64
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
 #define LC_CHAIN_MAX   4096         /* a longer chain walk means a torn read */
 #define NIL            0u           /* links are index + 1; 0 ends a list */
+#define HEAP_UNIT      8            /* heap references count 8-byte units */
 
+/* The hot, fixed part of a resource.  Its strings (id, owner, aliases,
+ * attributes) live in one heap block, in that order, without NULs; `blob`
+ * points at it and the lengths say where each one starts. */
 typedef struct lc_slot {
-    uint32_t next;                  /* hash chain, or free list */
+    uint32_t next;                  /* id hash chain, or free list */
+    uint32_t anext[LC_ALIASES];     /* alias hash chains */
     uint32_t qprev, qnext;          /* due queue */
+    uint32_t blob;                  /* heap block reference, NIL = none */
+    uint32_t tag;                   /* id hash bits: most chain misses skip the heap */
     uint8_t  kind, state, desired, res_state;
-    uint8_t  res_desired, due_class, id_len, pad0;
+    uint8_t  res_desired, due_class, id_len, owner_len;
+    uint8_t  alias_len[LC_ALIASES];
     uint16_t data_len;
-    uint16_t pad1;
     uint64_t version;
     uint64_t ckpt_seq;
     uint64_t seq;                   /* journal sequence of the last change */
     int64_t  created, state_since, closed, due;
-    char     id[LC_ID_MAX];
-    char     owner[LC_OWNER_MAX + 1];
-    char     data[LC_DATA_MAX + 1];
 } lc_slot_t;
 
-_Static_assert(sizeof(lc_slot_t) == 512, "a slot is 512 bytes");
+_Static_assert(sizeof(lc_slot_t) == 96, "a slot is 96 bytes");
+_Static_assert(LC_ALIASES == 2 && LC_ALIAS_MAX <= 255 && LC_ID_MAX <= 255
+               && LC_DATA_MAX <= 65535, "the slot's length fields hold the limits");
+
+/* A heap block's header; `cls` never changes once the block is carved out. */
+typedef struct lc_block {
+    uint32_t cls;
+    uint32_t next;                  /* free list, while free */
+} lc_block_t;
+
+#define TEXT_MAX (LC_ID_MAX + LC_OWNER_MAX + LC_ALIASES * LC_ALIAS_MAX + LC_DATA_MAX)
 
 typedef struct lc_undo {
-    uint32_t off;                   /* byte offset from the segment base */
+    uint64_t off;                   /* byte offset from the segment base */
     uint32_t width;                 /* 4 or 8; 0 = slot pre-image, `old` = index */
+    uint32_t pad;
     uint64_t old;
 } lc_undo_t;
 
@@ -79,6 +95,11 @@ typedef struct lc_shm_hdr {
     uint64_t  lock_waits;           /* mutex acquisitions, and the time spent waiting */
     uint64_t  lock_wait_usec;
     char      metrics_area[LC_METRICS_AREA];   /* request counters (lc_metrics.c) */
+    uint64_t  heap_size;            /* bytes of attribute heap */
+    uint64_t  heap_top;             /* bytes carved into blocks so far */
+    uint32_t  heap_free[LC_HEAP_CLASSES];      /* free list heads */
+    uint32_t  heap_nfree[LC_HEAP_CLASSES];
+    uint32_t  heap_nused[LC_HEAP_CLASSES];
     lc_undo_t undo[LC_UNDO_MAX];
     lc_slot_t undo_image;
 } lc_shm_hdr_t;
@@ -87,12 +108,24 @@ typedef struct lc_shm {
     char               *base;
     lc_shm_hdr_t       *hdr;
     uint32_t           *buckets;
+    uint32_t           *abuckets;      /* the alias index */
     lc_slot_t          *slots;
+    char               *heap;
     apr_global_mutex_t *mutex;
     lc_journal_hook_t   journal;       /* append == NULL: memory only */
 } lc_shm_t;
 
 __thread int lc_store_shm_die_midwrite;
+
+/* Block sizes, header included: 32, 48, 64, 96, ... 16384, 24576 (steps of
+ * 1.5x and 1.33x), so a block wastes a quarter of itself at most on average. */
+static uint32_t class_size(unsigned c)
+{
+    return (c & 1 ? 48u : 32u) << (c / 2);
+}
+
+_Static_assert((48u << ((LC_HEAP_CLASSES - 1) / 2)) >= sizeof(lc_block_t) + TEXT_MAX,
+               "the largest class holds the largest resource");
 
 static apr_size_t hdr_size(void)
 {
@@ -108,29 +141,45 @@ static uint32_t buckets_for(uint32_t capacity)
     return n;
 }
 
-apr_size_t lc_store_shm_size(uint32_t capacity)
+static apr_size_t index_size(uint32_t nbuckets)
 {
-    return hdr_size()
-         + APR_ALIGN((apr_size_t)buckets_for(capacity) * sizeof(uint32_t), 64)
-         + (apr_size_t)capacity * sizeof(lc_slot_t);
+    return APR_ALIGN((apr_size_t)nbuckets * sizeof(uint32_t), 64);
+}
+
+apr_size_t lc_store_shm_default_heap(uint32_t capacity)
+{
+    apr_size_t heap = (apr_size_t)capacity * LC_HEAP_PER_SLOT;
+
+    return heap < ((apr_size_t)4 << 20) ? (apr_size_t)4 << 20 : heap;
+}
+
+apr_size_t lc_store_shm_size(uint32_t capacity, apr_size_t heap)
+{
+    return hdr_size() + 2 * index_size(buckets_for(capacity))
+         + APR_ALIGN((apr_size_t)capacity * sizeof(lc_slot_t), 64) + APR_ALIGN(heap, 64);
 }
 
 static void bind_layout(lc_shm_t *s, void *base)
 {
+    apr_size_t index = index_size(((lc_shm_hdr_t *)base)->nbuckets);
+
     s->base = base;
     s->hdr = base;
     s->buckets = (uint32_t *)(s->base + hdr_size());
-    s->slots = (lc_slot_t *)(s->base + hdr_size()
-               + APR_ALIGN((apr_size_t)s->hdr->nbuckets * sizeof(uint32_t), 64));
+    s->abuckets = (uint32_t *)(s->base + hdr_size() + index);
+    s->slots = (lc_slot_t *)(s->base + hdr_size() + 2 * index);
+    s->heap = (char *)s->slots + APR_ALIGN((apr_size_t)s->hdr->capacity * sizeof(lc_slot_t), 64);
 }
 
-apr_status_t lc_store_shm_format(void *base, apr_size_t size, uint32_t capacity)
+apr_status_t lc_store_shm_format(void *base, apr_size_t size, uint32_t capacity,
+                                 apr_size_t heap)
 {
     lc_shm_t s;
     uint32_t i;
 
     if (capacity < LC_CAPACITY_MIN || capacity > LC_CAPACITY_MAX
-        || size < lc_store_shm_size(capacity)) {
+        || heap < LC_HEAP_MIN || heap > LC_HEAP_MAX
+        || size < lc_store_shm_size(capacity, heap)) {
         return APR_EINVAL;
     }
     memset(base, 0, hdr_size());
@@ -138,12 +187,14 @@ apr_status_t lc_store_shm_format(void *base, apr_size_t size, uint32_t capacity)
     s.hdr->capacity = capacity;
     s.hdr->nbuckets = buckets_for(capacity);
     s.hdr->size = size;
+    s.hdr->heap_size = APR_ALIGN(heap, 64);
     bind_layout(&s, base);
-    memset(s.buckets, 0, (size_t)s.hdr->nbuckets * sizeof(uint32_t));
+    memset(s.buckets, 0, 2 * index_size(s.hdr->nbuckets));
     memset(s.slots, 0, (size_t)capacity * sizeof(lc_slot_t));
     for (i = 0; i < capacity; i++) {
         s.slots[i].next = (i + 1 < capacity) ? i + 2 : NIL;
     }
+    /* The heap is not touched: blocks are carved from it as they are needed. */
     s.hdr->free_head = 1;
     randombytes_buf(s.hdr->hash_key, sizeof(s.hdr->hash_key));
     s.hdr->layout = LC_SHM_LAYOUT;
@@ -156,7 +207,7 @@ apr_status_t lc_store_shm_check(const void *base, apr_size_t size)
     const lc_shm_hdr_t *h = base;
 
     if (h->magic != LC_SHM_MAGIC || h->layout != LC_SHM_LAYOUT
-        || h->size != size || lc_store_shm_size(h->capacity) > size) {
+        || h->size != size || lc_store_shm_size(h->capacity, h->heap_size) > size) {
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -167,13 +218,21 @@ uint32_t lc_store_shm_capacity(const void *base)
     return ((const lc_shm_hdr_t *)base)->capacity;
 }
 
+apr_size_t lc_store_shm_heap(const void *base)
+{
+    return (apr_size_t)((const lc_shm_hdr_t *)base)->heap_size;
+}
+
 /* ---- the undo log ------------------------------------------------------ */
 
 /* Make the log entry durable (in shared memory) before the change it covers. */
-static void undo_push(lc_shm_t *s, uint32_t off, uint32_t width, uint64_t old)
+static void undo_push(lc_shm_t *s, uint64_t off, uint32_t width, uint64_t old)
 {
     lc_shm_hdr_t *h = s->hdr;
 
+    if (h->undo_n >= LC_UNDO_MAX) {
+        abort();                    /* a mutation larger than the log: a bug */
+    }
     h->undo[h->undo_n].off = off;
     h->undo[h->undo_n].width = width;
     h->undo[h->undo_n].old = old;
@@ -182,13 +241,13 @@ static void undo_push(lc_shm_t *s, uint32_t off, uint32_t width, uint64_t old)
 
 static void set32(lc_shm_t *s, uint32_t *word, uint32_t value)
 {
-    undo_push(s, (uint32_t)((char *)word - s->base), 4, *word);
+    undo_push(s, (uint64_t)((char *)word - s->base), 4, *word);
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
 static void set64(lc_shm_t *s, uint64_t *word, uint64_t value)
 {
-    undo_push(s, (uint32_t)((char *)word - s->base), 8, *word);
+    undo_push(s, (uint64_t)((char *)word - s->base), 8, *word);
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
@@ -213,7 +272,9 @@ static void commit(lc_shm_t *s)
     }
 }
 
-/* Undo every change the log records, newest first, and close the mutation. */
+/* Undo every change the log records, newest first, and close the mutation.
+ * Heap blocks need no pre-image: a mutation only writes blocks it took off
+ * a free list or carved anew, which the restored allocator words free again. */
 static void rollback(lc_shm_t *s)
 {
     lc_shm_hdr_t *h = s->hdr;
@@ -263,37 +324,248 @@ static void unlock(lc_shm_t *s)
     apr_global_mutex_unlock(s->mutex);
 }
 
+/* ---- the attribute heap -------------------------------------------------- */
+
+static lc_block_t *block_at(lc_shm_t *s, uint32_t ref)
+{
+    return (lc_block_t *)(s->heap + (apr_size_t)(ref - 1) * HEAP_UNIT);
+}
+
+/* The slot's strings, or NULL when its lengths or reference point outside
+ * the heap (a torn optimistic read: the caller retries). */
+static const char *slot_text(lc_shm_t *s, const lc_slot_t *sl)
+{
+    uint64_t len = (uint64_t)sl->id_len + sl->owner_len + sl->alias_len[0]
+                 + sl->alias_len[1] + sl->data_len;
+    uint64_t off = (uint64_t)(sl->blob - 1) * HEAP_UNIT + sizeof(lc_block_t);
+
+    if (sl->blob == NIL || off + len > s->hdr->heap_size) {
+        return NULL;
+    }
+    return s->heap + off;
+}
+
+/* A block for `len` bytes of strings: reused from its class's free list, or
+ * carved from the untouched end.  NIL when the heap is full. */
+static uint32_t heap_alloc(lc_shm_t *s, apr_size_t len)
+{
+    lc_shm_hdr_t *h = s->hdr;
+    unsigned c = 0;
+    uint32_t ref;
+
+    while (class_size(c) < len + sizeof(lc_block_t)) {
+        c++;
+    }
+    if ((ref = h->heap_free[c]) != NIL) {
+        /* The block's own `next` is left alone: a rollback relinks it as it was. */
+        set32(s, &h->heap_free[c], block_at(s, ref)->next);
+        set32(s, &h->heap_nfree[c], h->heap_nfree[c] - 1);
+    }
+    else if (h->heap_top + class_size(c) <= h->heap_size) {
+        ref = (uint32_t)(h->heap_top / HEAP_UNIT) + 1;
+        set64(s, &h->heap_top, h->heap_top + class_size(c));
+        block_at(s, ref)->cls = c;      /* above the old top: nothing to undo */
+    }
+    else {
+        return NIL;
+    }
+    set32(s, &h->heap_nused[c], h->heap_nused[c] + 1);
+    return ref;
+}
+
+static void heap_free(lc_shm_t *s, uint32_t ref)
+{
+    lc_shm_hdr_t *h = s->hdr;
+    lc_block_t *b = block_at(s, ref);
+    unsigned c = b->cls;
+
+    set32(s, &b->next, h->heap_free[c]);
+    set32(s, &h->heap_free[c], ref);
+    set32(s, &h->heap_nfree[c], h->heap_nfree[c] + 1);
+    set32(s, &h->heap_nused[c], h->heap_nused[c] - 1);
+}
+
+/* ---- a record's strings ---------------------------------------------------- */
+
+typedef struct lc_lens {
+    size_t id, owner, alias[LC_ALIASES], data, total;
+} lc_lens_t;
+
+static void record_lens(const lc_resource_t *r, lc_lens_t *l)
+{
+    l->id = strnlen(r->id, LC_ID_MAX);
+    l->owner = strnlen(r->owner, LC_OWNER_MAX);
+    l->alias[0] = strnlen(r->alias[0], LC_ALIAS_MAX);
+    l->alias[1] = strnlen(r->alias[1], LC_ALIAS_MAX);
+    l->data = strnlen(r->data, LC_DATA_MAX);
+    l->total = l->id + l->owner + l->alias[0] + l->alias[1] + l->data;
+}
+
+/* id | owner | alias 0 | alias 1 | data, without separators. */
+static void pack_text(const lc_resource_t *r, const lc_lens_t *l, char *p)
+{
+    memcpy(p, r->id, l->id);
+    p += l->id;
+    memcpy(p, r->owner, l->owner);
+    p += l->owner;
+    memcpy(p, r->alias[0], l->alias[0]);
+    p += l->alias[0];
+    memcpy(p, r->alias[1], l->alias[1]);
+    p += l->alias[1];
+    memcpy(p, r->data, l->data);
+}
+
+/* Whether the slot's strings already are r's (then its block is kept). */
+static int same_text(lc_shm_t *s, const lc_slot_t *sl, const lc_resource_t *r,
+                     const lc_lens_t *l)
+{
+    const char *t = slot_text(s, sl);
+
+    if (!t || sl->id_len != l->id || sl->owner_len != l->owner
+        || sl->alias_len[0] != l->alias[0] || sl->alias_len[1] != l->alias[1]
+        || sl->data_len != l->data) {
+        return 0;
+    }
+    return memcmp(t, r->id, l->id) == 0
+        && memcmp(t + l->id, r->owner, l->owner) == 0
+        && memcmp(t + l->id + l->owner, r->alias[0], l->alias[0]) == 0
+        && memcmp(t + l->id + l->owner + l->alias[0], r->alias[1], l->alias[1]) == 0
+        && memcmp(t + l->total - l->data, r->data, l->data) == 0;
+}
+
+static const char *alias_text(const lc_slot_t *sl, const char *t, unsigned k)
+{
+    return t + sl->id_len + sl->owner_len + (k ? sl->alias_len[0] : 0);
+}
+
 /* ---- index ------------------------------------------------------------- */
 
-static uint32_t *bucket_of(lc_shm_t *s, lc_kind_e kind, const char *id, size_t len)
+static uint64_t key_hash(lc_shm_t *s, unsigned ns, lc_kind_e kind, const char *key,
+                         size_t len)
 {
-    unsigned char in[1 + LC_ID_MAX], out[crypto_shorthash_BYTES];
+    unsigned char in[1 + LC_ID_MAX + LC_ALIAS_MAX], out[crypto_shorthash_BYTES];
     uint64_t h;
 
-    in[0] = (unsigned char)kind;
-    memcpy(in + 1, id, len);
+    in[0] = (unsigned char)(kind | ns);
+    memcpy(in + 1, key, len);
     crypto_shorthash(out, in, len + 1, s->hdr->hash_key);
     memcpy(&h, out, sizeof(h));
+    return h;
+}
+
+/* The id index: h's low bits pick the bucket, its high bits are the tag. */
+static uint32_t *bucket_of(lc_shm_t *s, uint64_t h)
+{
     return &s->buckets[h & (s->hdr->nbuckets - 1)];
 }
 
+static int slot_is(lc_shm_t *s, const lc_slot_t *sl, lc_kind_e kind, const char *id,
+                   size_t len, uint32_t tag)
+{
+    const char *t;
+
+    return sl->kind == kind && sl->id_len == len && sl->tag == tag
+        && (t = slot_text(s, sl)) != NULL && memcmp(t, id, len) == 0;
+}
+
 /* The link that points at (kind, id): a bucket head or a slot's `next`.
- * Returns NULL when absent; *link then is the bucket head. */
+ * Returns NULL when absent; *bucket then is the bucket head. */
 static uint32_t *find_link(lc_shm_t *s, lc_kind_e kind, const char *id,
                            uint32_t **bucket)
 {
     size_t len = strlen(id);
-    uint32_t *link = bucket_of(s, kind, id, len);
+    uint64_t h = key_hash(s, 0, kind, id, len);
+    uint32_t *link = bucket_of(s, h);
 
     *bucket = link;
     while (*link != NIL) {
         lc_slot_t *sl = &s->slots[*link - 1];
-        if (sl->kind == kind && sl->id_len == len && memcmp(sl->id, id, len) == 0) {
+        if (slot_is(s, sl, kind, id, len, (uint32_t)(h >> 32))) {
             return link;
         }
         link = &sl->next;
     }
     return NULL;
+}
+
+/* Alias links name a slot and which of its aliases: ((index << 1) | k) + 1. */
+#define ALIAS_LINK(idx, k) ((((uint32_t)(idx)) << 1 | (k)) + 1)
+#define ALIAS_SLOT(v)      (((v) - 1) >> 1)
+#define ALIAS_K(v)         (((v) - 1) & 1)
+
+static uint32_t *alias_bucket(lc_shm_t *s, lc_kind_e kind, const char *a, size_t len)
+{
+    return &s->abuckets[key_hash(s, 0x80, kind, a, len) & (s->hdr->nbuckets - 1)];
+}
+
+static uint32_t *alias_next(lc_shm_t *s, uint32_t v)
+{
+    return &s->slots[ALIAS_SLOT(v)].anext[ALIAS_K(v)];
+}
+
+/* The link that points at the alias entry (kind, a), or NULL. */
+static uint32_t *find_alias(lc_shm_t *s, lc_kind_e kind, const char *a, size_t len)
+{
+    uint32_t *link = alias_bucket(s, kind, a, len);
+
+    while (*link != NIL) {
+        const lc_slot_t *sl = &s->slots[ALIAS_SLOT(*link)];
+        unsigned k = ALIAS_K(*link);
+        const char *t = slot_text(s, sl);
+        if (sl->kind == kind && sl->alias_len[k] == len && t
+            && memcmp(alias_text(sl, t, k), a, len) == 0) {
+            return link;
+        }
+        link = alias_next(s, *link);
+    }
+    return NULL;
+}
+
+/* Take the slot's alias k (as its block holds it) out of the alias index. */
+static void alias_unlink(lc_shm_t *s, uint32_t idx, unsigned k)
+{
+    lc_slot_t *sl = &s->slots[idx];
+    const char *t = slot_text(s, sl);
+    uint32_t *link = alias_bucket(s, (lc_kind_e)sl->kind, alias_text(sl, t, k),
+                                  sl->alias_len[k]);
+
+    while (*link != NIL && *link != ALIAS_LINK(idx, k)) {
+        link = alias_next(s, *link);
+    }
+    if (*link != NIL) {
+        set32(s, link, sl->anext[k]);
+        set32(s, &sl->anext[k], NIL);
+    }
+}
+
+static void alias_link(lc_shm_t *s, uint32_t idx, unsigned k)
+{
+    lc_slot_t *sl = &s->slots[idx];
+    uint32_t *bucket = alias_bucket(s, (lc_kind_e)sl->kind,
+                                    alias_text(sl, slot_text(s, sl), k), sl->alias_len[k]);
+
+    set32(s, &sl->anext[k], *bucket);
+    set32(s, bucket, ALIAS_LINK(idx, k));
+}
+
+/* Whether r's aliases may be stored in slot `idx` (capacity = a new slot):
+ * LC_EEXISTS when another resource of the kind holds one of them. */
+static apr_status_t aliases_free(lc_shm_t *s, const lc_resource_t *r, uint32_t idx)
+{
+    size_t l0 = strnlen(r->alias[0], LC_ALIAS_MAX), l1 = strnlen(r->alias[1], LC_ALIAS_MAX);
+    unsigned k;
+
+    if (l0 && l0 == l1 && memcmp(r->alias[0], r->alias[1], l0) == 0) {
+        return APR_EINVAL;
+    }
+    for (k = 0; k < LC_ALIASES; k++) {
+        size_t len = k ? l1 : l0;
+        uint32_t *link = len ? find_alias(s, (lc_kind_e)r->kind, r->alias[k], len) : NULL;
+        if (link && ALIAS_SLOT(*link) != idx) {
+            return LC_EEXISTS;
+        }
+    }
+    return APR_SUCCESS;
 }
 
 static int valid_key(lc_kind_e kind, const char *id)
@@ -304,15 +576,22 @@ static int valid_key(lc_kind_e kind, const char *id)
 
 /* ---- slot <-> record ---------------------------------------------------- */
 
-static void slot_to_record(const lc_slot_t *sl, lc_resource_t *r)
+static void copy_str(char *dst, const char *src, size_t len)
 {
-    memset(r, 0, sizeof(*r));
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Fills every field of r; `t` is the slot's strings (slot_text). */
+static void slot_to_record(const lc_slot_t *sl, const char *t, lc_resource_t *r)
+{
     r->kind = sl->kind;
     r->state = sl->state;
     r->desired = sl->desired;
     r->res_state = sl->res_state;
     r->res_desired = sl->res_desired;
     r->due_class = sl->due_class;
+    r->op = LC_OP_NONE;
     r->version = sl->version;
     r->seq = sl->seq;
     r->ckpt_seq = sl->ckpt_seq;
@@ -320,14 +599,28 @@ static void slot_to_record(const lc_slot_t *sl, lc_resource_t *r)
     r->state_since = sl->state_since;
     r->closed = sl->closed;
     r->due = sl->due;
-    memcpy(r->id, sl->id, sl->id_len);
-    memcpy(r->owner, sl->owner, sizeof(sl->owner));
-    memcpy(r->data, sl->data, sl->data_len);
+    copy_str(r->id, t, sl->id_len);
+    t += sl->id_len;
+    copy_str(r->owner, t, sl->owner_len);
+    t += sl->owner_len;
+    copy_str(r->alias[0], t, sl->alias_len[0]);
+    t += sl->alias_len[0];
+    copy_str(r->alias[1], t, sl->alias_len[1]);
+    t += sl->alias_len[1];
+    copy_str(r->data, t, sl->data_len);
 }
 
-/* Writes the record fields of a slot saved with save_slot(); links are the
- * caller's business.  Fault injection stops here, halfway through. */
-static void record_to_slot(const lc_resource_t *r, lc_slot_t *sl)
+/* A slot under the mutex: its block is whole. */
+static void load_record(lc_shm_t *s, uint32_t idx, lc_resource_t *r)
+{
+    slot_to_record(&s->slots[idx], slot_text(s, &s->slots[idx]), r);
+}
+
+/* Writes the record fields of a slot saved with save_slot(), pointing it at
+ * block `blob` (which holds r's strings); links are the caller's business.
+ * Fault injection stops here, halfway through. */
+static void record_to_slot(const lc_resource_t *r, const lc_lens_t *l, uint32_t blob,
+                           uint32_t tag, lc_slot_t *sl)
 {
     sl->kind = r->kind;
     sl->state = r->state;
@@ -343,13 +636,13 @@ static void record_to_slot(const lc_resource_t *r, lc_slot_t *sl)
     sl->created = r->created;
     sl->state_since = r->state_since;
     sl->closed = r->closed;
-    sl->id_len = (uint8_t)strnlen(r->id, LC_ID_MAX);
-    memcpy(sl->id, r->id, sl->id_len);
-    memcpy(sl->owner, r->owner, sizeof(sl->owner));
-    sl->owner[LC_OWNER_MAX] = '\0';
-    sl->data_len = (uint16_t)strnlen(r->data, LC_DATA_MAX);
-    memcpy(sl->data, r->data, sl->data_len);
-    sl->data[sl->data_len] = '\0';
+    sl->tag = tag;
+    sl->blob = blob;
+    sl->id_len = (uint8_t)l->id;
+    sl->owner_len = (uint8_t)l->owner;
+    sl->alias_len[0] = (uint8_t)l->alias[0];
+    sl->alias_len[1] = (uint8_t)l->alias[1];
+    sl->data_len = (uint16_t)l->data;
 }
 
 /* ---- due queues ---------------------------------------------------------- */
@@ -384,18 +677,49 @@ static void queue_insert(lc_shm_t *s, uint32_t idx, unsigned c, apr_time_t due)
     set32(s, before ? &s->slots[before - 1].qprev : &s->hdr->qtail[c], idx + 1);
 }
 
-/* Rewrite slot idx with r, moving it between due queues as needed. */
-static void write_slot(lc_shm_t *s, uint32_t idx, const lc_resource_t *r)
+/* Whether the slot's alias k differs from r's. */
+static int alias_changed(lc_shm_t *s, const lc_slot_t *sl, const lc_resource_t *r,
+                         const lc_lens_t *l, unsigned k)
+{
+    const char *t = sl->alias_len[k] ? slot_text(s, sl) : NULL;
+
+    return sl->alias_len[k] != l->alias[k]
+        || (t && memcmp(alias_text(sl, t, k), r->alias[k], l->alias[k]) != 0);
+}
+
+/* Rewrite slot idx with r, moving it between due queues and alias chains as
+ * needed.  r's strings go to a new block, written before the slot points at
+ * it; the old block is freed in the same mutation.  LC_EFULL (nothing of
+ * its own changed) when the heap has no block for them. */
+static apr_status_t write_slot(lc_shm_t *s, uint32_t idx, const lc_resource_t *r,
+                               uint32_t tag)
 {
     lc_slot_t *sl = &s->slots[idx];
     unsigned c = (r->due && r->due_class < LC_DUE_CLASSES) ? r->due_class : LC_DUE_NONE;
     int requeue = (c != sl->due_class || (c != LC_DUE_NONE && sl->due != r->due));
+    uint32_t old = sl->blob, blob = old;
+    int relink[LC_ALIASES];
+    lc_lens_t l;
+    unsigned k;
 
+    record_lens(r, &l);
+    if (!old || !same_text(s, sl, r, &l)) {
+        if ((blob = heap_alloc(s, l.total)) == NIL) {
+            return LC_EFULL;
+        }
+        pack_text(r, &l, (char *)(block_at(s, blob) + 1));
+    }
+    for (k = 0; k < LC_ALIASES; k++) {
+        relink[k] = alias_changed(s, sl, r, &l, k);
+        if (relink[k] && sl->alias_len[k]) {
+            alias_unlink(s, idx, k);
+        }
+    }
     if (requeue) {
         queue_unlink(s, idx);
     }
     save_slot(s, idx);
-    record_to_slot(r, sl);
+    record_to_slot(r, &l, blob, tag, sl);
     sl->due = c ? r->due : 0;
     if (requeue) {
         sl->due_class = (uint8_t)c;
@@ -403,6 +727,21 @@ static void write_slot(lc_shm_t *s, uint32_t idx, const lc_resource_t *r)
             queue_insert(s, idx, c, r->due);
         }
     }
+    for (k = 0; k < LC_ALIASES; k++) {
+        if (relink[k] && l.alias[k]) {
+            alias_link(s, idx, k);
+        }
+    }
+    if (old && old != blob) {
+        heap_free(s, old);
+    }
+    return APR_SUCCESS;
+}
+
+static uint32_t id_tag(lc_shm_t *s, const lc_resource_t *r)
+{
+    return (uint32_t)(key_hash(s, 0, (lc_kind_e)r->kind, r->id, strnlen(r->id, LC_ID_MAX))
+                      >> 32);
 }
 
 /* ---- journal -------------------------------------------------------------- */
@@ -435,94 +774,163 @@ static apr_status_t journal_sync(lc_shm_t *s, uint64_t seq)
 
 /* ---- operations ------------------------------------------------------------ */
 
-/* One optimistic lookup: 1 = found (copied to *out), 0 = absent, -1 = torn. */
-static int read_once(lc_shm_t *s, lc_kind_e kind, const char *id, size_t len,
-                     lc_slot_t *out)
+/* Optimistic reads: the slot `v` (index + 1) leads to, copied with its
+ * strings.  1 = copied, -1 = torn (a reference or length out of bounds). */
+static int copy_slot(lc_shm_t *s, uint32_t i, lc_resource_t *out)
+{
+    lc_slot_t copy;
+    const char *t;
+
+    memcpy(&copy, &s->slots[i - 1], sizeof(copy));
+    if ((t = slot_text(s, &copy)) == NULL || copy.id_len > LC_ID_MAX
+        || copy.owner_len > LC_OWNER_MAX || copy.alias_len[0] > LC_ALIAS_MAX
+        || copy.alias_len[1] > LC_ALIAS_MAX || copy.data_len > LC_DATA_MAX) {
+        return -1;
+    }
+    slot_to_record(&copy, t, out);
+    return 1;
+}
+
+/* One optimistic lookup by id (alias = 0) or by alias (1): 1 = found (copied
+ * to *out), 0 = absent, -1 = torn. */
+static int read_once(lc_shm_t *s, lc_kind_e kind, const char *key, size_t len, int alias,
+                     lc_resource_t *out)
 {
     uint64_t gen = __atomic_load_n(&s->hdr->gen, __ATOMIC_ACQUIRE);
-    uint32_t i = __atomic_load_n(bucket_of(s, kind, id, len), __ATOMIC_RELAXED);
+    uint64_t h = key_hash(s, alias ? 0x80 : 0, kind, key, len);
+    uint32_t *head = alias ? &s->abuckets[h & (s->hdr->nbuckets - 1)] : bucket_of(s, h);
+    uint32_t i = __atomic_load_n(head, __ATOMIC_RELAXED), cap = s->hdr->capacity;
     int steps = 0, found = 0;
 
     if (gen & 1) {
         return -1;
     }
-    while (i != NIL && i <= s->hdr->capacity && steps++ < LC_CHAIN_MAX) {
-        const lc_slot_t *sl = &s->slots[i - 1];
-        if (sl->kind == kind && sl->id_len == len && memcmp(sl->id, id, len) == 0) {
-            memcpy(out, sl, sizeof(*out));
-            found = 1;
+    while (i != NIL && steps++ < LC_CHAIN_MAX) {
+        const lc_slot_t *sl;
+        const char *t;
+        if ((alias ? ALIAS_SLOT(i) : i - 1) >= cap) {
+            return -1;
+        }
+        sl = &s->slots[alias ? ALIAS_SLOT(i) : i - 1];
+        t = slot_text(s, sl);
+        if (alias ? (sl->kind == kind && sl->alias_len[ALIAS_K(i)] == len && t
+                     && memcmp(alias_text(sl, t, ALIAS_K(i)), key, len) == 0)
+                  : slot_is(s, sl, kind, key, len, (uint32_t)(h >> 32))) {
+            found = copy_slot(s, (uint32_t)(sl - s->slots) + 1, out);
             break;
         }
-        i = __atomic_load_n(&sl->next, __ATOMIC_RELAXED);
+        i = __atomic_load_n(alias ? &sl->anext[ALIAS_K(i)] : &sl->next, __ATOMIC_RELAXED);
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__atomic_load_n(&s->hdr->gen, __ATOMIC_RELAXED) != gen
-        || (!found && i != NIL)) {
+        || found < 0 || (!found && i != NIL)) {
         return -1;
     }
     return found;
 }
 
-static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
-                            lc_resource_t *out)
+/* get and get_alias: optimistic tries, then the mutex (which repairs first). */
+static apr_status_t lookup(lc_shm_t *s, lc_kind_e kind, const char *key, int alias,
+                           lc_resource_t *out)
 {
-    lc_shm_t *s = st->impl;
+    size_t len = strlen(key);
     uint32_t *bucket, *link;
-    lc_slot_t copy;
     apr_status_t rv;
     int tries;
 
-    if (!valid_key(kind, id)) {
-        return LC_ENOTFOUND;
-    }
     for (tries = 0; tries < LC_READ_TRIES; tries++) {
-        int got = read_once(s, kind, id, strlen(id), &copy);
+        int got = read_once(s, kind, key, len, alias, out);
         if (got >= 0) {
-            if (got) {
-                slot_to_record(&copy, out);
-            }
             return got ? APR_SUCCESS : LC_ENOTFOUND;
         }
     }
     if ((rv = lock(s)) != APR_SUCCESS) {
         return rv;
     }
-    link = find_link(s, kind, id, &bucket);
+    link = alias ? find_alias(s, kind, key, len) : find_link(s, kind, key, &bucket);
     if (link) {
-        slot_to_record(&s->slots[*link - 1], out);
+        load_record(s, alias ? ALIAS_SLOT(*link) : *link - 1, out);
     }
     unlock(s);
     return link ? APR_SUCCESS : LC_ENOTFOUND;
 }
 
+static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
+                            lc_resource_t *out)
+{
+    if (!valid_key(kind, id)) {
+        return LC_ENOTFOUND;
+    }
+    return lookup(st->impl, kind, id, 0, out);
+}
+
+static apr_status_t shm_get_alias(lc_store_t *st, lc_kind_e kind, const char *alias,
+                                  lc_resource_t *out)
+{
+    size_t len = alias ? strlen(alias) : 0;
+
+    if (kind <= LC_KIND_NONE || kind >= LC_KIND_COUNT || len == 0 || len > LC_ALIAS_MAX) {
+        return LC_ENOTFOUND;
+    }
+    return lookup(st->impl, kind, alias, 1, out);
+}
+
 static apr_status_t create_locked(lc_shm_t *s, uint32_t *bucket, const lc_resource_t *r)
 {
     uint32_t idx;
+    apr_status_t rv;
 
     if (s->hdr->free_head == NIL) {
         return LC_EFULL;
     }
     idx = s->hdr->free_head - 1;
     set32(s, &s->hdr->free_head, s->slots[idx].next);
-    write_slot(s, idx, r);
+    if ((rv = write_slot(s, idx, r, id_tag(s, r))) != APR_SUCCESS) {
+        return rv;
+    }
     set32(s, &s->slots[idx].next, *bucket);
     set32(s, bucket, idx + 1);
     set32(s, &s->hdr->used, s->hdr->used + 1);
     return APR_SUCCESS;
 }
 
-/* Unlink the slot *link points at from its chain and due queue, and free it. */
+/* Unlink the slot *link points at from its chains and due queue, and free it
+ * and its block. */
 static void delete_locked(lc_shm_t *s, uint32_t *link)
 {
-    uint32_t idx = *link - 1;
+    uint32_t idx = *link - 1, blob = s->slots[idx].blob;
+    unsigned k;
 
     queue_unlink(s, idx);
+    for (k = 0; k < LC_ALIASES; k++) {
+        if (s->slots[idx].alias_len[k]) {
+            alias_unlink(s, idx, k);
+        }
+    }
     set32(s, link, s->slots[idx].next);
     save_slot(s, idx);
     memset(&s->slots[idx], 0, sizeof(lc_slot_t));
     s->slots[idx].next = s->hdr->free_head;
     set32(s, &s->hdr->free_head, idx + 1);
     set32(s, &s->hdr->used, s->hdr->used - 1);
+    if (blob) {
+        heap_free(s, blob);
+    }
+}
+
+/* Mutex held, mutation begun: store r (new when !link) and journal it.
+ * Anything short of success leaves the store as it was. */
+static apr_status_t store_locked(lc_shm_t *s, uint32_t *link, uint32_t *bucket,
+                                 const lc_resource_t *r)
+{
+    apr_status_t rv = link ? write_slot(s, *link - 1, r, s->slots[*link - 1].tag)
+                           : create_locked(s, bucket, r);
+
+    if (rv != APR_SUCCESS) {
+        rollback(s);
+        return rv;
+    }
+    return journal_change(s, r, r->op);
 }
 
 static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
@@ -530,7 +938,7 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link;
-    lc_resource_t r;
+    lc_resource_t rec, *r = &rec;     /* on the stack: only its used part is touched */
     uint64_t version;
     apr_status_t rv;
 
@@ -542,40 +950,36 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
     }
     link = find_link(s, kind, id, &bucket);
     if (link) {
-        slot_to_record(&s->slots[*link - 1], &r);
+        load_record(s, *link - 1, r);
     }
     else {
-        memset(&r, 0, sizeof(r));
-        r.kind = (uint8_t)kind;
-        apr_cpystrn(r.id, id, sizeof(r.id));
+        lc_resource_clear(r);
+        r->kind = (uint8_t)kind;
+        apr_cpystrn(r->id, id, sizeof(r->id));
     }
-    version = r.version;
-    r.op = LC_OP_NONE;
-    rv = fn(&r, link != NULL, baton);
+    version = r->version;
+    r->op = LC_OP_NONE;
+    rv = fn(r, link != NULL, baton);
     if (rv == APR_SUCCESS) {
-        r.kind = (uint8_t)kind;          /* the key is not the callback's to change */
-        apr_cpystrn(r.id, id, sizeof(r.id));
-        r.version = version + 1;
-        r.seq = s->hdr->jseq + 1;
-        r.op = !link ? LC_OP_CREATE : r.op ? r.op : LC_OP_REPLACE;
+        r->kind = (uint8_t)kind;          /* the key is not the callback's to change */
+        apr_cpystrn(r->id, id, sizeof(r->id));
+        rv = aliases_free(s, r, link ? *link - 1 : s->hdr->capacity);
+    }
+    if (rv == APR_SUCCESS) {
+        r->version = version + 1;
+        r->seq = s->hdr->jseq + 1;
+        r->op = !link ? LC_OP_CREATE : r->op ? r->op : LC_OP_REPLACE;
         begin(s);
-        if (link) {
-            write_slot(s, *link - 1, &r);
+        if ((rv = store_locked(s, link, bucket, r)) == APR_SUCCESS) {
+            commit(s);
         }
-        else {
-            rv = create_locked(s, bucket, &r);
-        }
-        if (rv == APR_SUCCESS) {
-            rv = journal_change(s, &r, r.op);
-        }
-        commit(s);
     }
     unlock(s);
     if (rv == APR_SUCCESS) {
-        rv = journal_sync(s, r.seq);
+        rv = journal_sync(s, r->seq);
     }
     if (out && (rv == APR_SUCCESS || rv == LC_NOCHANGE || link)) {
-        *out = r;
+        lc_resource_copy(out, r);
     }
     return rv;
 }
@@ -585,7 +989,7 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link, idx;
-    lc_resource_t gone;
+    lc_resource_t rec, *gone = &rec;
     apr_status_t rv;
 
     if (!valid_key(kind, id)) {
@@ -603,46 +1007,84 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
     }
     else {
         idx = *link - 1;
-        slot_to_record(&s->slots[idx], &gone);
-        gone.seq = s->hdr->jseq + 1;
-        gone.op = LC_OP_DELETE;
+        load_record(s, idx, gone);
+        gone->seq = s->hdr->jseq + 1;
+        gone->op = LC_OP_DELETE;
         begin(s);
         delete_locked(s, link);
-        rv = journal_change(s, &gone, LC_OP_DELETE);
-        commit(s);
+        if ((rv = journal_change(s, gone, LC_OP_DELETE)) == APR_SUCCESS) {
+            commit(s);
+        }
     }
     unlock(s);
     if (rv == APR_SUCCESS) {
-        rv = journal_sync(s, gone.seq);
+        rv = journal_sync(s, gone->seq);
     }
     if (out && rv == APR_SUCCESS) {
-        *out = gone;
+        lc_resource_copy(out, gone);
     }
     return rv;
 }
 
-/* Keep out[0..*n) sorted by id, at most `limit` entries; *more counts drops. */
-static void keep_smallest(const lc_slot_t *sl, lc_resource_t *out, int limit,
-                          int *n, int *more)
+/* Bytewise order of an id of `len` bytes and a C string. */
+static int cmp_id(const char *a, size_t len, const char *b)
 {
-    char id[LC_ID_MAX + 1];
-    int pos;
+    size_t blen = strlen(b);
+    int c = memcmp(a, b, len < blen ? len : blen);
 
-    memcpy(id, sl->id, sl->id_len);
-    id[sl->id_len] = '\0';
-    if (*n == limit && strcmp(id, out[limit - 1].id) > 0) {
-        *more = 1;
-        return;
+    return c ? c : (len > blen) - (len < blen);
+}
+
+/* A page being collected: the records sit in out[] in arrival order, and
+ * ord[] keeps their positions sorted by id, so keeping the smallest `limit`
+ * moves small integers, never records. */
+typedef struct lc_page {
+    lc_resource_t *out;
+    int           *ord;
+    int            limit, n, more;
+} lc_page_t;
+
+static void keep_smallest(lc_shm_t *s, uint32_t idx, const char *id, size_t len,
+                          lc_page_t *pg)
+{
+    int pos, cell;
+
+    if (pg->n == pg->limit) {
+        pg->more = 1;
+        if (cmp_id(id, len, pg->out[pg->ord[pg->limit - 1]].id) > 0) {
+            return;
+        }
+        cell = pg->ord[--pg->n];          /* the largest makes room */
     }
-    if (*n == limit) {
-        *more = 1;
-        (*n)--;
+    else {
+        cell = pg->n;
     }
-    for (pos = *n; pos > 0 && strcmp(id, out[pos - 1].id) < 0; pos--) {
-        out[pos] = out[pos - 1];
+    for (pos = pg->n; pos > 0 && cmp_id(id, len, pg->out[pg->ord[pos - 1]].id) < 0; pos--) {
+        pg->ord[pos] = pg->ord[pos - 1];
     }
-    slot_to_record(sl, &out[pos]);
-    (*n)++;
+    pg->ord[pos] = cell;
+    load_record(s, idx, &pg->out[cell]);
+    pg->n++;
+}
+
+/* Put out[] in ord[] order, cycle by cycle, through one spare record. */
+static void sort_page(lc_page_t *pg, lc_resource_t *spare)
+{
+    int i, j, k;
+
+    for (i = 0; i < pg->n; i++) {
+        if (pg->ord[i] == i) {
+            continue;
+        }
+        lc_resource_copy(spare, &pg->out[i]);
+        for (j = i; pg->ord[j] != i; j = k) {
+            k = pg->ord[j];
+            lc_resource_copy(&pg->out[j], &pg->out[k]);
+            pg->ord[j] = j;
+        }
+        lc_resource_copy(&pg->out[j], spare);
+        pg->ord[j] = j;
+    }
 }
 
 static apr_status_t shm_list(lc_store_t *st, lc_kind_e kind, int state,
@@ -651,34 +1093,47 @@ static apr_status_t shm_list(lc_store_t *st, lc_kind_e kind, int state,
 {
     lc_shm_t *s = st->impl;
     uint32_t i = 0, cap = s->hdr->capacity, end;
-    char id[LC_ID_MAX + 1];
-    apr_status_t rv;
+    lc_page_t pg = { out, NULL, limit, 0, 0 };
+    lc_resource_t *spare;
+    apr_status_t rv = APR_SUCCESS;
 
     *n = 0;
     *more = 0;
     if (limit <= 0) {
         return APR_EINVAL;
     }
+    pg.ord = malloc(sizeof(int) * (size_t)limit);
+    spare = malloc(sizeof(*spare));
+    if (!pg.ord || !spare) {
+        free(pg.ord);
+        free(spare);
+        return APR_ENOMEM;
+    }
     /* Chunked so that a long scan never holds the mutex for long. */
-    while (i < cap) {
+    while (i < cap && rv == APR_SUCCESS) {
         if ((rv = lock(s)) != APR_SUCCESS) {
-            return rv;
+            break;
         }
         for (end = i + LC_SCAN_CHUNK > cap ? cap : i + LC_SCAN_CHUNK; i < end; i++) {
             const lc_slot_t *sl = &s->slots[i];
+            const char *t;
             if (sl->kind != kind || (state >= 0 && sl->state != state)) {
                 continue;
             }
-            memcpy(id, sl->id, sl->id_len);
-            id[sl->id_len] = '\0';
-            if (after && strcmp(id, after) <= 0) {
+            t = slot_text(s, sl);
+            if (after && cmp_id(t, sl->id_len, after) <= 0) {
                 continue;
             }
-            keep_smallest(sl, out, limit, n, more);
+            keep_smallest(s, i, t, sl->id_len, &pg);
         }
         unlock(s);
     }
-    return APR_SUCCESS;
+    sort_page(&pg, spare);
+    free(pg.ord);
+    free(spare);
+    *n = pg.n;
+    *more = pg.more;
+    return rv;
 }
 
 /* The oldest head among the due queues, or NIL. */
@@ -720,21 +1175,25 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
         uint64_t version;
         int moved;
 
-        slot_to_record(&s->slots[h - 1], &r);
+        load_record(s, h - 1, &r);
         version = r.version;
         r.op = LC_OP_TRANSITION;
-        moved = fn(&r, 1, baton) == APR_SUCCESS;
+        moved = fn(&r, 1, baton) == APR_SUCCESS
+                && aliases_free(s, &r, h - 1) == APR_SUCCESS;
         if (moved) {
             r.version = version + 1;
             r.seq = s->hdr->jseq + 1;
         }
         else {
             /* Nothing to do after all: just take it off the queue. */
-            slot_to_record(&s->slots[h - 1], &r);
+            load_record(s, h - 1, &r);
             r.due = 0;
         }
         begin(s);
-        write_slot(s, h - 1, &r);
+        if ((rv = write_slot(s, h - 1, &r, s->slots[h - 1].tag)) != APR_SUCCESS) {
+            rollback(s);
+            break;                       /* the heap is full: retried next tick */
+        }
         if (moved && (rv = journal_change(s, &r, LC_OP_TRANSITION)) != APR_SUCCESS) {
             break;                       /* rolled back; retried next tick */
         }
@@ -750,6 +1209,24 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
     return last ? journal_sync(s, last) : rv;
 }
 
+/* A moment's figures, read without the mutex: each word is exact, their sum
+ * may be off by a mutation in progress. */
+static void heap_stats(lc_shm_t *s, lc_store_stats_t *out)
+{
+    unsigned c;
+
+    out->heap_bytes = s->hdr->heap_size;
+    out->heap_used = out->heap_free = 0;
+    for (c = 0; c < LC_HEAP_CLASSES; c++) {
+        lc_heap_class_t *hc = &out->heap_class[c];
+        hc->size = class_size(c);
+        hc->used = __atomic_load_n(&s->hdr->heap_nused[c], __ATOMIC_RELAXED);
+        hc->free = __atomic_load_n(&s->hdr->heap_nfree[c], __ATOMIC_RELAXED);
+        out->heap_used += (uint64_t)hc->used * hc->size;
+        out->heap_free += (uint64_t)hc->free * hc->size;
+    }
+}
+
 static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
 {
     lc_shm_t *s = st->impl;
@@ -759,6 +1236,7 @@ static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
     out->repairs = __atomic_load_n(&s->hdr->repairs, __ATOMIC_RELAXED);
     out->lock_waits = __atomic_load_n(&s->hdr->lock_waits, __ATOMIC_RELAXED);
     out->lock_wait_usec = __atomic_load_n(&s->hdr->lock_wait_usec, __ATOMIC_RELAXED);
+    heap_stats(s, out);
 }
 
 /* ---- journal support -------------------------------------------------------- */
@@ -821,10 +1299,57 @@ apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_s
     return APR_SUCCESS;
 }
 
+/* Replay: r carries an alias another resource holds.  Records come in change
+ * order, so r is the newer and the holder loses it (a committed mutation of
+ * its own); a holder newer than r (a snapshot loaded before a fallback
+ * replay) keeps it, and *use becomes a copy of r without it. */
+static apr_status_t restore_aliases(lc_shm_t *s, const lc_resource_t *r, uint32_t idx,
+                                    lc_resource_t **use, lc_resource_t *spare)
+{
+    apr_status_t rv = APR_SUCCESS;
+    unsigned k;
+
+    *use = (lc_resource_t *)r;
+    for (k = 0; k < LC_ALIASES && rv == APR_SUCCESS; k++) {
+        size_t len = strnlen(r->alias[k], LC_ALIAS_MAX);
+        uint32_t *link = len ? find_alias(s, (lc_kind_e)r->kind, r->alias[k], len) : NULL;
+        uint32_t holder;
+        if (!link || (holder = ALIAS_SLOT(*link)) == idx) {
+            continue;
+        }
+        if (s->slots[holder].seq > r->seq) {
+            if (*use == r) {
+                lc_resource_copy(spare, r);
+                *use = spare;
+            }
+            spare->alias[k][0] = '\0';
+            continue;
+        }
+        {
+            lc_resource_t *h = malloc(sizeof(*h));
+            if (!h) {
+                return APR_ENOMEM;
+            }
+            load_record(s, holder, h);
+            h->alias[ALIAS_K(*link)][0] = '\0';
+            begin(s);
+            if ((rv = write_slot(s, holder, h, s->slots[holder].tag)) == APR_SUCCESS) {
+                commit(s);
+            }
+            else {
+                rollback(s);
+            }
+            free(h);
+        }
+    }
+    return rv;
+}
+
 apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r)
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link;
+    lc_resource_t *use = (lc_resource_t *)r, *spare = NULL;
     apr_status_t rv = APR_SUCCESS;
 
     if (!valid_key((lc_kind_e)r->kind, r->id)) {
@@ -834,26 +1359,40 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
         return rv;
     }
     link = find_link(s, (lc_kind_e)r->kind, r->id, &bucket);
-    begin(s);
     if (link && s->slots[*link - 1].seq >= r->seq) {
-        /* what is stored is newer: keep it */
+        unlock(s);                       /* what is stored is newer: keep it */
+        return APR_SUCCESS;
     }
-    else if (op == LC_OP_DELETE) {
-        if (link) {
-            delete_locked(s, link);
+    if (op != LC_OP_DELETE && (r->alias[0][0] || r->alias[1][0])) {
+        spare = malloc(sizeof(*spare));
+        rv = spare ? restore_aliases(s, r, link ? *link - 1 : s->hdr->capacity, &use, spare)
+                   : APR_ENOMEM;
+    }
+    if (rv == APR_SUCCESS) {
+        begin(s);
+        if (op == LC_OP_DELETE) {
+            if (link) {
+                delete_locked(s, link);
+            }
+        }
+        else if (link) {
+            rv = write_slot(s, *link - 1, use, s->slots[*link - 1].tag);
+        }
+        else {
+            rv = create_locked(s, bucket, use);
+        }
+        if (rv == APR_SUCCESS && r->seq > s->hdr->jseq) {
+            set64(s, &s->hdr->jseq, r->seq);
+        }
+        if (rv == APR_SUCCESS) {
+            commit(s);
+        }
+        else {
+            rollback(s);
         }
     }
-    else if (link) {
-        write_slot(s, *link - 1, r);
-    }
-    else {
-        rv = create_locked(s, bucket, r);
-    }
-    if (rv == APR_SUCCESS && r->seq > s->hdr->jseq) {
-        set64(s, &s->hdr->jseq, r->seq);
-    }
-    commit(s);
     unlock(s);
+    free(spare);
     return rv;
 }
 
@@ -870,7 +1409,7 @@ apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *
     }
     for (; *cursor < cap && *n < max; (*cursor)++) {
         if (s->slots[*cursor].kind != LC_KIND_NONE) {
-            slot_to_record(&s->slots[*cursor], &out[(*n)++]);
+            load_record(s, *cursor, &out[(*n)++]);
         }
     }
     unlock(s);
@@ -878,7 +1417,7 @@ apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *
 }
 
 static const lc_store_ops_t shm_ops = {
-    shm_get, shm_update, shm_remove, shm_list, shm_take_due, shm_stats
+    shm_get, shm_get_alias, shm_update, shm_remove, shm_list, shm_take_due, shm_stats
 };
 
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex)

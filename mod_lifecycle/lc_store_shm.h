@@ -1,6 +1,8 @@
 /* lc_store_shm.h — the shared-memory backend of lc_store.h.
  *
- * One segment: a header (with a small undo log), a hash index, the slots.
+ * One segment: a header (with a small undo log), a hash index by id and one
+ * by alias, 96-byte slots, and a heap of size-classed blocks holding each
+ * resource's strings.
  * Callers create the segment and the global mutex (the Apache way, in
  * mod_lifecycle.c); this file only formats, checks and uses them, so it is
  * testable with plain APR.
@@ -15,6 +17,11 @@
 #define LC_CAPACITY_MAX 4000000u
 #define LC_JOURNAL_AREA 256     /* shared bytes reserved for the journal's own words */
 #define LC_METRICS_AREA 2048    /* shared bytes reserved for request counters */
+/* The attribute heap: at least one largest resource, at most what 32-bit
+ * references in 8-byte units reach; by default LC_HEAP_PER_SLOT a slot. */
+#define LC_HEAP_MIN      ((apr_size_t)64 << 10)
+#define LC_HEAP_MAX      ((apr_size_t)31 << 30)
+#define LC_HEAP_PER_SLOT 256
 
 /* How the store hands its changes to a journal (lc_journal.c). */
 typedef struct lc_journal_hook {
@@ -27,17 +34,23 @@ typedef struct lc_journal_hook {
     void *ctx;
 } lc_journal_hook_t;
 
-/* Bytes the segment needs for `capacity` resources. */
-apr_size_t lc_store_shm_size(uint32_t capacity);
+/* LifecycleAttributeMemory's default: LC_HEAP_PER_SLOT a slot, at least 4 MiB. */
+apr_size_t lc_store_shm_default_heap(uint32_t capacity);
+
+/* Bytes the segment needs for `capacity` resources whose strings (id, owner,
+ * aliases, attributes) share `heap` bytes (LifecycleAttributeMemory). */
+apr_size_t lc_store_shm_size(uint32_t capacity, apr_size_t heap);
 
 /* Lay out a new, empty store in `base` (size from lc_store_shm_size). */
-apr_status_t lc_store_shm_format(void *base, apr_size_t size, uint32_t capacity);
+apr_status_t lc_store_shm_format(void *base, apr_size_t size, uint32_t capacity,
+                                 apr_size_t heap);
 
 /* APR_SUCCESS when `base` holds a store of this layout and size. */
 apr_status_t lc_store_shm_check(const void *base, apr_size_t size);
 
-/* The capacity a formatted segment was made with. */
+/* The capacity and heap bytes a formatted segment was made with. */
 uint32_t lc_store_shm_capacity(const void *base);
+apr_size_t lc_store_shm_heap(const void *base);
 
 /* A store over a formatted segment, locked by `mutex` (process-local handle). */
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex);
@@ -63,7 +76,8 @@ apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_s
 
 /* Replay one journal or snapshot record: the record replaces what is stored
  * unless what is stored is newer (higher seq); LC_OP_DELETE removes.  No
- * journal, no new version.  Returns LC_EFULL when there is no slot left. */
+ * journal, no new version.  Returns LC_EFULL when there is no slot or heap
+ * block left.  An alias another resource holds moves to the newer one. */
 apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r);
 
 /* Copy up to `max` resources from slot *cursor on (one lock hold); *cursor

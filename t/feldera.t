@@ -177,7 +177,7 @@ is_code(req(GET => FD), 404, 'NotFound', 'the collection');
                  [deployment_error => 'boom'],
                  [checkpoint_sequence_number => -1], [checkpoint_sequence_number => '3'],
                  [runner_driven => 'yes'], [name => 'other'], [colour => 'red'],
-                 [deployment_error => { message => 'm' x 300, error_code => 'E', details => {} }]) {
+                 [deployment_error => { message => 'm' x 17000, error_code => 'E', details => {} }]) {
         my %b = (name => 'fd-adm', deployment_status => 'Running', @$bad);
         delete $b{deployment_status} unless defined $b{deployment_status};
         is_admin_error(req(PUT => ADMIN . '/resources/pipeline/fd-adm', body => \%b), 400,

@@ -13,7 +13,7 @@ use LcAuth qw(lc_mint);
 
 use constant AG => '/agents';
 
-plan tests => 188;
+plan tests => 190;
 
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 my $TIME = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -261,6 +261,18 @@ is_detail(start({ task => 't', session_id => 'no-such-session' }), 404, 'Session
 is_detail(start({ task => 't', session_id => 's' x 200 }), 404, 'Session not found',
           'start in a session id longer than any id');
 is(agents_used(), $used, 'no refused start created anything');
+{
+    # The longest task and url (10,000 and 2,048 characters), escapes and multi-byte
+    # characters included: all kept (the store takes 16 KiB of attributes).
+    my $task = "\xc3\xa9\"" x 1000 . 'x' x 8000;
+    my $raw = '{"task":"' . ('\u00e9\"' x 1000) . ('x' x 8000) . '","session_id":"' . $S3
+            . '","url":"' . ('u' x 2048) . '"}';
+    my ($res, $b) = new_agent($raw);
+    is($res->code, 200, 'start, the longest task and url, escapes and all: 200');
+    my $g = jbody(req(GET => AG . '/' . ($b->{agent_id} // 'none'))) || {};
+    is_deeply([@$g{qw(task session_id url)}], [$task, $S3, 'u' x 2048],
+              'start, the longest task and url: kept whole');
+}
 
 # A valid body in the other accepted shapes.
 {
@@ -328,7 +340,7 @@ for my $p ('', '/', "/$id/frobnicate", "/$id/stop/extra", '//stop') {
     for my $t (['session_id', { %body, session_id => '' }], ['status', { %body, status => 'done' }],
                ['closed_at', { %body, closed_at => 'yesterday' }], ['success', { %body, success => 'yes' }],
                ['agent_id', { %body, agent_id => 'ag-other' }], ['colour', { %body, colour => 1 }],
-               ['answer', { %body, answer => 'a' x 200 }], ['task', { %body, task => undef }]) {
+               ['answer', { %body, answer => 'a' x 17000 }], ['task', { %body, task => undef }]) {
         my ($field, $bad) = @$t;
         is_admin_error(req(PUT => ADMIN . "/resources/agent/$aid", body => $bad), 400, 'invalid_request',
                        "admin PUT, bad $field", $field);

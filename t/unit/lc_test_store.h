@@ -10,15 +10,15 @@
 #include "lc_store_shm.h"
 
 /* *base (if not NULL) gets the segment's address, for the layout checks. */
-static inline lc_store_t *lc_test_store_at(apr_pool_t *pool, uint32_t capacity, void **base)
-{
-    apr_size_t size = lc_store_shm_size(capacity);
+static inline lc_store_t *lc_test_store_heap(apr_pool_t *pool, uint32_t capacity,
+                                             apr_size_t heap, void **base)
+{    apr_size_t size = lc_store_shm_size(capacity, heap);
     apr_global_mutex_t *m;
     apr_shm_t *shm;
 
     if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
         || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, pool) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity) != APR_SUCCESS) {
+        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity, heap) != APR_SUCCESS) {
         fprintf(stderr, "cannot make a store of %u slots\n", capacity);
         exit(2);
     }
@@ -26,6 +26,11 @@ static inline lc_store_t *lc_test_store_at(apr_pool_t *pool, uint32_t capacity, 
         *base = apr_shm_baseaddr_get(shm);
     }
     return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+}
+
+static inline lc_store_t *lc_test_store_at(apr_pool_t *pool, uint32_t capacity, void **base)
+{
+    return lc_test_store_heap(pool, capacity, lc_store_shm_default_heap(capacity), base);
 }
 
 static inline lc_store_t *lc_test_store(apr_pool_t *pool, uint32_t capacity)

@@ -156,6 +156,106 @@ static void test_codec(void)
     CHECK(lc_record_decode(buf, n, &c, &len) == 0);          /* flipped bit */
 }
 
+/* The largest record: 16 KiB of attributes, the longest id, owner, aliases. */
+static void test_codec_max(void)
+{
+    unsigned char *buf = malloc(LC_RECORD_MAX);
+    lc_resource_t *r = malloc(sizeof(*r));
+    lc_change_t *c = malloc(sizeof(*c));
+    apr_size_t n, len;
+
+    lc_resource_clear(r);
+    r->kind = LC_KIND_NOTEBOOK;
+    memset(r->id, 'i', LC_ID_MAX);
+    memset(r->owner, 'o', LC_OWNER_MAX);
+    memset(r->alias[0], 'a', LC_ALIAS_MAX);
+    memset(r->alias[1], 'b', LC_ALIAS_MAX);
+    memset(r->data, 'd', LC_DATA_MAX);
+    r->id[LC_ID_MAX] = r->owner[LC_OWNER_MAX] = r->data[LC_DATA_MAX] = '\0';
+    r->alias[0][LC_ALIAS_MAX] = r->alias[1][LC_ALIAS_MAX] = '\0';
+    n = lc_record_encode(buf, 9, LC_OP_CREATE, r);
+    CHECK(n == LC_RECORD_MAX);
+    CHECK(lc_record_decode(buf, n, c, &len) == 1 && len == n);
+    CHECK(strcmp(c->r.data, r->data) == 0 && strcmp(c->r.id, r->id) == 0);
+    CHECK(strcmp(c->r.alias[0], r->alias[0]) == 0 && strcmp(c->r.alias[1], r->alias[1]) == 0);
+    CHECK_STR(c->r.owner, r->owner);
+    /* A length field past the bound is refused before anything is read. */
+    buf[4] = (unsigned char)((LC_RECORD_MAX + 1) & 0xff);
+    buf[5] = (unsigned char)((LC_RECORD_MAX + 1) >> 8);
+    CHECK(lc_record_decode(buf, LC_RECORD_MAX, c, &len) == 0);
+    free(buf);
+    free(r);
+    free(c);
+}
+
+typedef struct bput { const char *a0, *a1; const char *data; } bput_t;
+
+static apr_status_t bput_cb(lc_resource_t *r, int exists, void *baton)
+{
+    bput_t *b = baton;
+    (void)exists;
+    apr_cpystrn(r->alias[0], b->a0, sizeof(r->alias[0]));
+    apr_cpystrn(r->alias[1], b->a1, sizeof(r->alias[1]));
+    apr_cpystrn(r->data, b->data, sizeof(r->data));
+    return APR_SUCCESS;
+}
+
+static apr_status_t bput(lc_store_t *st, const char *id, const char *a0, const char *a1,
+                         const char *data)
+{
+    bput_t b = { a0, a1, data };
+    return lc_store_update(st, LC_KIND_NOTEBOOK, id, bput_cb, &b, NULL);
+}
+
+/* 16 KiB attributes (keys in the order given) and aliases come back whole
+ * from a snapshot and from the journal after it; a moved alias stays moved. */
+static void test_big_and_aliases(void)
+{
+    const char *dir = new_dir();
+    char *big = malloc(LC_DATA_MAX + 1), *big2 = malloc(LC_DATA_MAX + 1);
+    lc_resource_t *r = malloc(sizeof(*r));
+    lc_recovery_t rec;
+    lc_journal_t *j;
+    lc_store_t *st = open_state(dir, &rec, &j);
+    size_t pre = strlen("{\"zz\":\""), i;
+
+    memcpy(big, "{\"zz\":\"", pre);
+    for (i = pre; i < LC_DATA_MAX - 2; i++) {
+        big[i] = (char)('a' + i % 26);
+    }
+    memcpy(big + LC_DATA_MAX - 2, "\"}", 3);
+    memcpy(big2, big, LC_DATA_MAX + 1);
+    big2[pre] = 'Z';
+    CHECK(bput(st, "o.w.a", "name:o.w.a", "ref:1", big) == APR_SUCCESS);
+    CHECK(bput(st, "o.w.b", "name:o.w.b", "", "{\"z\":1,\"a\":2}") == APR_SUCCESS);
+    CHECK(lc_journal_snapshot(j, NULL) == APR_SUCCESS);
+    /* After the snapshot: ref:1 moves from a to b, b grows to 16 KiB. */
+    CHECK(bput(st, "o.w.a", "name:o.w.a", "", big) == APR_SUCCESS);
+    CHECK(bput(st, "o.w.b", "name:o.w.b", "ref:1", big2) == APR_SUCCESS);
+    CHECK(bput(st, "o.w.c", "ref:2", "", "{\"z\":1,\"a\":2}") == APR_SUCCESS);
+
+    st = open_state(dir, &rec, &j);
+    CHECK(rec.snapshot_seq == 2 && rec.records == 3);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:1", r) == APR_SUCCESS);
+    CHECK_STR(r->id, "o.w.b");
+    CHECK(strcmp(r->data, big2) == 0);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", r) == APR_SUCCESS);
+    CHECK(strcmp(r->data, big) == 0 && r->alias[1][0] == '\0');
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:2", r) == APR_SUCCESS);
+    CHECK_STR(r->data, "{\"z\":1,\"a\":2}");
+    /* From the snapshot alone, too. */
+    CHECK(lc_journal_snapshot(j, NULL) == APR_SUCCESS);
+    st = open_state(dir, &rec, &j);
+    CHECK(rec.records == 0);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:1", r) == APR_SUCCESS);
+    CHECK(strcmp(r->data, big2) == 0);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.a", r) == APR_SUCCESS);
+    CHECK(strcmp(r->data, big) == 0);
+    free(big);
+    free(big2);
+    free(r);
+}
+
 /* Changes survive a "crash" (a fresh store recovering from the same dir). */
 static void test_replay(void)
 {
@@ -392,6 +492,8 @@ int main(void)
     test_torn_tail();
     test_flipped_bit();
     test_snapshots();
+    test_codec_max();
+    test_big_and_aliases();
     test_group_commit();
     test_feed();
     remove_dirs();

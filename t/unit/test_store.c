@@ -13,6 +13,7 @@
 #include "lc_test_store.h"
 #include "lc_store_shm.h"
 #include "lc_engine.h"
+#include "lc_kind.h"
 
 /* A fixture kind: idle -(go)-> busy -(auto)-> done; stop: busy -> idle. */
 enum { K_IDLE, K_BUSY, K_DONE, K_N };
@@ -32,7 +33,7 @@ static apr_pool_t *pool;
 
 static lc_store_t *new_store(uint32_t capacity)
 {
-    apr_size_t size = lc_store_shm_size(capacity);
+    apr_size_t size = lc_store_shm_size(capacity, lc_store_shm_default_heap(capacity));
     void *base;
     lc_store_t *st = lc_test_store_at(pool, capacity, &base);
 
@@ -221,6 +222,192 @@ static void test_kill_midwrite(void)
     CHECK(stats.used == 2);
 }
 
+/* Aliases: set by the callback, unique per kind, found in O(1), moved and
+ * released with the resource. */
+typedef struct aput { const char *a0, *a1, *data; } aput_t;
+
+static apr_status_t aput_cb(lc_resource_t *r, int exists, void *baton)
+{
+    aput_t *p = baton;
+    (void)exists;
+    apr_cpystrn(r->alias[0], p->a0 ? p->a0 : "", sizeof(r->alias[0]));
+    apr_cpystrn(r->alias[1], p->a1 ? p->a1 : "", sizeof(r->alias[1]));
+    if (p->data) {
+        apr_cpystrn(r->data, p->data, sizeof(r->data));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t aput(lc_store_t *st, const char *id, const char *a0, const char *a1,
+                         const char *data)
+{
+    aput_t p = { a0, a1, data };
+    return lc_store_update(st, LC_KIND_NOTEBOOK, id, aput_cb, &p, NULL);
+}
+
+static void test_aliases(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_resource_t r;
+    char longa[LC_ALIAS_MAX + 1];
+
+    CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb01", "{\"b\":\"nb01\"}") == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "o.w.a");
+    CHECK_STR(r.alias[0], "name:o.w.a");
+    CHECK_STR(r.alias[1], "ref:nb01");
+    CHECK_STR(r.data, "{\"b\":\"nb01\"}");
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_AGENT, "ref:nb01", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "o.w.a", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "", &r) == LC_ENOTFOUND);
+    /* Taken by another resource: refused, nothing created or changed. */
+    CHECK(aput(st, "o.w.b", "ref:nb01", NULL, NULL) == LC_EEXISTS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r) == LC_ENOTFOUND);
+    CHECK(aput(st, "o.w.b", NULL, "name:o.w.a", NULL) == LC_EEXISTS);
+    CHECK(aput(st, "o.w.b", "ref:nb02", NULL, NULL) == APR_SUCCESS);
+    CHECK(aput(st, "o.w.b", "ref:nb02", "ref:nb01", NULL) == LC_EEXISTS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r) == APR_SUCCESS && r.version == 1);
+    CHECK(aput(st, "o.w.b", "x", "x", NULL) == APR_EINVAL);
+    /* Another kind has aliases of its own. */
+    {
+        aput_t ap = { "ref:nb01", NULL, NULL };
+        CHECK(lc_store_update(st, LC_KIND_AGENT, "o.w.b", aput_cb, &ap, NULL) == APR_SUCCESS);
+    }
+    /* A replace moves an alias; the old one is free again; swapping is fine. */
+    CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb03", NULL) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "o.w.a");
+    CHECK_STR(r.data, "{\"b\":\"nb01\"}");
+    CHECK(aput(st, "o.w.b", "ref:nb01", "ref:nb02", NULL) == APR_SUCCESS);
+    CHECK(aput(st, "o.w.a", "ref:nb03", "name:o.w.a", NULL) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r) == APR_SUCCESS);
+    CHECK_STR(r.alias[1], "name:o.w.a");
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "o.w.b");
+    /* The longest alias; a remove releases both. */
+    memset(longa, 'q', LC_ALIAS_MAX);
+    longa[LC_ALIAS_MAX] = '\0';
+    CHECK(aput(st, "o.w.c", longa, NULL, NULL) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, longa, &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "o.w.c");
+    CHECK(lc_store_remove(st, LC_KIND_NOTEBOOK, "o.w.a", 0, NULL) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r) == LC_ENOTFOUND);
+    CHECK(aput(st, "o.w.d", "name:o.w.a", NULL, NULL) == APR_SUCCESS);
+    /* A plain update keeps the aliases the callback found. */
+    CHECK(put(st, "plain", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.d", &r) == APR_SUCCESS);
+    CHECK_STR(r.alias[0], "name:o.w.a");
+}
+
+/* Attributes of 16 KiB round-trip; the heap reuses blocks; when it is full a
+ * create or a growing replace is LC_EFULL and changes nothing. */
+static void test_heap(void)
+{
+    lc_store_t *st = lc_test_store_heap(pool, 64, LC_HEAP_MIN, NULL);
+    char *big = malloc(LC_DATA_MAX + 1);
+    lc_store_stats_t before, after;
+    lc_resource_t *r = malloc(sizeof(*r));
+    put_t p = { K_IDLE, big };
+    int i, made = 0;
+
+    memset(big, 'x', LC_DATA_MAX);
+    big[0] = '"';
+    big[LC_DATA_MAX - 1] = '"';
+    big[LC_DATA_MAX] = '\0';
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big", r) == APR_SUCCESS);
+    CHECK(strlen(r->data) == LC_DATA_MAX && memcmp(r->data, big, LC_DATA_MAX) == 0);
+    /* 64 KiB hold two of the largest blocks and some small ones. */
+    for (i = 0; i < 40 && put(st, apr_psprintf(pool, "s%02d", i), K_IDLE, NULL)
+                          == APR_SUCCESS; i++) {
+        made++;
+    }
+    CHECK(made == 40);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big2", put_cb, &p, NULL) == APR_SUCCESS);
+    lc_store_stats(st, &before);
+    CHECK(before.heap_bytes == LC_HEAP_MIN && before.heap_used > 2 * LC_DATA_MAX);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL) == LC_EFULL);
+    /* A replace needs the new block before it frees the old one. */
+    big[1] = 'y';
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL) == LC_EFULL);
+    lc_store_stats(st, &after);
+    CHECK(after.used == before.used && after.heap_used == before.heap_used
+          && after.heap_free == before.heap_free);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big3", r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big", r) == APR_SUCCESS && r->version == 1);
+    CHECK(r->data[1] == 'x');
+    /* A state change with the same strings keeps its block: no room needed. */
+    p.state = K_BUSY;
+    big[1] = 'x';
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL) == APR_SUCCESS);
+    /* Freed blocks are reused by their class. */
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "big2", 0, NULL) == APR_SUCCESS);
+    lc_store_stats(st, &after);
+    CHECK(after.heap_free == 24576);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL) == APR_SUCCESS);
+    lc_store_stats(st, &after);
+    CHECK(after.heap_free == 0 && after.heap_used == before.heap_used);
+    free(big);
+    free(r);
+}
+
+/* Attribute text keeps the key order it was given. */
+static void test_key_order(void)
+{
+    lc_resource_t *r = malloc(sizeof(*r));
+    json_t *o = json_pack("{s:i, s:i, s:i}", "zeta", 1, "alpha", 2, "mid", 3);
+
+    lc_resource_clear(r);
+    CHECK(lc_kind_set_data(r, o) == APR_SUCCESS);
+    CHECK_STR(r->data, "{\"zeta\":1,\"alpha\":2,\"mid\":3}");
+    json_decref(o);
+    free(r);
+}
+
+/* A child SIGKILLed halfway through an update that takes a new heap block,
+ * frees the old one and moves an alias: all of it is rolled back. */
+static void test_kill_midwrite_heap(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_store_stats_t before, after;
+    lc_resource_t r;
+    int status, c;
+    pid_t pid;
+
+    CHECK(aput(st, "victim", "ref:old", NULL, "{\"n\":1}") == APR_SUCCESS);
+    CHECK(aput(st, "other", "ref:other", NULL, "{}") == APR_SUCCESS);
+    lc_store_stats(st, &before);
+    pid = fork();
+    if (pid == 0) {
+        lc_store_shm_die_midwrite = 1;
+        aput(st, "victim", "ref:new", NULL, "{\"a much longer attribute\":\"text that "
+             "needs a larger block than the one it had before\"}");
+        _exit(0);                       /* not reached */
+    }
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "victim");
+    CHECK_STR(r.data, "{\"n\":1}");
+    CHECK(r.version == 1);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r) == LC_ENOTFOUND);
+    lc_store_stats(st, &after);
+    CHECK(after.repairs == 1 && after.heap_used == before.heap_used
+          && after.heap_free == before.heap_free);
+    for (c = 0; c < LC_HEAP_CLASSES; c++) {
+        CHECK(after.heap_class[c].used == before.heap_class[c].used
+              && after.heap_class[c].free == before.heap_class[c].free);
+    }
+    /* And it goes on: the same update now lands whole. */
+    CHECK(aput(st, "victim", "ref:new", NULL, "{\"n\":2}") == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r) == APR_SUCCESS);
+    CHECK_STR(r.data, "{\"n\":2}");
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r) == LC_ENOTFOUND);
+}
+
 /* Many processes hammering one resource: every update lands exactly once. */
 static void test_concurrent_processes(void)
 {
@@ -309,12 +496,18 @@ int main(void)
         return 2;
     }
     apr_pool_create(&pool, NULL);
-    CHECK(lc_store_shm_size(1000000) <= (apr_size_t)512 * 1024 * 1024);
+    /* SPEC §7: 1,000,000 resources with ~200 bytes of attributes in 512 MiB. */
+    CHECK(lc_store_shm_size(1000000, lc_store_shm_default_heap(1000000))
+          <= (apr_size_t)512 * 1024 * 1024);
     test_crud();
     test_engine();
     test_due_order();
     test_timeouts();
     test_kill_midwrite();
+    test_aliases();
+    test_heap();
+    test_key_order();
+    test_kill_midwrite_heap();
     test_concurrent_processes();
     return lc_test_done("test_store");
 }
