@@ -530,7 +530,7 @@ static apr_status_t nb_scan(lc_req_t *q, const lc_redivis_ref_t *ref, lc_resourc
         for (i = 0; i < n; i++) {
             /* The compact data names the id exactly so: a cheap first test. */
             if (strstr(page[i].data, needle) && ref_fits(ref, &page[i], 1)) {
-                *out = page[i];
+                lc_resource_copy(out, &page[i]);
                 return APR_SUCCESS;
             }
         }
