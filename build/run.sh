@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: Apache in the foreground on 127.0.0.1:PORT with mod_lifecycle and
-# all six locations, a few demo resources, and the curl lines to try.
+# all eight locations, a few demo resources, and the curl lines to try.
 set -euo pipefail
 PORT=${1:-8080}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,8 +41,12 @@ seed workstation ws-render-02 '{"id":"ws-render-02","name":"Render-Node-02","sta
 seed wrapper 550e8400-e29b-41d4-a716-446655440000 '{"wrapper_id":"550e8400-e29b-41d4-a716-446655440000","type":"api","status":"running","checkpoint":{"high_water_mark":"2026-11-01T00:00:00Z","low_water_mark":"2026-10-01T00:00:00Z"}}'
 seed notebook demo_user.demo_workflow.demo_notebook '{"kind":"notebook","id":"demo_user.demo_workflow.demo_notebook","name":"Demo notebook","qualifiedReference":"demo_user.demo_workflow:wf01.demo_notebook:nb01","referenceId":"nb01","owner":{"name":"demo_user"},"currentJob":{"id":"job-demo","kind":"notebook","status":"running","errorMessage":null,"startTime":1795400000000,"endTime":null}}'
 seed pipeline demo-pipeline '{"name":"demo-pipeline","deployment_status":"Running","deployment_desired_status":"Running","deployment_resources_status":"Provisioned","deployment_resources_desired_status":"Provisioned","deployment_error":null,"checkpoint_sequence_number":0}'
+# A Notte session, and an agent in it (what notte-sdk's Session and Agent do).
+session=$(curl -sS -X POST -H "$auth" -H 'Content-Type: application/json' \
+          --data '{"headless":true,"idle_timeout_minutes":3,"max_duration_minutes":15}' \
+          "$base/sessions/start" | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
 agent=$(curl -sS -X POST -H "$auth" -H 'Content-Type: application/json' \
-        --data '{"task":"find a cute dog on google images","session_id":"demo-session"}' \
+        --data '{"task":"find a cute dog on google images","session_id":"'"$session"'"}' \
         "$base/agents/start" | sed -n 's/.*"agent_id":"\([^"]*\)".*/\1/p')
 
 cat <<MSG
@@ -61,7 +65,10 @@ Try:
   curl -s -i -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345/stop          # 405, Allow: POST
   curl -s -i $base/workstations/ws-12345                                                # 401, no token
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/api/v1/notebooks/demo_user.demo_workflow.demo_notebook/stop
-  curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE "$base/agents/$agent/stop?session_id=demo-session"
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/agents/$agent
+  curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE "$base/agents/$agent/stop?session_id=$session"
+  curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE $base/sessions/$session/stop     # closes its agents too
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/sessions/$session
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/resources/wrappers/550e8400-e29b-41d4-a716-446655440000/stop
   curl -s -H "Authorization: Bearer \$TOKEN" "$base/v0/pipelines?selector=status"              # Feldera's list
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST "$base/v0/pipelines/demo-pipeline/stop?force=false"   # 202; then poll:

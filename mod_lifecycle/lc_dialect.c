@@ -20,11 +20,15 @@ const lc_dialect_t *lc_dialect_get(lc_dialect_e which)
 
 void lc_dialect_register_kinds(void)
 {
+    const lc_kind_def_t *const *more;
     int d;
 
     for (d = 1; d < LC_DIALECT_COUNT; d++) {
         if (dialects[d]->kind_def) {
             lc_kind_register(dialects[d]->kind_def);
+        }
+        for (more = dialects[d]->more_kinds; more && *more; more++) {
+            lc_kind_register(*more);
         }
     }
 }

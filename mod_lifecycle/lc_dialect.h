@@ -47,6 +47,8 @@ struct lc_dialect {
     /* Every method some route of it takes: the Allow of a TRACE, which the
      * dispatcher refuses before routing. */
     const char  *methods;
+    /* Further kinds the dialect serves (notte: sessions), NULL-terminated; may be NULL. */
+    const lc_kind_def_t *const *more_kinds;
 };
 
 extern const lc_dialect_t lc_dialect_workstation;

@@ -384,7 +384,7 @@ static int resources(lc_req_t *q)
     if (kind == LC_KIND_NONE || q->nseg > 4) {
         return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
                            "no such route; kinds are notebook, agent, workstation, "
-                           "wrapper, pipeline");
+                           "wrapper, pipeline, session");
     }
     if (!def) {
         return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",

@@ -1,15 +1,13 @@
-/* lc_dialect_notte.c — the Notte agents API (seed 001, SPEC §4.3), at /agents.
+/* lc_dialect_notte.c — the Notte agents API (seed 001, SPEC §4.3), at /agents,
+ * and the routing of the dialect's two collections (/agents, /sessions).
  *
- *   POST   /start                       a new agent, active -> AgentResponse
+ *   POST   /start                       a new agent in an active session -> AgentResponse
  *   GET    /{agent_id}                  AgentStatusResponse
  *   DELETE /{agent_id}/stop?session_id= active -> closed -> AgentStatusResponse
  *
- * Notte is a FastAPI application: errors are {"detail": "..."}, and request
- * validation errors are FastAPI's 422 lists, reproduced here field by field
- * (pydantic v2 types and messages, FastAPI's json_invalid for broken JSON,
- * Python's json error messages and character positions).  Like FastAPI, the
- * query string is lenient: unknown parameters are ignored, and of a repeated
- * session_id the last one counts.
+ * FastAPI's error shapes are in lc_notte_fastapi.c, sessions in
+ * lc_notte_session.c.  Like FastAPI, the query string is lenient: unknown
+ * parameters are ignored, and of a repeated session_id the last one counts.
  */
 #include <string.h>
 #include <httpd.h>
@@ -18,7 +16,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
-#include "lc_dialect.h"
+#include "lc_notte.h"
 #include "lc_engine.h"
 #include "lc_http.h"
 #include "lc_audit.h"
@@ -47,7 +45,7 @@ static const lc_advance_t ag_advances[] = {
 
 extern const lc_kind_def_t lc_agent_kind;
 
-/* Attribute keys in r->data, short because all of it has 239 bytes. */
+/* Attribute keys in r->data, short because records were once 239 bytes. */
 #define K_SESSION "s"
 #define K_TASK    "t"
 #define K_URL     "u"
@@ -55,14 +53,15 @@ extern const lc_kind_def_t lc_agent_kind;
 #define K_ANSWER  "a"
 #define K_SAVED   "sv"
 
-/* Bounds of our own (the original API documents none), in characters as
- * pydantic counts them, chosen so that plain ASCII at the maximum of all
- * three still fits the record: 48 + 100 + 64 + 22 bytes of keys <= 239. */
-#define AG_SESSION_MAX 48
-#define AG_TASK_MAX    100
-#define AG_URL_MAX     64
+/* The SDK's AgentStartRequest (packages/notte-sdk/src/notte_sdk/types.py)
+ * bounds max_steps (ge=1, le=150) and declares no length for task or url;
+ * SPEC §4.3 names 10,000 characters of task and 2,048 of URL as ordinary, so
+ * those are the bounds (in characters, as pydantic counts them).  A session
+ * id has no bound of its own: one that is not a session's is 404. */
+#define AG_TASK_MAX    10000
+#define AG_URL_MAX     2048
 #define AG_STEPS_MIN   1
-#define AG_STEPS_MAX   50
+#define AG_STEPS_MAX   150
 
 static json_t *ag_str_or_null(json_t *data, const char *key)
 {
@@ -78,19 +77,6 @@ static const char *ag_str(json_t *data, const char *key)
     return s ? s : "";
 }
 
-/* RFC 3339 UTC with microseconds, as pydantic writes an aware datetime. */
-static json_t *ag_time(apr_time_t t)
-{
-    char buf[40];
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    apr_snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
-                 x.tm_sec, x.tm_usec);
-    return json_string(buf);
-}
-
 /* A closed agent without a recorded closing time (closed by a runner's
  * report) closed when it entered that state. */
 static json_t *ag_closed_at(const lc_resource_t *r)
@@ -98,7 +84,7 @@ static json_t *ag_closed_at(const lc_resource_t *r)
     if (r->state != AG_CLOSED) {
         return json_null();
     }
-    return ag_time(r->closed ? r->closed : r->state_since);
+    return lc_notte_time(r->closed ? r->closed : r->state_since);
 }
 
 /* success: what a runner reported; else false once closed, null while active. */
@@ -119,7 +105,7 @@ static json_t *ag_json(const lc_resource_t *r, int full)
     json_t *data = lc_kind_get_data(r), *o;
 
     o = json_pack("{s:s, s:o, s:s, s:s, s:o, s:b}", "agent_id", r->id,
-                  "created_at", ag_time(r->created),
+                  "created_at", lc_notte_time(r->created),
                   "session_id", ag_str(data, K_SESSION),
                   "status", ag_states[r->state < AG_NSTATES ? r->state : AG_CLOSED],
                   "closed_at", ag_closed_at(r),
@@ -240,444 +226,31 @@ const lc_kind_def_t lc_agent_kind = {
     LC_KIND_AGENT, "agent", ag_states, AG_NSTATES,
     ag_rules, ag_advances, ag_to_json, ag_from_json
 };
-/* ---- Python's json errors, for FastAPI's json_invalid ------------------------
- *
- * FastAPI answers a body json.loads() refuses with
- *   {"type":"json_invalid","loc":["body",<e.pos>],"msg":"JSON decode error",
- *    "input":{},"ctx":{"error":<e.msg>}}
- * so this scanner follows CPython's decoder (3.12 and before): the same
- * grammar (NaN and Infinity included), the same messages, the same position
- * (in characters).  It only finds the first error; jansson then parses. */
-
-typedef struct pj {
-    const char *s;
-    size_t      n, i;
-    const char *msg;      /* first error */
-    size_t      pos;      /* its byte offset */
-    int         deep;     /* nested more than LC_JSON_DEPTH_MAX */
-} pj_t;
-
-static int pj_fail(pj_t *p, const char *msg, size_t pos)
-{
-    p->msg = msg;
-    p->pos = pos;
-    return -1;
-}
-
-static void pj_ws(pj_t *p)
-{
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t'
-                           || p->s[p->i] == '\n' || p->s[p->i] == '\r')) {
-        p->i++;
-    }
-}
-
-static int pj_at(pj_t *p, const char *lit)
-{
-    size_t len = strlen(lit);
-
-    if (p->n - p->i >= len && memcmp(p->s + p->i, lit, len) == 0) {
-        p->i += len;
-        return 1;
-    }
-    return 0;
-}
-
-static int pj_string(pj_t *p)
-{
-    size_t start = p->i++, k;
-
-    while (p->i < p->n) {
-        unsigned char c = (unsigned char)p->s[p->i];
-        if (c == '"') {
-            p->i++;
-            return 0;
-        }
-        if (c < 0x20) {
-            return pj_fail(p, "Invalid control character at", p->i);
-        }
-        if (c != '\\') {
-            p->i++;
-            continue;
-        }
-        if (p->i + 1 >= p->n) {
-            break;
-        }
-        c = (unsigned char)p->s[p->i + 1];
-        if (c == 'u') {
-            for (k = 2; k < 6; k++) {
-                if (p->i + k >= p->n || !apr_isxdigit(p->s[p->i + k])) {
-                    return pj_fail(p, "Invalid \\uXXXX escape", p->i);
-                }
-            }
-            p->i += 6;
-        }
-        else if (strchr("\"\\/bfnrt", c) && c) {
-            p->i += 2;
-        }
-        else {
-            return pj_fail(p, "Invalid \\escape", p->i);
-        }
-    }
-    return pj_fail(p, "Unterminated string starting at", start);
-}
-
-/* -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)? — a partial match stops where it fails. */
-static int pj_number(pj_t *p)
-{
-    size_t i = p->i + (p->s[p->i] == '-');
-
-    if (i >= p->n || !apr_isdigit(p->s[i])) {
-        return pj_fail(p, "Expecting value", p->i);
-    }
-    if (p->s[i] == '0') i++;
-    else while (i < p->n && apr_isdigit(p->s[i])) i++;
-    if (i + 1 < p->n && p->s[i] == '.' && apr_isdigit(p->s[i + 1])) {
-        for (i += 2; i < p->n && apr_isdigit(p->s[i]); i++);
-    }
-    if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
-        size_t j = i + 1 + (i + 1 < p->n && (p->s[i + 1] == '+' || p->s[i + 1] == '-'));
-        if (j < p->n && apr_isdigit(p->s[j])) {
-            for (i = j; i < p->n && apr_isdigit(p->s[i]); i++);
-        }
-    }
-    p->i = i;
-    return 0;
-}
-
-static int pj_value(pj_t *p, int depth);
-
-/* The members of an object or the items of an array, after its opening. */
-static int pj_container(pj_t *p, int depth, char close)
-{
-    int object = close == '}';
-
-    p->i++;
-    pj_ws(p);
-    if (p->i < p->n && p->s[p->i] == close) {
-        p->i++;
-        return 0;
-    }
-    for (;;) {
-        if (object) {
-            if (p->i >= p->n || p->s[p->i] != '"') {
-                return pj_fail(p, "Expecting property name enclosed in double quotes", p->i);
-            }
-            if (pj_string(p) < 0) return -1;
-            pj_ws(p);
-            if (p->i >= p->n || p->s[p->i] != ':') {
-                return pj_fail(p, "Expecting ':' delimiter", p->i);
-            }
-            p->i++;
-            pj_ws(p);
-        }
-        if (pj_value(p, depth + 1) < 0) return -1;
-        pj_ws(p);
-        if (p->i < p->n && p->s[p->i] == close) {
-            p->i++;
-            return 0;
-        }
-        if (p->i >= p->n || p->s[p->i] != ',') {
-            return pj_fail(p, "Expecting ',' delimiter", p->i);
-        }
-        p->i++;
-        pj_ws(p);
-    }
-}
-
-static int pj_value(pj_t *p, int depth)
-{
-    char c = p->i < p->n ? p->s[p->i] : '\0';
-
-    if ((c == '{' || c == '[') && depth >= LC_JSON_DEPTH_MAX) {
-        p->deep = 1;
-        return pj_fail(p, "too deep", p->i);
-    }
-    if (c == '{') return pj_container(p, depth, '}');
-    if (c == '[') return pj_container(p, depth, ']');
-    if (c == '"') return pj_string(p);
-    if (pj_at(p, "null") || pj_at(p, "true") || pj_at(p, "false") || pj_at(p, "NaN")
-        || pj_at(p, "Infinity") || pj_at(p, "-Infinity")) {
-        return 0;
-    }
-    return pj_number(p);
-}
-
-/* 0, or -1 with p->msg and p->pos as json.loads() would report them. */
-static int pj_scan(pj_t *p, const char *s, size_t n)
-{
-    memset(p, 0, sizeof(*p));
-    p->s = s;
-    p->n = n;
-    pj_ws(p);
-    if (pj_value(p, 0) < 0) {
-        return -1;
-    }
-    pj_ws(p);
-    return p->i == n ? 0 : pj_fail(p, "Extra data", p->i);
-}
-
-/* Python counts positions in characters, not bytes. */
-static long char_pos(const char *s, size_t bytes)
-{
-    long n = 0;
-    size_t i;
-
-    for (i = 0; i < bytes; i++) {
-        n += ((unsigned char)s[i] & 0xc0) != 0x80;
-    }
-    return n;
-}
-
-/* ---- FastAPI's errors --------------------------------------------------------- */
-
-/* FastAPI: {"detail": "..."}. */
-static int ag_error(lc_req_t *q, int status, const char *code, const char *message)
-{
-    (void)code;
-    return lc_http_json(q->r, status, json_pack("{s:s}", "detail", message ? message : ""));
-}
-
-static int ag_unprocessable(lc_req_t *q, json_t *errors)
-{
-    return lc_http_json(q->r, HTTP_UNPROCESSABLE_ENTITY, json_pack("{s:o}", "detail", errors));
-}
-
-/* One pydantic error entry; `input` and `ctx` (may be NULL) are consumed.
- * field NULL: the location is just ["body"]. */
-static void ag_err(json_t *errors, const char *type, const char *where, const char *field,
-                   const char *msg, json_t *input, json_t *ctx)
-{
-    json_t *loc = field ? json_pack("[s,s]", where, field) : json_pack("[s]", where);
-    json_t *e = json_pack("{s:s, s:o, s:s, s:o}", "type", type, "loc", loc, "msg", msg,
-                          "input", input);
-
-    if (ctx) {
-        json_object_set_new(e, "ctx", ctx);
-    }
-    json_array_append_new(errors, e);
-}
-
-/* A str field (nullable when optional), its length in characters within
- * [min, max].  `whole` is what pydantic reports as the input of a missing
- * field (the body object; null for a query parameter). */
-typedef struct ag_field {
-    const char *where, *name;
-    int         required;
-    long        min, max;
-} ag_field_t;
-
-static const char *ag_check_str(json_t *errors, const ag_field_t *f, json_t *v, json_t *whole,
-                                apr_pool_t *p)
-{
-    long n;
-
-    if (!v) {
-        if (f->required) {
-            ag_err(errors, "missing", f->where, f->name, "Field required",
-                   whole ? json_incref(whole) : json_null(), NULL);
-        }
-        return NULL;
-    }
-    if (json_is_null(v) && !f->required) {
-        return NULL;
-    }
-    if (!json_is_string(v)) {
-        ag_err(errors, "string_type", f->where, f->name, "Input should be a valid string",
-               json_incref(v), NULL);
-        return NULL;
-    }
-    n = (long)lc_utf8_chars(json_string_value(v));
-    if (n < f->min) {
-        ag_err(errors, "string_too_short", f->where, f->name,
-               apr_psprintf(p, "String should have at least %ld character%s", f->min,
-                            f->min == 1 ? "" : "s"),
-               json_incref(v), json_pack("{s:I}", "min_length", (json_int_t)f->min));
-        return NULL;
-    }
-    if (n > f->max) {
-        ag_err(errors, "string_too_long", f->where, f->name,
-               apr_psprintf(p, "String should have at most %ld character%s", f->max,
-                            f->max == 1 ? "" : "s"),
-               json_incref(v), json_pack("{s:I}", "max_length", (json_int_t)f->max));
-        return NULL;
-    }
-    return json_string_value(v);
-}
-
-/* pydantic's lax str -> int: surrounding whitespace, a sign, digits, and
- * decimal zeros ("5.0") allowed. */
-static int ag_str_int(const char *s, long *out)
-{
-    char buf[32], *end;
-    size_t n;
-    long v;
-
-    while (apr_isspace(*s)) s++;
-    n = strlen(s);
-    while (n && apr_isspace(s[n - 1])) n--;
-    if (n == 0 || n >= sizeof(buf)) {
-        return -1;
-    }
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    if ((end = strchr(buf, '.')) != NULL) {
-        char *z = end + 1;
-        while (*z == '0') z++;
-        if (*z) {
-            return -1;
-        }
-        *end = '\0';
-    }
-    end = NULL;
-    v = strtol(buf, &end, 10);
-    if (!apr_isdigit(buf[buf[0] == '-' || buf[0] == '+']) || *end) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* max_steps: an int from 1 to 50, as pydantic's lax mode reads JSON values. */
-static void ag_check_steps(json_t *errors, json_t *v)
-{
-    long n;
-
-    if (!v) {
-        return;
-    }
-    if (json_is_integer(v)) n = (long)json_integer_value(v);
-    else if (json_is_boolean(v)) n = json_is_true(v);
-    else if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (d > 1e9 || d < -1e9) {
-            d = d > 0 ? 1e9 : -1e9;     /* out of range either way; no overflow */
-        }
-        else if (d != (double)(long)d) {
-            ag_err(errors, "int_from_float", "body", "max_steps",
-                   "Input should be a valid integer, got a number with a fractional part",
-                   json_incref(v), NULL);
-            return;
-        }
-        n = (long)d;
-    }
-    else if (json_is_string(v)) {
-        if (ag_str_int(json_string_value(v), &n) != 0) {
-            ag_err(errors, "int_parsing", "body", "max_steps",
-                   "Input should be a valid integer, unable to parse string as an integer",
-                   json_incref(v), NULL);
-            return;
-        }
-    }
-    else {
-        ag_err(errors, "int_type", "body", "max_steps", "Input should be a valid integer",
-               json_incref(v), NULL);
-        return;
-    }
-    if (n < AG_STEPS_MIN) {
-        ag_err(errors, "greater_than_equal", "body", "max_steps",
-               "Input should be greater than or equal to 1", json_incref(v),
-               json_pack("{s:i}", "ge", AG_STEPS_MIN));
-    }
-    else if (n > AG_STEPS_MAX) {
-        ag_err(errors, "less_than_equal", "body", "max_steps",
-               "Input should be less than or equal to 50", json_incref(v),
-               json_pack("{s:i}", "le", AG_STEPS_MAX));
-    }
-}
 
 /* ---- POST /start ------------------------------------------------------------- */
 
-#define PARSE_ERROR "There was an error parsing the body"
-
-/* Whether FastAPI would read the body as JSON: no Content-Type, or
- * application/json or application/<anything>+json. */
-static int ag_json_content(request_rec *r)
-{
-    const char *ct = apr_table_get(r->headers_in, "Content-Type");
-    char *t, *semi;
-    size_t n;
-
-    if (!ct || !*ct) {
-        return 1;
-    }
-    t = apr_pstrdup(r->pool, ct);
-    if ((semi = strchr(t, ';')) != NULL) {
-        *semi = '\0';
-    }
-    ap_str_tolower(t);
-    apr_collapse_spaces(t, t);
-    n = strlen(t);
-    return strcmp(t, "application/json") == 0
-           || (strncmp(t, "application/", 12) == 0 && n > 17 && strcmp(t + n - 5, "+json") == 0);
-}
-
-static int ag_not_an_object(lc_req_t *q, json_t *input)
-{
-    json_t *errors = json_array();
-
-    ag_err(errors, "model_attributes_type", "body", NULL,
-           "Input should be a valid dictionary or object to extract fields from", input, NULL);
-    return ag_unprocessable(q, errors);
-}
-
-/* The body as FastAPI decodes it: LC_PROCEED with *out an object, or the
- * error already sent. */
-static int ag_start_body(lc_req_t *q, const char *buf, apr_size_t len, json_t **out)
-{
-    json_t *errors, *j;
-    pj_t pj;
-
-    if (len == 0) {
-        errors = json_array();
-        ag_err(errors, "missing", "body", NULL, "Field required", json_null(), NULL);
-        return ag_unprocessable(q, errors);
-    }
-    if (!lc_utf8_valid(buf, len) || memchr(buf, '\0', len)) {
-        return ag_error(q, HTTP_BAD_REQUEST, "invalid_request", PARSE_ERROR);
-    }
-    if (!ag_json_content(q->r)) {
-        /* FastAPI hands the raw bytes to pydantic, which wants an object. */
-        return ag_not_an_object(q, json_stringn(buf, len));
-    }
-    if (pj_scan(&pj, buf, len) != 0) {
-        if (pj.deep) {
-            return ag_error(q, HTTP_BAD_REQUEST, "invalid_request", PARSE_ERROR);
-        }
-        errors = json_array();
-        json_array_append_new(errors, json_pack("{s:s, s:[s,I], s:s, s:{}, s:{s:s}}",
-            "type", "json_invalid", "loc", "body", (json_int_t)char_pos(buf, pj.pos),
-            "msg", "JSON decode error", "input", "ctx", "error", pj.msg));
-        return ag_unprocessable(q, errors);
-    }
-    /* What Python reads and jansson does not (NaN, huge numbers, \u0000). */
-    if (!(j = json_loadb(buf, len, JSON_DECODE_ANY, NULL))) {
-        return ag_error(q, HTTP_BAD_REQUEST, "invalid_request", PARSE_ERROR);
-    }
-    if (!json_is_object(j)) {
-        return ag_not_an_object(q, j);
-    }
-    *out = j;
-    return LC_PROCEED;
-}
-
 /* Validate an AgentStartRequest into the attributes to keep; LC_PROCEED, or
- * the 422 already sent. */
+ * the 422 already sent.  The SDK also sends reasoning_model, use_vision,
+ * vault_id, persona_id, notifier_config, response_format and session_offset:
+ * accepted and not kept (the agent is run elsewhere). */
 static int ag_start_attrs(lc_req_t *q, json_t *body, lc_resource_t *tmpl)
 {
-    static const ag_field_t task = { "body", "task", 1, 0, AG_TASK_MAX };
-    static const ag_field_t session = { "body", "session_id", 1, 1, AG_SESSION_MAX };
-    static const ag_field_t url = { "body", "url", 0, 0, AG_URL_MAX };
+    static const lc_notte_field_t task = { "body", "task", 1, 0, AG_TASK_MAX };
+    static const lc_notte_field_t session = { "body", "session_id", 1, 1, 1L << 30 };
+    static const lc_notte_field_t url = { "body", "url", 0, 0, AG_URL_MAX };
+    static const lc_notte_int_t steps = { "max_steps", AG_STEPS_MIN, AG_STEPS_MAX, 0, 0 };
     json_t *errors = json_array(), *data;
     const char *t, *s, *u;
     apr_status_t rv;
+    long n;
 
-    t = ag_check_str(errors, &task, json_object_get(body, "task"), body, q->r->pool);
-    s = ag_check_str(errors, &session, json_object_get(body, "session_id"), body, q->r->pool);
-    u = ag_check_str(errors, &url, json_object_get(body, "url"), body, q->r->pool);
-    ag_check_steps(errors, json_object_get(body, "max_steps"));
+    t = lc_notte_check_str(errors, &task, json_object_get(body, "task"), body, q->r->pool);
+    s = lc_notte_check_str(errors, &session, json_object_get(body, "session_id"), body,
+                           q->r->pool);
+    u = lc_notte_check_str(errors, &url, json_object_get(body, "url"), body, q->r->pool);
+    lc_notte_check_int(errors, &steps, json_object_get(body, "max_steps"), &n);
     if (json_array_size(errors) > 0) {
-        return ag_unprocessable(q, errors);
+        return lc_notte_unprocessable(q, errors);
     }
     data = json_pack("{s:s, s:s}", K_SESSION, s, K_TASK, t);
     if (u) {
@@ -687,10 +260,10 @@ static int ag_start_attrs(lc_req_t *q, json_t *body, lc_resource_t *tmpl)
     json_decref(data);
     if (rv != APR_SUCCESS) {
         /* Within every bound, but escapes or multi-byte characters overflow the record. */
-        ag_err(errors, "value_error", "body", NULL, apr_psprintf(q->r->pool,
-               "Value error, task, session_id and url take more than %d bytes together",
-               LC_DATA_MAX), json_incref(body), json_pack("{s:{}}", "error"));
-        return ag_unprocessable(q, errors);
+        lc_notte_err(errors, "value_error", "body", NULL, apr_psprintf(q->r->pool,
+                     "Value error, task, session_id and url take more than %d bytes together",
+                     LC_DATA_MAX), json_incref(body), json_pack("{s:{}}", "error"));
+        return lc_notte_unprocessable(q, errors);
     }
     json_decref(errors);
     return LC_PROCEED;
@@ -717,40 +290,65 @@ static apr_status_t ag_start_cb(lc_resource_t *r, int exists, void *baton)
     return APR_SUCCESS;
 }
 
+/* Store the new agent under a fresh UUID; APR_SUCCESS with *after, or the
+ * store's error. */
+static apr_status_t ag_create(lc_req_t *q, const lc_resource_t *tmpl, lc_resource_t *after)
+{
+    start_baton_t b = { q, tmpl };
+    char id[37];
+    apr_status_t rv;
+    int tries = 0;
+
+    do {                                    /* a UUID collision: draw again */
+        lc_uuid4(id);
+        rv = lc_store_update(q->store, LC_KIND_AGENT, id, ag_start_cb, &b, after);
+    } while (rv == LC_EEXISTS && ++tries < 3);
+    if (rv == APR_SUCCESS) {
+        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, "-", ag_states[after->state]);
+    }
+    return rv;
+}
+
+static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
+                             lc_resource_t *after);
+
 static int ag_start(lc_req_t *q)
 {
-    start_baton_t b = { q, NULL };
     lc_resource_t tmpl, after;
     json_t *body = NULL;
-    char *buf, id[37];
-    apr_size_t len;
+    const char *session;
     apr_status_t rv;
-    int rc, tries = 0;
+    int rc;
 
-    if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
-        return ag_error(q, rc, "invalid_request", "The request body is too large");
-    }
     lc_resource_clear(&tmpl);
-    if ((rc = ag_start_body(q, buf, len, &body)) != LC_PROCEED
+    if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ag_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
         json_decref(body);
         return rc;
     }
+    session = apr_pstrdup(q->r->pool, json_string_value(json_object_get(body, "session_id")));
     json_decref(body);
-    b.tmpl = &tmpl;
-    do {                                    /* a UUID collision: draw again */
-        lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_AGENT, id, ag_start_cb, &b, &after);
-    } while (rv == LC_EEXISTS && ++tries < 3);
-    if (rv == LC_EFULL) {
-        return ag_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
-                        "Insufficient storage: no room for another agent");
+    /* FastAPI validates the body first; then the session must take agents. */
+    if ((rc = lc_notte_session_open(q, session)) != LC_PROCEED) {
+        return rc;
+    }
+    if ((rv = ag_create(q, &tmpl, &after)) == LC_EFULL) {
+        return lc_notte_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
+                              "Insufficient storage: no room for another agent");
     }
     if (rv != APR_SUCCESS) {
-        return ag_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                        apr_psprintf(q->r->pool, "Failed to start the agent: store error %d", rv));
+        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+                              apr_psprintf(q->r->pool, "Failed to start the agent: store error %d", rv));
     }
-    lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, "-", ag_states[after.state]);
+    /* A session stop between the check and the create marked the session
+     * closed before its sweep, which may have passed this agent by: close it
+     * here.  Either the sweep saw the agent or this re-check sees the
+     * session closed (both go through the store's lock), so no agent stays
+     * active in a closed session.  The answer is the closed agent, as if it
+     * had started just before the session stopped. */
+    if (!lc_notte_session_active(q, session)) {
+        ag_close(q, after.id, session, &after);
+    }
     lc_http_etag(q->r, after.version);
     return lc_http_json(q->r, HTTP_OK, ag_json(&after, 0));
 }
@@ -759,7 +357,7 @@ static int ag_start(lc_req_t *q)
 
 static int ag_not_found(lc_req_t *q)
 {
-    return ag_error(q, HTTP_NOT_FOUND, "not_found", "Agent not found");
+    return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Agent not found");
 }
 
 static int ag_send(lc_req_t *q, const lc_resource_t *r)
@@ -779,7 +377,7 @@ static int ag_get(lc_req_t *q, const char *id)
         return ag_not_found(q);
     }
     if (rv != APR_SUCCESS) {
-        return ag_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
+        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
     }
     return ag_send(q, &r);
 }
@@ -847,16 +445,16 @@ static apr_status_t ag_session_guard(const lc_resource_t *r, void *baton)
 /* session_id: required, at least one character; LC_PROCEED or the 422 sent. */
 static int ag_stop_params(lc_req_t *q, ag_session_t *session)
 {
-    static const ag_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
+    static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
     json_t *errors = json_array(), *v = NULL;
 
     if (ag_query_session(q->r, session) == 0) {
         v = json_stringn_nocheck(session->value, session->len);
     }
-    ag_check_str(errors, &field, v, NULL, q->r->pool);
+    lc_notte_check_str(errors, &field, v, NULL, q->r->pool);
     json_decref(v);
     if (json_array_size(errors) > 0) {
-        return ag_unprocessable(q, errors);
+        return lc_notte_unprocessable(q, errors);
     }
     json_decref(errors);
     return LC_PROCEED;
@@ -872,14 +470,14 @@ static int ag_stop(lc_req_t *q, const char *id)
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
-        return ag_error(q, rc, "invalid_request", big ? "The request body is too large"
+        return lc_notte_error(q, rc, "invalid_request", big ? "The request body is too large"
                                                       : "This endpoint does not take a request body");
     }
     if ((rc = ag_stop_params(q, &session)) != LC_PROCEED) {
         return rc;
     }
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return ag_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
+        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
     }
     if (!lc_id_valid(id)) {
         return ag_not_found(q);
@@ -900,54 +498,97 @@ static int ag_stop(lc_req_t *q, const char *id)
         return ag_not_found(q);
     case LC_EVERSION:
         lc_http_etag(q->r, after.version);
-        return ag_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
+        return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                         "If-Match does not match the current version");
     default:
-        return ag_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                         apr_psprintf(q->r->pool, "Failed to stop the agent: store error %d", rv));
     }
 }
 
-/* ---- routing ------------------------------------------------------------------ */
+/* ---- closing a session's agents ------------------------------------------------ */
 
-static int ag_method_not_allowed(lc_req_t *q, const char *allow)
+/* Close one agent of `session` (NOOP when it is closed already).  The
+ * session's stop was authorized, so the owner check does not apply again. */
+static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
+                             lc_resource_t *after)
 {
-    lc_http_allow(q->r, allow);
-    return ag_error(q, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "Method Not Allowed");
-}
+    ag_session_t s = { session, strlen(session) };
+    lc_resource_t before;
+    lc_act_t act;
+    apr_status_t rv;
 
-/* Accepted, never required: logged for the operator (values escaped). */
-static void ag_log_client(request_rec *r)
-{
-    const char *origin = apr_table_get(r->headers_in, "x-notte-request-origin");
-    const char *sdk = apr_table_get(r->headers_in, "x-notte-sdk-version");
-
-    if (origin || sdk) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "notte client: request-origin=%s "
-                      "sdk-version=%s", origin ? ap_escape_logitem(r->pool, origin) : "-",
-                      sdk ? ap_escape_logitem(r->pool, sdk) : "-");
+    lc_dialect_act_init(q, &lc_agent_kind, id, "stop", NULL, &act);
+    act.owner_check = 0;
+    act.guard = ag_session_guard;
+    act.guard_baton = &s;
+    if ((rv = lc_engine_act(q->store, &act, &before, after)) == APR_SUCCESS) {
+        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, ag_states[before.state],
+                         ag_states[after->state]);
     }
+    return rv;
 }
+
+/* The store has no index from a session to its agents: page through the
+ * active agents (each page one scan of the store) and close those of the
+ * session, each in its own update. */
+int lc_notte_close_agents(lc_req_t *q, const char *session)
+{
+    enum { PAGE = 16 };            /* records are up to 16 KiB: a page from the pool */
+    lc_resource_t *page = apr_palloc(q->r->pool, PAGE * sizeof(*page)), after;
+    ag_session_t s = { session, strlen(session) };
+    const char *from = NULL;
+    int n, more, i, closed = 0;
+
+    do {
+        if (lc_store_list(q->store, LC_KIND_AGENT, AG_ACTIVE, from, PAGE, page, &n, &more)
+            != APR_SUCCESS) {
+            return -1;
+        }
+        for (i = 0; i < n; i++) {
+            if (ag_session_guard(&page[i], &s) == APR_SUCCESS
+                && ag_close(q, page[i].id, session, &after) == APR_SUCCESS) {
+                closed++;
+            }
+        }
+        from = n > 0 ? apr_pstrdup(q->r->pool, page[n - 1].id) : from;
+    } while (more && n > 0);
+    return closed;
+}
+
+/* ---- routing ------------------------------------------------------------------ */
 
 static int ag_handle(lc_req_t *q)
 {
     int m = q->r->method_number;
 
-    ag_log_client(q->r);
     /* GET /start is GET /{agent_id} with the id "start", as in FastAPI. */
     if (q->nseg == 1 && strcmp(q->seg[0], "start") == 0 && m != M_GET) {
-        return m == M_POST ? ag_start(q) : ag_method_not_allowed(q, "GET, HEAD, POST");
+        return m == M_POST ? ag_start(q) : lc_notte_method_not_allowed(q, "GET, HEAD, POST");
     }
     if (q->nseg == 1 && q->seg[0][0]) {
-        return m == M_GET ? ag_get(q, q->seg[0]) : ag_method_not_allowed(q, "GET, HEAD");
+        return m == M_GET ? ag_get(q, q->seg[0]) : lc_notte_method_not_allowed(q, "GET, HEAD");
     }
     if (q->nseg == 2 && q->seg[0][0] && strcmp(q->seg[1], "stop") == 0) {
-        return m == M_DELETE ? ag_stop(q, q->seg[0]) : ag_method_not_allowed(q, "DELETE");
+        return m == M_DELETE ? ag_stop(q, q->seg[0]) : lc_notte_method_not_allowed(q, "DELETE");
     }
-    return ag_error(q, HTTP_NOT_FOUND, "not_found", "Not Found");
+    return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Not Found");
 }
 
+/* One dialect, two collections: the Location whose path ends in
+ * "sessions" serves sessions, any other agents (SPEC §1). */
+static int notte_handle(lc_req_t *q)
+{
+    lc_notte_log_client(q->r);
+    if (q->collection && strcmp(q->collection, "sessions") == 0) {
+        return lc_notte_sessions(q);
+    }
+    return ag_handle(q);
+}
+
+static const lc_kind_def_t *const notte_more_kinds[] = { &lc_session_kind, NULL };
+
 const lc_dialect_t lc_dialect_notte = {
-    "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", ag_handle,
-    ag_error, ag_method_not_allowed, "GET, HEAD, POST, DELETE"
+    "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", notte_handle,
+    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE", notte_more_kinds
 };

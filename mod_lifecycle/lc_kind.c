@@ -9,7 +9,7 @@
 static const lc_kind_def_t *registry[LC_KIND_COUNT];
 
 static const char *const kind_names[LC_KIND_COUNT] = {
-    NULL, "notebook", "agent", "workstation", "wrapper", "pipeline"
+    NULL, "notebook", "agent", "workstation", "wrapper", "pipeline", "session"
 };
 
 void lc_kind_register(const lc_kind_def_t *def)

@@ -21,6 +21,7 @@ typedef enum {
     LC_KIND_WORKSTATION,
     LC_KIND_WRAPPER,
     LC_KIND_PIPELINE,
+    LC_KIND_SESSION,
     LC_KIND_COUNT
 } lc_kind_e;
 

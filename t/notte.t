@@ -1,6 +1,7 @@
 # The Notte agents dialect (SPEC §4.3) at /agents: every route, FastAPI's
 # exact 422 bodies, the kind's transitions, idempotent stop, the session and
 # owner checks, If-Match, bad input changing nothing, the admin API's view.
+# Agents start in sessions (t/notte_session.t covers /sessions itself).
 use strict;
 use warnings FATAL => 'all';
 use FindBin ();
@@ -12,17 +13,19 @@ use LcAuth qw(lc_mint);
 
 use constant AG => '/agents';
 
-plan tests => 180;
+plan tests => 190;
 
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 my $TIME = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 my $log = Apache::Test::vars('t_logs') . '/error_log';
 
 my @mine;                       # agent ids to delete at the end
+my @sess;                       # session ids to delete at the end
 my $cleaned;
-END { unless ($cleaned) { adel($_) for @mine } }
+END { unless ($cleaned) { adel($_) for @mine; sdel($_) for @sess } }
 
 sub adel  { req(DELETE => ADMIN . "/resources/agent/$_[0]") }
+sub sdel  { req(DELETE => ADMIN . "/resources/session/$_[0]") }
 sub aget  { req(GET => ADMIN . "/resources/agent/$_[0]") }
 sub start { req(POST => AG . '/start', body => $_[0], @_[1 .. $#_]) }
 sub stop  { my ($id, $q, @o) = @_; req(DELETE => AG . "/$id/stop" . (defined $q ? "?$q" : ''), @o) }
@@ -36,6 +39,16 @@ sub is_detail {
     is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
               "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
 }
+
+# Start a session (as some token); its id, remembered for clean-up.
+sub new_session {
+    my $res = req(POST => '/sessions/start', body => {}, @_);
+    my $sid = (jbody($res) || {})->{session_id} // 'no-session';
+    push @sess, $sid;
+    return $sid;
+}
+my ($S1, $S2, $S3) = (new_session(), new_session(), new_session());
+(my $S2enc = $S2) =~ s/-/%2D/g;
 
 # Start an agent; returns its AgentResponse (and remembers it for clean-up).
 sub new_agent {
@@ -62,7 +75,7 @@ sub audit_lines {
 sub agents_used { slots()->{used} }
 
 # ---- POST /start --------------------------------------------------------------------------
-my ($res, $a) = new_agent({ task => 'find a cute dog', session_id => 'sess-ag-1',
+my ($res, $a) = new_agent({ task => 'find a cute dog', session_id => $S1,
                             url => 'https://example.com', max_steps => 5, extra => [1] });
 my $id = $a->{agent_id} // 'none';
 is($res->code, 200, 'start: 200');
@@ -72,7 +85,7 @@ is_deeply([sort keys %$a], [sort qw(agent_id created_at session_id status closed
 like($id, $UUID, 'start: agent_id is a UUID v4');
 like($a->{created_at} // '', $TIME, 'start: created_at is RFC 3339 UTC');
 is_deeply([@$a{qw(session_id status closed_at)}, JSON::PP::is_bool($a->{saved}) && !$a->{saved}],
-          ['sess-ag-1', 'active', undef, 1], 'start: session, active, closed_at null, saved false');
+          [$S1, 'active', undef, 1], 'start: session, active, closed_at null, saved false');
 is(etag($res), '"1"', 'start: ETag "1"');
 is(audit_lines($id), 1, 'start: one audit line');
 
@@ -104,20 +117,20 @@ is_detail(stop($id, 'session_id'), 422, $too_short, 'stop with a bare session_id
 is_detail(stop('unknown-agent'), 422, [{ type => 'missing', loc => ['query', 'session_id'],
                                          msg => 'Field required', input => undef }],
           'query validated before the agent is looked up');
-is_detail(stop($id, 'session_id=sess-ag-2'), 404, 'Agent not found', 'stop with another session');
-is_detail(stop($id, 'session_id=sess-ag-1%00'), 404, 'Agent not found', 'stop with a NUL-extended session');
-is_detail(stop($id, 'session_id=sess-ag-1', body => '{}'), 400,
+is_detail(stop($id, "session_id=$S2"), 404, 'Agent not found', 'stop with another session');
+is_detail(stop($id, 'session_id=$S1%00'), 404, 'Agent not found', 'stop with a NUL-extended session');
+is_detail(stop($id, "session_id=$S1", body => '{}'), 400,
           'This endpoint does not take a request body', 'stop with a body');
-is_detail(stop($id, 'session_id=sess-ag-1', headers => { 'If-Match' => '"9"' }), 412,
+is_detail(stop($id, "session_id=$S1", headers => { 'If-Match' => '"9"' }), 412,
           'If-Match does not match the current version', 'stop, If-Match "9"');
-is_detail(stop($id, 'session_id=sess-ag-1', headers => { 'If-Match' => 'nope' }), 400,
+is_detail(stop($id, "session_id=$S1", headers => { 'If-Match' => 'nope' }), 400,
           'Malformed If-Match header', 'stop, malformed If-Match');
 is_detail(stop('unknown-agent', 'session_id=x'), 404, 'Agent not found', 'stop unknown agent');
 is_detail(stop('a%20b', 'session_id=x'), 404, 'Agent not found', 'stop id outside the grammar');
 is_deeply(ag_state($id), [200, 'active', '"1"'], 'none of that changed the agent');
 
 # ---- stop: active -> closed; again: 200, unchanged -------------------------------------------
-$res = stop($id, 'session_id=sess-ag-1', headers => { 'If-Match' => '"1"',
+$res = stop($id, "session_id=$S1", headers => { 'If-Match' => '"1"',
             'x-notte-request-origin' => 'sdk', 'x-notte-sdk-version' => '1.4.40' });
 my $closed = jbody($res) || {};
 is($res->code, 200, 'stop: 200');
@@ -125,7 +138,7 @@ like($closed->{closed_at} // '', $TIME, 'stop: closed_at set, RFC 3339 UTC');
 is_deeply($closed, { %status, status => 'closed', closed_at => $closed->{closed_at},
                      success => JSON::PP::false }, 'stop: AgentStatusResponse, closed, success false');
 is(etag($res), '"2"', 'stop: ETag "2"');
-$res = stop($id, 'session_id=sess-ag-1');
+$res = stop($id, "session_id=$S1");
 is_deeply([$res->code, jbody($res), etag($res)], [200, $closed, '"2"'],
           'stop a closed agent: 200, the same body, ETag still "2"');
 is_deeply(jbody(aget($id)), $closed, 'admin GET: the same AgentStatusResponse');
@@ -134,12 +147,12 @@ is(audit_lines($id), 2, 'one audit line for the stop, none for the second');
 is_detail(stop($id, 'session_id=nope'), 404, 'Agent not found', 'stop a closed agent, wrong session');
 
 # ---- repeated session_id: the last one counts (as in Starlette) --------------------------------
-my ($r2, $b2) = new_agent({ task => 't2', session_id => 'sess-ag-2' });
+my ($r2, $b2) = new_agent({ task => 't2', session_id => $S2 });
 my $id2 = $b2->{agent_id} // 'none';
 is($r2->code, 200, 'start a second agent');
-is_detail(stop($id2, 'session_id=sess-ag-2&session_id=wrong'), 404, 'Agent not found',
+is_detail(stop($id2, "session_id=$S2&session_id=wrong"), 404, 'Agent not found',
           'session_id twice, the last one wrong');
-$res = stop($id2, 'session_id=wrong&session_id=sess%2Dag%2D2&x=1');
+$res = stop($id2, "session_id=wrong&session_id=$S2enc&x=1");
 is_deeply([$res->code, (jbody($res) || {})->{status}], [200, 'closed'],
           'session_id twice, the last one right (percent-encoded), unknown parameter ignored');
 
@@ -168,18 +181,21 @@ my @v422 = (
     ['max_steps 0', { task => 't', session_id => 's', max_steps => 0 },
      [{ type => 'greater_than_equal', loc => ['body', 'max_steps'],
         msg => 'Input should be greater than or equal to 1', input => 0, ctx => { ge => 1 } }]],
-    ['max_steps 51', { task => 't', session_id => 's', max_steps => 51 },
+    # max_steps: ge=1, le=150 (notte-sdk types.py:1947).
+    ['max_steps 151', { task => 't', session_id => 's', max_steps => 151 },
      [{ type => 'less_than_equal', loc => ['body', 'max_steps'],
-        msg => 'Input should be less than or equal to 50', input => 51, ctx => { le => 50 } }]],
-    ['max_steps "99"', { task => 't', session_id => 's', max_steps => '99' },
+        msg => 'Input should be less than or equal to 150', input => 151, ctx => { le => 150 } }]],
+    ['max_steps "199"', { task => 't', session_id => 's', max_steps => '199' },
      [{ type => 'less_than_equal', loc => ['body', 'max_steps'],
-        msg => 'Input should be less than or equal to 50', input => '99', ctx => { le => 50 } }]],
-    ['task over 100 characters', { task => 'x' x 101, session_id => 's' },
-     [{ type => 'string_too_long', loc => ['body', 'task'], msg => 'String should have at most 100 characters',
-        input => 'x' x 101, ctx => { max_length => 100 } }]],
-    ['url a number, session_id too long', { task => 't', session_id => 's' x 49, url => 7 },
-     [{ type => 'string_too_long', loc => ['body', 'session_id'],
-        msg => 'String should have at most 48 characters', input => 's' x 49, ctx => { max_length => 48 } },
+        msg => 'Input should be less than or equal to 150', input => '199', ctx => { le => 150 } }]],
+    ['task over 10,000 characters', { task => 'x' x 10001, session_id => 's' },
+     [{ type => 'string_too_long', loc => ['body', 'task'], msg => 'String should have at most 10000 characters',
+        input => 'x' x 10001, ctx => { max_length => 10000 } }]],
+    ['url over 2,048 characters', { task => 't', session_id => 's', url => 'u' x 2049 },
+     [{ type => 'string_too_long', loc => ['body', 'url'], msg => 'String should have at most 2048 characters',
+        input => 'u' x 2049, ctx => { max_length => 2048 } }]],
+    ['url a number, session_id a list', { task => 't', session_id => [1], url => 7 },
+     [{ type => 'string_type', loc => ['body', 'session_id'], msg => 'Input should be a valid string', input => [1] },
       { type => 'string_type', loc => ['body', 'url'], msg => 'Input should be a valid string', input => 7 }]],
     ['an array body', [1],
      [{ type => 'model_attributes_type', loc => ['body'],
@@ -225,24 +241,45 @@ is_detail(start(qq({"task":"caf\xe9","session_id":"s"})), 400,
           'There was an error parsing the body', 'start, non-UTF-8 bytes');
 is_detail(start(json_text({ task => 'n' x 70000, session_id => 's' })), 400,
           'The request body is too large', 'start, over 64 KiB');
+{
+    # 10,000 characters of task, but 20,000 bytes of UTF-8 (and 2,048 of url):
+    # within the bounds, more than the record keeps (239 bytes today, 16 KiB
+    # with the store branch; the message names the figure).
+    my $raw = '{"task":"' . ('\u00e9' x 10000) . '","session_id":"s","url":"' . ('u' x 2048) . '"}';
+    my $res = start($raw);
+    my ($max) = (detail($res)->[0]{msg} // '') =~ /more than (\d+) bytes/ if ref detail($res) eq 'ARRAY';
+    is_detail($res, 422,
+              [{ type => 'value_error', loc => ['body'],
+                 msg => 'Value error, task, session_id and url take more than ' . ($max // '?') . ' bytes together',
+                 input => { task => "\xc3\xa9" x 10000, session_id => 's', url => 'u' x 2048 },
+                 ctx => { error => {} } }], 'start, within the bounds but too large to keep');
+    ok(($max // 0) >= 239 && $max < 20000, "the record's size is named ($max bytes)");
+}
+# A session must exist and be active; the body is validated first (FastAPI).
+is_detail(start({ task => 't', session_id => 'no-such-session' }), 404, 'Session not found',
+          'start in an unknown session');
+is_detail(start({ task => 't', session_id => 's' x 200 }), 404, 'Session not found',
+          'start in a session id longer than any id');
 is(agents_used(), $used, 'no refused start created anything');
 {
-    # 100 characters of task, 200 bytes once escaped, with the longest session and url: all kept
-    # (the store takes 16 KiB of attributes; only the API's own bounds apply).
-    my $raw = '{"task":"' . ('\u00e9\"' x 50) . '","session_id":"' . ('s' x 48) . '","url":"' . ('u' x 64) . '"}';
+    # The longest task and url (10,000 and 2,048 characters), escapes and multi-byte
+    # characters included: all kept (the store takes 16 KiB of attributes).
+    my $task = "\xc3\xa9\"" x 1000 . 'x' x 8000;
+    my $raw = '{"task":"' . ('\u00e9\"' x 1000) . ('x' x 8000) . '","session_id":"' . $S3
+            . '","url":"' . ('u' x 2048) . '"}';
     my ($res, $b) = new_agent($raw);
-    is($res->code, 200, 'start, the longest task, session and url, escapes and all: 200');
+    is($res->code, 200, 'start, the longest task and url, escapes and all: 200');
     my $g = jbody(req(GET => AG . '/' . ($b->{agent_id} // 'none'))) || {};
-    is_deeply([@$g{qw(task session_id url)}], ["\xc3\xa9\"" x 50, 's' x 48, 'u' x 64],
-              'start, the longest task, session and url: kept whole');
+    is_deeply([@$g{qw(task session_id url)}], [$task, $S3, 'u' x 2048],
+              'start, the longest task and url: kept whole');
 }
 
 # A valid body in the other accepted shapes.
 {
-    my ($r, $b) = new_agent('{"task":"t","session_id":"s","max_steps":"7","url":null}',
+    my ($r, $b) = new_agent('{"task":"t","session_id":"' . $S3 . '","max_steps":"7","url":null}',
                             headers => { 'Content-Type' => 'application/vnd.notte+json; charset=utf-8' });
     is($r->code, 200, 'start: +json content type, max_steps "7", url null');
-    ($r, $b) = new_agent('{"task":"a","session_id":"s","task":"b","max_steps":true}',
+    ($r, $b) = new_agent('{"task":"a","session_id":"' . $S3 . '","task":"b","max_steps":true}',
                          headers => { 'Content-Type' => '' });
     is($r->code, 200, 'start: no content type, duplicate key, max_steps true');
     is((jbody(req(GET => AG . "/$b->{agent_id}")) || {})->{task}, 'b',
@@ -264,20 +301,22 @@ for my $p ('', '/', "/$id/frobnicate", "/$id/stop/extra", '//stop') {
 
 # ---- LifecycleOwnerCheck: another user's agent is not found; an admin may act -------------------
 {
-    my ($r, $b) = new_agent({ task => 'owned', session_id => 'sess-own' });
+    my $own = new_session();
+    my ($r, $b) = new_agent({ task => 'owned', session_id => $own });
     my $oid = $b->{agent_id} // 'none';
     my $mallory = lc_mint(scope => 'agents.write agents.read', sub => 'mallory');
     my $boss = lc_mint(scope => 'agents.write lifecycle.admin', sub => 'boss');
-    is_detail(req(DELETE => "/owned/agents/$oid/stop?session_id=sess-own",
+    is_detail(req(DELETE => "/owned/agents/$oid/stop?session_id=$own",
                   headers => { Authorization => "Bearer $mallory" }), 404, 'Agent not found',
               "another user's agent under LifecycleOwnerCheck");
     is_deeply(ag_state($oid), [200, 'active', '"1"'], 'it is unchanged');
-    $r = req(DELETE => "/owned/agents/$oid/stop?session_id=sess-own",
+    $r = req(DELETE => "/owned/agents/$oid/stop?session_id=$own",
              headers => { Authorization => "Bearer $boss" });
     is_deeply([$r->code, (jbody($r) || {})->{status}], [200, 'closed'], 'a lifecycle.admin token may stop it');
-    my ($r3, $b3) = new_agent({ task => 'mine', session_id => 'sess-m' },
+    my $msess = new_session(headers => { Authorization => "Bearer $mallory" });
+    my ($r3, $b3) = new_agent({ task => 'mine', session_id => $msess },
                               headers => { Authorization => "Bearer $mallory" });
-    $r = req(DELETE => "/owned/agents/$b3->{agent_id}/stop?session_id=sess-m",
+    $r = req(DELETE => "/owned/agents/$b3->{agent_id}/stop?session_id=$msess",
              headers => { Authorization => "Bearer $mallory" });
     is_deeply([$r->code, (jbody($r) || {})->{status}], [200, 'closed'], 'the owner may stop their own');
 }
@@ -322,5 +361,7 @@ for my $p ('', '/', "/$id/frobnicate", "/$id/stop/extra", '//stop') {
 # ---- clean-up -----------------------------------------------------------------------------------
 my %gone = map { $_ => adel($_)->code } @mine;
 is_deeply([grep { $gone{$_} != 204 } sort keys %gone], [], 'every agent made here deleted');
+%gone = map { $_ => sdel($_)->code } @sess;
+is_deeply([grep { $gone{$_} != 204 } sort keys %gone], [], 'every session made here deleted');
 is_detail(req(GET => AG . "/$id"), 404, 'Agent not found', 'a deleted agent is not found');
 $cleaned = 1;
