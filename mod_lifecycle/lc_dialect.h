@@ -42,6 +42,11 @@ struct lc_dialect {
     int        (*handle)(lc_req_t *q);
     /* Answer an error in the dialect's own shape; returns the handler's result. */
     int        (*error)(lc_req_t *q, int status, const char *code, const char *message);
+    /* 1: the dialect splits and decodes q->path itself, so the dispatcher
+     * does not refuse a path whose segments do not decode (an encoded '/',
+     * bad escapes, too many segments); q->nseg is then -1.  Redivis: a '/'
+     * in a notebook's display name arrives as %2F inside its reference. */
+    int          raw_path;
 };
 
 extern const lc_dialect_t lc_dialect_workstation;
