@@ -196,7 +196,7 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     for (i = 0; server_owned[i]; i++) {
         json_object_del(body, server_owned[i]);
     }
-    memset(tmpl, 0, sizeof(*tmpl));
+    lc_resource_clear(tmpl);
     /* Kinds whose ids have a grammar check it; from_json may also compare an id
      * field of its own ("agent_id") with the path's. */
     apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));

@@ -423,10 +423,11 @@ static void fd_force_to(const lc_kind_def_t *def, lc_resource_t *r, int state, a
 static apr_status_t fd_report(const lc_kind_def_t *def, lc_resource_t *r, json_t *body,
                               apr_time_t now, apr_interval_time_t after, const char **field)
 {
-    lc_resource_t before = *r;
+    lc_resource_t before;
     fd_report_in_t in;
     apr_status_t rv;
 
+    lc_resource_copy(&before, r);
     if ((rv = fd_report_parse(body, &in, field)) != APR_SUCCESS) {
         json_decref(in.err);
         return rv;

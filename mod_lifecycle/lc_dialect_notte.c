@@ -730,7 +730,7 @@ static int ag_start(lc_req_t *q)
     if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
         return ag_error(q, rc, "invalid_request", "The request body is too large");
     }
-    memset(&tmpl, 0, sizeof(tmpl));
+    lc_resource_clear(&tmpl);
     if ((rc = ag_start_body(q, buf, len, &body)) != LC_PROCEED
         || (rc = ag_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
         json_decref(body);

@@ -96,7 +96,7 @@ static apr_status_t act_cb(lc_resource_t *r, int exists, void *baton)
         return LC_ENOTFOUND;
     }
     if (b->before) {
-        *b->before = *r;
+        lc_resource_copy(b->before, r);
     }
     if (!lc_precond_match(act->if_match, exists, r->version)) {
         return LC_EVERSION;
@@ -137,7 +137,7 @@ static apr_status_t due_cb(lc_resource_t *r, int exists, void *baton)
     const lc_kind_def_t *def = lc_kind_def((lc_kind_e)r->kind);
 
     (void)exists;
-    b->before = *r;
+    lc_resource_copy(&b->before, r);
     if (!def) {
         return LC_NOCHANGE;
     }

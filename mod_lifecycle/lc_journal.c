@@ -45,9 +45,10 @@
 #include "lc_journal.h"
 #include "lc_store_shm.h"
 
-#define REC_MAGIC      0x314a434cu    /* "LCJ1" */
+#define REC_MAGIC      0x324a434cu    /* "LCJ2": checksum SipHash-2-4-128 */
+#define REC_MAGIC_V1   0x314a434cu    /* "LCJ1": checksum BLAKE2b-128 (still read) */
 #define REC_HEAD       80             /* fixed part before id/owner/data */
-#define REC_HASH       16             /* BLAKE2b-128 over everything before it */
+#define REC_HASH       16             /* checksum over everything before it */
 #define SNAP_MAGIC     "LCSNAP1"
 #define SNAP_END       "LCSEND1"
 #define SNAP_HEAD      32
@@ -160,6 +161,22 @@ static void chown_opt(const lc_journal_opts_t *o, const char *path)
 
 /* ---- the record codec ----------------------------------------------------- */
 
+/* A record's checksum.  It guards against torn and corrupt writes, not
+ * forgery (the journal is the server's own file), so LCJ2 uses SipHash-2-4
+ * with a fixed key, which replays 1,000,000 records several times faster
+ * than BLAKE2b; LCJ1 records, written before, keep BLAKE2b. */
+static void rec_sum(unsigned char *out, const unsigned char *b, apr_size_t n, uint32_t magic)
+{
+    static const unsigned char key[crypto_shorthash_siphashx24_KEYBYTES] = "lifecycle-record";
+
+    if (magic == REC_MAGIC_V1) {
+        crypto_generichash(out, REC_HASH, b, n, NULL, 0);
+    }
+    else {
+        crypto_shorthash_siphashx24(out, b, n, key);
+    }
+}
+
 apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_resource_t *r)
 {
     size_t idl = strnlen(r->id, LC_ID_MAX), owl = strnlen(r->owner, LC_OWNER_MAX);
@@ -188,7 +205,7 @@ apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_res
     memcpy(b + REC_HEAD + idl + owl, r->data, dl);
     memcpy(b + REC_HEAD + idl + owl + dl, r->alias[0], a0);
     memcpy(b + REC_HEAD + idl + owl + dl + a0, r->alias[1], a1);
-    crypto_generichash(b + len - REC_HASH, REC_HASH, b, len - REC_HASH, NULL, 0);
+    rec_sum(b + len - REC_HASH, b, len - REC_HASH, REC_MAGIC);
     return len;
 }
 
@@ -204,7 +221,8 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
     apr_size_t n;
     size_t idl, owl, dl, a0, a1;
 
-    if (avail < REC_HEAD + REC_HASH || get32(b) != REC_MAGIC) {
+    if (avail < REC_HEAD + REC_HASH
+        || (get32(b) != REC_MAGIC && get32(b) != REC_MAGIC_V1)) {
         return 0;
     }
     n = get32(b + 4);
@@ -218,7 +236,7 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
         || n != REC_HEAD + idl + owl + dl + a0 + a1 + REC_HASH) {
         return 0;
     }
-    crypto_generichash(h, REC_HASH, b, n - REC_HASH, NULL, 0);
+    rec_sum(h, b, n - REC_HASH, get32(b));
     if (sodium_memcmp(h, b + n - REC_HASH, REC_HASH) != 0) {
         return 0;
     }

@@ -155,8 +155,12 @@ apr_size_t lc_store_shm_default_heap(uint32_t capacity)
 
 apr_size_t lc_store_shm_size(uint32_t capacity, apr_size_t heap)
 {
+    /* After the heap, TEXT_MAX bytes never handed out: an optimistic reader
+     * comparing a key against a block that changes under it stays inside
+     * the segment whatever lengths it read. */
     return hdr_size() + 2 * index_size(buckets_for(capacity))
-         + APR_ALIGN((apr_size_t)capacity * sizeof(lc_slot_t), 64) + APR_ALIGN(heap, 64);
+         + APR_ALIGN((apr_size_t)capacity * sizeof(lc_slot_t), 64) + APR_ALIGN(heap, 64)
+         + APR_ALIGN(TEXT_MAX, 64);
 }
 
 static void bind_layout(lc_shm_t *s, void *base)

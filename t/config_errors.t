@@ -24,6 +24,13 @@ my @bad = (
      ['LifecycleCapacity 12 #<']],
     ['capacity not a number', 'LifecycleCapacity',
      ['LifecycleCapacity abc #<']],
+    ['attribute memory below 64K', 'LifecycleAttributeMemory',
+     ['LifecycleAttributeMemory 1000 #<']],
+    ['attribute memory with a unit it does not know', 'LifecycleAttributeMemory',
+     ['LifecycleAttributeMemory 256MB #<']],
+    ['attribute memory inside a <VirtualHost>', 'LifecycleAttributeMemory',
+     ['<VirtualHost 127.0.0.1:*>', '    ServerName vhost.example',
+      '    LifecycleAttributeMemory 1M #<', '</VirtualHost>']],
     ['capacity inside a <VirtualHost>', 'LifecycleCapacity',
      ['<VirtualHost 127.0.0.1:*>', '    ServerName vhost.example', '    LifecycleCapacity 128 #<',
       '</VirtualHost>']],
@@ -94,7 +101,8 @@ sub check {
 }
 
 {
-    my ($rc, $out) = check(0, 'LifecycleCapacity 64', 'LifecycleAutoAdvance 500ms',
+    my ($rc, $out) = check(0, 'LifecycleCapacity 64', 'LifecycleAttributeMemory 256M',
+                           'LifecycleAutoAdvance 500ms',
                            '<Location /x>', '    SetHandler lifecycle',
                            '    LifecycleDialect workstation', '    LifecycleScope read ops.read',
                            '</Location>');

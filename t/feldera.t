@@ -19,7 +19,7 @@ use POSIX ();
 
 use constant FD => '/v0/pipelines';
 
-plan tests => 262;
+plan tests => 265;
 
 my $vars = Apache::Test::vars();
 my $log = "$vars->{t_logs}/error_log";
@@ -170,6 +170,19 @@ is_code(req(GET => FD), 404, 'NotFound', 'the collection');
     my $err = { message => 'boom', error_code => 'RunnerError', details => { why => 'x' } };
     $res = pput('fd-adm', 'Stopped', deployment_error => $err, deployment_desired_status => 'Stopped');
     is_deeply(jbody($res)->{deployment_error}, $err, 'a deployment_error is kept in Feldera\'s shape');
+    # A runner's error of 15 KiB is kept whole, its keys in the order they came.
+    my $details = '{"zeta":"' . ('z' x 15000) . '","alpha":1,"mid":[3,2,1]}';
+    push @mine, 'fd-big';
+    $res = req(PUT => ADMIN . '/resources/pipeline/fd-big',
+               body => '{"name":"fd-big","deployment_status":"Stopped","deployment_error":'
+                     . '{"message":"big","error_code":"Big","details":' . $details . '}}');
+    is($res->code, 201, 'PUT a 15 KiB deployment_error: 201');
+    my (undef, $bigr) = pget('fd-big');
+    is_deeply((jbody($bigr) || {})->{deployment_error}{details}, JSON::PP->new->decode($details),
+              'the 15 KiB deployment_error comes back whole');
+    my $text = $bigr->content;
+    ok(index($text, '"zeta"') < index($text, '"alpha"') && index($text, '"alpha"') < index($text, '"mid"'),
+       'its keys in the order given');
     for my $bad ([deployment_status => 'Flying'], [deployment_status => undef],
                  [deployment_desired_status => 'Running2'],
                  [deployment_resources_status => 'Up'],
@@ -177,7 +190,7 @@ is_code(req(GET => FD), 404, 'NotFound', 'the collection');
                  [deployment_error => 'boom'],
                  [checkpoint_sequence_number => -1], [checkpoint_sequence_number => '3'],
                  [runner_driven => 'yes'], [name => 'other'], [colour => 'red'],
-                 [deployment_error => { message => 'm' x 300, error_code => 'E', details => {} }]) {
+                 [deployment_error => { message => 'm' x 17000, error_code => 'E', details => {} }]) {
         my %b = (name => 'fd-adm', deployment_status => 'Running', @$bad);
         delete $b{deployment_status} unless defined $b{deployment_status};
         is_admin_error(req(PUT => ADMIN . '/resources/pipeline/fd-adm', body => \%b), 400,

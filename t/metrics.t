@@ -29,7 +29,10 @@ for my $name ('lifecycle_store_slots{state="used"}', 'lifecycle_store_slots{stat
               'lifecycle_transitions_total{kind="workstation",by="request"}',
               'lifecycle_transitions_total{kind="workstation",by="background"}',
               'lifecycle_token_refusals_total{reason="expired"}',
-              'lifecycle_token_refusals_total{reason="insufficient_scope"}') {
+              'lifecycle_token_refusals_total{reason="insufficient_scope"}',
+              'lifecycle_attribute_memory_bytes{state="used"}',
+              'lifecycle_attribute_memory_bytes{state="free"}',
+              'lifecycle_attribute_memory_bytes{state="unused"}') {
     ok(defined $m0->{$name}, "has $name");
 }
 
@@ -57,6 +60,13 @@ is(delta('lifecycle_transitions_total{kind="workstation",by="background"}'), 1,
 is(delta('lifecycle_token_refusals_total{reason="expired"}'), 1, 'the expired token counted');
 is(delta('lifecycle_token_refusals_total{reason="insufficient_scope"}'), 1, 'the wrong scope counted');
 is(delta('lifecycle_store_slots{state="used"}'), 1, 'one more slot used');
+is($m1->{'lifecycle_attribute_memory_bytes{state="used"}'}
+   + $m1->{'lifecycle_attribute_memory_bytes{state="free"}'}
+   + $m1->{'lifecycle_attribute_memory_bytes{state="unused"}'}, 4 << 20,
+   'attribute memory: the default for 64 slots (4 MiB), every byte accounted for');
+ok(delta('lifecycle_attribute_memory_bytes{state="used"}') > 0, 'the new workstation took a block');
+ok(scalar(grep { /^lifecycle_attribute_blocks\{size="\d+",state="used"\}$/ && $m1->{$_} > 0 } keys %$m1),
+   'blocks in use are reported by size class');
 ok(delta('lifecycle_mutex_acquisitions_total') >= 3, 'the store mutex was taken');
 ok(delta('lifecycle_journal_durable_seq') >= 4, 'four changes reached the disk');
 ok(delta('lifecycle_journal_flushes_total') >= 1, 'with at least one flush');

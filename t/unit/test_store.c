@@ -302,6 +302,35 @@ static void test_aliases(void)
     CHECK_STR(r.alias[0], "name:o.w.a");
 }
 
+/* Replay: a record carrying an alias another resource holds takes it when
+ * it is the newer, and goes without it when the holder is newer. */
+static void test_restore_aliases(void)
+{
+    lc_store_t *st = new_store(64);
+    lc_resource_t r;
+
+    lc_resource_clear(&r);
+    r.kind = LC_KIND_NOTEBOOK;
+    apr_cpystrn(r.id, "a", sizeof(r.id));
+    apr_cpystrn(r.alias[0], "ref:x", sizeof(r.alias[0]));
+    r.seq = 5;
+    CHECK(lc_store_shm_restore(st, LC_OP_CREATE, &r) == APR_SUCCESS);
+    apr_cpystrn(r.id, "old", sizeof(r.id));
+    r.seq = 3;
+    CHECK(lc_store_shm_restore(st, LC_OP_CREATE, &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:x", &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "a");
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "old", &r) == APR_SUCCESS && r.alias[0][0] == 0);
+    apr_cpystrn(r.id, "new", sizeof(r.id));
+    apr_cpystrn(r.alias[1], "ref:x", sizeof(r.alias[1]));
+    r.seq = 7;
+    CHECK(lc_store_shm_restore(st, LC_OP_CREATE, &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:x", &r) == APR_SUCCESS);
+    CHECK_STR(r.id, "new");
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "a", &r) == APR_SUCCESS && r.alias[0][0] == 0);
+    CHECK(r.seq == 5);
+}
+
 /* Attributes of 16 KiB round-trip; the heap reuses blocks; when it is full a
  * create or a growing replace is LC_EFULL and changes nothing. */
 static void test_heap(void)
@@ -505,6 +534,7 @@ int main(void)
     test_timeouts();
     test_kill_midwrite();
     test_aliases();
+    test_restore_aliases();
     test_heap();
     test_key_order();
     test_kill_midwrite_heap();
