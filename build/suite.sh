@@ -33,10 +33,14 @@ node "$tp/mint.mjs" "$keys"
 export PERL5OPT="-I$TOP/t/lib -MLcAuth"
 export LC_TEST_KEYS="$TOP/$keys"
 # A port nobody listens on: Apache::Test's own "-port select" starts at 8529
-# and takes a server there for a stale one of its own.
+# and takes a server there for a stale one of its own.  The scan starts at a
+# random multiple of 10 (a server takes a few ports): suites running at once
+# on one machine would otherwise pick neighbouring ports, and one could take
+# another's while a test restarts its server (durability.t, crash.t).
 free_port() {
-  local p
-  for p in $(seq 8529 8999); do
+  local p k start=$((8529 + 10 * (RANDOM % 47)))
+  for k in $(seq 0 470); do
+    p=$((8529 + (start - 8529 + k) % 471))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   echo 8529

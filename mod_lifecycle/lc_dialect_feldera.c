@@ -455,7 +455,7 @@ static apr_status_t fd_report(const lc_kind_def_t *def, lc_resource_t *r, json_t
     if (in.has_ckpt) {
         r->ckpt_seq = in.ckpt;
     }
-    return memcmp(&before, r, sizeof(before)) == 0 ? LC_NOCHANGE : APR_SUCCESS;
+    return lc_resource_same(&before, r) ? LC_NOCHANGE : APR_SUCCESS;
 }
 
 const lc_kind_def_t lc_pipeline_kind = {

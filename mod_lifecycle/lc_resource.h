@@ -87,4 +87,18 @@ static inline void lc_resource_copy(lc_resource_t *dst, const lc_resource_t *src
     }
 }
 
+/* Whether two records hold the same values (bytes after a string's end and
+ * padding do not count). */
+static inline int lc_resource_same(const lc_resource_t *a, const lc_resource_t *b)
+{
+    return a->kind == b->kind && a->state == b->state && a->desired == b->desired
+        && a->res_state == b->res_state && a->res_desired == b->res_desired
+        && a->due_class == b->due_class && a->op == b->op && a->version == b->version
+        && a->seq == b->seq && a->ckpt_seq == b->ckpt_seq && a->created == b->created
+        && a->state_since == b->state_since && a->closed == b->closed && a->due == b->due
+        && strcmp(a->id, b->id) == 0 && strcmp(a->owner, b->owner) == 0
+        && strcmp(a->alias[0], b->alias[0]) == 0 && strcmp(a->alias[1], b->alias[1]) == 0
+        && strcmp(a->data, b->data) == 0;
+}
+
 #endif

@@ -1359,13 +1359,10 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
     if (!valid_key((lc_kind_e)r->kind, r->id)) {
         return APR_EINVAL;
     }
-    if ((rv = lock(s)) != APR_SUCCESS) {
-        return rv;
-    }
+    /* Start-up only, no other process yet: no mutex (see lc_store_shm.h). */
     link = find_link(s, (lc_kind_e)r->kind, r->id, &bucket);
     if (link && s->slots[*link - 1].seq >= r->seq) {
-        unlock(s);                       /* what is stored is newer: keep it */
-        return APR_SUCCESS;
+        return APR_SUCCESS;              /* what is stored is newer: keep it */
     }
     if (op != LC_OP_DELETE && (r->alias[0][0] || r->alias[1][0])) {
         spare = malloc(sizeof(*spare));
@@ -1395,7 +1392,6 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
             rollback(s);
         }
     }
-    unlock(s);
     free(spare);
     return rv;
 }

@@ -74,7 +74,11 @@ void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64
  * the old segment, *last_seq the last change it holds. */
 apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_seq);
 
-/* Replay one journal or snapshot record: the record replaces what is stored
+/* Start-up only, before any other process or thread uses the store (the
+ * parent's recovery): it takes no mutex, which would cost a million replayed
+ * records a million lock round trips (two flock calls each with httpd's
+ * default mechanism).  Each record is still one undo-logged mutation.
+ * Replay one journal or snapshot record: the record replaces what is stored
  * unless what is stored is newer (higher seq); LC_OP_DELETE removes.  No
  * journal, no new version.  Returns LC_EFULL when there is no slot or heap
  * block left.  An alias another resource holds moves to the newer one. */
