@@ -31,15 +31,17 @@ base=http://127.0.0.1:$PORT
 auth="Authorization: Bearer $TOKEN"
 for _ in $(seq 50); do curl -fs -o /dev/null -H "$auth" "$base/lifecycle/v1/metrics" && break; sleep 0.1; done
 
-seed() { # kind id json: create it unless a previous run left it (state is journaled)
+seed() { # kind id json: create it unless a previous run left it (state is journaled;
+         # 409: a notebook of an older run, under another id, has its name)
   code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "$auth" -H 'If-None-Match: *' \
          -H 'Content-Type: application/json' --data "$3" "$base/lifecycle/v1/resources/$1/$2")
-  case $code in 201|412) ;; *) echo "run: seeding $1/$2 answered $code" >&2 ;; esac
+  case $code in 201|412|409) ;; *) echo "run: seeding $1/$2 answered $code" >&2 ;; esac
 }
 seed workstation ws-12345 '{"id":"ws-12345","name":"Artist-Workstation-01","status":"running","configuration":{"cpuCores":8,"memoryGB":32,"gpu":"NVIDIA RTX A5000","storageGB":512,"region":"us-west-2"}}'
 seed workstation ws-render-02 '{"id":"ws-render-02","name":"Render-Node-02","status":"stopped","configuration":{"cpuCores":16,"memoryGB":64,"gpu":null,"storageGB":1024,"region":"eu-west-1"}}'
 seed wrapper 550e8400-e29b-41d4-a716-446655440000 '{"wrapper_id":"550e8400-e29b-41d4-a716-446655440000","type":"api","status":"running","checkpoint":{"high_water_mark":"2026-11-01T00:00:00Z","low_water_mark":"2026-10-01T00:00:00Z"}}'
-seed notebook demo_user.demo_workflow.demo_notebook '{"kind":"notebook","id":"demo_user.demo_workflow.demo_notebook","name":"Demo notebook","qualifiedReference":"demo_user.demo_workflow:wf01.demo_notebook:nb01","referenceId":"nb01","owner":{"name":"demo_user"},"currentJob":{"id":"job-demo","kind":"notebook","status":"running","errorMessage":null,"startTime":1795400000000,"endTime":null}}'
+# A notebook's id is opaque; the dialect finds it by its qualified reference.
+seed notebook nb-demo01 '{"kind":"notebook","id":"nb-demo01","name":"Demo notebook","qualifiedReference":"demo_user.demo_workflow:wf01.demo_notebook:nb01","referenceId":"nb01","owner":{"name":"demo_user"},"currentJob":{"id":"job-demo","kind":"notebook","status":"running","errorMessage":null,"startTime":1795400000000,"endTime":null}}'
 seed pipeline demo-pipeline '{"name":"demo-pipeline","deployment_status":"Running","deployment_desired_status":"Running","deployment_resources_status":"Provisioned","deployment_resources_desired_status":"Provisioned","deployment_error":null,"checkpoint_sequence_number":0}'
 # A Notte session, and an agent in it (what notte-sdk's Session and Agent do).
 session=$(curl -sS -X POST -H "$auth" -H 'Content-Type: application/json' \
@@ -65,6 +67,8 @@ Try:
   curl -s -i -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345/stop          # 405, Allow: POST
   curl -s -i $base/workstations/ws-12345                                                # 401, no token
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/api/v1/notebooks/demo_user.demo_workflow.demo_notebook/stop
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/api/v1/notebooks/demo_user.%3Awf01.%3Anb01/run   # by ids only
+  curl -s -H "Authorization: Bearer \$TOKEN" $base/api/v1/notebooks/Demo_User.Demo%2FWorkflow.Demo%20Notebook  # '/' counts as '_'
   curl -s -H "Authorization: Bearer \$TOKEN" $base/agents/$agent
   curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE "$base/agents/$agent/stop?session_id=$session"
   curl -s -H "Authorization: Bearer \$TOKEN" -X DELETE $base/sessions/$session/stop     # closes its agents too

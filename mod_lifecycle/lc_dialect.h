@@ -49,6 +49,11 @@ struct lc_dialect {
     const char  *methods;
     /* Further kinds the dialect serves (notte: sessions), NULL-terminated; may be NULL. */
     const lc_kind_def_t *const *more_kinds;
+    /* 1: the dialect splits and decodes q->path itself, so the dispatcher
+     * does not refuse a path whose segments do not decode (an encoded '/',
+     * bad escapes, too many segments); q->nseg is then -1.  Redivis: a '/'
+     * in a notebook's display name arrives as %2F inside its reference. */
+    int          raw_path;
 };
 
 extern const lc_dialect_t lc_dialect_workstation;

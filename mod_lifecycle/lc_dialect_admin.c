@@ -98,6 +98,7 @@ typedef struct put_baton {
     const lc_precond_t  *if_none_match;
     lc_req_t            *q;
     int                  existed;
+    int                  if_none_match_failed;  /* else LC_EEXISTS is an alias taken */
     uint8_t              old_state;
 } put_baton_t;
 
@@ -112,6 +113,7 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     b->old_state = r->state;
     if (b->if_none_match->present && (b->if_none_match->any
             ? exists : lc_precond_match(b->if_none_match, exists, r->version))) {
+        b->if_none_match_failed = 1;
         return LC_EEXISTS;
     }
     if (!lc_precond_match(b->if_match, exists, r->version)) {
@@ -135,6 +137,9 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     r->ckpt_seq = t->ckpt_seq;
     r->closed = t->closed ? t->closed : r->closed;
     apr_cpystrn(r->data, t->data, sizeof(r->data));
+    /* Secondary keys too (Redivis's names): the store refuses one another
+     * resource holds with LC_EEXISTS. */
+    memcpy(r->alias, t->alias, sizeof(r->alias));
     /* A transitional state set by hand advances like one reached by an action;
      * an unchanged one keeps the time it was already due. */
     if (!same_state || !r->due) {
@@ -243,6 +248,12 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
                          lc_kind_state_name(def, after.state));
         return lc_admin_send(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
     case LC_EEXISTS:
+        if (!b.if_none_match_failed) {
+            return lc_admin_error(q, HTTP_CONFLICT, "conflict", apr_psprintf(q->r->pool,
+                                  "another %s already has the name or reference id this one "
+                                  "would take (%s%s%s)", def->name, tmpl.alias[0],
+                                  tmpl.alias[1][0] ? ", " : "", tmpl.alias[1]));
+        }
         return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                               "the resource exists (If-None-Match)");
     default:

@@ -9,15 +9,19 @@
  * (+ "scope" on 403 insufficient_scope); on HEAD the same object, URL-encoded,
  * in X-REDIVIS-ERROR-PAYLOAD, as the official clients read it.
  *
- * Store id.  A notebook's store id is its canonical name key
- * "owner.workflow.notebook" (normalized, lowercase [a-z0-9_] and two dots, so
- * it passes lc_id_valid and the admin API uses it as it is); the reference
- * ids (wfId, nbId) live in its attributes.  So every reference that carries
- * the three names — what clients build from names and what qualifiedReference
- * returns — resolves with one lookup.  Only a reference whose names are empty
- * (owner.:x7g2.:n93k), or whose :nbId is not the one of the notebook of that
- * name (it was renamed: ids win over names, as on Redivis), needs a scan of
- * the notebooks for the id, bounded by NB_SCAN_MAX.
+ * Store id.  A notebook's store id is opaque: the admin API names it by any
+ * id ("nb-4a9b"), or, as before opaque ids, by its canonical key
+ * "owner.workflow.notebook".  Its names and reference ids live in its
+ * attributes and are indexed by two store aliases, "name:" + canonical key
+ * and "ref:" + notebook reference id (lc_redivis_ref.h), so every reference
+ * form — names, names with ids, ids only — resolves with one or two alias
+ * lookups whatever the count (lc_redivis_resolve, the same function the unit
+ * bench times).  Two notebooks cannot share a name or a reference id: the
+ * store refuses the second (LC_EEXISTS, the admin API's 409).
+ *
+ * The reference is parsed from the raw path (the dialect sets raw_path): a
+ * display name's '/' arrives as %2F and counts as '_', where the dispatcher
+ * refuses an encoded '/' for every other dialect.
  *
  * State.  The kind's states are the current job's status, plus "none" before
  * any job: the notebook's own status derives from it.
@@ -50,8 +54,6 @@ static const char *const nb_states[NB_NSTATES] = {
 #define NB_JOBID_LEN   16     /* hex characters of a job id this module makes */
 #define NB_NAME_MAX    100    /* bytes of a display name */
 #define NB_MESSAGE_MAX 100    /* bytes of a job's errorMessage */
-#define NB_SCAN_MAX    100000 /* notebooks examined to resolve a reference by id */
-#define NB_SCAN_PAGE   64
 
 static void nb_new_job(lc_resource_t *r, apr_time_t now);
 
@@ -69,9 +71,11 @@ static const lc_advance_t nb_advances[] = {
 
 extern const lc_kind_def_t lc_notebook_kind;
 
-/* Attributes kept in r->data (compact, sorted; only what cannot be derived):
+/* Attributes kept in r->data (compact; only what cannot be derived):
  *   "n" display name (absent when it is the canonical notebook name)
- *   "w" workflow reference id, "b" notebook reference id
+ *   "k" canonical key owner.workflow.notebook (absent in notebooks stored
+ *   before opaque ids: their id is their key), "w" workflow reference id,
+ *   "b" notebook reference id (all three kept by lc_redivis_store_ref)
  *   "j" current job id, "s" its startTime, "e" its endTime (ms since the
  *   epoch; a finished job without "e" ended when its state was entered),
  *   "m" its errorMessage. */
@@ -145,17 +149,18 @@ static json_t *nb_job_json(const lc_resource_t *r, json_t *data)
 static json_t *nb_to_json(const lc_resource_t *r)
 {
     json_t *data = lc_kind_get_data(r);
-    const char *wf = data_str(data, "w"), *nb = data_str(data, "b");
-    const char *name = data_str(data, "n");
-    char qref[LC_ID_MAX + 2 * LC_REDIVIS_REFID_MAX + 8], scoped[sizeof(qref)];
+    const char *name = data_str(data, "n"), *wf, *nb;
+    char qref[LC_REDIVIS_KEY_MAX + 2 * LC_REDIVIS_REFID_MAX + 8], scoped[sizeof(qref)];
     char enc[3 * sizeof(qref)], url[sizeof(enc) + 32];
     lc_redivis_ref_t k;
     json_t *o;
 
-    if (lc_redivis_key_split(r->id, &k) != APR_SUCCESS) {
+    if (lc_redivis_stored_ref(r, &k) != APR_SUCCESS) {
         memset(&k, 0, sizeof(k));          /* not one of ours: show the id as it is */
         apr_cpystrn(k.notebook, r->id, sizeof(k.notebook));
     }
+    wf = k.wf_id[0] ? k.wf_id : NULL;
+    nb = k.nb_id[0] ? k.nb_id : NULL;
     apr_snprintf(scoped, sizeof(scoped), "%s%s%s", k.notebook, nb ? ":" : "", nb ? nb : "");
     apr_snprintf(qref, sizeof(qref), "%s.%s%s%s.%s", k.owner, k.workflow, wf ? ":" : "",
                  wf ? wf : "", scoped);
@@ -176,12 +181,9 @@ static json_t *nb_to_json(const lc_resource_t *r)
 /* ---- admin PUT: the get form back ------------------------------------------ */
 
 typedef struct nb_put {
-    lc_redivis_ref_t key;     /* names from the id */
+    lc_redivis_ref_t key;     /* names and ids: qualifiedReference's, or the id's */
     const char *name;         /* display name, or NULL */
-    char wf_id[LC_REDIVIS_REFID_MAX + 1];
-    char nb_id[LC_REDIVIS_REFID_MAX + 1];
     int state;
-    json_t *job;              /* the job's attributes: j s e m */
 } nb_put_t;
 
 static int name_matches(const char *name, const char *canonical)
@@ -224,41 +226,46 @@ static apr_status_t put_owner_name(json_t *owner, nb_put_t *np, const char **fie
     return APR_SUCCESS;
 }
 
-/* qualifiedReference (names must be the id's) and referenceId give the ids. */
-static apr_status_t put_refs(json_t *body, nb_put_t *np, const char **field)
+/* The names and ids: from qualifiedReference, or, without one, from an id
+ * that is a canonical key (how notebooks were named before opaque ids). */
+static apr_status_t put_names(json_t *body, const char *id, nb_put_t *np, const char **field)
 {
     json_t *qr = json_object_get(body, "qualifiedReference");
-    json_t *rid = json_object_get(body, "referenceId");
-    lc_redivis_ref_t ref;
     const char *why;
+
+    if (!qr ? lc_redivis_key_split(id, &np->key) != APR_SUCCESS
+            : !json_is_string(qr)
+              || lc_redivis_ref_parse_decoded(json_string_value(qr), &np->key,
+                                              &why) != APR_SUCCESS
+              || !lc_redivis_ref_has_names(&np->key)) {
+        *field = "qualifiedReference";
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* referenceId: the notebook's reference id, as qualifiedReference's if both. */
+static apr_status_t put_reference_id(json_t *body, nb_put_t *np, const char **field)
+{
+    json_t *rid = json_object_get(body, "referenceId");
+    char id[LC_REDIVIS_REFID_MAX + 1];
     int i;
 
-    if (qr) {
-        if (!json_is_string(qr)
-            || lc_redivis_ref_parse_decoded(json_string_value(qr), &ref, &why) != APR_SUCCESS
-            || strcmp(ref.owner, np->key.owner) || strcmp(ref.workflow, np->key.workflow)
-            || strcmp(ref.notebook, np->key.notebook)) {
-            *field = "qualifiedReference";
-            return APR_EINVAL;
-        }
-        memcpy(np->wf_id, ref.wf_id, sizeof(np->wf_id));
-        memcpy(np->nb_id, ref.nb_id, sizeof(np->nb_id));
+    if (!rid || json_is_null(rid)) {
+        return APR_SUCCESS;
     }
-    if (rid && !json_is_null(rid)) {
-        if (!json_is_string(rid) || !lc_redivis_refid_valid(json_string_value(rid))) {
-            *field = "referenceId";
-            return APR_EINVAL;
-        }
-        for (i = 0; json_string_value(rid)[i]; i++) {
-            ref.nb_id[i] = (char)apr_tolower((unsigned char)json_string_value(rid)[i]);
-        }
-        ref.nb_id[i] = '\0';
-        if (np->nb_id[0] && strcmp(np->nb_id, ref.nb_id)) {
-            *field = "referenceId";
-            return APR_EINVAL;
-        }
-        memcpy(np->nb_id, ref.nb_id, sizeof(np->nb_id));
+    *field = "referenceId";
+    if (!json_is_string(rid) || !lc_redivis_refid_valid(json_string_value(rid))) {
+        return APR_EINVAL;
     }
+    for (i = 0; json_string_value(rid)[i]; i++) {
+        id[i] = (char)apr_tolower((unsigned char)json_string_value(rid)[i]);
+    }
+    id[i] = '\0';
+    if (np->key.nb_id[0] && strcmp(np->key.nb_id, id)) {
+        return APR_EINVAL;
+    }
+    memcpy(np->key.nb_id, id, sizeof(id));
     return APR_SUCCESS;
 }
 
@@ -338,9 +345,6 @@ static apr_status_t put_plain_fields(json_t *body, nb_put_t *np, const char **fi
     json_t *kind = json_object_get(body, "kind"), *name = json_object_get(body, "name");
     json_t *status = json_object_get(body, "status");
 
-    if ((*field = lc_kind_unknown_field(body, nb_fields)) != NULL) {
-        return APR_EINVAL;
-    }
     if (kind && !(json_is_string(kind) && strcmp(json_string_value(kind), "notebook") == 0)) {
         *field = "kind";
         return APR_EINVAL;
@@ -362,19 +366,15 @@ static apr_status_t put_plain_fields(json_t *body, nb_put_t *np, const char **fi
     return *field ? APR_EINVAL : APR_SUCCESS;
 }
 
-static json_t *put_data(json_t *job, const nb_put_t *np)
+/* The attributes, and r's aliases from the names and ids. */
+static json_t *put_data(json_t *job, const nb_put_t *np, lc_resource_t *r)
 {
     json_t *d = json_object(), *v;
 
     if (np->name && strcmp(np->name, np->key.notebook)) {
         json_object_set_new(d, "n", json_string(np->name));
     }
-    if (np->wf_id[0]) {
-        json_object_set_new(d, "w", json_string(np->wf_id));
-    }
-    if (np->nb_id[0]) {
-        json_object_set_new(d, "b", json_string(np->nb_id));
-    }
+    lc_redivis_store_ref(d, r, &np->key);
     if (np->state == NB_NONE) {
         return d;
     }
@@ -411,7 +411,8 @@ static int room_for_run(json_t *data)
     return ok;
 }
 
-/* The admin PUT body: the get form, as GET returns it.  r->id is the path's. */
+/* The admin PUT body: the get form, as GET returns it.  r->id is the path's,
+ * any id the admin API takes. */
 static apr_status_t nb_from_json(json_t *body, lc_resource_t *r, const char **field,
                                  apr_pool_t *p)
 {
@@ -421,17 +422,17 @@ static apr_status_t nb_from_json(json_t *body, lc_resource_t *r, const char **fi
 
     (void)p;
     memset(&np, 0, sizeof(np));
-    if (lc_redivis_key_split(r->id, &np.key) != APR_SUCCESS) {
-        *field = "id";         /* a notebook's id is its canonical owner.workflow.notebook */
+    if ((*field = lc_kind_unknown_field(body, nb_fields)) != NULL) {
         return APR_EINVAL;
     }
-    if ((rv = put_plain_fields(body, &np, field)) != APR_SUCCESS
+    if ((rv = put_names(body, r->id, &np, field)) != APR_SUCCESS
+        || (rv = put_plain_fields(body, &np, field)) != APR_SUCCESS
         || (rv = put_owner_name(json_object_get(body, "owner"), &np, field)) != APR_SUCCESS
-        || (rv = put_refs(body, &np, field)) != APR_SUCCESS
+        || (rv = put_reference_id(body, &np, field)) != APR_SUCCESS
         || (rv = put_job(job, &np, field)) != APR_SUCCESS) {
         return rv;
     }
-    data = put_data(job, &np);
+    data = put_data(job, &np, r);
     if (np.state != NB_NONE && !json_object_get(data, "j")) {
         json_object_set_new(data, "j", new_job_id());    /* a job given without an id */
     }
@@ -482,11 +483,17 @@ static int nb_send(lc_req_t *q, const lc_resource_t *r)
     return lc_http_json(q->r, HTTP_OK, nb_to_json(r));
 }
 
-static int nb_not_found(lc_req_t *q)
+/* A request: its reference, parsed, and as it came (still percent-encoded). */
+typedef struct nb_call {
+    lc_redivis_ref_t ref;
+    const char *raw;
+} nb_call_t;
+
+static int nb_not_found(lc_req_t *q, const nb_call_t *c)
 {
     return redivis_error(q, HTTP_NOT_FOUND, "not_found",
                          apr_psprintf(q->r->pool, "Couldn't find notebook with reference %s",
-                                      q->seg[0]));
+                                      c->raw));
 }
 
 static int nb_store_failed(lc_req_t *q, apr_status_t rv)
@@ -495,79 +502,13 @@ static int nb_store_failed(lc_req_t *q, apr_status_t rv)
                          apr_psprintf(q->r->pool, "The store failed (error %d)", rv));
 }
 
-/* Store locked or not: do the reference's ids (and, found by id, its owner
- * and workflow) fit the notebook r? */
-static int ref_fits(const lc_redivis_ref_t *ref, const lc_resource_t *r, int by_id)
-{
-    json_t *data = lc_kind_get_data(r);
-    const char *wf = data_str(data, "w"), *nb = data_str(data, "b");
-    lc_redivis_ref_t k;
-    int ok = lc_redivis_key_split(r->id, &k) == APR_SUCCESS
-             && strcmp(k.owner, ref->owner) == 0
-             && (!ref->nb_id[0] || (nb && strcmp(nb, ref->nb_id) == 0))
-             && (ref->wf_id[0] ? (wf && strcmp(wf, ref->wf_id) == 0)
-                               : (!by_id || strcmp(k.workflow, ref->workflow) == 0));
-
-    json_decref(data);
-    return ok;
-}
-
-/* The first notebook, in id order, whose reference id is ref's. */
-static apr_status_t nb_scan(lc_req_t *q, const lc_redivis_ref_t *ref, lc_resource_t *out)
-{
-    lc_resource_t *page = apr_palloc(q->r->pool, NB_SCAN_PAGE * sizeof(*page));
-    const char *needle = apr_psprintf(q->r->pool, "\"b\":\"%s\"", ref->nb_id);
-    char after[LC_ID_MAX + 1] = "";
-    int seen = 0, n = 0, more = 0, i;
-    apr_status_t rv;
-
-    do {
-        rv = lc_store_list(q->store, LC_KIND_NOTEBOOK, -1, after[0] ? after : NULL,
-                           NB_SCAN_PAGE, page, &n, &more);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        for (i = 0; i < n; i++) {
-            /* The compact data names the id exactly so: a cheap first test. */
-            if (strstr(page[i].data, needle) && ref_fits(ref, &page[i], 1)) {
-                lc_resource_copy(out, &page[i]);
-                return APR_SUCCESS;
-            }
-        }
-        seen += n;
-        if (n > 0) {
-            apr_cpystrn(after, page[n - 1].id, sizeof(after));
-        }
-    } while (more && n > 0 && seen < NB_SCAN_MAX);
-    return LC_ENOTFOUND;
-}
-
-/* One lookup by the canonical key when the reference has all three names;
- * a scan by :nbId when it has none, or when the ids name another notebook. */
-static apr_status_t nb_resolve(lc_req_t *q, const lc_redivis_ref_t *ref, lc_resource_t *out)
-{
-    const char *key = lc_redivis_ref_key(ref, q->r->pool);
-    apr_status_t rv;
-
-    if (key) {
-        rv = lc_store_get(q->store, LC_KIND_NOTEBOOK, key, out);
-        if (rv == APR_SUCCESS && ref_fits(ref, out, 0)) {
-            return APR_SUCCESS;
-        }
-        if (rv != APR_SUCCESS && rv != LC_ENOTFOUND) {
-            return rv;
-        }
-    }
-    return ref->nb_id[0] ? nb_scan(q, ref, out) : LC_ENOTFOUND;
-}
-
-static int nb_get(lc_req_t *q, const lc_redivis_ref_t *ref)
+static int nb_get(lc_req_t *q, const nb_call_t *c)
 {
     lc_resource_t r;
-    apr_status_t rv = nb_resolve(q, ref, &r);
+    apr_status_t rv = lc_redivis_resolve(q->store, &c->ref, &r);
 
     if (rv == LC_ENOTFOUND) {
-        return nb_not_found(q);
+        return nb_not_found(q, c);
     }
     return rv == APR_SUCCESS ? nb_send(q, &r) : nb_store_failed(q, rv);
 }
@@ -599,7 +540,7 @@ static int nb_act_checks(lc_req_t *q, lc_precond_t *if_match)
     return LC_PROCEED;
 }
 
-static int nb_act(lc_req_t *q, const lc_redivis_ref_t *ref, const char *action)
+static int nb_act(lc_req_t *q, const nb_call_t *c, const char *action)
 {
     lc_resource_t cur, before, after;
     lc_precond_t if_match;
@@ -610,8 +551,8 @@ static int nb_act(lc_req_t *q, const lc_redivis_ref_t *ref, const char *action)
     if ((rc = nb_act_checks(q, &if_match)) != LC_PROCEED) {
         return rc;
     }
-    if ((rv = nb_resolve(q, ref, &cur)) != APR_SUCCESS) {
-        return rv == LC_ENOTFOUND ? nb_not_found(q) : nb_store_failed(q, rv);
+    if ((rv = lc_redivis_resolve(q->store, &c->ref, &cur)) != APR_SUCCESS) {
+        return rv == LC_ENOTFOUND ? nb_not_found(q, c) : nb_store_failed(q, rv);
     }
     lc_dialect_act_init(q, &lc_notebook_kind, cur.id, action, &if_match, &act);
     rv = lc_engine_act(q->store, &act, &before, &after);
@@ -622,8 +563,8 @@ static int nb_act(lc_req_t *q, const lc_redivis_ref_t *ref, const char *action)
         return nb_send(q, &after);
     case LC_NOCHANGE:
         return nb_send(q, &after);
-    case LC_ENOTFOUND:
-        return nb_not_found(q);
+    case LC_ENOTFOUND:             /* removed since it was resolved */
+        return nb_not_found(q, c);
     case LC_EILLEGAL:
         return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request",
                              illegal_message(q, action, &after));
@@ -651,16 +592,31 @@ static int nb_method_not_allowed(lc_req_t *q, const char *allow)
                                       q->r->method, allow));
 }
 
-/* The reference, parsed from the raw first segment: the parser does its own
- * decoding, so that '.' and ':' may come encoded or not. */
-static int nb_parse_ref(lc_req_t *q, lc_redivis_ref_t *ref)
+/* The route, from the raw path: the first segment is the reference, which
+ * lc_redivis_ref_parse decodes itself ('.' and ':' may come encoded or not,
+ * %2F is a '_'); what follows decodes as usual.  *action is NULL for GET.
+ * LC_PROCEED, or the error sent. */
+static int nb_route(lc_req_t *q, nb_call_t *c, const char **action)
 {
     const char *raw = q->path + (q->path[0] == '/');
     const char *end = strchr(raw, '/');
+    const char *rest[LC_MAX_SEGMENTS];
     const char *why = "";
+    int n = end ? lc_path_split(q->r->pool, end + 1, rest, LC_MAX_SEGMENTS) : 0;
 
-    if (lc_redivis_ref_parse(q->r->pool, raw, end ? (apr_size_t)(end - raw) : strlen(raw),
-                             ref, &why) != APR_SUCCESS) {
+    if (n < 0) {
+        return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                             "the path is not valid: bad percent-encoding, an encoded '/', "
+                             "non-UTF-8 bytes or too many segments");
+    }
+    if (!raw[0] || (end && (n != 1 || end[1] == '/')) || (n == 1 && strcmp(rest[0], "stop")
+                                       && strcmp(rest[0], "run"))) {
+        return redivis_error(q, HTTP_NOT_FOUND, "not_found", "No such route");
+    }
+    *action = n ? rest[0] : NULL;
+    c->raw = end ? apr_pstrmemdup(q->r->pool, raw, (apr_size_t)(end - raw)) : raw;
+    if (lc_redivis_ref_parse(q->r->pool, c->raw, strlen(c->raw), &c->ref, &why)
+        != APR_SUCCESS) {
         return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request",
                              apr_pstrcat(q->r->pool, "Invalid notebook reference: ", why,
                                          NULL));
@@ -670,27 +626,25 @@ static int nb_parse_ref(lc_req_t *q, lc_redivis_ref_t *ref)
 
 static int redivis_handle(lc_req_t *q)
 {
-    lc_redivis_ref_t ref;
+    const char *action = NULL;
+    nb_call_t c;
     int rc;
 
-    if (q->nseg == 0 || q->nseg > 2 || (q->nseg == 2 && strcmp(q->seg[1], "stop")
-                                        && strcmp(q->seg[1], "run"))) {
-        return redivis_error(q, HTTP_NOT_FOUND, "not_found", "No such route");
-    }
-    if ((rc = nb_parse_ref(q, &ref)) != LC_PROCEED) {
+    if ((rc = nb_route(q, &c, &action)) != LC_PROCEED) {
         return rc;
     }
-    if (q->nseg == 1) {
-        return q->r->method_number == M_GET ? nb_get(q, &ref)
+    if (!action) {
+        return q->r->method_number == M_GET ? nb_get(q, &c)
                                             : nb_method_not_allowed(q, "GET, HEAD");
     }
     if (q->r->method_number != M_POST) {
         return nb_method_not_allowed(q, "POST");
     }
-    return nb_act(q, &ref, q->seg[1]);
+    return nb_act(q, &c, action);
 }
 
 const lc_dialect_t lc_dialect_redivis = {
     "redivis", LC_KIND_NOTEBOOK, &lc_notebook_kind, "workflow.read", "workflow.write",
-    redivis_handle, redivis_error, nb_method_not_allowed, "GET, HEAD, POST"
+    redivis_handle, redivis_error, nb_method_not_allowed, "GET, HEAD, POST",
+    NULL, 1 /* raw_path: %2F in a reference is a '_' */
 };

@@ -1,10 +1,12 @@
-/* lc_redivis_ref.c — Redivis qualified notebook references (APR only). */
+/* lc_redivis_ref.c — Redivis qualified notebook references, and finding a
+ * notebook by one (APR, jansson, the store interface). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
 
 #include "lc_redivis_ref.h"
 #include "lc_resource.h"
+#include "lc_kind.h"
 #include "lc_util.h"
 
 static int word_char(int c)
@@ -97,9 +99,10 @@ static apr_status_t parse_text(const char *s, apr_size_t len, lc_redivis_ref_t *
     const char *d2 = d1 ? memchr(d1 + 1, '.', len - (apr_size_t)(d1 + 1 - s)) : NULL;
     const char *end = s + len;
 
+    /* A '/' (from %2F) is just another non-word character in a name. */
     memset(ref, 0, sizeof(*ref));
-    if (memchr(s, '/', len) || memchr(s, '\0', len) || !lc_utf8_valid(s, len)) {
-        *why = "the reference contains '/', NUL or bytes that are not UTF-8";
+    if (memchr(s, '\0', len) || !lc_utf8_valid(s, len)) {
+        *why = "the reference contains NUL or bytes that are not UTF-8";
         return APR_EINVAL;
     }
     if (!d2 || memchr(d2 + 1, '.', (apr_size_t)(end - d2 - 1))) {
@@ -121,29 +124,65 @@ static apr_status_t parse_text(const char *s, apr_size_t len, lc_redivis_ref_t *
         *why = "the workflow and the notebook each need a name or a ':id'";
         return APR_EINVAL;
     }
-    if (strlen(ref->owner) + strlen(ref->workflow) + strlen(ref->notebook) + 2 > LC_ID_MAX) {
+    if (strlen(ref->owner) + strlen(ref->workflow) + strlen(ref->notebook) + 2
+        > LC_REDIVIS_KEY_MAX) {
         *why = "the reference is too long";
         return APR_EINVAL;
     }
     return APR_SUCCESS;
 }
 
+static int hex_digit(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decode len bytes into out (len + 1 bytes).  Unlike
+ * lc_segment_decode, an encoded '/' is kept: redivis-python sends a display
+ * name's '/' as %2F, and in a name it counts as '_'.  Returns the decoded
+ * length, or -1 for a broken escape. */
+static long percent_decode(const char *raw, apr_size_t len, char *out)
+{
+    apr_size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        int c = (unsigned char)raw[i];
+
+        if (c == '%') {
+            int hi = i + 2 < len ? hex_digit((unsigned char)raw[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit((unsigned char)raw[i + 2]) : -1;
+
+            if (hi < 0 || lo < 0) {
+                return -1;
+            }
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
 apr_status_t lc_redivis_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
                                   lc_redivis_ref_t *ref, const char **why)
 {
-    const char *text;
+    char *text;
+    long n;
 
     memset(ref, 0, sizeof(*ref));
     if (len == 0 || len > LC_REDIVIS_RAW_MAX) {
         *why = len ? "the reference is too long" : "the reference is empty";
         return APR_EINVAL;
     }
-    /* Rejects broken escapes, an encoded '/', NUL and non-UTF-8. */
-    if (!(text = lc_segment_decode(p, raw, len))) {
-        *why = "the reference is not valid percent-encoded UTF-8 without '/'";
+    text = apr_palloc(p, len + 1);
+    if ((n = percent_decode(raw, len, text)) < 0) {
+        *why = "the reference has a broken percent-encoding";
         return APR_EINVAL;
     }
-    return parse_text(text, strlen(text), ref, why);
+    return parse_text(text, (apr_size_t)n, ref, why);   /* NUL and non-UTF-8 refused there */
 }
 
 apr_status_t lc_redivis_ref_parse_decoded(const char *text, lc_redivis_ref_t *ref,
@@ -172,15 +211,15 @@ const char *lc_redivis_ref_key(const lc_redivis_ref_t *ref, apr_pool_t *p)
         return NULL;
     }
     key = apr_pstrcat(p, ref->owner, ".", ref->workflow, ".", ref->notebook, NULL);
-    return strlen(key) <= LC_ID_MAX ? key : NULL;
+    return strlen(key) <= LC_REDIVIS_KEY_MAX ? key : NULL;
 }
 
 apr_status_t lc_redivis_key_split(const char *key, lc_redivis_ref_t *ref)
 {
     const char *why;
-    char check[LC_ID_MAX + 1];
+    char check[LC_REDIVIS_KEY_MAX + 1];
 
-    if (strlen(key) > LC_ID_MAX || strchr(key, ':')
+    if (strlen(key) > LC_REDIVIS_KEY_MAX || strchr(key, ':')
         || parse_text(key, strlen(key), ref, &why) != APR_SUCCESS
         || !lc_redivis_ref_has_names(ref)) {
         return APR_EINVAL;
@@ -195,4 +234,104 @@ int lc_redivis_ref_equal(const lc_redivis_ref_t *a, const lc_redivis_ref_t *b)
     return strcmp(a->owner, b->owner) == 0 && strcmp(a->workflow, b->workflow) == 0
            && strcmp(a->wf_id, b->wf_id) == 0 && strcmp(a->notebook, b->notebook) == 0
            && strcmp(a->nb_id, b->nb_id) == 0;
+}
+
+/* ---- a stored notebook ------------------------------------------------------ */
+
+void lc_redivis_store_ref(json_t *data, lc_resource_t *r, const lc_redivis_ref_t *ref)
+{
+    apr_snprintf(r->alias[0], sizeof(r->alias[0]), LC_REDIVIS_ALIAS_NAME "%s.%s.%s",
+                 ref->owner, ref->workflow, ref->notebook);
+    json_object_set_new(data, "k", json_string(r->alias[0] + strlen(LC_REDIVIS_ALIAS_NAME)));
+    if (ref->wf_id[0]) {
+        json_object_set_new(data, "w", json_string(ref->wf_id));
+    }
+    r->alias[1][0] = '\0';
+    if (ref->nb_id[0]) {
+        json_object_set_new(data, "b", json_string(ref->nb_id));
+        apr_snprintf(r->alias[1], sizeof(r->alias[1]), LC_REDIVIS_ALIAS_REF "%s", ref->nb_id);
+    }
+}
+
+static void copy_refid(char *dst, const char *src)
+{
+    if (src && lc_redivis_refid_valid(src)) {
+        apr_cpystrn(dst, src, LC_REDIVIS_REFID_MAX + 1);
+    }
+}
+
+apr_status_t lc_redivis_stored_ref(const lc_resource_t *r, lc_redivis_ref_t *out)
+{
+    json_t *data = lc_kind_get_data(r);
+    const char *key = json_string_value(json_object_get(data, "k"));
+    apr_status_t rv = lc_redivis_key_split(key ? key : r->id, out);
+
+    if (rv == APR_SUCCESS) {
+        copy_refid(out->wf_id, json_string_value(json_object_get(data, "w")));
+        copy_refid(out->nb_id, json_string_value(json_object_get(data, "b")));
+    }
+    json_decref(data);
+    return rv;
+}
+
+/* Does the reference fit the notebook found?  Found by name, its ids (when
+ * given) must be the notebook's; found by notebook id, its owner, and its
+ * workflow id or else workflow name, must be.  The notebook name is not
+ * compared then: ids win over names. */
+static int ref_fits(const lc_redivis_ref_t *ref, const lc_resource_t *r, int by_id)
+{
+    lc_redivis_ref_t s;
+
+    if (lc_redivis_stored_ref(r, &s) != APR_SUCCESS || strcmp(s.owner, ref->owner)) {
+        return 0;
+    }
+    if (ref->nb_id[0] && strcmp(s.nb_id, ref->nb_id)) {
+        return 0;
+    }
+    if (ref->wf_id[0]) {
+        return strcmp(s.wf_id, ref->wf_id) == 0;
+    }
+    return !by_id || strcmp(s.workflow, ref->workflow) == 0;
+}
+
+/* By the "name:" alias; a notebook stored before aliases is found by its id. */
+static apr_status_t find_by_name(lc_store_t *st, const lc_redivis_ref_t *ref,
+                                 lc_resource_t *out)
+{
+    char key[LC_ALIAS_MAX + 1];
+    apr_status_t rv;
+
+    apr_snprintf(key, sizeof(key), LC_REDIVIS_ALIAS_NAME "%s.%s.%s", ref->owner,
+                 ref->workflow, ref->notebook);
+    rv = lc_store_get_alias(st, LC_KIND_NOTEBOOK, key, out);
+    if (rv == LC_ENOTFOUND) {
+        rv = lc_store_get(st, LC_KIND_NOTEBOOK, key + strlen(LC_REDIVIS_ALIAS_NAME), out);
+        if (rv == APR_SUCCESS && out->alias[0][0]) {
+            rv = LC_ENOTFOUND;         /* has aliases: its id is no name */
+        }
+    }
+    return rv;
+}
+
+apr_status_t lc_redivis_resolve(lc_store_t *st, const lc_redivis_ref_t *ref,
+                                lc_resource_t *out)
+{
+    char key[LC_ALIAS_MAX + 1];
+    apr_status_t rv;
+
+    if (lc_redivis_ref_has_names(ref)) {
+        rv = find_by_name(st, ref, out);
+        if (rv == APR_SUCCESS && ref_fits(ref, out, 0)) {
+            return APR_SUCCESS;
+        }
+        if (rv != APR_SUCCESS && rv != LC_ENOTFOUND) {
+            return rv;
+        }
+    }
+    if (!ref->nb_id[0]) {
+        return LC_ENOTFOUND;
+    }
+    apr_snprintf(key, sizeof(key), LC_REDIVIS_ALIAS_REF "%s", ref->nb_id);
+    rv = lc_store_get_alias(st, LC_KIND_NOTEBOOK, key, out);
+    return rv == APR_SUCCESS && !ref_fits(ref, out, 1) ? LC_ENOTFOUND : rv;
 }

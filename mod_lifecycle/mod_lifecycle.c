@@ -218,7 +218,7 @@ static int lc_handler(request_rec *r)
     q.path = relative_path(r, dc->prefix);
     q.collection = collection_of(r->pool, dc->prefix);
     q.nseg = lc_path_split(r->pool, q.path, q.seg, LC_MAX_SEGMENTS);
-    if (q.nseg < 0) {
+    if (q.nseg < 0 && !q.dialect->raw_path) {
         return q.dialect->error(&q, HTTP_BAD_REQUEST, "invalid_request",
                                 "the path is not valid: bad percent-encoding, an encoded "
                                 "'/', non-UTF-8 bytes or too many segments");

@@ -135,13 +135,15 @@ my @same = (
     "$O%2E$WF%3Aw1a2%2Enb_run%3An0b2", "$O%2e$WF.nb_run%3an0b2", "%72dvtest.$WF.nb_run",
     "$O.flow%E2%80%94one.nb%C3%A9run", "$O.:w1a2.:n0b2", "$O%2E%3Aw1a2%2E%3An0b2",
     "$O.$WF.:n0b2", "$O.renamed_flow:w1a2.renamed_nb:n0b2",
+    "$O.flow%2Fone.nb_run", "$O.Flow%2FOne.NB%2F%2FRun", "$O%2F.$WF.nb%2frun",
 );
 for my $ref (@same) {
     my $res = nb_get($ref);
     is_deeply([$res->code, (jbody($res) || {})->{id}], [200, "$O.$WF.nb_run"], "GET $ref: nb_run");
 }
 my @not_same = ("$O.$WF.nb_run:zzzz", "$O.$WF:zzzz.nb_run", "rdvother.$WF.nb_run",
-                "$O.flowone.nb_run", "$O.:zzzz.:n0b2", "$O.other_flow.:n0b2", "$O.$WF.nb_nope");
+                "$O.flowone.nb_run", "$O.:zzzz.:n0b2", "$O.other_flow.:n0b2", "$O.$WF.nb_nope",
+                "$O.$WF%2Fx.nb_run", "$O.$WF%2fx.nb_run");
 for my $ref (@not_same) {
     is_rdv_error(nb_get($ref), 404, 'not_found', "GET $ref");
 }
@@ -285,9 +287,9 @@ for my $k (qw(again)) {
 # ---- bad references (SPEC §6): 400, nothing changes -----------------------------------------------------
 {
     my @bad = ('a.b', 'a.b.c.d', '.flow.nb', "$O..nb", "$O.$WF.", "$O:x1.$WF.nb", "$O.$WF:.nb",
-               "$O.$WF:a:b.nb", "$O.$WF:x-1.nb", "$O.$WF%2Fx.nb_run", "$O.$WF%2fx.nb_run",
+               "$O.$WF:a:b.nb", "$O.$WF:x-1.nb", "$O.$WF:x%2F1.nb_run", "$O.$WF:x1%2F.nb_run",
                "$O.$WF.nb_r%FFun", "$O.$WF.nb_r%C3un",
-               "$O.$WF." . ('n' x 2000), "$O.$WF." . ('n' x 120));
+               "$O.$WF." . ('n' x 2000), "$O.$WF." . ('n' x 107));
     my $ref = "$O.$WF.nb_run";
     my $before = snap($ref);
     for my $b (@bad) {
@@ -341,14 +343,18 @@ for my $k (qw(again)) {
     my %base = (kind => 'notebook', name => 'NB Extra', qualifiedReference => "$O.$WF:w1a2.nb_extra:x9",
                 owner => { name => 'RdvTest' }, currentJob => undef);
     my @invalid = (
-        ['a non-canonical id', "RdvTest.$WF.nb_extra", {}, 'id'],
-        ['an id with a dash', "rdv-test.$WF.nb_extra", {}, 'id'],
-        ['two parts', "$O.nb_extra", {}, 'id'],
+        # Without qualifiedReference, only an id that is a canonical key names it.
+        ['a non-canonical id, no qualifiedReference', "RdvTest.$WF.nb_extra", { qualifiedReference => undef },
+         'qualifiedReference'],
+        ['an id with a dash, no qualifiedReference', "rdv-test.$WF.nb_extra", { qualifiedReference => undef },
+         'qualifiedReference'],
+        ['two parts, no qualifiedReference', "$O.nb_extra", { qualifiedReference => undef }, 'qualifiedReference'],
+        ['a reference without names', $x, { qualifiedReference => "$O.:w1a2.:x9" }, 'qualifiedReference'],
         ['an unknown field', $x, { color => 'red' }, 'color'],
         ['another kind', $x, { kind => 'table' }, 'kind'],
         ['a name of another notebook', $x, { name => 'Other' }, 'name'],
         ['a name of 101 bytes', $x, { name => 'nb extra' . (' ' x 93) }, 'name'],
-        ['a reference to another notebook', $x, { qualifiedReference => "$O.$WF.nb_other" }, 'qualifiedReference'],
+        ['a reference whose notebook is not the name', $x, { qualifiedReference => "$O.$WF.nb_other" }, 'name'],
         ['a broken reference', $x, { qualifiedReference => 'a.b' }, 'qualifiedReference'],
         ['a referenceId that disagrees', $x, { referenceId => 'y1' }, 'referenceId'],
         ['a bad referenceId', $x, { referenceId => 'x-9' }, 'referenceId'],
@@ -366,7 +372,7 @@ for my $k (qw(again)) {
     for my $c (@invalid) {
         my ($name, $id, $over, $field) = @$c;
         my %b = (%base, %$over);
-        delete $b{qualifiedReference} if $field eq 'id';
+        delete @b{ grep { !defined $over->{$_} } keys %$over };
         is_admin_error(req(PUT => AR . "/$id", body => \%b), 400, 'invalid_request', "admin PUT $name", $field);
     }
     is(req(GET => AR . "/$x")->code, 404, 'no invalid PUT created anything');

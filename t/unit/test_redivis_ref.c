@@ -49,8 +49,6 @@ static const char *const invalid[] = {
     "alice.flow:.nb",                          /* empty id */
     "alice.flow:a:b.nb",                       /* two ids */
     "alice.flow:x-1.nb",                       /* id not alnum */
-    "alice.flow%2Fx.nb",                       /* encoded '/' */
-    "alice.flow%2fx.nb",
     "alice.flow.nb%",                          /* broken escape */
     "alice.flow.nb%4",
     "alice.flow.nb%zz",
@@ -132,15 +130,40 @@ static void test_invalid(apr_pool_t *p)
         }
         CHECK(rv == APR_EINVAL);
     }
-    /* Over-long: raw beyond LC_REDIVIS_RAW_MAX, and names whose key exceeds 128. */
+    /* Over-long: raw beyond LC_REDIVIS_RAW_MAX, and names whose key exceeds 123
+     * (what the "name:" alias leaves of LC_ALIAS_MAX). */
     long_raw = apr_pstrcat(p, "alice.flow.", apr_pstrndup(p, memset(apr_palloc(p, 1100), 'n',
                                                                      1100), 1100), NULL);
     CHECK(parse(p, long_raw, &r) == APR_EINVAL);
-    long_raw = apr_pstrcat(p, "alice.flow.", apr_pstrndup(p, long_raw + 11, 118), NULL);
-    CHECK(parse(p, long_raw, &r) == APR_EINVAL);       /* key of 129 bytes */
+    long_raw = apr_pstrcat(p, "alice.flow.", apr_pstrndup(p, long_raw + 11, 113), NULL);
+    CHECK(parse(p, long_raw, &r) == APR_EINVAL);       /* key of 124 bytes */
     long_raw[strlen(long_raw) - 1] = '\0';
-    CHECK(parse(p, long_raw, &r) == APR_SUCCESS);      /* key of exactly 128 */
-    CHECK(strlen(lc_redivis_ref_key(&r, p)) == 128);
+    CHECK(parse(p, long_raw, &r) == APR_SUCCESS);      /* key of exactly 123 */
+    CHECK(strlen(lc_redivis_ref_key(&r, p)) == LC_REDIVIS_KEY_MAX);
+    CHECK(LC_REDIVIS_KEY_MAX == 123);
+}
+
+/* A '/' in a display name: redivis-python sends quote(ref, safe=''), so it
+ * arrives as %2F (any case); like any non-word character it counts as '_'. */
+static void test_encoded_slash(apr_pool_t *p)
+{
+    lc_redivis_ref_t r;
+
+    CHECK(parse(p, "alice.flow%2Fx.nb", &r) == APR_SUCCESS);
+    CHECK_STR(r.workflow, "flow_x");
+    CHECK(parse(p, "alice.flow%2fx.nb", &r) == APR_SUCCESS);
+    CHECK_STR(r.workflow, "flow_x");
+    /* quote("Alice.Q1/Q2 flow:W1.Sales / 2024 (draft)", safe='') */
+    CHECK(parse(p, "Alice.Q1%2FQ2%20flow%3AW1.Sales%20%2F%202024%20%28draft%29", &r)
+          == APR_SUCCESS);
+    CHECK_STR(r.workflow, "q1_q2_flow");
+    CHECK_STR(r.wf_id, "w1");
+    CHECK_STR(r.notebook, "sales_2024_draft");
+    CHECK(parse(p, "alice.%2F%2F.nb", &r) == APR_EINVAL);        /* only '_': no name, no id */
+    CHECK(parse(p, "alice.%2F%2F:w1.nb", &r) == APR_SUCCESS);    /* an empty name with its id */
+    CHECK(parse(p, "alice.flow:w%2F1.nb", &r) == APR_EINVAL);    /* not in an id */
+    CHECK(parse(p, "alice%2F.flow.nb", &r) == APR_SUCCESS);
+    CHECK_STR(r.owner, "alice");
 }
 
 static void test_ids_only(apr_pool_t *p)
@@ -179,7 +202,9 @@ static void test_keys_and_decoded(void)
     CHECK(lc_redivis_ref_parse_decoded("alice.100%2F.nb:Q1", &r, &why) == APR_SUCCESS);
     CHECK_STR(r.workflow, "100_2f");
     CHECK_STR(r.nb_id, "q1");
-    CHECK(lc_redivis_ref_parse_decoded("alice.a/b.nb", &r, &why) == APR_EINVAL);
+    CHECK(lc_redivis_ref_parse_decoded("alice.a/b.nb", &r, &why) == APR_SUCCESS);
+    CHECK_STR(r.workflow, "a_b");
+    CHECK(lc_redivis_key_split("alice.a/b.nb", &r) == APR_EINVAL);      /* not canonical */
     CHECK(lc_redivis_refid_valid("x7g2"));
     CHECK(!lc_redivis_refid_valid(""));
     CHECK(!lc_redivis_refid_valid("x_1"));
@@ -195,6 +220,7 @@ int main(void)
     test_equivalence(p);
     test_invalid(p);
     test_ids_only(p);
+    test_encoded_slash(p);
     test_keys_and_decoded();
     apr_pool_destroy(p);
     apr_terminate();
