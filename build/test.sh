@@ -12,10 +12,10 @@ id -u "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bas
 work=$(mktemp -d /tmp/lifecycle-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 tar -C "$TOP" --exclude=./build/obj --exclude=./build/unit --exclude=./build/run --exclude=./build/bench \
-    --exclude=./t/logs --exclude=./.git -cf - . | tar -C "$work" -xf -
+    --exclude=./build/san --exclude=./build/fuzz --exclude=./t/logs --exclude=./.git -cf - . | tar -C "$work" -xf -
 # The official token vectors live beside the checkout (../shared/vectors).
 vectors=${LC_VECTORS:-$TOP/../shared/vectors}
 if [ -d "$vectors" ]; then mkdir -p "$work/build" && cp -r "$vectors" "$work/build/vectors"; fi
 chown -R "$user:" "$work"
 echo "test: running the suite as '$user' in $work"
-runuser -u "$user" -- env LC_VECTORS="$work/build/vectors" SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite
+runuser -u "$user" -- env LC_VECTORS="$work/build/vectors" SANITIZE="${SANITIZE:-}" SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite
