@@ -24,7 +24,22 @@ LC_CLI     := $(LC_OUT)/lifecycle-token
 # Sanitizer reports fail the unit tests (UBSan aborts by itself: no recover).
 UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) LC_TOKEN_CLI=$(LC_CLI)
 
-.PHONY: all deps run test unit suite bench fuzz clean
+.PHONY: all deps run test unit suite bench fuzz fuzz-build fuzz-corpus clean
+
+# make fuzz: the libFuzzer targets of t/fuzz/ (one file each), built with
+# clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  The
+# dialect files are linked for their kind tables; what their handlers call
+# of httpd is stubbed (t/fuzz/lc_fuzz_httpd.c, aborts if ever reached).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+                $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
+                -I$(LC_SRCDIR) -It/fuzz
+FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c lc_dialect_workstation.c \
+                lc_dialect_redivis.c lc_dialect_notte.c lc_dialect_wrapper.c lc_dialect_feldera.c)
+FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 all: deps
 	$(MAKE) --no-print-directory $(LC_MODULE) $(LC_CLI)
@@ -65,6 +80,36 @@ suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
 bench: all build/unit/bench_replay
 	@bash build/deps.sh bench
 	@bash build/bench.sh
+
+build/fuzz/obj/%.o: $(LC_SRCDIR)/%.c $(LC_HDR)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/lc_fuzz_httpd.o: t/fuzz/lc_fuzz_httpd.c $(LC_HDR)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    $(APR_LIBS) -ljansson -lsodium
+
+# The objects are kept between builds (not intermediate files).
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# The seed corpus (t/fuzz/corpus/, committed) comes from this generator.
+build/fuzz/gen_corpus: t/fuzz/gen_corpus.c $(wildcard t/fuzz/*.h) $(UNIT_CORE) $(LC_HDR)
+	@mkdir -p build/fuzz
+	$(CC) $(UNIT_CFLAGS) -It/fuzz -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
+
+fuzz-corpus: build/fuzz/gen_corpus
+	build/fuzz/gen_corpus t/fuzz/corpus
+
+fuzz:
+	@bash build/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" bash build/fuzz.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build/obj build/unit build/run build/bench build/mod_lifecycle.so build/san build/fuzz
