@@ -5,7 +5,8 @@
 # build/san/mod_lifecycle.so.  Reports go to t/logs/sanitizer.<pid>, which
 # build/suite.sh reads after the run: any report fails the suite.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-libasan=$(gcc -print-file-name=libasan.so)
+# The libasan of the compiler apxs builds the module with (gcc).
+libasan=$($(apxs -q CC 2>/dev/null || echo gcc) -print-file-name=libasan.so)
 # httpd leaks its pools at exit by design: no leak check.  A report aborts the
 # process at once (UBSan too: the module is built without recovery).
 export LD_PRELOAD="$libasan${LD_PRELOAD:+:$LD_PRELOAD}"

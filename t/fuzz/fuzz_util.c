@@ -1,13 +1,15 @@
 /* fuzz_util: the pure helpers of lc_util.c that read request input: path
  * splitting and segment decoding, the id grammar, RFC 3339 times, strict
- * decimals, UTF-8.
+ * decimals, UTF-8; and If-Match / If-None-Match parsing (lc_engine.c).
  *
  * Decoded segments hold neither '/' nor NUL and are valid UTF-8
  * (lc_util.h); a valid id is 1..128 bytes; a time that parses formats back
- * to the same time (years 1970..9999); a parsed number is within its bounds. */
+ * to the same time (years 1970..9999); a parsed number is within its bounds;
+ * a parsed precondition holds at most LC_PRECOND_MAX versions. */
 #include <limits.h>
 #include "lc_fuzz.h"
 #include "lc_util.h"
+#include "lc_engine.h"
 
 #define MAX_SEGS 16
 
@@ -17,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *segs[MAX_SEGS], *s = apr_pstrmemdup(p, (const char *)data, size);
     char *dec;
     apr_time_t t, t2;
+    lc_precond_t pc;
     long v;
     int n, i;
 
@@ -47,6 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (lc_utf8_valid((const char *)data, size) && memchr(data, '\0', size) == NULL) {
         LC_FUZZ_CHECK(lc_utf8_chars(s) <= size);
+    }
+    memset(&pc, 0, sizeof(pc));
+    if (lc_precond_parse(s, &pc) == 0) {
+        LC_FUZZ_CHECK(pc.n >= 0 && pc.n <= LC_PRECOND_MAX);
+        (void)lc_precond_match(&pc, 1, 7);
+        (void)lc_precond_match(&pc, 0, 0);
     }
     apr_pool_destroy(p);
     return 0;

@@ -174,7 +174,7 @@ static lc_resource_t resource(int kind, const char *id, int state, const char *d
 
 static void journal(void)
 {
-    unsigned char seg[8 * LC_RECORD_MAX + 1], *at = seg + 1;
+    unsigned char seg[8 * LC_RECORD_MAX + 128], *at = seg + 1;
     unsigned char rec[LC_RECORD_MAX + 1];
     lc_resource_t r;
     apr_size_t n;
@@ -207,6 +207,26 @@ static void journal(void)
     put("recover", "segment-fixed", seg, (size_t)(at - seg));
     /* The same with a torn last record. */
     put("recover", "segment-torn", seg, (size_t)(at - seg) - 7);
+
+    /* A snapshot at change 4, replay from segment 2: two resources. */
+    memset(seg, 0, sizeof(seg));
+    at = seg + 1;
+    memcpy(at, "LCSNAP1", 8);
+    at[8] = 4;
+    at[16] = 2;
+    at += LC_FUZZ_SNAP_HEAD;
+    r = resource(LC_KIND_WRAPPER, "wr-1", 1, "{\"t\":\"api\"}");
+    at += lc_record_encode(at, 3, LC_OP_CREATE, &r);
+    r = resource(LC_KIND_AGENT, "0b5c3f5e-1d2a-4c7e-9b1f-2a3c4d5e6f70", 0, "{\"s\":\"sess\"}");
+    at += lc_record_encode(at, 4, LC_OP_CREATE, &r);
+    memcpy(at, "LCSEND1", 8);
+    at[8] = 2;
+    at += LC_FUZZ_SNAP_TAIL;
+    crypto_generichash(at - 32, 32, seg + 1, (size_t)(at - 32 - (seg + 1)), NULL, 0);
+    seg[0] = 2;
+    put("recover", "snapshot", seg, (size_t)(at - seg));
+    seg[0] = 3;
+    put("recover", "snapshot-fixed", seg, (size_t)(at - seg));
 }
 
 int main(int argc, char **argv)

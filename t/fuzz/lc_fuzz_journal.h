@@ -9,10 +9,17 @@
 
 #define LC_FUZZ_REC_HEAD 80     /* lc_journal.c REC_HEAD */
 #define LC_FUZZ_REC_HASH 16     /* lc_journal.c REC_HASH: BLAKE2b-128 of what precedes */
+#define LC_FUZZ_SNAP_HEAD 32    /* lc_journal.c SNAP_HEAD */
+#define LC_FUZZ_SNAP_TAIL 48    /* lc_journal.c SNAP_TAIL: "LCSEND1\0", count, BLAKE2b-256 */
 
 static inline uint32_t lc_fuzz_get32(const unsigned char *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t lc_fuzz_get64(const unsigned char *p)
+{
+    return (uint64_t)lc_fuzz_get32(p) | ((uint64_t)lc_fuzz_get32(p + 4) << 32);
 }
 
 /* Give every record of buf (len bytes), as far as their length words walk,
