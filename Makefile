@@ -4,6 +4,9 @@
 #   make run    build and run a local Apache on 127.0.0.1:$(PORT) with the module
 #   make test   unit tests + Apache::Test suite under the event and prefork MPMs
 #   make bench  wrk on loopback, ratios against a trivial handler in the same run
+#   make test SANITIZE=1   the same with the module and the unit tests built with
+#               ASan+UBSan (into build/san/), httpd run with libasan preloaded
+#   make fuzz   libFuzzer targets of t/fuzz/ (clang), FUZZ_SECONDS (60) each
 
 PORT  ?= 8080
 SHELL := /bin/bash
@@ -15,21 +18,43 @@ include apxs.mk
 
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
-UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR)
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: sources that depend on APR, jansson and libsodium only.
 UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_b64.c lc_token.c)
-UNIT_TESTS := $(patsubst t/unit/%.c,build/unit/%,$(wildcard t/unit/test_*.c))
+# With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
+UNIT_DIR   := $(LC_OUT)/unit
+UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
+LC_CLI     := $(LC_OUT)/lifecycle-token
+LC_JOURNAL_CLI := $(LC_OUT)/lifecycle-journal
+# Sanitizer reports fail the unit tests (UBSan aborts by itself: no recover).
+UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) LC_TOKEN_CLI=$(LC_CLI)
 
-.PHONY: all deps run test unit suite bench clean
+.PHONY: all deps run test unit suite bench fuzz fuzz-build fuzz-corpus clean
+
+# make fuzz: the libFuzzer targets of t/fuzz/ (one file each), built with
+# clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  The
+# dialect files are linked for their kind tables; what their handlers call
+# of httpd is stubbed (t/fuzz/lc_fuzz_httpd.c, aborts if ever reached).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+                $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
+                -I$(LC_SRCDIR) -It/fuzz
+FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c lc_dialect_workstation.c \
+                lc_dialect_redivis.c lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c \
+                lc_dialect_wrapper.c lc_dialect_feldera.c)
+FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 all: deps
-	$(MAKE) --no-print-directory $(LC_MODULE) build/lifecycle-token build/lifecycle-journal
+	$(MAKE) --no-print-directory $(LC_MODULE) $(LC_CLI) $(LC_JOURNAL_CLI)
 
 deps:
 	@bash build/deps.sh build
 
-build/unit/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $(LC_HDR)
-	@mkdir -p build/unit
+$(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $(LC_HDR)
+	@mkdir -p $(UNIT_DIR)
 	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The replay bench measures the code as apxs builds it (-O2), not the tests' -O1.
@@ -37,20 +62,20 @@ build/unit/bench_replay: UNIT_CFLAGS += -O2
 
 # The lifecycle-token CLI (keygen, mint, inspect): the token core only.
 TOKEN_CORE := $(addprefix $(LC_SRCDIR)/,lc_b64.c lc_token.c)
-build/lifecycle-token: tools/lifecycle-token.c $(TOKEN_CORE) $(LC_SRCDIR)/lc_b64.h $(LC_SRCDIR)/lc_token.h
-	@mkdir -p build
+$(LC_CLI): tools/lifecycle-token.c $(TOKEN_CORE) $(LC_SRCDIR)/lc_b64.h $(LC_SRCDIR)/lc_token.h
+	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(TOKEN_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
 JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_journal.c)
-build/lifecycle-journal: tools/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
-	@mkdir -p build
+$(LC_JOURNAL_CLI): tools/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
+	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium
 
 # test_token runs the CLI end to end.
-unit: build/lifecycle-token build/lifecycle-journal
+unit: $(LC_CLI) $(LC_JOURNAL_CLI)
 unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; env $(UNIT_ENV) $$t; done
 
 run: all
 	@bash build/run.sh $(PORT)
@@ -58,17 +83,50 @@ run: all
 # As root, build/test.sh re-runs the suite as an unprivileged user.
 test:
 	@bash build/deps.sh test
-	@bash build/test.sh
+	@$(if $(SANITIZE),bash build/deps.sh san,true)
+	@SANITIZE="$(SANITIZE)" bash build/test.sh
 
-# The suite itself (what build/test.sh runs as the unprivileged user).
+# The suite itself (what build/test.sh runs as the unprivileged user).  The
+# suite's own tokens are minted with the plain build/lifecycle-token.
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
-	@bash build/suite.sh
+	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal SANITIZE=
+	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 
 bench: all build/unit/bench_replay
 	@bash build/deps.sh bench
 	@bash build/bench.sh
 
+build/fuzz/obj/%.o: $(LC_SRCDIR)/%.c $(LC_HDR)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/lc_fuzz_httpd.o: t/fuzz/lc_fuzz_httpd.c $(LC_HDR)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    $(APR_LIBS) -ljansson -lsodium
+
+# The objects are kept between builds (not intermediate files).
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+# The seed corpus (t/fuzz/corpus/, committed) comes from this generator.
+build/fuzz/gen_corpus: t/fuzz/gen_corpus.c $(wildcard t/fuzz/*.h) $(UNIT_CORE) $(LC_HDR)
+	@mkdir -p build/fuzz
+	$(CC) $(UNIT_CFLAGS) -It/fuzz -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
+
+fuzz-corpus: build/fuzz/gen_corpus
+	build/fuzz/gen_corpus t/fuzz/corpus
+
+fuzz:
+	@bash build/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" bash build/fuzz.sh $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build/obj build/unit build/run build/bench build/mod_lifecycle.so
+	rm -rf build/obj build/unit build/run build/bench build/mod_lifecycle.so build/san build/fuzz
 	-[ -f t/TEST ] && perl t/TEST -clean >/dev/null 2>&1 || true
 	rm -rf t/logs t/TEST

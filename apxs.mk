@@ -3,22 +3,36 @@
 # apxs compiles through libtool, which puts objects next to their sources;
 # to keep the source tree clean we compile from build/obj, where every
 # source is a symlink, and copy the finished module to build/.
+#
+# SANITIZE=1 builds a separate module, build/san/mod_lifecycle.so (objects in
+# build/san/obj), with AddressSanitizer and UndefinedBehaviorSanitizer, so the
+# plain and the sanitized builds never mix.
 
 APXS       ?= apxs
 LC_SRCDIR  := mod_lifecycle
 LC_SRC     := $(sort $(wildcard $(LC_SRCDIR)/*.c))
 LC_HDR     := $(sort $(wildcard $(LC_SRCDIR)/*.h))
-LC_OBJDIR  := build/obj
-LC_MODULE  := build/mod_lifecycle.so
 LC_WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 LC_LIBS    := -ljansson -lsodium
+# What SANITIZE=1 adds when compiling and linking (gcc's runtimes: httpd gets
+# gcc's libasan preloaded, see build/san-httpd.sh).
+LC_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ifdef SANITIZE
+LC_OUT     := build/san
+LC_APXS_SAN := $(foreach f,$(LC_SAN_FLAGS) -g,-Wc,$(f)) $(foreach f,$(LC_SAN_FLAGS),-Wl,$(f))
+else
+LC_OUT     := build
+LC_APXS_SAN :=
+endif
+LC_OBJDIR  := $(LC_OUT)/obj
+LC_MODULE  := $(LC_OUT)/mod_lifecycle.so
 
 $(LC_MODULE): $(LC_SRC) $(LC_HDR) apxs.mk
 	@mkdir -p $(LC_OBJDIR)
 	@rm -f $(LC_OBJDIR)/*.c $(LC_OBJDIR)/*.h
-	@for f in $(LC_SRC) $(LC_HDR); do ln -sf ../../$$f $(LC_OBJDIR)/; done
+	@for f in $(LC_SRC) $(LC_HDR); do ln -sf $(CURDIR)/$$f $(LC_OBJDIR)/; done
 	@cd $(LC_OBJDIR) && $(APXS) -c -o mod_lifecycle.la \
-	    $(foreach w,$(LC_WARN) -std=gnu11,-Wc,$(w)) \
+	    $(foreach w,$(LC_WARN) -std=gnu11,-Wc,$(w)) $(LC_APXS_SAN) \
 	    $(notdir $(LC_SRC)) $(LC_LIBS) >build.log 2>&1 \
 	    || { cat build.log; exit 1; }
 	cp $(LC_OBJDIR)/.libs/mod_lifecycle.so $@

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|bench
+# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|bench|san|fuzz
 set -euo pipefail
 want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
 case "${1:-build}" in
   test)  want+=(libapache2-mod-perl2 libwww-perl wrk) ;;
   bench) want+=(wrk libwww-perl) ;;
+  # SANITIZE=1: gcc's ASan and UBSan (libgcc-12-dev links them, libasan8 is
+  # preloaded into httpd).
+  san)   want+=(gcc libgcc-12-dev libasan8 libubsan1) ;;
+  # make fuzz: clang with libFuzzer and its sanitizer runtimes.
+  fuzz)  want+=(clang libclang-rt-14-dev) ;;
 esac
 missing=()
 # Node and npm mint the third-party tokens of the test suite; they may come

@@ -5,6 +5,17 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 MPMS=${MPMS:-"event prefork"}
 pass=0; fail=0
+# SANITIZE=1: httpd runs through build/san-httpd.sh (libasan preloaded, the
+# sanitized module loaded, reports written to t/logs/sanitizer.<pid>).
+httpd=/usr/sbin/apache2
+if [ -n "${SANITIZE:-}" ]; then
+  httpd="$TOP/build/san-httpd.sh"
+  export LC_SANITIZE=1
+fi
+# Any sanitizer report in t/logs (its own files, or stderr in the error_log).
+san_reports() {
+  grep -rlaE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]+Sanitizer|exit signal Abort' t/logs 2>/dev/null
+}
 
 # Keys and tokens for the suite: an issuer key (configured), a second key
 # (configured, for rotation), and a stranger's key (not configured).
@@ -49,8 +60,17 @@ free_port() {
 for mpm in $MPMS; do
   echo "== Apache::Test, $mpm MPM"
   perl t/TEST.PL -clean >/dev/null 2>&1 || true
-  if LC_MPM=$mpm perl t/TEST.PL -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 \
-       -httpd_conf "$TOP/t/mpm/$mpm.conf" -port "$(free_port)" ${TEST_FILES:-}; then
+  rm -f t/logs/sanitizer.*
+  LC_MPM=$mpm perl t/TEST.PL -apxs "$(command -v apxs)" -httpd "$httpd" \
+       -httpd_conf "$TOP/t/mpm/$mpm.conf" -port "$(free_port)" ${TEST_FILES:-}
+  rc=$?
+  if [ -n "${SANITIZE:-}" ] && reports=$(san_reports); then
+    echo "== sanitizer reports under the $mpm MPM:"
+    for f in $(echo "$reports" | head -n 3); do echo "-- $f"; grep -aE -m1 -A 30 'ERROR: |runtime error:|exit signal Abort' "$f"; done
+    rm -rf build/sanitizer.$mpm; mkdir -p build/sanitizer.$mpm && cp $reports build/sanitizer.$mpm/ 2>/dev/null
+    rc=1
+  fi
+  if [ "$rc" -eq 0 ]; then
     pass=$((pass + 1))
   else
     fail=$((fail + 1))

@@ -12,7 +12,7 @@ id -u "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bas
 work=$(mktemp -d /tmp/lifecycle-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 tar -C "$TOP" --exclude=./build/obj --exclude=./build/unit --exclude=./build/run --exclude=./build/bench \
-    --exclude=./t/logs --exclude=./.git -cf - . | tar -C "$work" -xf -
+    --exclude=./build/san --exclude=./build/fuzz --exclude=./t/logs --exclude=./.git -cf - . | tar -C "$work" -xf -
 chown -R "$user:" "$work"
 echo "test: running the suite as '$user' in $work"
-runuser -u "$user" -- env SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite
+runuser -u "$user" -- env SANITIZE="${SANITIZE:-}" SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite

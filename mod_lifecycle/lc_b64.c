@@ -4,22 +4,26 @@
 
 #include "lc_b64.h"
 
-/* The base64url alphabet, checked by us: libsodium 1.0.18 decodes every
- * byte from 0x80 to 0xFF as if it were '_', so a key or token with such a
- * byte would otherwise be accepted. */
-static int is_b64url_alphabet(const char *in, size_t inlen)
+/* 1 when lo <= c <= hi (all in 0..255), without a branch on c. */
+static unsigned in_range(unsigned c, unsigned lo, unsigned hi)
 {
+    return ((lo - 1 - c) & (c - hi - 1)) >> 31;
+}
+
+/* Whether in[0..inlen) is all base64url alphabet.  libsodium 1.0.18
+ * (Debian 12) decodes every byte from 0x80 up as '_', so it cannot be left
+ * to check this (found by t/fuzz/fuzz_b64.c). */
+static int b64url_alphabet(const char *in, size_t inlen)
+{
+    unsigned bad = 0, c;
     size_t i;
 
     for (i = 0; i < inlen; i++) {
-        unsigned char c = (unsigned char)in[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
-            return 0;
-        }
+        c = (unsigned char)in[i];
+        bad |= 1u ^ (in_range(c, 'A', 'Z') | in_range(c, 'a', 'z') | in_range(c, '0', '9')
+                     | in_range(c, '-', '-') | in_range(c, '_', '_'));
     }
-    return 1;
+    return bad == 0;
 }
 
 int lc_b64url_decode(unsigned char *out, size_t outmax, const char *in,
@@ -32,7 +36,7 @@ int lc_b64url_decode(unsigned char *out, size_t outmax, const char *in,
     if (inlen == 0) {
         return 0;
     }
-    if (in == NULL || inlen % 4 == 1 || !is_b64url_alphabet(in, inlen)) {
+    if (in == NULL || inlen % 4 == 1 || !b64url_alphabet(in, inlen)) {
         return -1;
     }
     /* ignore=NULL: no character is skipped; b64_end lets us check that the

@@ -579,7 +579,7 @@ static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_fir
              * store rolled it back), then appends moved to a new segment. */
             return cut_tail(x, path, off, len, "a change rolled back before a rotation");
         }
-        if (c.seq != x->last + 1) {
+        if (c.seq != x->last + 1 || c.seq == 0) {     /* 0: the sequence wrapped */
             return refuse(x, "%s: change %" APR_UINT64_T_FMT " at offset %" APR_SIZE_T_FMT
                           " follows change %" APR_UINT64_T_FMT ": %s; " LC_WAY_OUT, path,
                           c.seq, off, x->last,

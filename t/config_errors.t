@@ -13,7 +13,9 @@ our $TODO;
 
 my $vars   = Apache::Test::vars();
 my $httpd  = $vars->{httpd} && -x $vars->{httpd} ? $vars->{httpd} : '/usr/sbin/apache2';
-my $module = Cwd::abs_path("$vars->{serverroot}/../build/mod_lifecycle.so");
+# build/suite.sh sets LC_SANITIZE for `make test SANITIZE=1`.
+my $module = Cwd::abs_path("$vars->{serverroot}/../build/" . ($ENV{LC_SANITIZE} ? 'san/' : '')
+                           . 'mod_lifecycle.so');
 my $dir    = "$vars->{t_logs}/config_errors";
 my $mods   = '/usr/lib/apache2/modules';
 

@@ -287,6 +287,13 @@ static json_t *time_claim(apr_time_t t, int paseto)
     return json_integer((json_int_t)apr_time_sec(t));
 }
 
+/* A pool cleanup that releases a JSON value (so early returns leak nothing). */
+static apr_status_t json_release(void *j)
+{
+    json_decref(j);
+    return APR_SUCCESS;
+}
+
 static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
 {
     const char *key = NULL, *scope = NULL, *sub = NULL, *format = "paseto";
@@ -298,6 +305,8 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
     char pid[LC_PASERK_PID_LEN + 1], *claims, *tok;
     apr_time_t now;
 
+    apr_pool_cleanup_register(p, aud, json_release, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, extra, json_release, apr_pool_cleanup_null);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -415,8 +424,6 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
     json_object_update(c, extra);
     claims = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(c);
-    json_decref(extra);
-    json_decref(aud);
     if (claims == NULL) {
         sodium_memzero(sk, sizeof(sk));
         return fail("cannot encode the claims (invalid UTF-8?)");
