@@ -430,16 +430,17 @@ static int snap_intact(const char *path, uint64_t seq, uint32_t *first_seg)
     return ok;
 }
 
-/* Restore every record of an intact snapshot. */
+/* Restore every record of an intact snapshot (taken at change `seq`: no
+ * record in it can be newer). */
 static apr_status_t snap_apply(lc_store_t *st, const lc_journal_opts_t *o, const char *path,
-                               const snap_file_t *f)
+                               const snap_file_t *f, uint64_t seq)
 {
     apr_size_t off, n;
     uint64_t k;
     lc_change_t c;
 
     for (off = SNAP_HEAD, k = 0; k < f->count; k++, off += n) {
-        if (!lc_record_decode(f->b + off, f->len - SNAP_TAIL - off, &c, &n)) {
+        if (!lc_record_decode(f->b + off, f->len - SNAP_TAIL - off, &c, &n) || c.seq > seq) {
             say(o, 1, "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
             return APR_EGENERAL;
         }
@@ -626,7 +627,7 @@ static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
                                bad, *bad ? ", " : "", path, seq + 1);
             continue;
         }
-        if ((rv = snap_apply(x->st, x->o, path, &f)) != APR_SUCCESS) {
+        if ((rv = snap_apply(x->st, x->o, path, &f, seq)) != APR_SUCCESS) {
             refuse(x, "snapshot %s is intact but could not be loaded (%s)", path,
                    rv == APR_ENOSPC ? "LifecycleCapacity is too small" : "a bad record");
             return rv;
@@ -1076,7 +1077,8 @@ static apr_status_t salv_scan(salv_ctx_t *x, const char *name, const unsigned ch
     apr_status_t rv;
 
     while (off < end) {
-        if (lc_record_decode(b + off, end - off, &c, &n)) {
+        if (lc_record_decode(b + off, end - off, &c, &n)
+            && !(snapshot && c.seq > x->out->base_seq)) {
             if (stop && c.seq >= stop) {
                 return APR_SUCCESS;
             }
@@ -1108,7 +1110,7 @@ static apr_status_t salv_base(salv_ctx_t *x, apr_array_header_t *snaps)
         if (snap_read(x->p, path, seq, &f, &why) == 0) {
             x->out->base_seq = seq;
             x->expect = seq + 1;
-            return snap_apply(x->st, x->o, path, &f);
+            return snap_apply(x->st, x->o, path, &f, seq);
         }
         apr_table_setn(x->damaged, apr_filepath_name_get(path), "");
     }

@@ -25,8 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (lc_record_decode(buf, size - 1, &c, &len)) {
         LC_FUZZ_CHECK(len >= LC_FUZZ_REC_HEAD + LC_FUZZ_REC_HASH && len <= size - 1
                       && len <= LC_RECORD_MAX);
-        LC_FUZZ_CHECK(c.r.id[LC_ID_MAX] == '\0' && c.r.owner[LC_OWNER_MAX] == '\0'
-                      && c.r.data[LC_DATA_MAX] == '\0');
+        /* Each text ends inside its field (the decoder clears nothing else). */
+        LC_FUZZ_CHECK(strnlen(c.r.id, LC_ID_MAX + 1) <= LC_ID_MAX
+                      && strnlen(c.r.owner, LC_OWNER_MAX + 1) <= LC_OWNER_MAX
+                      && strnlen(c.r.data, LC_DATA_MAX + 1) <= LC_DATA_MAX);
         if (c.r.id[0] != '\0') {
             n = lc_record_encode(again, c.seq, c.op, &c.r);
             LC_FUZZ_CHECK(n <= len);
