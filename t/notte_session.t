@@ -85,7 +85,7 @@ sub new_agent {
 sub audit_lines {
     my ($kind, $id) = @_;
     open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind=$kind id=\Q$id\E / } <$fh>;
+    return scalar grep { /audit kind="$kind" id="\Q$id\E" / } <$fh>;
 }
 
 # Does the store keep attributes beyond the 239 bytes of today's record?  (The
