@@ -14,11 +14,13 @@ plan tests => 6;
 my $top = Cwd::abs_path(Apache::Test::vars('serverroot') . '/..');
 
 # -n: print, do not run; -B: as if everything were out of date.  The outer
-# `make suite` must not leak its flags (jobserver, -s) into this one.
+# `make suite` must not leak its flags (jobserver, -s, SANITIZE) into this one.
 my $out = do {
     local $ENV{MAKEFLAGS} = '';
     local $ENV{MAKELEVEL};
     delete $ENV{MAKELEVEL};
+    local $ENV{SANITIZE};          # a sanitized run exports it: a plain make is meant
+    delete $ENV{SANITIZE};
     `make -C "$top" --no-print-directory -n -B 2>&1`;
 };
 is($? >> 8, 0, 'make -n -B succeeds') or diag $out;
