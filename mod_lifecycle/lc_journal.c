@@ -20,10 +20,11 @@
  * change R, then copies the store chunk by chunk, leaving out what changed
  * after R (each journal record is a whole image, so the segments after the
  * rotation rebuild those), and is written atomically (write, fsync, rename,
- * fsync dir).  Replay loads the newest good snapshot and applies the
- * segments after its rotation; each resource keeps the sequence number of
- * its last change, so a record older than what is stored is skipped.  The two newest snapshots are kept, and
- * the segments the older one needs; the rest are removed.
+ * fsync dir).  The newest snapshot is kept, and the newest older one that
+ * passes its checksum, with every segment from that one's first on; without
+ * an intact older one nothing is pruned, so one damaged snapshot never
+ * costs a change.  Reading all of it back (recovery, salvage) is
+ * lc_journal_recover.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -46,38 +47,7 @@
 #include <apr_time.h>
 #include <apr_file_info.h>
 
-#include "lc_journal.h"
-#include "lc_store_shm.h"
-
-#define REC_MAGIC      0x324a434cu    /* "LCJ2": checksum SipHash-2-4-128 */
-#define REC_MAGIC_V1   0x314a434cu    /* "LCJ1": checksum BLAKE2b-128 (still read) */
-#define REC_HEAD       80             /* fixed part before id/owner/data */
-#define REC_HASH       16             /* checksum over everything before it */
-#define SNAP_MAGIC     "LCSNAP1"
-#define SNAP_END       "LCSEND1"
-#define SNAP_HEAD      32
-#define SNAP_TAIL      (8 + 8 + 32)
-#define SCAN_CHUNK     64             /* records copied per lock hold (each up to 17 KiB) */
-#define FLUSH_PATIENCE apr_time_from_msec(200)
-#define KEEP_SNAPSHOTS 2
-
-/* The journal's words in the store's shared segment. */
-typedef struct jshm {
-    uint64_t durable;          /* every change <= durable is on disk */
-    int64_t  flush_start;
-    uint32_t wake;             /* futex word: bumped whenever `durable` rises */
-    uint32_t rot_seg;          /* a segment being rotated away (its tail may be unsynced) */
-    uint64_t snapshot_seq;
-    int64_t  snapshot_time;
-    uint64_t oldest_seq;       /* first change still in a retained segment */
-    uint32_t snap_owner;       /* pid writing a snapshot, 0 = none */
-    uint32_t flushing;         /* a flush is in flight (claimed by one request) */
-    int64_t  snap_start;
-    uint64_t flushes;
-    uint64_t bytes;
-} jshm_t;
-
-_Static_assert(sizeof(jshm_t) <= LC_JOURNAL_AREA, "journal words fit the reserved area");
+#include "lc_journal_int.h"
 
 struct lc_journal {
     lc_store_t        *st;
@@ -91,14 +61,7 @@ struct lc_journal {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void put64(unsigned char *p, uint64_t v) { int i; for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put32(unsigned char *p, uint32_t v) { int i; for (i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint64_t get64(const unsigned char *p) { uint64_t v = 0; int i; for (i = 7; i >= 0; i--) v = (v << 8) | p[i]; return v; }
-static uint32_t get32(const unsigned char *p) { uint32_t v = 0; int i; for (i = 3; i >= 0; i--) v = (v << 8) | p[i]; return v; }
-
-static void say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
+void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -112,12 +75,12 @@ static void say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
     o->log(o->log_baton, warning, msg);
 }
 
-static char *seg_path(apr_pool_t *p, const char *dir, uint32_t seg)
+char *lc_jnl_seg_path(apr_pool_t *p, const char *dir, uint32_t seg)
 {
     return apr_psprintf(p, "%s/journal-%08u.log", dir, seg);
 }
 
-static char *snap_path(apr_pool_t *p, const char *dir, uint64_t seq)
+char *lc_jnl_snap_path(apr_pool_t *p, const char *dir, uint64_t seq)
 {
     return apr_psprintf(p, "%s/snapshot-%016" APR_UINT64_T_HEX_FMT ".snap", dir, seq);
 }
@@ -143,7 +106,7 @@ static void futex_wake(uint32_t *word)
     syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-static int fsync_dir(const char *dir)
+int lc_jnl_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
@@ -156,10 +119,10 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-static void chown_opt(const lc_journal_opts_t *o, const char *path)
+void lc_jnl_chown(const lc_journal_opts_t *o, const char *path)
 {
     if (o->uid >= 0 && chown(path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
-        say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
+        lc_jnl_say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
     }
 }
 
@@ -271,7 +234,7 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
 
 /* ---- reading files -------------------------------------------------------------- */
 
-static int read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len)
+int lc_jnl_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len)
 {
     struct stat sb;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -309,7 +272,7 @@ static int cmp_u32_asc(const void *a, const void *b)
 
 /* The segment numbers and snapshot sequence numbers in dir, sorted
  * (segments ascending, snapshots newest first). */
-static apr_status_t list_dir(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
+apr_status_t lc_jnl_list_dir(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
                              apr_array_header_t **snaps)
 {
     apr_dir_t *d;
@@ -341,12 +304,12 @@ static apr_status_t list_dir(apr_pool_t *p, const char *dir, apr_array_header_t 
 }
 
 /* The first change a segment holds (0 if none). */
-static uint64_t first_seq_of(apr_pool_t *p, const char *dir, uint32_t seg)
+uint64_t lc_jnl_first_seq(apr_pool_t *p, const char *dir, uint32_t seg)
 {
     unsigned char buf[LC_RECORD_MAX];
     lc_change_t c;
     apr_size_t len;
-    int fd = open(seg_path(p, dir, seg), O_RDONLY | O_CLOEXEC);
+    int fd = open(lc_jnl_seg_path(p, dir, seg), O_RDONLY | O_CLOEXEC);
     ssize_t n;
 
     if (fd < 0) {
@@ -355,364 +318,6 @@ static uint64_t first_seq_of(apr_pool_t *p, const char *dir, uint32_t seg)
     n = pread(fd, buf, sizeof(buf), 0);
     close(fd);
     return (n > 0 && lc_record_decode(buf, (apr_size_t)n, &c, &len)) ? c.seq : 0;
-}
-
-/* ---- snapshots, read back -------------------------------------------------------- */
-
-/* A snapshot file, read whole. */
-typedef struct snap_file {
-    unsigned char *b;
-    apr_size_t     len;
-    uint32_t       first_seg;   /* the first segment to replay after it */
-    uint64_t       count;       /* records it holds */
-} snap_file_t;
-
-/* Read a snapshot and check it whole: magic, sequence number, trailer, and
- * the BLAKE2b-256 of everything before the hash.  0 = intact; else *why. */
-static int snap_read(apr_pool_t *p, const char *path, uint64_t seq, snap_file_t *f,
-                     const char **why)
-{
-    unsigned char h[32];
-
-    if (read_file(p, path, &f->b, &f->len) != 0) {
-        *why = "cannot be read";
-        return -1;
-    }
-    if (f->len < SNAP_HEAD + SNAP_TAIL || memcmp(f->b, SNAP_MAGIC, 8) != 0
-        || get64(f->b + 8) != seq || memcmp(f->b + f->len - SNAP_TAIL, SNAP_END, 8) != 0) {
-        *why = "is truncated or not a snapshot";
-        return -1;
-    }
-    crypto_generichash(h, sizeof(h), f->b, f->len - 32, NULL, 0);
-    if (sodium_memcmp(h, f->b + f->len - 32, 32) != 0) {
-        *why = "fails its checksum";
-        return -1;
-    }
-    f->first_seg = get32(f->b + 16);
-    f->count = get64(f->b + f->len - SNAP_TAIL + 8);
-    return 0;
-}
-
-/* The same check without holding the file in memory (prune runs in a child
- * and a snapshot of a million resources is hundreds of MiB). */
-static int snap_intact(const char *path, uint64_t seq, uint32_t *first_seg)
-{
-    unsigned char buf[65536], h[32], tail[SNAP_TAIL];
-    crypto_generichash_state hs;
-    struct stat sb;
-    apr_size_t done = 0, body;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
-
-    if (fd < 0) {
-        return 0;
-    }
-    if (fstat(fd, &sb) == 0 && (apr_size_t)sb.st_size >= SNAP_HEAD + SNAP_TAIL
-        && pread(fd, tail, SNAP_TAIL, sb.st_size - SNAP_TAIL) == SNAP_TAIL
-        && pread(fd, buf, SNAP_HEAD, 0) == SNAP_HEAD
-        && memcmp(buf, SNAP_MAGIC, 8) == 0 && get64(buf + 8) == seq
-        && memcmp(tail, SNAP_END, 8) == 0) {
-        *first_seg = get32(buf + 16);
-        body = (apr_size_t)sb.st_size - 32;
-        crypto_generichash_init(&hs, NULL, 0, 32);
-        while (done < body) {
-            apr_size_t want = body - done < sizeof(buf) ? body - done : sizeof(buf);
-            ssize_t n = pread(fd, buf, want, (off_t)done);
-            if (n <= 0) {
-                break;
-            }
-            crypto_generichash_update(&hs, buf, (unsigned long long)n);
-            done += (apr_size_t)n;
-        }
-        crypto_generichash_final(&hs, h, 32);
-        ok = done == body && sodium_memcmp(h, tail + SNAP_TAIL - 32, 32) == 0;
-    }
-    close(fd);
-    return ok;
-}
-
-/* Restore every record of an intact snapshot (taken at change `seq`: no
- * record in it can be newer). */
-static apr_status_t snap_apply(lc_store_t *st, const lc_journal_opts_t *o, const char *path,
-                               const snap_file_t *f, uint64_t seq)
-{
-    apr_size_t off, n;
-    uint64_t k;
-    lc_change_t c;
-
-    for (off = SNAP_HEAD, k = 0; k < f->count; k++, off += n) {
-        if (!lc_record_decode(f->b + off, f->len - SNAP_TAIL - off, &c, &n) || c.seq > seq) {
-            say(o, 1, "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
-            return APR_EGENERAL;
-        }
-        if (lc_store_shm_restore(st, LC_OP_CREATE, &c.r) != APR_SUCCESS) {
-            say(o, 1, "snapshot %s does not fit in LifecycleCapacity", path);
-            return APR_ENOSPC;
-        }
-    }
-    return APR_SUCCESS;
-}
-
-/* ---- recovery ------------------------------------------------------------------------ */
-
-/* The first intact record at or after `from` in b[0..len): its offset (and
- * *c), or len when there is none.  Only used past damage. */
-static apr_size_t next_valid(const unsigned char *b, apr_size_t len, apr_size_t from,
-                             lc_change_t *c)
-{
-    apr_size_t off, n;
-
-    for (off = from; off + REC_HEAD + REC_HASH <= len; off++) {
-        uint32_t magic = get32(b + off);
-        if ((magic == REC_MAGIC || magic == REC_MAGIC_V1)
-            && lc_record_decode(b + off, len - off, c, &n)) {
-            return off;
-        }
-    }
-    return len;
-}
-
-/* The sequence number of a segment's first intact record (0: none).  It is
- * normally at offset 0; a damaged start is searched past. */
-static uint64_t seg_first_seq(apr_pool_t *p, const char *dir, uint32_t seg)
-{
-    uint64_t q = first_seq_of(p, dir, seg);
-    unsigned char *b;
-    apr_size_t len;
-    lc_change_t c;
-
-    if (q || read_file(p, seg_path(p, dir, seg), &b, &len) != 0) {
-        return q;
-    }
-    return next_valid(b, len, 0, &c) < len ? c.seq : 0;
-}
-
-/* The first change held by segments[from..] whose number is >= min_seg. */
-static uint64_t first_seq_from(apr_pool_t *p, const char *dir, apr_array_header_t *segs,
-                               int from, uint32_t min_seg)
-{
-    uint64_t q = 0;
-    int i;
-
-    for (i = from; i < segs->nelts && !q; i++) {
-        uint32_t seg = APR_ARRAY_IDX(segs, i, uint32_t);
-        if (seg >= min_seg) {
-            q = seg_first_seq(p, dir, seg);
-        }
-    }
-    return q;
-}
-
-typedef struct rec_ctx {
-    lc_store_t              *st;
-    const lc_journal_opts_t *o;
-    apr_pool_t              *p;
-    lc_recovery_t           *out;
-    uint64_t                 last;     /* the last change applied (0: none) */
-} rec_ctx_t;
-
-static apr_status_t refuse(rec_ctx_t *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static apr_status_t refuse(rec_ctx_t *x, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    apr_vsnprintf(x->out->problem, sizeof(x->out->problem), fmt, ap);
-    va_end(ap);
-    return APR_EGENERAL;
-}
-
-#define LC_WAY_OUT "nothing was changed on disk; restore the state directory from a backup, " \
-                   "or run `lifecycle-journal salvage` on it (README: Journal damage)"
-
-/* Unreadable bytes at `off` with an intact change `next` after them. */
-static apr_status_t damaged(rec_ctx_t *x, const char *path, apr_size_t off, apr_size_t len,
-                            uint64_t next)
-{
-    if (next > x->last + 1) {
-        return refuse(x, "%s is damaged at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
-                      " bytes: changes %" APR_UINT64_T_FMT " to %" APR_UINT64_T_FMT
-                      " cannot be read and later changes follow; " LC_WAY_OUT,
-                      path, off, len, x->last + 1, next - 1);
-    }
-    return refuse(x, "%s is damaged at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
-                  " bytes, after change %" APR_UINT64_T_FMT " and before change %"
-                  APR_UINT64_T_FMT "; " LC_WAY_OUT, path, off, len, x->last, next);
-}
-
-/* A record cut short at the very end: a crash can leave one, and it was
- * never acknowledged (acknowledged records are fdatasync'd whole). */
-static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr_size_t len,
-                             const char *what)
-{
-    say(x->o, 1, "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT " bytes (never "
-        "acknowledged): the segment is cut there", path, what, off, len);
-    if (!x->o->dry_run && truncate(path, (off_t)off) != 0) {
-        say(x->o, 1, "cannot cut %s: %s", path, strerror(errno));
-    }
-    return APR_SUCCESS;
-}
-
-/* Apply one segment.  next_first: the first change of the segments after it
- * (0: none), which tells a torn tail from damage. */
-static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
-{
-    const char *path = seg_path(x->p, x->o->dir, seg);
-    unsigned char *b;
-    apr_size_t len, off = 0, n;
-    lc_change_t c;
-
-    if (read_file(x->p, path, &b, &len) != 0) {
-        return refuse(x, "cannot read %s: %s", path, strerror(errno));
-    }
-    while (off < len) {
-        if (!lc_record_decode(b + off, len - off, &c, &n)) {
-            if (next_valid(b, len, off + 1, &c) < len && !(next_first && c.seq >= next_first)) {
-                return damaged(x, path, off, len, c.seq);
-            }
-            if (next_first && next_first != x->last + 1) {
-                return damaged(x, path, off, len, next_first);
-            }
-            return cut_tail(x, path, off, len, "torn tail");
-        }
-        if (next_first && c.seq >= next_first) {
-            /* Written by a process killed before its change committed (the
-             * store rolled it back), then appends moved to a new segment. */
-            return cut_tail(x, path, off, len, "a change rolled back before a rotation");
-        }
-        if (c.seq != x->last + 1 || c.seq == 0) {     /* 0: the sequence wrapped */
-            return refuse(x, "%s: change %" APR_UINT64_T_FMT " at offset %" APR_SIZE_T_FMT
-                          " follows change %" APR_UINT64_T_FMT ": %s; " LC_WAY_OUT, path,
-                          c.seq, off, x->last,
-                          c.seq > x->last ? "the changes in between are missing"
-                                          : "the sequence goes back");
-        }
-        if (lc_store_shm_restore(x->st, c.op, &c.r) != APR_SUCCESS) {
-            refuse(x, "%s: change %" APR_UINT64_T_FMT " does not fit in LifecycleCapacity",
-                   path, c.seq);
-            return APR_ENOSPC;
-        }
-        x->last = c.seq;
-        x->out->records++;
-        off += n;
-    }
-    return APR_SUCCESS;
-}
-
-/* Load the newest snapshot that is intact and that the journal continues
- * without a gap (its first change after the snapshot is the next one).
- * Without one, the journal itself must start at change 1. */
-static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
-                                  apr_array_header_t *snaps, uint32_t *first_seg)
-{
-    const char *bad = "";
-    uint64_t next;
-    apr_status_t rv;
-    int i;
-
-    for (i = 0; i < snaps->nelts; i++) {
-        uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        const char *path = snap_path(x->p, x->o->dir, seq), *why;
-        snap_file_t f;
-        if (snap_read(x->p, path, seq, &f, &why) != 0) {
-            say(x->o, 1, "snapshot %s %s: trying an older one", path, why);
-            bad = apr_psprintf(x->p, "%s%s%s %s", bad, *bad ? ", " : "", path, why);
-            continue;
-        }
-        next = first_seq_from(x->p, x->o->dir, segs, 0, f.first_seg);
-        if (next && next != seq + 1) {
-            say(x->o, 1, "snapshot %s: the journal after it starts at change %" APR_UINT64_T_FMT
-                ", not %" APR_UINT64_T_FMT ": trying an older one", path, next, seq + 1);
-            bad = apr_psprintf(x->p, "%s%s%s is not followed by change %" APR_UINT64_T_FMT,
-                               bad, *bad ? ", " : "", path, seq + 1);
-            continue;
-        }
-        if ((rv = snap_apply(x->st, x->o, path, &f, seq)) != APR_SUCCESS) {
-            refuse(x, "snapshot %s is intact but could not be loaded (%s)", path,
-                   rv == APR_ENOSPC ? "LifecycleCapacity is too small" : "a bad record");
-            return rv;
-        }
-        x->out->snapshot_seq = x->last = seq;
-        *first_seg = f.first_seg;
-        return APR_SUCCESS;
-    }
-    *first_seg = 0;
-    next = first_seq_from(x->p, x->o->dir, segs, 0, 0);
-    if (next > 1 || (next == 0 && snaps->nelts > 0)) {
-        uint64_t upto = next ? next - 1 : APR_ARRAY_IDX(snaps, 0, uint64_t);
-        return refuse(x, "no usable snapshot (%s) and the journal %s: changes 1 to %"
-                      APR_UINT64_T_FMT " are only in those snapshots; " LC_WAY_OUT, bad,
-                      next ? apr_psprintf(x->p, "starts at change %" APR_UINT64_T_FMT, next)
-                           : "holds no change", upto);
-    }
-    return APR_SUCCESS;
-}
-
-/* Appends continue in a new segment, after everything on disk. */
-static apr_status_t open_next_segment(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
-                                      apr_array_header_t *segs, uint64_t last,
-                                      uint64_t snapshot_seq, apr_time_t t0)
-{
-    jshm_t *sh = lc_store_shm_journal_area(st);
-    uint32_t next_seg = segs->nelts ? APR_ARRAY_IDX(segs, segs->nelts - 1, uint32_t) + 1 : 1;
-    const char *path = seg_path(p, o->dir, next_seg);
-    int i, fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-
-    if (fd < 0) {
-        say(o, 1, "cannot create %s: %s", path, strerror(errno));
-        return APR_FROM_OS_ERROR(errno);
-    }
-    close(fd);
-    chown_opt(o, path);
-    fsync_dir(o->dir);
-    lc_store_shm_journal_set(st, next_seg, 0, last);
-    memset(sh, 0, sizeof(*sh));
-    sh->durable = last;
-    sh->snapshot_seq = snapshot_seq;
-    sh->snapshot_time = t0;
-    for (i = 0; i < segs->nelts && !sh->oldest_seq; i++) {
-        sh->oldest_seq = first_seq_of(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
-    }
-    if (!sh->oldest_seq || sh->oldest_seq > last + 1) {
-        sh->oldest_seq = last + 1;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
-                                lc_recovery_t *out)
-{
-    apr_time_t t0 = apr_time_now();
-    rec_ctx_t x = { st, o, p, out, 0 };
-    apr_array_header_t *segs, *snaps;
-    uint32_t first_seg = 0;
-    apr_status_t rv;
-    int i;
-
-    memset(out, 0, sizeof(*out));
-    if ((rv = list_dir(p, o->dir, &segs, &snaps)) != APR_SUCCESS) {
-        refuse(&x, "cannot read the state directory %s", o->dir);
-        return rv;
-    }
-    if ((rv = pick_snapshot(&x, segs, snaps, &first_seg)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < segs->nelts; i++) {
-        uint32_t seg = APR_ARRAY_IDX(segs, i, uint32_t);
-        if (seg >= first_seg
-            && (rv = replay_segment(&x, seg, first_seq_from(p, o->dir, segs, i + 1, 0)))
-               != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    out->last_seq = x.last;
-    if (!o->dry_run
-        && (rv = open_next_segment(st, o, p, segs, x.last, out->snapshot_seq, t0))
-           != APR_SUCCESS) {
-        return rv;
-    }
-    out->elapsed = apr_time_now() - t0;
-    return APR_SUCCESS;
 }
 
 /* ---- appending and flushing ------------------------------------------------------ */
@@ -858,7 +463,7 @@ static int write_all(int fd, const unsigned char *b, apr_size_t n, crypto_generi
 
 /* Copy the store into fd: header, records, then a trailer with the count and
  * a BLAKE2b-256 hash of everything before the hash itself. */
-static int write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_seg,
+int lc_jnl_write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_seg,
                           apr_pool_t *p)
 {
     lc_resource_t *chunk = apr_palloc(p, sizeof(*chunk) * SCAN_CHUNK);
@@ -915,12 +520,12 @@ static void prune(lc_journal_t *j, apr_pool_t *p)
     uint32_t keep_from = 0;
     int i, k;
 
-    if (list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS || snaps->nelts < KEEP_SNAPSHOTS) {
+    if (lc_jnl_list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS || snaps->nelts < KEEP_SNAPSHOTS) {
         return;
     }
     for (i = 1; i < snaps->nelts; i++) {
         uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        if (snap_intact(snap_path(p, j->dir, seq), seq, &keep_from)) {
+        if (lc_jnl_snap_intact(lc_jnl_snap_path(p, j->dir, seq), seq, &keep_from)) {
             break;
         }
     }
@@ -928,22 +533,22 @@ static void prune(lc_journal_t *j, apr_pool_t *p)
         return;
     }
     for (k = i + 1; k < snaps->nelts; k++) {
-        unlink(snap_path(p, j->dir, APR_ARRAY_IDX(snaps, k, uint64_t)));
+        unlink(lc_jnl_snap_path(p, j->dir, APR_ARRAY_IDX(snaps, k, uint64_t)));
     }
     for (k = 0; k < segs->nelts; k++) {
         uint32_t seg = APR_ARRAY_IDX(segs, k, uint32_t);
         if (seg < keep_from) {
-            unlink(seg_path(p, j->dir, seg));
+            unlink(lc_jnl_seg_path(p, j->dir, seg));
         }
         else {
-            uint64_t first = first_seq_of(p, j->dir, seg);
+            uint64_t first = lc_jnl_first_seq(p, j->dir, seg);
             if (first) {
                 __atomic_store_n(&j->sh->oldest_seq, first, __ATOMIC_RELEASE);
             }
             break;
         }
     }
-    fsync_dir(j->dir);
+    lc_jnl_fsync_dir(j->dir);
 }
 
 apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
@@ -973,13 +578,13 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
     __atomic_store_n(&sh->snapshot_time, sh->snap_start, __ATOMIC_RELEASE);
     /* 1. Rotate: the next segment exists before appends move to it. */
     lc_store_shm_journal_pos(j->st, &seg, &off, &last);
-    fd = open(seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    fd = open(lc_jnl_seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
     }
     close(fd);
-    fsync_dir(j->dir);
+    lc_jnl_fsync_dir(j->dir);
     __atomic_store_n(&sh->rot_seg, seg, __ATOMIC_RELEASE);
     if ((rv = lc_store_shm_rotate(j->st, &old, &last)) != APR_SUCCESS
         || (rv = flush(j)) != APR_SUCCESS) {
@@ -988,21 +593,21 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
     wake_waiters(sh);       /* its flush may have covered requests waiting in j_sync */
     __atomic_store_n(&sh->rot_seg, 0, __ATOMIC_RELEASE);
     /* 2. Copy the store (it may hold changes after `last`: replay skips them). */
-    final = snap_path(p, j->dir, last);
+    final = lc_jnl_snap_path(p, j->dir, last);
     tmp = apr_psprintf(p, "%s/snapshot.tmp.%u", j->dir, me);
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
     }
-    if (write_snapshot(j->st, fd, last, old + 1, p) != 0) {
+    if (lc_jnl_write_snapshot(j->st, fd, last, old + 1, p) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         close(fd);
         unlink(tmp);
         goto done;
     }
     close(fd);
-    if (rename(tmp, final) != 0 || fsync_dir(j->dir) != 0) {
+    if (rename(tmp, final) != 0 || lc_jnl_fsync_dir(j->dir) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
     }
@@ -1037,205 +642,6 @@ int lc_journal_lock(const char *dir)
     return fd;
 }
 
-/* ---- salvage: the operator's way out of a refused recovery -------------------------- */
-
-typedef struct salv_ctx {
-    lc_store_t              *st;
-    const lc_journal_opts_t *o;
-    apr_pool_t              *p;
-    lc_salvage_t            *out;
-    uint64_t                 expect;    /* the next change in sequence */
-    apr_table_t             *damaged;   /* file name -> "" for files to set aside as *.corrupt */
-    int                      ranges;
-} salv_ctx_t;
-
-static void note_lost(salv_ctx_t *x, uint64_t from, uint64_t to)
-{
-    x->out->lost += to - from + 1;
-    if (x->ranges++ < 8) {
-        x->out->lost_ranges = apr_psprintf(x->p, "%s%s%" APR_UINT64_T_FMT "-%" APR_UINT64_T_FMT,
-                                           x->out->lost_ranges ? x->out->lost_ranges : "",
-                                           x->out->lost_ranges ? ", " : "", from, to);
-    }
-}
-
-/* Apply an intact record found in a file, in sequence order. */
-static apr_status_t salv_apply(salv_ctx_t *x, const lc_change_t *c, int from_snapshot)
-{
-    if (!from_snapshot) {
-        if (c->seq < x->expect) {
-            return APR_SUCCESS;              /* already in the base snapshot */
-        }
-        if (c->seq > x->expect) {
-            note_lost(x, x->expect, c->seq - 1);
-        }
-        x->expect = c->seq + 1;
-        x->out->records++;
-    }
-    return lc_store_shm_restore(x->st, from_snapshot ? LC_OP_CREATE : c->op, &c->r);
-}
-
-/* Every intact record of b[from..end), skipping unreadable bytes.  Stops at
- * a record numbered `stop` or later (0: no stop). */
-static apr_status_t salv_scan(salv_ctx_t *x, const char *name, const unsigned char *b,
-                              apr_size_t from, apr_size_t end, uint64_t stop, int snapshot)
-{
-    apr_size_t off = from, n, at;
-    lc_change_t c;
-    apr_status_t rv;
-
-    while (off < end) {
-        if (lc_record_decode(b + off, end - off, &c, &n)
-            && !(snapshot && c.seq > x->out->base_seq)) {
-            if (stop && c.seq >= stop) {
-                return APR_SUCCESS;
-            }
-            if ((rv = salv_apply(x, &c, snapshot)) != APR_SUCCESS) {
-                return rv;
-            }
-            off += n;
-            continue;
-        }
-        at = next_valid(b, end, off + 1, &c);
-        if (at < end || snapshot) {
-            apr_table_setn(x->damaged, name, "");     /* damage, not a torn tail */
-        }
-        x->out->damaged_bytes += at - off;
-        off = at;
-    }
-    return APR_SUCCESS;
-}
-
-/* The base: the newest intact snapshot, or what can be read of the newest. */
-static apr_status_t salv_base(salv_ctx_t *x, apr_array_header_t *snaps)
-{
-    int i;
-
-    for (i = 0; i < snaps->nelts; i++) {
-        uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        const char *path = snap_path(x->p, x->o->dir, seq), *why;
-        snap_file_t f;
-        if (snap_read(x->p, path, seq, &f, &why) == 0) {
-            x->out->base_seq = seq;
-            x->expect = seq + 1;
-            return snap_apply(x->st, x->o, path, &f, seq);
-        }
-        apr_table_setn(x->damaged, apr_filepath_name_get(path), "");
-    }
-    for (i = 0; i < snaps->nelts; i++) {
-        uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        const char *path = snap_path(x->p, x->o->dir, seq);
-        unsigned char *b;
-        apr_size_t len;
-        if (read_file(x->p, path, &b, &len) == 0 && len > SNAP_HEAD + SNAP_TAIL) {
-            x->out->base_seq = seq;
-            x->expect = seq + 1;
-            return salv_scan(x, apr_filepath_name_get(path), b, SNAP_HEAD, len - SNAP_TAIL, 0, 1);
-        }
-    }
-    x->expect = 1;
-    return APR_SUCCESS;
-}
-
-/* Move every journal file into `aside`, damaged ones as *.corrupt. */
-static apr_status_t salv_move_aside(salv_ctx_t *x, apr_array_header_t *segs,
-                                    apr_array_header_t *snaps)
-{
-    const char *aside = x->out->aside;
-    int i;
-
-    for (i = 0; i < segs->nelts + snaps->nelts; i++) {
-        const char *path = i < segs->nelts
-            ? seg_path(x->p, x->o->dir, APR_ARRAY_IDX(segs, i, uint32_t))
-            : snap_path(x->p, x->o->dir, APR_ARRAY_IDX(snaps, i - segs->nelts, uint64_t));
-        const char *name = apr_filepath_name_get(path);
-        int bad = apr_table_get(x->damaged, name) != NULL;
-        if (rename(path, apr_pstrcat(x->p, aside, "/", name, bad ? ".corrupt" : "", NULL))
-            != 0) {
-            say(x->o, 1, "cannot move %s into %s: %s", path, aside, strerror(errno));
-            return APR_FROM_OS_ERROR(errno);
-        }
-        x->out->damaged_files += bad;
-    }
-    return fsync_dir(aside) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
-}
-
-/* Write the new snapshot beside the old files, then swap them. */
-static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
-                                apr_array_header_t *snaps)
-{
-    const char *tmp = apr_pstrcat(x->p, x->o->dir, "/snapshot.tmp.salvage", NULL);
-    const char *final = snap_path(x->p, x->o->dir, x->out->last_seq);
-    char when[APR_CTIME_LEN];
-    apr_time_exp_t t;
-    apr_size_t got;
-    struct stat sb;
-    apr_status_t rv;
-    int fd;
-
-    apr_time_exp_lt(&t, apr_time_now());
-    apr_strftime(when, &got, sizeof(when), "%Y%m%d-%H%M%S", &t);
-    x->out->aside = apr_psprintf(x->p, "%s/salvaged-%s", x->o->dir, when);
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || write_snapshot(x->st, fd, x->out->last_seq, 1, x->p) != 0) {
-        rv = APR_FROM_OS_ERROR(errno);
-        if (fd >= 0) close(fd);
-        unlink(tmp);
-        return rv;
-    }
-    close(fd);
-    /* The server's User owns the directory: give it the new snapshot too. */
-    if (stat(x->o->dir, &sb) == 0 && geteuid() == 0 && chown(tmp, sb.st_uid, sb.st_gid) != 0) {
-        say(x->o, 1, "cannot give %s to the directory's owner: %s", tmp, strerror(errno));
-    }
-    if (mkdir(x->out->aside, 0750) != 0) {
-        rv = APR_FROM_OS_ERROR(errno);
-        unlink(tmp);
-        return rv;
-    }
-    if ((rv = salv_move_aside(x, segs, snaps)) != APR_SUCCESS) {
-        return rv;                           /* the new snapshot stays as a .tmp */
-    }
-    if (rename(tmp, final) != 0 || fsync_dir(x->o->dir) != 0) {
-        return APR_FROM_OS_ERROR(errno);
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p,
-                                lc_salvage_t *out)
-{
-    salv_ctx_t x = { st, o, p, out, 1, apr_table_make(p, 4), 0 };
-    apr_array_header_t *segs, *snaps;
-    lc_store_stats_t stats;
-    apr_status_t rv;
-    int i;
-
-    memset(out, 0, sizeof(*out));
-    if ((rv = list_dir(p, o->dir, &segs, &snaps)) != APR_SUCCESS
-        || (rv = salv_base(&x, snaps)) != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < segs->nelts; i++) {
-        const char *path = seg_path(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
-        unsigned char *b;
-        apr_size_t len;
-        if (read_file(p, path, &b, &len) != 0) {
-            say(o, 1, "cannot read %s: %s", path, strerror(errno));
-            return APR_FROM_OS_ERROR(errno);
-        }
-        rv = salv_scan(&x, apr_filepath_name_get(path), b, 0, len,
-                       first_seq_from(p, o->dir, segs, i + 1, 0), 0);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    out->last_seq = x.expect - 1;
-    lc_store_stats(st, &stats);
-    out->resources = stats.used;
-    return salv_commit(&x, segs, snaps);
-}
-
 int lc_journal_snapshot_due(lc_journal_t *j, apr_interval_time_t every)
 {
     return __atomic_load_n(&j->sh->durable, __ATOMIC_ACQUIRE)
@@ -1259,12 +665,12 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     if (since + 1 < *oldest) {
         return APR_EGENERAL;
     }
-    if (since >= durable || list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS) {
+    if (since >= durable || lc_jnl_list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS) {
         return APR_SUCCESS;
     }
     /* The last segment whose first change is at or before since + 1. */
     for (i = 0; i < segs->nelts; i++) {
-        uint64_t first = first_seq_of(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        uint64_t first = lc_jnl_first_seq(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
         if (first && first <= since + 1) {
             start = i;
         }
@@ -1272,7 +678,7 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     for (i = start < 0 ? 0 : start; i < segs->nelts && *n < max; i++) {
         unsigned char *b;
         apr_size_t len, off = 0, rl;
-        if (read_file(p, seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t)), &b, &len) != 0) {
+        if (lc_jnl_read_file(p, lc_jnl_seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t)), &b, &len) != 0) {
             continue;
         }
         /* Decoded in place: a record is up to 17 KiB, not worth a copy. */

@@ -3,6 +3,8 @@
  * Files in the state directory:
  *   journal-NNNNNNNN.log   append-only segments of checksummed, numbered records
  *   snapshot-<seq>.snap     every resource as of a rotation, for shorter replays
+ *   lock                    flock'd by the server (and lifecycle-journal) using it
+ *   salvaged-<time>/        what lifecycle-journal salvage set aside
  *
  * Pure APR + libsodium: the httpd layer (lc_state.c) decides when to recover,
  * attach and snapshot, and logs what this reports.
