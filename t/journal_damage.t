@@ -15,6 +15,7 @@ use JSON::PP ();
 use File::Path ();
 use Time::HiRes qw(sleep time);
 use Cwd ();
+use IO::Socket::INET ();
 
 plan tests => 32;
 
@@ -28,12 +29,23 @@ my $keys   = $ENV{LC_TEST_KEYS} || "$vars->{serverroot}/conf/keys";
 my $json   = JSON::PP->new;
 my $ua     = LWP::UserAgent->new(timeout => 10, keep_alive => 1);
 
+sub free_port {   # a port nothing listens on now, from a random start
+    my $p = 20000 + int(rand(20000));
+    for (1 .. 200) {
+        my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p", Timeout => 1);
+        return $p unless $sock;
+        close $sock;
+        $p = 20000 + ($p - 20000 + 7) % 20000;
+    }
+    return $p;
+}
+
 sub server {   # name, snapshot interval -> {dir, conf, state, base}
     my ($name, $every) = @_;
     my $dir = "$vars->{t_logs}/journal_damage/$name";
     File::Path::remove_tree($dir);
     File::Path::make_path($dir);
-    my $port = 20000 + ($$ * 7 + length($name) * 131) % 20000;
+    my $port = free_port();
     my @conf = ("ServerRoot \"$dir\"", 'ServerName localhost', "DefaultRuntimeDir \"$dir\"",
         "PidFile \"$dir/httpd.pid\"", "ErrorLog \"$dir/error_log\"", 'LogLevel info',
         "Listen 127.0.0.1:$port",
@@ -51,16 +63,23 @@ sub server {   # name, snapshot interval -> {dir, conf, state, base}
     return { dir => $dir, state => "$dir/state", base => "http://127.0.0.1:$port" };
 }
 
-sub start {    # 1 when it serves; 0 when it exited (the refusal case)
+sub start {    # 1 when it serves; 0 when it refused to start (or died)
     my $s = shift;
     unlink "$s->{dir}/error_log";
-    system("\"$httpd\" -d \"$s->{dir}\" -f \"$s->{dir}/httpd.conf\" -k start >/dev/null 2>&1");
+    # The start-up (recovery included) runs before httpd detaches: a refusal
+    # is its exit status.
+    my $rc = system("\"$httpd\" -d \"$s->{dir}\" -f \"$s->{dir}/httpd.conf\" -k start "
+                    . ">\"$s->{dir}/start.out\" 2>&1");
+    return 0 if $rc != 0;
     my $t0 = time;
-    while (time - $t0 < 20) {
+    while (time - $t0 < 30) {
         return 1 if $ua->get("$s->{base}/lifecycle/v1/metrics")->code == 200;
-        return 0 if !-e "$s->{dir}/httpd.pid" && time - $t0 > 1;
+        my $p = pid_of($s);
+        return 0 if $p && !kill(0, $p);
         sleep 0.1;
     }
+    diag("$s->{dir}: not serving after 30 s: " . (slurp("$s->{dir}/start.out") // '')
+         . (slurp("$s->{dir}/error_log") // ''));
     return 0;
 }
 
