@@ -678,7 +678,8 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     for (i = start < 0 ? 0 : start; i < segs->nelts && *n < max; i++) {
         unsigned char *b;
         apr_size_t len, off = 0, rl;
-        if (lc_jnl_read_file(p, lc_jnl_seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t)), &b, &len) != 0) {
+        const char *path = lc_jnl_seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        if (lc_jnl_read_file(p, path, &b, &len) != 0) {
             continue;
         }
         /* Decoded in place: a record is up to 17 KiB, not worth a copy. */

@@ -44,10 +44,42 @@ typedef struct jshm {
 
 _Static_assert(sizeof(jshm_t) <= LC_JOURNAL_AREA, "journal words fit the reserved area");
 
-static inline void put64(unsigned char *p, uint64_t v) { int i; for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static inline void put32(unsigned char *p, uint32_t v) { int i; for (i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static inline uint64_t get64(const unsigned char *p) { uint64_t v = 0; int i; for (i = 7; i >= 0; i--) v = (v << 8) | p[i]; return v; }
-static inline uint32_t get32(const unsigned char *p) { uint32_t v = 0; int i; for (i = 3; i >= 0; i--) v = (v << 8) | p[i]; return v; }
+/* Little-endian integers in records and snapshot headers. */
+static inline void put64(unsigned char *p, uint64_t v)
+{
+    int i;
+    for (i = 0; i < 8; i++) {
+        p[i] = (unsigned char)(v >> (8 * i));
+    }
+}
+
+static inline void put32(unsigned char *p, uint32_t v)
+{
+    int i;
+    for (i = 0; i < 4; i++) {
+        p[i] = (unsigned char)(v >> (8 * i));
+    }
+}
+
+static inline uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static inline uint32_t get32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    int i;
+    for (i = 3; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
 
 /* Log through the options' callback (warning: 1). */
 void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)

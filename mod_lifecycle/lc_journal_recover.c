@@ -215,8 +215,8 @@ static apr_status_t damaged(rec_ctx_t *x, const char *path, apr_size_t off, apr_
 static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr_size_t len,
                              const char *what)
 {
-    lc_jnl_say(x->o, 1, "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT " bytes (never "
-        "acknowledged): the segment is cut there", path, what, off, len);
+    lc_jnl_say(x->o, 1, "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
+               " bytes (never acknowledged): the segment is cut there", path, what, off, len);
     if (!x->o->dry_run && truncate(path, (off_t)off) != 0) {
         lc_jnl_say(x->o, 1, "cannot cut %s: %s", path, strerror(errno));
     }
@@ -291,8 +291,9 @@ static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
         }
         next = first_seq_from(x->p, x->o->dir, segs, 0, f.first_seg);
         if (next && next != seq + 1) {
-            lc_jnl_say(x->o, 1, "snapshot %s: the journal after it starts at change %" APR_UINT64_T_FMT
-                ", not %" APR_UINT64_T_FMT ": trying an older one", path, next, seq + 1);
+            lc_jnl_say(x->o, 1, "snapshot %s: the journal after it starts at change %"
+                       APR_UINT64_T_FMT ", not %" APR_UINT64_T_FMT ": trying an older one",
+                       path, next, seq + 1);
             bad = apr_psprintf(x->p, "%s%s%s is not followed by change %" APR_UINT64_T_FMT,
                                bad, *bad ? ", " : "", path, seq + 1);
             continue;
