@@ -23,6 +23,9 @@ my $vars   = Apache::Test::vars();
 my $httpd  = $vars->{httpd} && -x $vars->{httpd} ? $vars->{httpd} : '/usr/sbin/apache2';
 my $top    = Cwd::abs_path("$vars->{serverroot}/..");
 my $tool   = "$top/build/lifecycle-journal";
+# make test SANITIZE=1: $httpd is build/san-httpd.sh (libasan preloaded), and
+# the sanitized module is the one to load (build/suite.sh sets LC_SANITIZE).
+my $module = "$top/build/" . ($ENV{LC_SANITIZE} ? 'san/' : '') . 'mod_lifecycle.so';
 my $mods   = '/usr/lib/apache2/modules';
 my $mpm    = $ENV{LC_MPM} || 'event';
 my $keys   = $ENV{LC_TEST_KEYS} || "$vars->{serverroot}/conf/keys";
@@ -51,7 +54,7 @@ sub server {   # name, snapshot interval -> {dir, conf, state, base}
         "Listen 127.0.0.1:$port",
         "LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so",
         "LoadModule authz_core_module $mods/mod_authz_core.so",
-        "LoadModule lifecycle_module \"$top/build/mod_lifecycle.so\"",
+        "LoadModule lifecycle_module \"$module\"",
         'LifecycleCapacity 1000', "LifecycleStateDir \"$dir/state\"",
         "LifecycleSnapshotInterval $every", "LifecycleTokenKey \"$keys/issuer.pub\"",
         '<Location /lifecycle/v1>', 'SetHandler lifecycle', 'LifecycleDialect admin', '</Location>',
