@@ -26,7 +26,7 @@ static lc_journal_t *process_journal;
 /* The state directory's lock, kept by the parent (and inherited by every
  * child) for as long as the server runs, across restarts. */
 static int dir_lock = -1;
-static const char *dir_locked;
+static char *dir_locked;
 
 static void log_to_httpd(void *baton, int warning, const char *msg)
 {
@@ -113,12 +113,14 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
             close(dir_lock);
         }
         if ((dir_lock = lock_dir(sc->state_dir)) < 0) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s, "LifecycleStateDir %s (%s): "
-                         "cannot lock %s/lock: another server or lifecycle-journal has been "
-                         "using this directory for 15 s", sc->state_dir, sc->state_dir_where,
-                         sc->state_dir);
+            int busy = errno == EWOULDBLOCK;
+            ap_log_error(APLOG_MARK, APLOG_EMERG, busy ? 0 : errno, s, "LifecycleStateDir %s "
+                         "(%s): cannot lock %s/lock%s", sc->state_dir, sc->state_dir_where,
+                         sc->state_dir, busy ? ": another server or lifecycle-journal has held "
+                         "it for 15 s" : "");
             return APR_EGENERAL;
         }
+        free(dir_locked);
         dir_locked = strdup(sc->state_dir);
         if (geteuid() == 0 && fchown(dir_lock, ap_unixd_config.user_id,
                                      ap_unixd_config.group_id) != 0) {
