@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <apr_strings.h>
+#include <apr_shm.h>
 
 #include "lc_store_shm.h"
 
@@ -1453,4 +1454,22 @@ lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mut
     st->ops = &shm_ops;
     st->impl = s;
     return st;
+}
+
+lc_store_t *lc_store_shm_local(apr_pool_t *p, uint32_t capacity, apr_size_t heap,
+                               apr_lockmech_e mech, void **base)
+{
+    apr_size_t size = lc_store_shm_size(capacity, heap);
+    apr_global_mutex_t *m;
+    apr_shm_t *shm;
+
+    if (apr_shm_create(&shm, size, NULL, p) != APR_SUCCESS
+        || apr_global_mutex_create(&m, NULL, mech, p) != APR_SUCCESS
+        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity, heap) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (base) {
+        *base = apr_shm_baseaddr_get(shm);
+    }
+    return lc_store_shm_open(p, apr_shm_baseaddr_get(shm), m);
 }

@@ -3,9 +3,10 @@
  * One segment: a header (with a small undo log), a hash index by id and one
  * by alias, 96-byte slots, and a heap of size-classed blocks holding each
  * resource's strings.
- * Callers create the segment and the global mutex (the Apache way, in
- * mod_lifecycle.c); this file only formats, checks and uses them, so it is
- * testable with plain APR.
+ * The server creates the segment and the global mutex (the Apache way, in
+ * lc_segment.c); this file only formats, checks and uses them, so it is
+ * testable with plain APR.  lc_store_shm_local() makes both in one process,
+ * for the lifecycle-journal tool and the unit tests.
  */
 #ifndef LC_STORE_SHM_H
 #define LC_STORE_SHM_H
@@ -51,6 +52,13 @@ apr_status_t lc_store_shm_check(const void *base, apr_size_t size);
 /* The capacity and heap bytes a formatted segment was made with. */
 uint32_t lc_store_shm_capacity(const void *base);
 apr_size_t lc_store_shm_heap(const void *base);
+
+/* A store made in this process only, for the command-line tool and the
+ * tests: anonymous APR shared memory and an APR global mutex of mechanism
+ * `mech`, as httpd makes them; NULL when either cannot be made.  *base (if
+ * not NULL) gets the segment's address. */
+lc_store_t *lc_store_shm_local(apr_pool_t *p, uint32_t capacity, apr_size_t heap,
+                               apr_lockmech_e mech, void **base);
 
 /* A store over a formatted segment, locked by `mutex` (process-local handle). */
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex);

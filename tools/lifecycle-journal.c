@@ -19,7 +19,6 @@
 
 #include <sodium.h>
 #include <apr_general.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 #include <apr_global_mutex.h>
 
@@ -47,21 +46,6 @@ static void to_stderr(void *baton, int warning, const char *msg)
 {
     (void)baton;
     fprintf(stderr, "%s: %s%s\n", prog, warning ? "warning: " : "", msg);
-}
-
-/* A scratch store in this process, made as httpd makes the real one. */
-static lc_store_t *scratch_store(apr_pool_t *p, uint32_t capacity, apr_size_t heap)
-{
-    apr_size_t size = lc_store_shm_size(capacity, heap);
-    apr_global_mutex_t *m;
-    apr_shm_t *shm;
-
-    if (apr_shm_create(&shm, size, NULL, p) != APR_SUCCESS
-        || apr_global_mutex_create(&m, NULL, APR_LOCK_DEFAULT, p) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity, heap) != APR_SUCCESS) {
-        return NULL;
-    }
-    return lc_store_shm_open(p, apr_shm_baseaddr_get(shm), m);
 }
 
 static int cmd_check(lc_store_t *st, lc_journal_opts_t *o, apr_pool_t *p)
@@ -154,7 +138,9 @@ int main(int argc, const char *const *argv)
                                        "stop the server first" : strerror(errno));
         return 1;
     }
-    if (!(st = scratch_store(p, (uint32_t)capacity, (apr_size_t)heap_mib << 20))) {
+    /* A scratch store in this process, made as httpd makes the real one. */
+    if (!(st = lc_store_shm_local(p, (uint32_t)capacity, (apr_size_t)heap_mib << 20,
+                                  APR_LOCK_DEFAULT, NULL))) {
         fprintf(stderr, "%s: cannot make a store of %lu slots and %lu MiB\n", prog, capacity,
                 heap_mib);
         return 1;

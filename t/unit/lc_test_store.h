@@ -5,8 +5,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <apr_shm.h>
-#include <apr_global_mutex.h>
 #include "lc_store_shm.h"
 
 /* *base (if not NULL) gets the segment's address, for the layout checks. */
@@ -14,20 +12,13 @@ static inline lc_store_t *lc_test_store_mech(apr_pool_t *pool, uint32_t capacity
                                              apr_size_t heap, apr_lockmech_e mech,
                                              void **base)
 {
-    apr_size_t size = lc_store_shm_size(capacity, heap);
-    apr_global_mutex_t *m;
-    apr_shm_t *shm;
+    lc_store_t *st = lc_store_shm_local(pool, capacity, heap, mech, base);
 
-    if (apr_shm_create(&shm, size, NULL, pool) != APR_SUCCESS
-        || apr_global_mutex_create(&m, NULL, mech, pool) != APR_SUCCESS
-        || lc_store_shm_format(apr_shm_baseaddr_get(shm), size, capacity, heap) != APR_SUCCESS) {
+    if (!st) {
         fprintf(stderr, "cannot make a store of %u slots\n", capacity);
         exit(2);
     }
-    if (base) {
-        *base = apr_shm_baseaddr_get(shm);
-    }
-    return lc_store_shm_open(pool, apr_shm_baseaddr_get(shm), m);
+    return st;
 }
 
 static inline lc_store_t *lc_test_store_heap(apr_pool_t *pool, uint32_t capacity,
