@@ -156,20 +156,31 @@ static uint64_t seg_first_seq(apr_pool_t *p, const char *dir, uint32_t seg)
     return next_valid(b, len, 0, &c) < len ? c.seq : 0;
 }
 
-/* The first change held by segments[from..] whose number is >= min_seg. */
-static uint64_t first_seq_from(apr_pool_t *p, const char *dir, apr_array_header_t *segs,
-                               int from, uint32_t min_seg)
+/* Each segment's first change, read once: recovery and salvage look ahead
+ * from every segment to the next one's first change. */
+static uint64_t *seg_firsts(apr_pool_t *p, const char *dir, const apr_array_header_t *segs)
 {
-    uint64_t q = 0;
+    uint64_t *firsts = apr_pcalloc(p, sizeof(uint64_t) * (apr_size_t)(segs->nelts + 1));
     int i;
 
-    for (i = from; i < segs->nelts && !q; i++) {
-        uint32_t seg = APR_ARRAY_IDX(segs, i, uint32_t);
-        if (seg >= min_seg) {
-            q = seg_first_seq(p, dir, seg);
+    for (i = 0; i < segs->nelts; i++) {
+        firsts[i] = seg_first_seq(p, dir, APR_ARRAY_IDX(segs, i, uint32_t));
+    }
+    return firsts;
+}
+
+/* The first change held by segments[from..] whose number is >= min_seg. */
+static uint64_t first_seq_from(const apr_array_header_t *segs, const uint64_t *firsts,
+                               int from, uint32_t min_seg)
+{
+    int i;
+
+    for (i = from; i < segs->nelts; i++) {
+        if (APR_ARRAY_IDX(segs, i, uint32_t) >= min_seg && firsts[i]) {
+            return firsts[i];
         }
     }
-    return q;
+    return 0;
 }
 
 typedef struct rec_ctx {
@@ -273,7 +284,8 @@ static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_fir
  * without a gap (its first change after the snapshot is the next one).
  * Without one, the journal itself must start at change 1. */
 static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
-                                  apr_array_header_t *snaps, uint32_t *first_seg)
+                                  const uint64_t *firsts, apr_array_header_t *snaps,
+                                  uint32_t *first_seg)
 {
     const char *bad = "";
     uint64_t next;
@@ -289,7 +301,7 @@ static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
             bad = apr_psprintf(x->p, "%s%s%s %s", bad, *bad ? ", " : "", path, why);
             continue;
         }
-        next = first_seq_from(x->p, x->o->dir, segs, 0, f.first_seg);
+        next = first_seq_from(segs, firsts, 0, f.first_seg);
         if (next && next != seq + 1) {
             lc_jnl_say(x->o, 1, "snapshot %s: the journal after it starts at change %"
                        APR_UINT64_T_FMT ", not %" APR_UINT64_T_FMT ": trying an older one",
@@ -308,7 +320,7 @@ static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
         return APR_SUCCESS;
     }
     *first_seg = 0;
-    next = first_seq_from(x->p, x->o->dir, segs, 0, 0);
+    next = first_seq_from(segs, firsts, 0, 0);
     if (next > 1 || (next == 0 && snaps->nelts > 0)) {
         uint64_t upto = next ? next - 1 : APR_ARRAY_IDX(snaps, 0, uint64_t);
         return refuse(x, "no usable snapshot (%s) and the journal %s: changes 1 to %"
@@ -356,6 +368,7 @@ apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_
     apr_time_t t0 = apr_time_now();
     rec_ctx_t x = { st, o, p, out, 0 };
     apr_array_header_t *segs, *snaps;
+    uint64_t *firsts;
     uint32_t first_seg = 0;
     apr_status_t rv;
     int i;
@@ -365,13 +378,14 @@ apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_
         refuse(&x, "cannot read the state directory %s", o->dir);
         return rv;
     }
-    if ((rv = pick_snapshot(&x, segs, snaps, &first_seg)) != APR_SUCCESS) {
+    firsts = seg_firsts(p, o->dir, segs);
+    if ((rv = pick_snapshot(&x, segs, firsts, snaps, &first_seg)) != APR_SUCCESS) {
         return rv;
     }
     for (i = 0; i < segs->nelts; i++) {
         uint32_t seg = APR_ARRAY_IDX(segs, i, uint32_t);
         if (seg >= first_seg
-            && (rv = replay_segment(&x, seg, first_seq_from(p, o->dir, segs, i + 1, 0)))
+            && (rv = replay_segment(&x, seg, first_seq_from(segs, firsts, i + 1, 0)))
                != APR_SUCCESS) {
             return rv;
         }
@@ -556,6 +570,7 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
 {
     salv_ctx_t x = { st, o, p, out, 1, apr_table_make(p, 4), 0 };
     apr_array_header_t *segs, *snaps;
+    const uint64_t *firsts;
     lc_store_stats_t stats;
     apr_status_t rv;
     int i;
@@ -565,6 +580,7 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
         || (rv = salv_base(&x, snaps)) != APR_SUCCESS) {
         return rv;
     }
+    firsts = seg_firsts(p, o->dir, segs);
     for (i = 0; i < segs->nelts; i++) {
         const char *path = lc_jnl_seg_path(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
         unsigned char *b;
@@ -574,7 +590,7 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
             return APR_FROM_OS_ERROR(errno);
         }
         rv = salv_scan(&x, apr_filepath_name_get(path), b, 0, len,
-                       first_seq_from(p, o->dir, segs, i + 1, 0), 0);
+                       first_seq_from(segs, firsts, i + 1, 0), 0);
         if (rv != APR_SUCCESS) {
             return rv;
         }
