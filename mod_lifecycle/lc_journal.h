@@ -16,10 +16,6 @@
 #include <apr_file_io.h>
 #include "lc_store.h"
 
-/* One encoded record, bytes, at most: 80 fixed, the strings, a 16-byte hash. */
-#define LC_RECORD_MAX (80 + LC_ID_MAX + LC_OWNER_MAX + LC_ALIASES * LC_ALIAS_MAX \
-                       + LC_DATA_MAX + 16)
-
 typedef struct lc_journal lc_journal_t;
 
 /* Where messages go (warnings on replay, failures); may be NULL. */
@@ -91,13 +87,6 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq);
 /* Whether a snapshot is due: changes since the last one, and `every` passed. */
 int lc_journal_snapshot_due(lc_journal_t *j, apr_interval_time_t every);
 
-/* A change as the feed reads it back. */
-typedef struct lc_change {
-    uint64_t      seq;
-    int           op;           /* lc_op_e */
-    lc_resource_t r;            /* after the change; for deletes, before it */
-} lc_change_t;
-
 /* Durable changes with seq > since, oldest first, up to max.  APR_EGENERAL
  * with *oldest set when `since` is older than what is retained. */
 apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, int max,
@@ -123,11 +112,5 @@ typedef struct lc_journal_stats {
 } lc_journal_stats_t;
 
 void lc_journal_stats(lc_journal_t *j, lc_journal_stats_t *out);
-
-/* Record codec, exposed for the unit tests. */
-apr_size_t lc_record_encode(unsigned char *buf, uint64_t seq, int op, const lc_resource_t *r);
-/* 1 = a whole valid record (*len set), 0 = not one (torn, corrupt, or end). */
-int lc_record_decode(const unsigned char *buf, apr_size_t avail, lc_change_t *out,
-                     apr_size_t *len);
 
 #endif

@@ -1,9 +1,9 @@
 /* lc_journal_int.h — what the journal's two files share; not an API.
  *
- * lc_journal.c writes (the record codec, appends, group commit, snapshots,
- * the change feed); lc_journal_recover.c reads a state directory back
- * (start-up recovery and the operator's salvage).  Both use the file
- * layout below and the small helpers declared here.
+ * lc_journal.c appends, flushes (group commit) and reads the change feed
+ * back; lc_snapshot.c writes snapshots; lc_journal_recover.c reads a state
+ * directory back (start-up recovery and the operator's salvage);
+ * lc_journal_dir.c holds the file helpers all of them use.
  */
 #ifndef LC_JOURNAL_INT_H
 #define LC_JOURNAL_INT_H
@@ -13,11 +13,8 @@
 #include <apr_time.h>
 #include "lc_journal.h"
 #include "lc_store_shm.h"
+#include "lc_record.h"
 
-#define REC_MAGIC      0x324a434cu    /* "LCJ2": checksum SipHash-2-4-128 */
-#define REC_MAGIC_V1   0x314a434cu    /* "LCJ1": checksum BLAKE2b-128 (still read) */
-#define REC_HEAD       80             /* fixed part before id/owner/data */
-#define REC_HASH       16             /* checksum over everything before it */
 #define SNAP_MAGIC     "LCSNAP1"
 #define SNAP_END       "LCSEND1"
 #define SNAP_HEAD      32
@@ -44,43 +41,21 @@ typedef struct jshm {
 
 _Static_assert(sizeof(jshm_t) <= LC_JOURNAL_AREA, "journal words fit the reserved area");
 
-/* Little-endian integers in records and snapshot headers. */
-static inline void put64(unsigned char *p, uint64_t v)
-{
-    int i;
-    for (i = 0; i < 8; i++) {
-        p[i] = (unsigned char)(v >> (8 * i));
-    }
-}
+/* One process's handle on the journal. */
+struct lc_journal {
+    lc_store_t        *st;
+    jshm_t            *sh;
+    const char        *dir;
+    lc_journal_log_fn *log;
+    void              *log_baton;
+    int                fd;          /* append fd, used only under the store mutex */
+    uint32_t           fd_seg;
+};
 
-static inline void put32(unsigned char *p, uint32_t v)
-{
-    int i;
-    for (i = 0; i < 4; i++) {
-        p[i] = (unsigned char)(v >> (8 * i));
-    }
-}
-
-static inline uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    int i;
-    for (i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static inline uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    int i;
-    for (i = 3; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
+/* Make everything appended so far durable (group commit's one flush). */
+apr_status_t lc_jnl_flush(lc_journal_t *j);
+/* Wake every waiter of lc_journal_wait / the group commit: `durable` rose. */
+void lc_jnl_wake(jshm_t *sh);
 /* Log through the options' callback (warning: 1). */
 void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -47,6 +47,13 @@ typedef apr_status_t lc_store_update_fn(lc_resource_t *r, int exists, void *bato
 /* Called once per listed or due resource, store locked. */
 typedef void lc_store_each_fn(const lc_resource_t *r, void *baton);
 
+/* A change as the feed reads it back. */
+typedef struct lc_change {
+    uint64_t      seq;
+    int           op;           /* lc_op_e */
+    lc_resource_t r;            /* after the change; for deletes, before it */
+} lc_change_t;
+
 #define LC_HEAP_CLASSES 20   /* size classes of the attribute heap */
 
 typedef struct lc_heap_class {

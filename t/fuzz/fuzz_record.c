@@ -1,4 +1,4 @@
-/* fuzz_record: the journal record decoder (lc_record_decode, lc_journal.c).
+/* fuzz_record: the journal record decoder (lc_record_decode, lc_record.c).
  *
  * The first byte: odd = fix the checksums first (lc_fuzz_journal.h), so the
  * length, kind and op checks behind the checksum are reached.  A decoded

@@ -19,6 +19,7 @@
 
 #include "lc_test_store.h"
 #include "lc_journal.h"
+#include "lc_record.h"
 
 #define RECORDS   1000000
 #define CAPACITY  1000000

@@ -18,6 +18,7 @@
 #include "lc_test_store.h"
 #include "lc_store_shm.h"
 #include "lc_journal.h"
+#include "lc_record.h"
 
 static apr_pool_t *pool;
 static char warnings[8192];
