@@ -1,7 +1,7 @@
 /* lc_admin_feed.c — GET /lifecycle/v1/changes?since=SEQ&wait=S&limit=N
  *
- * The changes after SEQ, read back from the journal (durable ones only), in
- * order.  With none yet, it long-polls up to `wait` seconds (default 30, at
+ * The changes after SEQ, read back through the store's changes interface
+ * (durable ones only), in order.  With none yet, it long-polls up to `wait` seconds (default 30, at
  * most 60).  A `since` older than the retained journal is 410 with the
  * oldest retained sequence number: the runner re-lists, then follows on.
  */
@@ -12,7 +12,6 @@
 
 #include "lc_admin.h"
 #include "lc_http.h"
-#include "lc_state.h"
 #include "lc_util.h"
 
 #define FEED_WAIT_DEFAULT 30
@@ -65,7 +64,6 @@ static int feed_params(lc_req_t *q, long *since, long *wait, long *limit)
 
 int lc_admin_changes(lc_req_t *q)
 {
-    lc_journal_t *j = lc_state_journal();
     lc_change_t *out;
     uint64_t oldest;
     long since, wait, limit;
@@ -75,16 +73,14 @@ int lc_admin_changes(lc_req_t *q)
     if ((rc = feed_params(q, &since, &wait, &limit)) != LC_PROCEED) {
         return rc;
     }
-    if (!j) {
+    if (lc_store_changes_wait(q->store, (uint64_t)since, apr_time_from_sec(wait))
+        == APR_ENOTIMPL) {
         return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
                               "the change feed needs LifecycleStateDir (a journal)");
     }
-    if (lc_journal_durable(j) <= (uint64_t)since && wait > 0) {
-        lc_journal_wait(j, (uint64_t)since, apr_time_from_sec(wait));
-    }
     out = apr_palloc(q->r->pool, sizeof(*out) * (apr_size_t)limit);
-    if (lc_journal_read(j, (uint64_t)since, out, (int)limit, &n, &oldest, q->r->pool)
-        != APR_SUCCESS) {
+    if (lc_store_changes_read(q->store, (uint64_t)since, out, (int)limit, &n, &oldest,
+                              q->r->pool) != APR_SUCCESS) {
         return lc_http_json(q->r, HTTP_GONE, json_pack(
             "{s:s, s:s, s:I}", "error", "gone", "message",
             apr_psprintf(q->r->pool, "changes after %ld are no longer retained: list the "

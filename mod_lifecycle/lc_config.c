@@ -8,7 +8,8 @@
 #include <apr_lib.h>
 
 #include "lc_config.h"
-#include "lc_store_shm.h"
+#include "lc_provider.h"
+#include "lc_store_shm.h"      /* the limits of the shm store's own directives */
 #include "lc_util.h"
 #include "lc_token.h"
 
@@ -39,6 +40,7 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     lc_server_conf_t *base = basev, *add = addv;
     lc_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
+    c->store = add->store ? add->store : base->store;
     c->capacity = add->capacity ? add->capacity : base->capacity;
     c->heap = add->heap ? add->heap : base->heap;
     c->auto_advance_set = add->auto_advance_set || base->auto_advance_set;
@@ -94,8 +96,7 @@ int lc_config_capacity(const server_rec *s)
 
 apr_size_t lc_config_heap(const server_rec *s)
 {
-    apr_size_t h = lc_config_global(s)->heap;
-    return h ? h : lc_store_shm_default_heap((uint32_t)lc_config_capacity(s));
+    return lc_config_global(s)->heap;
 }
 
 /* The main server's record, for a directive that belongs only there; the
@@ -114,6 +115,24 @@ static int delay_in(const char *arg, apr_interval_time_t min, apr_interval_time_
 {
     return apr_isdigit(*arg) && ap_timeout_parameter_parse(arg, out, "s") == APR_SUCCESS
            && *out >= min && *out <= max;
+}
+
+static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!lc_provider_find(arg)) {
+        return fail(cmd, arg, apr_pstrcat(cmd->pool, "is not a store this module has "
+                                          "(it has: ", lc_provider_names(cmd->pool), ")",
+                                          NULL));
+    }
+    c->store = arg;
+    return NULL;
 }
 
 static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
@@ -397,6 +416,8 @@ static const char *set_owner_check(cmd_parms *cmd, void *dcv, int on)
 }
 
 const command_rec lc_directives[] = {
+    AP_INIT_TAKE1("LifecycleStore", set_store, NULL, RSRC_CONF,
+                  "where resources live: shm (this host's shared memory, the default)"),
     AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,
                   "resource slots in shared memory, server-wide (64..4000000)"),
     AP_INIT_TAKE1("LifecycleAttributeMemory", set_heap, NULL, RSRC_CONF,

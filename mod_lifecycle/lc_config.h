@@ -22,6 +22,7 @@ typedef enum {
 
 /* Server-wide settings: only the main server's count. */
 typedef struct lc_server_conf {
+    const char         *store;           /* LifecycleStore, NULL = the default (shm) */
     int                 capacity;        /* 0 = unset */
     apr_size_t          heap;            /* LifecycleAttributeMemory, 0 = unset */
     apr_interval_time_t auto_advance;    /* LC_ADVANCE_OFF = wait for a runner */
@@ -60,7 +61,7 @@ void *lc_config_merge_dir(apr_pool_t *p, void *base, void *add);
 /* The main server's settings, wherever the request landed. */
 const lc_server_conf_t *lc_config_global(const server_rec *s);
 int lc_config_capacity(const server_rec *s);
-/* LifecycleAttributeMemory, or its default for the capacity. */
+/* LifecycleAttributeMemory, 0 = the store's default for the capacity. */
 apr_size_t lc_config_heap(const server_rec *s);
 
 #endif

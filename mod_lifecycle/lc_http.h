@@ -9,8 +9,10 @@
 #define LC_JSON_DEPTH_MAX 16
 
 /* What a checking helper returns when it answered nothing and the handler
- * goes on; otherwise it returns the handler's result for the error it sent. */
-#define LC_PROCEED (-2)
+ * goes on; otherwise it returns the handler's result for the error it sent.
+ * Not a value httpd uses: OK is 0, DECLINED -1, DONE -2, SUSPENDED -3, and
+ * statuses are positive, so a helper's answer is never taken for it. */
+#define LC_PROCEED (-1000)
 
 /* Send `body` (a new reference, consumed) as JSON with `status`. */
 int lc_http_json(request_rec *r, int status, json_t *body);

@@ -165,10 +165,43 @@ static apr_status_t j_sync(void *ctx, uint64_t seq)
     }
 }
 
+static apr_status_t j_read(void *ctx, uint64_t since, lc_change_t *out, int max, int *n,
+                           uint64_t *oldest, apr_pool_t *p)
+{
+    return lc_journal_read(ctx, since, out, max, n, oldest, p);
+}
+
+static void j_wait(void *ctx, uint64_t since, apr_interval_time_t timeout)
+{
+    lc_journal_wait(ctx, since, timeout);
+}
+
+static void j_metrics(void *ctx, lc_metric_fn *emit, void *baton)
+{
+    lc_journal_stats_t js;
+    lc_metric_t m[] = {
+        { "lifecycle_journal_flushes_total", "counter", "fdatasync calls on the journal." },
+        { "lifecycle_journal_bytes_total", "counter", "Bytes appended to the journal." },
+        { "lifecycle_journal_durable_seq", "gauge", "Last change on disk." },
+        { "lifecycle_journal_snapshot_seq", "gauge",
+          "Last change the newest snapshot covers." },
+    };
+    unsigned i;
+
+    lc_journal_stats(ctx, &js);
+    m[0].value = js.flushes;
+    m[1].value = js.bytes;
+    m[2].value = js.durable_seq;
+    m[3].value = js.snapshot_seq;
+    for (i = 0; i < sizeof(m) / sizeof(*m); i++) {
+        emit(&m[i], baton);
+    }
+}
+
 lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p)
 {
     lc_journal_t *j = apr_pcalloc(p, sizeof(*j));
-    lc_journal_hook_t hook = { j_append, j_sync, j };
+    lc_journal_hook_t hook = { j_append, j_sync, j_read, j_wait, j_metrics, j };
 
     j->st = st;
     j->sh = lc_store_shm_journal_area(st);

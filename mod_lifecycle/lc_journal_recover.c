@@ -584,7 +584,7 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
     salv_ctx_t x = { st, o, p, out, 1, apr_table_make(p, 4), 0 };
     apr_array_header_t *segs, *snaps;
     const uint64_t *firsts;
-    lc_store_stats_t stats;
+    lc_store_shm_stats_t stats;
     apr_status_t rv;
     int i;
 
@@ -609,7 +609,7 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
         }
     }
     out->last_seq = x.expect - 1;
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     out->resources = stats.used;
     return salv_commit(&x, segs, snaps);
 }

@@ -5,12 +5,12 @@
  * uint64 arrays indexed by small enums: no locks, no allocation.
  */
 #include <string.h>
+#include <sodium.h>
 #include <httpd.h>
 #include <http_protocol.h>
 
 #include "lc_metrics.h"
 #include "lc_kind.h"
-#include "lc_state.h"
 
 enum { OUT_2XX, OUT_4XX, OUT_401, OUT_403, OUT_404, OUT_5XX, OUT_COUNT };
 
@@ -28,6 +28,7 @@ static const char *const causes[] = {
 #define CAUSES (sizeof(causes) / sizeof(*causes))
 
 typedef struct counters {
+    uint64_t layout;                                 /* layout_word() of who laid it out */
     uint64_t requests[LC_DIALECT_COUNT][OUT_COUNT];
     uint64_t transitions[LC_KIND_COUNT][2];          /* [kind][background] */
     uint64_t token_refused[CAUSES];
@@ -36,6 +37,49 @@ typedef struct counters {
 _Static_assert(sizeof(counters_t) <= 2048, "the counters fit the metrics area");
 
 static counters_t *c;
+
+/* What the arrays mean: their dimensions and every name that indexes them.
+ * A graceful restart keeps the counters of the module that made them; a
+ * new module whose arrays differ must not add to them at other indexes. */
+static uint64_t layout_word(void)
+{
+    crypto_generichash_state h;
+    unsigned char out[8];
+    uint64_t v = 0;
+    unsigned i;
+
+    crypto_generichash_init(&h, NULL, 0, sizeof(out));
+    for (i = 0; i < LC_DIALECT_COUNT; i++) {
+        crypto_generichash_update(&h, (const unsigned char *)dialect_names[i],
+                                  strlen(dialect_names[i]) + 1);
+    }
+    for (i = 0; i < OUT_COUNT; i++) {
+        crypto_generichash_update(&h, (const unsigned char *)outcome_names[i],
+                                  strlen(outcome_names[i]) + 1);
+    }
+    for (i = 1; i < LC_KIND_COUNT; i++) {
+        const char *k = lc_kind_name((lc_kind_e)i);
+        crypto_generichash_update(&h, (const unsigned char *)(k ? k : "?"), strlen(k ? k : "?") + 1);
+    }
+    for (i = 0; i < CAUSES; i++) {
+        crypto_generichash_update(&h, (const unsigned char *)causes[i], strlen(causes[i]) + 1);
+    }
+    crypto_generichash_final(&h, out, sizeof(out));
+    for (i = 0; i < sizeof(out); i++) {
+        v = (v << 8) | out[i];
+    }
+    return v | 1;           /* never 0, which an area nobody laid out holds */
+}
+
+void lc_metrics_area_init(void *area)
+{
+    ((counters_t *)area)->layout = layout_word();
+}
+
+int lc_metrics_area_ok(const void *area)
+{
+    return ((const counters_t *)area)->layout == layout_word();
+}
 
 void lc_metrics_bind(void *area)
 {
@@ -121,86 +165,37 @@ static void write_requests(request_rec *r)
     }
 }
 
-/* LifecycleAttributeMemory: totals, then blocks per size class in use. */
-static void write_heap(request_rec *r, const lc_store_stats_t *st)
-{
-    int c;
+/* The backend's samples, Prometheus-style: HELP and TYPE before the first
+ * sample of each name. */
+typedef struct printer {
+    request_rec *r;
+    const char  *last;
+} printer_t;
 
-    ap_rprintf(r,
-               "# HELP lifecycle_attribute_memory_bytes Shared memory for resources' ids and "
-               "attributes (LifecycleAttributeMemory): in blocks in use, in free blocks "
-               "(reused by their size class), never used yet.\n"
-               "# TYPE lifecycle_attribute_memory_bytes gauge\n"
-               "lifecycle_attribute_memory_bytes{state=\"used\"} %" APR_UINT64_T_FMT "\n"
-               "lifecycle_attribute_memory_bytes{state=\"free\"} %" APR_UINT64_T_FMT "\n"
-               "lifecycle_attribute_memory_bytes{state=\"unused\"} %" APR_UINT64_T_FMT "\n"
-               "# HELP lifecycle_attribute_blocks Attribute memory blocks by size class.\n"
-               "# TYPE lifecycle_attribute_blocks gauge\n",
-               st->heap_used, st->heap_free, st->heap_bytes - st->heap_used - st->heap_free);
-    for (c = 0; c < LC_HEAP_CLASSES; c++) {
-        const lc_heap_class_t *hc = &st->heap_class[c];
-        if (hc->used || hc->free) {
-            ap_rprintf(r, "lifecycle_attribute_blocks{size=\"%u\",state=\"used\"} %u\n"
-                       "lifecycle_attribute_blocks{size=\"%u\",state=\"free\"} %u\n",
-                       hc->size, hc->used, hc->size, hc->free);
-        }
+static void print_metric(const lc_metric_t *m, void *baton)
+{
+    printer_t *pr = baton;
+
+    if (!pr->last || strcmp(pr->last, m->name) != 0) {
+        ap_rprintf(pr->r, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
+        pr->last = m->name;
     }
-}
-
-static void write_store(request_rec *r, lc_store_t *store)
-{
-    lc_store_stats_t st;
-
-    lc_store_stats(store, &st);
-    ap_rprintf(r,
-               "# HELP lifecycle_store_slots Resource slots in shared memory.\n"
-               "# TYPE lifecycle_store_slots gauge\n"
-               "lifecycle_store_slots{state=\"used\"} %u\n"
-               "lifecycle_store_slots{state=\"free\"} %u\n"
-               "# HELP lifecycle_store_repairs_total Updates rolled back after a process "
-               "died holding the store mutex.\n"
-               "# TYPE lifecycle_store_repairs_total counter\n"
-               "lifecycle_store_repairs_total %" APR_UINT64_T_FMT "\n"
-               "# HELP lifecycle_mutex_acquisitions_total Store mutex acquisitions.\n"
-               "# TYPE lifecycle_mutex_acquisitions_total counter\n"
-               "lifecycle_mutex_acquisitions_total %" APR_UINT64_T_FMT "\n"
-               "# HELP lifecycle_mutex_wait_seconds_total Time spent waiting for the store mutex.\n"
-               "# TYPE lifecycle_mutex_wait_seconds_total counter\n"
-               "lifecycle_mutex_wait_seconds_total %.6f\n",
-               st.used, st.capacity - st.used, st.repairs, st.lock_waits,
-               (double)st.lock_wait_usec / APR_USEC_PER_SEC);
-    write_heap(r, &st);
-}
-
-static void write_journal(request_rec *r)
-{
-    lc_journal_stats_t js;
-
-    if (!lc_state_journal()) {
-        return;
+    ap_rprintf(pr->r, "%s%s%s%s ", m->name, m->labels ? "{" : "", m->labels ? m->labels : "",
+               m->labels ? "}" : "");
+    if (m->usec) {
+        ap_rprintf(pr->r, "%.6f\n", (double)m->value / APR_USEC_PER_SEC);
     }
-    lc_journal_stats(lc_state_journal(), &js);
-    ap_rprintf(r,
-               "# HELP lifecycle_journal_flushes_total fdatasync calls on the journal.\n"
-               "# TYPE lifecycle_journal_flushes_total counter\n"
-               "lifecycle_journal_flushes_total %" APR_UINT64_T_FMT "\n"
-               "# HELP lifecycle_journal_bytes_total Bytes appended to the journal.\n"
-               "# TYPE lifecycle_journal_bytes_total counter\n"
-               "lifecycle_journal_bytes_total %" APR_UINT64_T_FMT "\n"
-               "# HELP lifecycle_journal_durable_seq Last change on disk.\n"
-               "# TYPE lifecycle_journal_durable_seq gauge\n"
-               "lifecycle_journal_durable_seq %" APR_UINT64_T_FMT "\n"
-               "# HELP lifecycle_journal_snapshot_seq Last change the newest snapshot covers.\n"
-               "# TYPE lifecycle_journal_snapshot_seq gauge\n"
-               "lifecycle_journal_snapshot_seq %" APR_UINT64_T_FMT "\n",
-               js.flushes, js.bytes, js.durable_seq, js.snapshot_seq);
+    else {
+        ap_rprintf(pr->r, "%" APR_UINT64_T_FMT "\n", m->value);
+    }
 }
 
 void lc_metrics_write(request_rec *r, lc_store_t *store)
 {
+    printer_t pr = { r, NULL };
+
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    write_store(r, store);
-    write_journal(r);
+    lc_store_metrics(store, print_metric, &pr);
     if (c) {
         write_requests(r);
     }

@@ -8,6 +8,12 @@
 #include "lc_store.h"
 #include "lc_resource.h"
 
+/* A new counters area (zeroed, LC_METRICS_AREA bytes): say how it is laid out. */
+void lc_metrics_area_init(void *area);
+
+/* Whether an area kept across a graceful restart has this module's layout. */
+int lc_metrics_area_ok(const void *area);
+
 /* Where the counters live (the store's metrics area); NULL: count nothing. */
 void lc_metrics_bind(void *area);
 

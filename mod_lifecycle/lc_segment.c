@@ -30,6 +30,14 @@ typedef struct lc_retained {
 } lc_retained_t;
 
 static lc_retained_t *retained;
+
+/* LifecycleAttributeMemory, or LC_HEAP_PER_SLOT a slot by default. */
+static apr_size_t heap_bytes(server_rec *s)
+{
+    apr_size_t h = lc_config_heap(s);
+
+    return h ? h : lc_store_shm_default_heap((uint32_t)lc_config_capacity(s));
+}
 static lc_store_t *volatile process_store;
 
 /* The default mechanism is flock, not APR's default (a robust, priority-
@@ -60,7 +68,7 @@ static apr_status_t create_shm(lc_retained_t *rd, apr_size_t size, server_rec *s
 static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
 {
     uint32_t capacity = (uint32_t)lc_config_capacity(s);
-    apr_size_t heap = lc_config_heap(s);
+    apr_size_t heap = heap_bytes(s);
     apr_size_t size = lc_store_shm_size(capacity, heap);
     apr_status_t rv;
 
@@ -110,11 +118,11 @@ apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s, int *creat
         return APR_EGENERAL;
     }
     else if (lc_store_shm_capacity(retained->base) != (uint32_t)lc_config_capacity(s)
-             || lc_store_shm_heap(retained->base) != APR_ALIGN(lc_config_heap(s), 64)) {
+             || lc_store_shm_heap(retained->base) != APR_ALIGN(heap_bytes(s), 64)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LifecycleCapacity %d and "
                      "LifecycleAttributeMemory %" APR_SIZE_T_FMT " take effect at the next "
                      "full restart; keeping %u slots and %" APR_SIZE_T_FMT " bytes",
-                     lc_config_capacity(s), lc_config_heap(s),
+                     lc_config_capacity(s), heap_bytes(s),
                      lc_store_shm_capacity(retained->base), lc_store_shm_heap(retained->base));
     }
     process_store = lc_store_shm_open(pconf, retained->base, retained->mutex);

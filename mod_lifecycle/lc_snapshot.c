@@ -45,7 +45,7 @@ int lc_jnl_write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_s
     lc_resource_t *chunk = apr_palloc(p, sizeof(*chunk) * SCAN_CHUNK);
     unsigned char head[SNAP_HEAD], rec[LC_RECORD_MAX], tail[SNAP_TAIL];
     crypto_generichash_state hs;
-    lc_store_stats_t stats;
+    lc_store_shm_stats_t stats;
     uint32_t cursor = 0;
     uint64_t count = 0;
     int n, i;
@@ -58,7 +58,7 @@ int lc_jnl_write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_s
     if (write_all(fd, head, SNAP_HEAD, &hs) != 0) {
         return -1;
     }
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     while (cursor < stats.capacity) {
         lc_store_shm_scan(st, &cursor, chunk, SCAN_CHUNK, &n);
         for (i = 0; i < n; i++) {

@@ -19,6 +19,7 @@
 
 #include "lc_state.h"
 #include "lc_config.h"
+#include "lc_stopping.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -154,6 +155,8 @@ void lc_state_attach(lc_store_t *st, server_rec *s, apr_pool_t *p)
     }
     o = opts_for(s, sc);
     process_journal = lc_journal_attach(st, &o, p);
+    /* A feed's long-poll ends when this child is told to stop. */
+    lc_journal_wait_stop_check(lc_stopping);
 }
 
 lc_journal_t *lc_state_journal(void)

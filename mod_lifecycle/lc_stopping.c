@@ -7,7 +7,6 @@
 #include <httpd.h>
 #include <ap_mpm.h>
 
-#include "lc_journal.h"
 #include "lc_stopping.h"
 
 static int child_ending;
@@ -33,5 +32,4 @@ int lc_stopping(void)
 void lc_stopping_child_init(apr_pool_t *pchild)
 {
     apr_pool_cleanup_register(pchild, NULL, mark_ending, apr_pool_cleanup_null);
-    lc_journal_wait_stop_check(lc_stopping);
 }

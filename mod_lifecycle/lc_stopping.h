@@ -8,8 +8,8 @@
  * restart) or its child pool is being destroyed. */
 int lc_stopping(void);
 
-/* child_init: watch pchild, and let journal waits (the change feed's
- * long-poll) end when this process stops. */
+/* child_init: watch pchild (the store's waits, such as the change feed's
+ * long-poll, poll lc_stopping). */
 void lc_stopping_child_init(apr_pool_t *pchild);
 
 #endif

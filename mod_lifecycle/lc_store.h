@@ -1,10 +1,16 @@
-/* lc_store.h — where resources live.
+/* lc_store.h — where resources live, and the changes made to them.
  *
- * Dialects and the engine see only this interface.  The shared-memory backend
- * (lc_store_shm.c) is the one built today; a database backend plugs in by
- * filling an lc_store_ops_t.  Every operation is atomic with respect to every
- * other, in every process.  Callbacks run while the store is locked: they
- * must not block, allocate from shared pools or do I/O.
+ * Dialects, the engine, the change feed, the metrics and the background
+ * work see only this interface; which backend fills it is the httpd
+ * layer's choice (lc_provider.h, `LifecycleStore`).  The shared-memory
+ * store with its journal (lc_store_shm.c, lc_journal*.c) is the first.
+ * Every operation is atomic with respect to every other, in every process.
+ * Callbacks run while the store is locked: they must not block, allocate
+ * from shared pools or do I/O.
+ *
+ * Changes.  Every update, remove and due move is one change with the next
+ * sequence number, appended in the same atomic change as the resource (and
+ * its r->seq is that number).  changes_read gives them back in order.
  */
 #ifndef LC_STORE_H
 #define LC_STORE_H
@@ -54,25 +60,17 @@ typedef struct lc_change {
     lc_resource_t r;            /* after the change; for deletes, before it */
 } lc_change_t;
 
-#define LC_HEAP_CLASSES 20   /* size classes of the attribute heap */
+/* One metric sample a backend reports (lc_metrics.c prints them). */
+typedef struct lc_metric {
+    const char *name;     /* lifecycle_store_slots */
+    const char *type;     /* "gauge" or "counter" */
+    const char *help;
+    const char *labels;   /* state="used", or NULL */
+    uint64_t    value;
+    int         usec;     /* value is microseconds, shown as seconds */
+} lc_metric_t;
 
-typedef struct lc_heap_class {
-    uint32_t size;        /* bytes a block of this class takes, header included */
-    uint32_t used;        /* blocks holding a resource's strings */
-    uint32_t free;        /* blocks on the class's free list */
-} lc_heap_class_t;
-
-typedef struct lc_store_stats {
-    uint32_t capacity;
-    uint32_t used;
-    uint64_t heap_bytes;  /* attribute memory (LifecycleAttributeMemory) */
-    uint64_t heap_used;   /* in blocks holding resources */
-    uint64_t heap_free;   /* in free blocks, reusable by their class only */
-    lc_heap_class_t heap_class[LC_HEAP_CLASSES];
-    uint64_t repairs;     /* updates rolled back after a holder died */
-    uint64_t lock_waits;  /* mutex acquisitions */
-    uint64_t lock_wait_usec;  /* total time spent waiting for the mutex */
-} lc_store_stats_t;
+typedef void lc_metric_fn(const lc_metric_t *m, void *baton);
 
 typedef struct lc_store_ops {
     apr_status_t (*get)(lc_store_t *st, lc_kind_e kind, const char *id,
@@ -96,7 +94,20 @@ typedef struct lc_store_ops {
     apr_status_t (*take_due)(lc_store_t *st, apr_time_t now, int max,
                              lc_store_update_fn *fn, void *baton,
                              lc_store_each_fn *done, void *done_baton);
-    void (*stats)(lc_store_t *st, lc_store_stats_t *out);
+    /* Changes with seq > since that are durable, oldest first, up to max.
+     * APR_EGENERAL with *oldest set when `since` is older than what is
+     * retained; APR_ENOTIMPL when this store keeps no changes (memory only). */
+    apr_status_t (*changes_read)(lc_store_t *st, uint64_t since, lc_change_t *out, int max,
+                                 int *n, uint64_t *oldest, apr_pool_t *p);
+    /* Return once a change newer than `since` is durable, after `timeout`,
+     * or early when the process is stopping.  APR_ENOTIMPL as above. */
+    apr_status_t (*changes_wait)(lc_store_t *st, uint64_t since, apr_interval_time_t timeout);
+    /* When the earliest queued due move falls due; 0 when none is queued.
+     * Cheap enough for every child's tick: background work asks this
+     * before it takes anything. */
+    apr_time_t (*next_due)(lc_store_t *st);
+    /* Report the backend's gauges and counters, one emit per sample. */
+    void (*metrics)(lc_store_t *st, lc_metric_fn *emit, void *baton);
 } lc_store_ops_t;
 
 struct lc_store {
@@ -111,6 +122,16 @@ struct lc_store {
 #define lc_store_list(st, k, s, a, l, o, n, m) (st)->ops->list((st), (k), (s), (a), (l), (o), (n), (m))
 #define lc_store_take_due(st, now, max, fn, b, d, db) \
     (st)->ops->take_due((st), (now), (max), (fn), (b), (d), (db))
-#define lc_store_stats(st, out)               (st)->ops->stats((st), (out))
+#define lc_store_changes_read(st, s, o, m, n, old, p) \
+    (st)->ops->changes_read((st), (s), (o), (m), (n), (old), (p))
+#define lc_store_changes_wait(st, s, t)       (st)->ops->changes_wait((st), (s), (t))
+#define lc_store_next_due(st)                 (st)->ops->next_due((st))
+#define lc_store_metrics(st, e, b)            (st)->ops->metrics((st), (e), (b))
+
+/* Fault injection for crash tests (LifecycleFaultInjection): when set
+ * non-zero in a thread, the next update in that thread kills its own
+ * process with SIGKILL halfway through writing, with the store locked.
+ * Defined by the shared-memory backend, which honours it. */
+extern __thread int lc_store_die_midwrite;
 
 #endif

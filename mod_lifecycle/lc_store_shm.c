@@ -123,7 +123,7 @@ typedef struct lc_shm {
     lc_journal_hook_t   journal;       /* append == NULL: memory only */
 } lc_shm_t;
 
-__thread int lc_store_shm_die_midwrite;
+__thread int lc_store_die_midwrite;
 
 /* Block sizes, header included: 32, 48, 64, 96, ... 16384, 24576 (steps of
  * 1.5x and 1.33x), so a block wastes a quarter of itself at most on average. */
@@ -658,7 +658,7 @@ static void record_to_slot(const lc_resource_t *r, const lc_lens_t *l, uint32_t 
     sl->version = r->version;
     sl->seq = r->seq;
     sl->ckpt_seq = r->ckpt_seq;
-    if (lc_store_shm_die_midwrite) {
+    if (lc_store_die_midwrite) {
         raise(SIGKILL);
     }
     sl->created = r->created;
@@ -1239,7 +1239,7 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
 
 /* A moment's figures, read without the mutex: each word is exact, their sum
  * may be off by a mutation in progress. */
-static void heap_stats(lc_shm_t *s, lc_store_stats_t *out)
+static void heap_stats(lc_shm_t *s, lc_store_shm_stats_t *out)
 {
     unsigned c;
 
@@ -1255,7 +1255,7 @@ static void heap_stats(lc_shm_t *s, lc_store_stats_t *out)
     }
 }
 
-static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
+void lc_store_shm_stats(lc_store_t *st, lc_store_shm_stats_t *out)
 {
     lc_shm_t *s = st->impl;
 
@@ -1265,6 +1265,100 @@ static void shm_stats(lc_store_t *st, lc_store_stats_t *out)
     out->lock_waits = __atomic_load_n(&s->hdr->lock_waits, __ATOMIC_RELAXED);
     out->lock_wait_usec = __atomic_load_n(&s->hdr->lock_wait_usec, __ATOMIC_RELAXED);
     heap_stats(s, out);
+}
+
+/* ---- what lc_store.h reports: metrics, due times, changes ------------------- */
+
+#define M(name_, type_, help_, labels_, value_) \
+    do { lc_metric_t m_ = { name_, type_, help_, labels_, value_, 0 }; emit(&m_, baton); } while (0)
+
+static void heap_metrics(const lc_store_shm_stats_t *st, lc_metric_fn *emit, void *baton)
+{
+    static const char mem[] = "Shared memory for resources' ids and attributes "
+        "(LifecycleAttributeMemory): in blocks in use, in free blocks (reused by their "
+        "size class), never used yet.";
+    static const char blocks[] = "Attribute memory blocks by size class.";
+    char labels[64];
+    int c;
+
+    M("lifecycle_attribute_memory_bytes", "gauge", mem, "state=\"used\"", st->heap_used);
+    M("lifecycle_attribute_memory_bytes", "gauge", mem, "state=\"free\"", st->heap_free);
+    M("lifecycle_attribute_memory_bytes", "gauge", mem, "state=\"unused\"",
+      st->heap_bytes - st->heap_used - st->heap_free);
+    for (c = 0; c < LC_HEAP_CLASSES; c++) {
+        const lc_heap_class_t *hc = &st->heap_class[c];
+        if (hc->used || hc->free) {
+            apr_snprintf(labels, sizeof(labels), "size=\"%u\",state=\"used\"", hc->size);
+            M("lifecycle_attribute_blocks", "gauge", blocks, labels, hc->used);
+            apr_snprintf(labels, sizeof(labels), "size=\"%u\",state=\"free\"", hc->size);
+            M("lifecycle_attribute_blocks", "gauge", blocks, labels, hc->free);
+        }
+    }
+}
+
+static void shm_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton)
+{
+    lc_shm_t *s = st->impl;
+    lc_store_shm_stats_t x;
+    lc_metric_t wait = { "lifecycle_mutex_wait_seconds_total", "counter",
+                         "Time spent waiting for the store mutex.", NULL, 0, 1 };
+
+    lc_store_shm_stats(st, &x);
+    M("lifecycle_store_slots", "gauge", "Resource slots in shared memory.",
+      "state=\"used\"", x.used);
+    M("lifecycle_store_slots", "gauge", "Resource slots in shared memory.",
+      "state=\"free\"", x.capacity - x.used);
+    M("lifecycle_store_repairs_total", "counter", "Updates rolled back after a process "
+      "died holding the store mutex.", NULL, x.repairs);
+    M("lifecycle_mutex_acquisitions_total", "counter", "Store mutex acquisitions.", NULL,
+      x.lock_waits);
+    wait.value = x.lock_wait_usec;
+    emit(&wait, baton);
+    heap_metrics(&x, emit, baton);
+    if (s->journal.metrics) {
+        s->journal.metrics(s->journal.ctx, emit, baton);
+    }
+}
+
+/* Read without the mutex, like take_due's peek: a stale head costs one
+ * useless lock or one tick's delay, never a missed move. */
+static apr_time_t shm_next_due(lc_store_t *st)
+{
+    lc_shm_t *s = st->impl;
+    apr_time_t best = 0;
+    unsigned c;
+
+    for (c = 1; c < LC_DUE_CLASSES; c++) {
+        uint32_t h = __atomic_load_n(&s->hdr->qhead[c], __ATOMIC_ACQUIRE);
+        if (h && (best == 0 || s->slots[h - 1].due < best)) {
+            best = s->slots[h - 1].due;
+        }
+    }
+    return best;
+}
+
+/* Changes are the journal's: memory only, there are none to read. */
+static apr_status_t shm_changes_read(lc_store_t *st, uint64_t since, lc_change_t *out,
+                                     int max, int *n, uint64_t *oldest, apr_pool_t *p)
+{
+    lc_shm_t *s = st->impl;
+
+    *n = 0;
+    *oldest = 0;
+    return s->journal.read ? s->journal.read(s->journal.ctx, since, out, max, n, oldest, p)
+                           : APR_ENOTIMPL;
+}
+
+static apr_status_t shm_changes_wait(lc_store_t *st, uint64_t since,
+                                     apr_interval_time_t timeout)
+{
+    lc_shm_t *s = st->impl;
+
+    if (!s->journal.wait) {
+        return APR_ENOTIMPL;
+    }
+    s->journal.wait(s->journal.ctx, since, timeout);
+    return APR_SUCCESS;
 }
 
 /* ---- journal support -------------------------------------------------------- */
@@ -1441,7 +1535,8 @@ apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *
 }
 
 static const lc_store_ops_t shm_ops = {
-    shm_get, shm_get_alias, shm_update, shm_remove, shm_list, shm_take_due, shm_stats
+    shm_get, shm_get_alias, shm_update, shm_remove, shm_list, shm_take_due,
+    shm_changes_read, shm_changes_wait, shm_next_due, shm_metrics
 };
 
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex)

@@ -24,7 +24,31 @@
 #define LC_HEAP_MAX      ((apr_size_t)31 << 30)
 #define LC_HEAP_PER_SLOT 256
 
-/* How the store hands its changes to a journal (lc_journal.c). */
+#define LC_HEAP_CLASSES 20   /* size classes of the attribute heap */
+
+typedef struct lc_heap_class {
+    uint32_t size;        /* bytes a block of this class takes, header included */
+    uint32_t used;        /* blocks holding a resource's strings */
+    uint32_t free;        /* blocks on the class's free list */
+} lc_heap_class_t;
+
+/* The shared-memory store's own figures (its metrics, the tests, the bench). */
+typedef struct lc_store_shm_stats {
+    uint32_t capacity;
+    uint32_t used;
+    uint64_t heap_bytes;  /* attribute memory (LifecycleAttributeMemory) */
+    uint64_t heap_used;   /* in blocks holding resources */
+    uint64_t heap_free;   /* in free blocks, reusable by their class only */
+    lc_heap_class_t heap_class[LC_HEAP_CLASSES];
+    uint64_t repairs;     /* updates rolled back after a holder died */
+    uint64_t lock_waits;  /* mutex acquisitions */
+    uint64_t lock_wait_usec;  /* total time spent waiting for the mutex */
+} lc_store_shm_stats_t;
+
+void lc_store_shm_stats(lc_store_t *st, lc_store_shm_stats_t *out);
+
+/* How the store hands its changes to a journal (lc_journal.c), and reads
+ * them back for lc_store.h's changes interface. */
 typedef struct lc_journal_hook {
     /* Store mutex held: write change `seq` (op, record r) at offset `off` of
      * segment `seg`; *len gets the bytes written.  Must not wait for the disk. */
@@ -32,6 +56,12 @@ typedef struct lc_journal_hook {
                            int op, const lc_resource_t *r, uint64_t *len);
     /* Store mutex released: return once change `seq` is durable. */
     apr_status_t (*sync)(void *ctx, uint64_t seq);
+    /* changes_read and changes_wait of lc_store.h. */
+    apr_status_t (*read)(void *ctx, uint64_t since, lc_change_t *out, int max, int *n,
+                         uint64_t *oldest, apr_pool_t *p);
+    void (*wait)(void *ctx, uint64_t since, apr_interval_time_t timeout);
+    /* Its own metric samples. */
+    void (*metrics)(void *ctx, lc_metric_fn *emit, void *baton);
     void *ctx;
 } lc_journal_hook_t;
 
@@ -96,10 +126,5 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
  * advances, reaching the capacity at the end. */
 apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *out,
                                int max, int *n);
-
-/* Fault injection for crash tests: when set non-zero in a thread, the next
- * update in that thread kills its own process with SIGKILL halfway through
- * writing the slot, with the mutex held. */
-extern __thread int lc_store_shm_die_midwrite;
 
 #endif

@@ -4,13 +4,14 @@
  * One callback, every tick (100 ms), in every child.  Not a singleton on
  * purpose: when the child holding a mod_watchdog singleton is killed, the
  * next one takes about ten seconds to take over (measured), and transitions
- * would stall.  Each resource still moves exactly once: moves are taken off
- * the store's due queue under the store mutex, as versioned updates.
+ * would stall.  Each resource still moves exactly once: the store takes
+ * moves off its due queue atomically, as versioned updates.
  *
- * A tick never holds the mutex while it sleeps: it peeks at the queue heads
- * without the lock, and only when something is due locks once, moves at
- * most LC_TICK_MAX resources (kept in due order, so nothing is scanned),
- * unlocks, and then writes the audit lines.
+ * A tick first gives the backend its upkeep (the shm store's snapshots),
+ * then asks the store when the next move is due (lc_store_next_due: the
+ * shm store peeks at its queue heads without the lock) and only when one
+ * is due takes at most LC_TICK_MAX moves at once (kept in due order, so
+ * nothing is scanned), and then writes the audit lines.
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -21,9 +22,8 @@
 #include "lc_watchdog.h"
 #include "lc_config.h"
 #include "lc_engine.h"
-#include "lc_segment.h"
+#include "lc_provider.h"
 #include "lc_audit.h"
-#include "lc_state.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -62,19 +62,26 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
     const lc_server_conf_t *sc = lc_config_global(s);
-    lc_store_t *store = lc_segment_store();
+    const lc_provider_t *pv = lc_provider_configured(sc->store);
+    lc_store_t *store = lc_provider_store();
+    apr_time_t now = apr_time_now(), due;
     tick_t *t;
     int i;
 
     if (state != AP_WATCHDOG_STATE_RUNNING || !store) {
         return APR_SUCCESS;
     }
-    lc_state_tick(s);
+    if (pv->tick) {
+        pv->tick(store, s);
+    }
     /* Even with auto-advance off, timeouts are due (lc_kind_due drops
      * advances queued before it was turned off). */
+    if (!(due = lc_store_next_due(store)) || due > now) {
+        return APR_SUCCESS;
+    }
     t = apr_palloc(pool, sizeof(*t));
     t->n = 0;
-    lc_engine_advance_due(store, apr_time_now(), sc->auto_advance, LC_TICK_MAX, remember, t);
+    lc_engine_advance_due(store, now, sc->auto_advance, LC_TICK_MAX, remember, t);
     for (i = 0; i < t->n; i++) {
         const lc_kind_def_t *def = lc_kind_def((lc_kind_e)t->m[i].kind);
         lc_audit_background(pool, s, (lc_kind_e)t->m[i].kind, t->m[i].id,

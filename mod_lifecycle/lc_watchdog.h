@@ -4,7 +4,8 @@
 
 #include <httpd.h>
 
-/* post_config: register a singleton mod_watchdog callback (every 100 ms). */
+/* post_config: register the mod_watchdog callback that every child runs
+ * every 100 ms (not a singleton: see lc_watchdog.c). */
 apr_status_t lc_watchdog_post_config(apr_pool_t *pconf, server_rec *s);
 
 #endif

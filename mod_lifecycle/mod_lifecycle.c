@@ -17,10 +17,8 @@
 #include "lc_audit.h"
 #include "lc_config.h"
 #include "lc_dialect.h"
-#include "lc_segment.h"
-#include "lc_state.h"
+#include "lc_provider.h"
 #include "lc_stopping.h"
-#include "lc_store_shm.h"
 #include "lc_watchdog.h"
 #include "lc_util.h"
 #include "lc_metrics.h"
@@ -37,13 +35,13 @@ static int lc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     lc_dialect_register_kinds();
-    return lc_segment_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    return lc_provider_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
 static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
 {
-    int created;
+    const lc_provider_t *pv = lc_provider_configured(lc_config_global(s)->store);
 
     (void)plog;
     /* httpd reads its configuration twice at start-up; create nothing on the
@@ -51,8 +49,7 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    if (lc_segment_post_config(pconf, s, &created) != APR_SUCCESS
-        || (created && lc_state_recover(lc_segment_store(), s, ptemp) != APR_SUCCESS)
+    if (pv->post_config(pconf, ptemp, s) != APR_SUCCESS
         || lc_watchdog_post_config(pconf, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -64,10 +61,12 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 static void lc_child_init(apr_pool_t *p, server_rec *s)
 {
+    const lc_provider_t *pv = lc_provider_configured(lc_config_global(s)->store);
+    lc_store_t *st = pv->child_init(p, s);
+
+    lc_provider_set_store(st);
+    lc_metrics_bind(st && pv->counters ? pv->counters(st) : NULL);
     lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, lc_config_global(s)->suspend_timeout);
-    lc_segment_child_init(p, s);
-    lc_state_attach(lc_segment_store(), s, p);
-    lc_metrics_bind(lc_segment_store() ? lc_store_shm_metrics_area(lc_segment_store()) : NULL);
     lc_auth_child_init(p, s);
     lc_repr_cache_init(p);
     lc_stopping_child_init(p);
@@ -151,9 +150,9 @@ static int handle_with_faults(lc_req_t *q)
                         ? apr_table_get(q->r->headers_in, "X-Lifecycle-Fault") : NULL;
     int rc;
 
-    lc_store_shm_die_midwrite = fault && strcmp(fault, "die-midwrite") == 0;
+    lc_store_die_midwrite = fault && strcmp(fault, "die-midwrite") == 0;
     rc = q->dialect->handle(q);
-    lc_store_shm_die_midwrite = 0;
+    lc_store_die_midwrite = 0;
     return rc;
 }
 
@@ -206,7 +205,7 @@ static int lc_handler(request_rec *r)
                       "LifecycleDialect for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!(q.store = lc_segment_store())) {
+    if (!(q.store = lc_provider_store())) {
         return q.dialect->error(&q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                                 "the resource store is not available");
     }

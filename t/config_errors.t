@@ -67,6 +67,9 @@ my @bad = (
      ['LifecycleTokenLeeway soon #<']],
     ['snapshot interval under a second', 'LifecycleSnapshotInterval',
      ['LifecycleSnapshotInterval 0 #<']],
+    # Only the backends built are accepted (the default, shm, is).
+    ['a store this module does not have', 'LifecycleStore',
+     ['LifecycleStore memcached #<']],
 );
 
 plan tests => 2 + 3 * @bad + (grep { $_->[3] } @bad) + 4 + 3;
@@ -112,7 +115,7 @@ sub check {
 }
 
 {
-    my ($rc, $out) = check(0, 'LifecycleCapacity 64', 'LifecycleAttributeMemory 256M',
+    my ($rc, $out) = check(0, 'LifecycleStore shm', 'LifecycleCapacity 64', 'LifecycleAttributeMemory 256M',
                            'LifecycleAutoAdvance 500ms',
                            '<Location /x>', '    SetHandler lifecycle',
                            '    LifecycleDialect workstation', '    LifecycleScope read ops.read',

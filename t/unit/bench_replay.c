@@ -73,7 +73,7 @@ static int write_journal(const char *path, int resources)
 }
 
 /* Replays a fresh journal of RECORDS records over `resources` ids. */
-static int replay(apr_pool_t *pool, const char *dir, int resources, lc_store_stats_t *stats,
+static int replay(apr_pool_t *pool, const char *dir, int resources, lc_store_shm_stats_t *stats,
                   double *secs)
 {
     lc_journal_opts_t o = { dir, -1, -1, NULL, NULL };
@@ -96,7 +96,7 @@ static int replay(apr_pool_t *pool, const char *dir, int resources, lc_store_sta
         return -1;
     }
     *secs = (double)(apr_time_now() - t0) / APR_USEC_PER_SEC;
-    lc_store_stats(st, stats);
+    lc_store_shm_stats(st, stats);
     return 0;
 }
 
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "build/bench/replay";
     apr_size_t heap = lc_store_shm_default_heap(CAPACITY);
-    lc_store_stats_t stats;
+    lc_store_shm_stats_t stats;
     apr_pool_t *pool;
     double secs;
 

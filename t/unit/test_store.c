@@ -64,7 +64,7 @@ static void test_crud(void)
 {
     lc_store_t *st = new_store(64);
     lc_resource_t r, page[10];
-    lc_store_stats_t stats;
+    lc_store_shm_stats_t stats;
     char id[32];
     int i, n, more;
 
@@ -85,7 +85,7 @@ static void test_crud(void)
     CHECK(put(st, "overflow", K_IDLE, NULL) == LC_EFULL);
     CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "overflow", &r) == LC_ENOTFOUND);
     CHECK(put(st, "r001", K_BUSY, NULL) == APR_SUCCESS);
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     CHECK(stats.used == 64 && stats.capacity == 64);
     /* Delete with a stale version fails; with the right one succeeds. */
     CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 1, NULL) == LC_EVERSION);
@@ -190,7 +190,7 @@ static void test_due_order(void)
 static void test_kill_midwrite(void)
 {
     lc_store_t *st = new_store(64);
-    lc_store_stats_t stats;
+    lc_store_shm_stats_t stats;
     lc_resource_t r;
     int status, round;
     pid_t pid;
@@ -201,7 +201,7 @@ static void test_kill_midwrite(void)
         pid = fork();
         if (pid == 0) {
             put_t p = { K_BUSY, "{\"half\":\"written\"}" };
-            lc_store_shm_die_midwrite = 1;
+            lc_store_die_midwrite = 1;
             lc_store_update(st, LC_KIND_WORKSTATION, round ? "newborn" : "victim",
                             put_cb, &p, NULL);
             _exit(0);                       /* not reached */
@@ -213,12 +213,12 @@ static void test_kill_midwrite(void)
     CHECK(r.state == K_IDLE && r.version == 1);
     CHECK_STR(r.data, "{\"n\":1}");
     CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "newborn", &r) == LC_ENOTFOUND);
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     CHECK(stats.repairs == 2 && stats.used == 1);
     /* And the store goes on working: the free list and index are intact. */
     CHECK(put(st, "newborn", K_BUSY, &r) == APR_SUCCESS && r.version == 1);
     CHECK(put(st, "victim", K_BUSY, &r) == APR_SUCCESS && r.version == 2);
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     CHECK(stats.used == 2);
 }
 
@@ -337,7 +337,7 @@ static void test_heap(void)
 {
     lc_store_t *st = lc_test_store_heap(pool, 64, LC_HEAP_MIN, NULL);
     char *big = malloc(LC_DATA_MAX + 1);
-    lc_store_stats_t before, after;
+    lc_store_shm_stats_t before, after;
     lc_resource_t *r = malloc(sizeof(*r));
     put_t p = { K_IDLE, big };
     int i, made = 0;
@@ -356,13 +356,13 @@ static void test_heap(void)
     }
     CHECK(made == 40);
     CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big2", put_cb, &p, NULL) == APR_SUCCESS);
-    lc_store_stats(st, &before);
+    lc_store_shm_stats(st, &before);
     CHECK(before.heap_bytes == LC_HEAP_MIN && before.heap_used > 2 * LC_DATA_MAX);
     CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL) == LC_EFULL);
     /* A replace needs the new block before it frees the old one. */
     big[1] = 'y';
     CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL) == LC_EFULL);
-    lc_store_stats(st, &after);
+    lc_store_shm_stats(st, &after);
     CHECK(after.used == before.used && after.heap_used == before.heap_used
           && after.heap_free == before.heap_free);
     CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big3", r) == LC_ENOTFOUND);
@@ -374,10 +374,10 @@ static void test_heap(void)
     CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL) == APR_SUCCESS);
     /* Freed blocks are reused by their class. */
     CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "big2", 0, NULL) == APR_SUCCESS);
-    lc_store_stats(st, &after);
+    lc_store_shm_stats(st, &after);
     CHECK(after.heap_free == 24576);
     CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL) == APR_SUCCESS);
-    lc_store_stats(st, &after);
+    lc_store_shm_stats(st, &after);
     CHECK(after.heap_free == 0 && after.heap_used == before.heap_used);
     free(big);
     free(r);
@@ -389,7 +389,7 @@ static void test_heap_larger_class(void)
 {
     lc_store_t *st = lc_test_store_heap(pool, 64, LC_HEAP_MIN, NULL);
     char *big = malloc(LC_DATA_MAX + 1);
-    lc_store_stats_t stats;
+    lc_store_shm_stats_t stats;
     put_t p = { K_IDLE, big };
 
     memset(big, 'x', LC_DATA_MAX);
@@ -401,12 +401,12 @@ static void test_heap_larger_class(void)
     CHECK(put(st, "small", K_IDLE, NULL) == LC_EFULL);
     CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "b1", 0, NULL) == APR_SUCCESS);
     CHECK(put(st, "small", K_IDLE, NULL) == APR_SUCCESS);
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     CHECK(stats.heap_free == 0 && stats.heap_used == LC_HEAP_MIN);
     CHECK(stats.heap_class[LC_HEAP_CLASSES - 1].used == 2);
     /* Freed, it goes back to its own class. */
     CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "small", 0, NULL) == APR_SUCCESS);
-    lc_store_stats(st, &stats);
+    lc_store_shm_stats(st, &stats);
     CHECK(stats.heap_class[LC_HEAP_CLASSES - 1].free == 1);
     free(big);
 }
@@ -429,17 +429,17 @@ static void test_key_order(void)
 static void test_kill_midwrite_heap(void)
 {
     lc_store_t *st = new_store(64);
-    lc_store_stats_t before, after;
+    lc_store_shm_stats_t before, after;
     lc_resource_t r;
     int status, c;
     pid_t pid;
 
     CHECK(aput(st, "victim", "ref:old", NULL, "{\"n\":1}") == APR_SUCCESS);
     CHECK(aput(st, "other", "ref:other", NULL, "{}") == APR_SUCCESS);
-    lc_store_stats(st, &before);
+    lc_store_shm_stats(st, &before);
     pid = fork();
     if (pid == 0) {
-        lc_store_shm_die_midwrite = 1;
+        lc_store_die_midwrite = 1;
         aput(st, "victim", "ref:new", NULL, "{\"a much longer attribute\":\"text that "
              "needs a larger block than the one it had before\"}");
         _exit(0);                       /* not reached */
@@ -451,7 +451,7 @@ static void test_kill_midwrite_heap(void)
     CHECK_STR(r.data, "{\"n\":1}");
     CHECK(r.version == 1);
     CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r) == LC_ENOTFOUND);
-    lc_store_stats(st, &after);
+    lc_store_shm_stats(st, &after);
     CHECK(after.repairs == 1 && after.heap_used == before.heap_used
           && after.heap_free == before.heap_free);
     for (c = 0; c < LC_HEAP_CLASSES; c++) {
