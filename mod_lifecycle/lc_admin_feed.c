@@ -73,7 +73,7 @@ int lc_admin_changes(lc_req_t *q)
     if ((rc = feed_params(q, &since, &wait, &limit)) != LC_PROCEED) {
         return rc;
     }
-    if (lc_store_changes_wait(q->store, (uint64_t)since, apr_time_from_sec(wait))
+    if (lc_store_changes_wait(q->store, (uint64_t)since, apr_time_from_sec(wait), q->r->pool)
         == APR_ENOTIMPL) {
         return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
                               "the change feed needs LifecycleStateDir (a journal)");

@@ -127,7 +127,7 @@ int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     b.def = def;
     b.if_match = &im;
     b.q = q;
-    rv = lc_store_update(q->store, def->kind, id, report_cb, &b, &after);
+    rv = lc_store_update(q->store, def->kind, id, report_cb, &b, &after, q->r->pool);
     switch (rv) {
     case APR_SUCCESS:
         lc_audit_request(q->r, &q->actor, def->kind, id, lc_kind_state_name(def, b.from),

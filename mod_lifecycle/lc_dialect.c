@@ -46,6 +46,7 @@ void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     act->owner_check = q->dc->owner_check > 0;
     act->guard = NULL;
     act->guard_baton = NULL;
+    act->pool = q->r->pool;
 }
 
 const char *lc_dialect_refused_scope(lc_req_t *q)

@@ -240,7 +240,7 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     b.if_match = &im;
     b.if_none_match = &inm;
     b.q = q;
-    rv = lc_store_update(q->store, def->kind, id, put_cb, &b, &after);
+    rv = lc_store_update(q->store, def->kind, id, put_cb, &b, &after, q->r->pool);
     switch (rv) {
     case APR_SUCCESS:
         lc_audit_request(q->r, &q->actor, def->kind, id,
@@ -266,7 +266,7 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
 static int get_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
 {
     lc_resource_t r;
-    apr_status_t rv = lc_store_get(q->store, def->kind, id, &r);
+    apr_status_t rv = lc_store_get(q->store, def->kind, id, &r, q->r->pool);
 
     return rv == APR_SUCCESS ? lc_admin_send(q, HTTP_OK, def, &r)
                              : lc_admin_store_error(q, def, id, rv);
@@ -289,14 +289,14 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
     }
     if (im.present && !im.any) {
         /* Pick the listed version that is current, if any; remove() re-checks it. */
-        rv = lc_store_get(q->store, def->kind, id, &cur);
+        rv = lc_store_get(q->store, def->kind, id, &cur, q->r->pool);
         if (rv == APR_SUCCESS && !lc_precond_match(&im, 1, cur.version)) {
             return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                                "If-Match does not match the current version");
         }
         expect = rv == APR_SUCCESS ? cur.version : 0;
     }
-    rv = lc_store_remove(q->store, def->kind, id, expect, &gone);
+    rv = lc_store_remove(q->store, def->kind, id, expect, &gone, q->r->pool);
     switch (rv) {
     case APR_SUCCESS:
         lc_audit_request(q->r, &q->actor, def->kind, id,
@@ -356,7 +356,7 @@ static int list_resources(lc_req_t *q, const lc_kind_def_t *def)
     items = json_array();
     for (left = limit; left > 0 && more; left -= n) {
         rv = lc_store_list(q->store, def->kind, state, after,
-                           (int)(left < LIST_CHUNK ? left : LIST_CHUNK), page, &n, &more);
+                           (int)(left < LIST_CHUNK ? left : LIST_CHUNK), page, &n, &more, q->r->pool);
         if (rv != APR_SUCCESS) {
             json_decref(items);
             return lc_admin_store_error(q, def, NULL, rv);

@@ -907,7 +907,7 @@ static int fd_get(lc_req_t *q, const char *name)
     if ((rc = fd_selector(q, &all)) != LC_PROCEED) {
         return rc;
     }
-    rv = lc_store_get(q->store, LC_KIND_PIPELINE, name, &r);
+    rv = lc_store_get(q->store, LC_KIND_PIPELINE, name, &r, q->r->pool);
     if (rv == LC_ENOTFOUND) {
         return fd_unknown(q, name);
     }
@@ -933,7 +933,7 @@ static int fd_list(lc_req_t *q)
         return rc;
     }
     while (more) {
-        rv = lc_store_list(q->store, LC_KIND_PIPELINE, -1, after, FD_LIST_CHUNK, page, &n, &more);
+        rv = lc_store_list(q->store, LC_KIND_PIPELINE, -1, after, FD_LIST_CHUNK, page, &n, &more, q->r->pool);
         if (rv != APR_SUCCESS) {
             json_decref(list);
             return fd_store_failed(q, rv);
@@ -1274,7 +1274,7 @@ static int fd_checkpoint_status(lc_req_t *q, const char *name)
     if ((rc = fd_query(q, allowed, &args)) != LC_PROCEED) {
         return rc;
     }
-    if ((rv = lc_store_get(q->store, LC_KIND_PIPELINE, name, &r)) != APR_SUCCESS) {
+    if ((rv = lc_store_get(q->store, LC_KIND_PIPELINE, name, &r, q->r->pool)) != APR_SUCCESS) {
         return rv == LC_ENOTFOUND ? fd_unknown(q, name) : fd_store_failed(q, rv);
     }
     if (r.res_state != FR_PROVISIONED) {

@@ -301,7 +301,7 @@ static apr_status_t ag_create(lc_req_t *q, const lc_resource_t *tmpl, lc_resourc
 
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_AGENT, id, ag_start_cb, &b, after);
+        rv = lc_store_update(q->store, LC_KIND_AGENT, id, ag_start_cb, &b, after, q->r->pool);
     } while (rv == LC_EEXISTS && ++tries < 3);
     if (rv == APR_SUCCESS) {
         lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, "-", ag_states[after->state]);
@@ -373,7 +373,7 @@ static int ag_get(lc_req_t *q, const char *id)
     lc_resource_t r;
     apr_status_t rv;
 
-    if (!lc_id_valid(id) || (rv = lc_store_get(q->store, LC_KIND_AGENT, id, &r)) == LC_ENOTFOUND) {
+    if (!lc_id_valid(id) || (rv = lc_store_get(q->store, LC_KIND_AGENT, id, &r, q->r->pool)) == LC_ENOTFOUND) {
         return ag_not_found(q);
     }
     if (rv != APR_SUCCESS) {
@@ -541,7 +541,7 @@ int lc_notte_close_agents(lc_req_t *q, const char *session)
     int n, more, i, closed = 0;
 
     do {
-        if (lc_store_list(q->store, LC_KIND_AGENT, AG_ACTIVE, from, PAGE, page, &n, &more)
+        if (lc_store_list(q->store, LC_KIND_AGENT, AG_ACTIVE, from, PAGE, page, &n, &more, q->r->pool)
             != APR_SUCCESS) {
             return -1;
         }

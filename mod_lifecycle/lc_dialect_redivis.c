@@ -505,7 +505,7 @@ static int nb_store_failed(lc_req_t *q, apr_status_t rv)
 static int nb_get(lc_req_t *q, const nb_call_t *c)
 {
     lc_resource_t r;
-    apr_status_t rv = lc_redivis_resolve(q->store, &c->ref, &r);
+    apr_status_t rv = lc_redivis_resolve(q->store, &c->ref, &r, q->r->pool);
 
     if (rv == LC_ENOTFOUND) {
         return nb_not_found(q, c);
@@ -551,7 +551,7 @@ static int nb_act(lc_req_t *q, const nb_call_t *c, const char *action)
     if ((rc = nb_act_checks(q, &if_match)) != LC_PROCEED) {
         return rc;
     }
-    if ((rv = lc_redivis_resolve(q->store, &c->ref, &cur)) != APR_SUCCESS) {
+    if ((rv = lc_redivis_resolve(q->store, &c->ref, &cur, q->r->pool)) != APR_SUCCESS) {
         return rv == LC_ENOTFOUND ? nb_not_found(q, c) : nb_store_failed(q, rv);
     }
     lc_dialect_act_init(q, &lc_notebook_kind, cur.id, action, &if_match, &act);

@@ -173,7 +173,7 @@ static int ws_send(lc_req_t *q, const lc_resource_t *r)
 static int ws_get(lc_req_t *q, const char *id)
 {
     lc_resource_t r;
-    apr_status_t rv = lc_store_get(q->store, LC_KIND_WORKSTATION, id, &r);
+    apr_status_t rv = lc_store_get(q->store, LC_KIND_WORKSTATION, id, &r, q->r->pool);
 
     if (rv == LC_ENOTFOUND) {
         return ws_error(q, HTTP_NOT_FOUND, "not_found",

@@ -214,7 +214,7 @@ static int wr_error(lc_req_t *q, int status, const char *code, const char *messa
 static int wr_get(lc_req_t *q, const char *id)
 {
     lc_resource_t r;
-    apr_status_t rv = lc_store_get(q->store, LC_KIND_WRAPPER, id, &r);
+    apr_status_t rv = lc_store_get(q->store, LC_KIND_WRAPPER, id, &r, q->r->pool);
 
     if (rv == LC_ENOTFOUND) {
         return wr_error(q, HTTP_NOT_FOUND, "not_found", "Wrapper not found");

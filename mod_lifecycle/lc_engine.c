@@ -120,7 +120,7 @@ apr_status_t lc_engine_act(lc_store_t *st, const lc_act_t *act,
     act_baton_t b = { act, before };
     lc_resource_t tmp;
 
-    return lc_store_update(st, act->def->kind, act->id, act_cb, &b, after ? after : &tmp);
+    return lc_store_update(st, act->def->kind, act->id, act_cb, &b, after ? after : &tmp, act->pool);
 }
 
 typedef struct due_baton {
@@ -155,9 +155,9 @@ static void due_done(const lc_resource_t *after, void *baton)
 
 apr_status_t lc_engine_advance_due(lc_store_t *st, apr_time_t now,
                                    apr_interval_time_t advance_after, int max,
-                                   lc_engine_moved_fn *moved, void *baton)
+                                   lc_engine_moved_fn *moved, void *baton, apr_pool_t *p)
 {
     due_baton_t b = { now, advance_after, { 0 }, moved, baton };
 
-    return lc_store_take_due(st, now, max, due_cb, &b, due_done, &b);
+    return lc_store_take_due(st, now, max, due_cb, &b, due_done, &b, p);
 }

@@ -38,6 +38,7 @@ typedef struct lc_act {
      * but APR_SUCCESS aborts the action with that status.  May be NULL. */
     apr_status_t       (*guard)(const lc_resource_t *r, void *baton);
     void                *guard_baton;
+    apr_pool_t          *pool;           /* the caller's: the store's per-call allocations */
 } lc_act_t;
 
 /* Apply an action atomically.  `before` and `after` (each may be NULL) get
@@ -60,6 +61,6 @@ typedef void lc_engine_moved_fn(const lc_resource_t *before,
  * timeouts that passed (lc_kind_due), oldest first. */
 apr_status_t lc_engine_advance_due(lc_store_t *st, apr_time_t now,
                                    apr_interval_time_t advance_after, int max,
-                                   lc_engine_moved_fn *moved, void *baton);
+                                   lc_engine_moved_fn *moved, void *baton, apr_pool_t *p);
 
 #endif

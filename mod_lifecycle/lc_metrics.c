@@ -195,7 +195,7 @@ void lc_metrics_write(request_rec *r, lc_store_t *store)
     printer_t pr = { r, NULL };
 
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    lc_store_metrics(store, print_metric, &pr);
+    lc_store_metrics(store, print_metric, &pr, r->pool);
     if (c) {
         write_requests(r);
     }

@@ -425,7 +425,7 @@ static int ss_start(lc_req_t *q)
     json_decref(body);
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_SESSION, id, ss_start_cb, &baton, &after);
+        rv = lc_store_update(q->store, LC_KIND_SESSION, id, ss_start_cb, &baton, &after, q->r->pool);
     } while (rv == LC_EEXISTS && ++tries < 3);
     if (rv == LC_EFULL) {
         return lc_notte_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
@@ -450,7 +450,7 @@ static int ss_not_found(lc_req_t *q)
  * a session that does not exist. */
 static apr_status_t ss_lookup(lc_req_t *q, const char *id, lc_resource_t *r)
 {
-    return lc_id_valid(id) ? lc_store_get(q->store, LC_KIND_SESSION, id, r) : LC_ENOTFOUND;
+    return lc_id_valid(id) ? lc_store_get(q->store, LC_KIND_SESSION, id, r, q->r->pool) : LC_ENOTFOUND;
 }
 
 static int ss_status(lc_req_t *q, const char *id)

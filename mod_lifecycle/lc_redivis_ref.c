@@ -296,16 +296,16 @@ static int ref_fits(const lc_redivis_ref_t *ref, const lc_resource_t *r, int by_
 
 /* By the "name:" alias; a notebook stored before aliases is found by its id. */
 static apr_status_t find_by_name(lc_store_t *st, const lc_redivis_ref_t *ref,
-                                 lc_resource_t *out)
+                                 lc_resource_t *out, apr_pool_t *p)
 {
     char key[LC_ALIAS_MAX + 1];
     apr_status_t rv;
 
     apr_snprintf(key, sizeof(key), LC_REDIVIS_ALIAS_NAME "%s.%s.%s", ref->owner,
                  ref->workflow, ref->notebook);
-    rv = lc_store_get_alias(st, LC_KIND_NOTEBOOK, key, out);
+    rv = lc_store_get_alias(st, LC_KIND_NOTEBOOK, key, out, p);
     if (rv == LC_ENOTFOUND) {
-        rv = lc_store_get(st, LC_KIND_NOTEBOOK, key + strlen(LC_REDIVIS_ALIAS_NAME), out);
+        rv = lc_store_get(st, LC_KIND_NOTEBOOK, key + strlen(LC_REDIVIS_ALIAS_NAME), out, p);
         if (rv == APR_SUCCESS && out->alias[0][0]) {
             rv = LC_ENOTFOUND;         /* has aliases: its id is no name */
         }
@@ -314,13 +314,13 @@ static apr_status_t find_by_name(lc_store_t *st, const lc_redivis_ref_t *ref,
 }
 
 apr_status_t lc_redivis_resolve(lc_store_t *st, const lc_redivis_ref_t *ref,
-                                lc_resource_t *out)
+                                lc_resource_t *out, apr_pool_t *p)
 {
     char key[LC_ALIAS_MAX + 1];
     apr_status_t rv;
 
     if (lc_redivis_ref_has_names(ref)) {
-        rv = find_by_name(st, ref, out);
+        rv = find_by_name(st, ref, out, p);
         if (rv == APR_SUCCESS && ref_fits(ref, out, 0)) {
             return APR_SUCCESS;
         }
@@ -332,6 +332,6 @@ apr_status_t lc_redivis_resolve(lc_store_t *st, const lc_redivis_ref_t *ref,
         return LC_ENOTFOUND;
     }
     apr_snprintf(key, sizeof(key), LC_REDIVIS_ALIAS_REF "%s", ref->nb_id);
-    rv = lc_store_get_alias(st, LC_KIND_NOTEBOOK, key, out);
+    rv = lc_store_get_alias(st, LC_KIND_NOTEBOOK, key, out, p);
     return rv == APR_SUCCESS && !ref_fits(ref, out, 1) ? LC_ENOTFOUND : rv;
 }

@@ -108,6 +108,6 @@ apr_status_t lc_redivis_stored_ref(const lc_resource_t *r, lc_redivis_ref_t *out
  * its workflow id (or, without one, its workflow name) must be the
  * notebook's.  APR_SUCCESS, LC_ENOTFOUND or the store's error. */
 apr_status_t lc_redivis_resolve(lc_store_t *st, const lc_redivis_ref_t *ref,
-                                lc_resource_t *out);
+                                lc_resource_t *out, apr_pool_t *p);
 
 #endif

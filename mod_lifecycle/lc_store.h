@@ -73,27 +73,31 @@ typedef struct lc_metric {
 typedef void lc_metric_fn(const lc_metric_t *m, void *baton);
 
 typedef struct lc_store_ops {
+    /* Every op takes the caller's pool `p` (a request's, or the tick's):
+     * what a backend allocates per call (a database connection, rows) goes
+     * there, never into shared or process pools. */
     apr_status_t (*get)(lc_store_t *st, lc_kind_e kind, const char *id,
-                        lc_resource_t *out);
+                        lc_resource_t *out, apr_pool_t *p);
     /* The resource of `kind` one of whose aliases is `alias`; LC_ENOTFOUND if none. */
     apr_status_t (*get_alias)(lc_store_t *st, lc_kind_e kind, const char *alias,
-                              lc_resource_t *out);
+                              lc_resource_t *out, apr_pool_t *p);
     /* Read-modify-write.  `out` (may be NULL) receives the resulting record. */
     apr_status_t (*update)(lc_store_t *st, lc_kind_e kind, const char *id,
-                           lc_store_update_fn *fn, void *baton, lc_resource_t *out);
+                           lc_store_update_fn *fn, void *baton, lc_resource_t *out,
+                           apr_pool_t *p);
     /* Remove; expect_version 0 = any.  `out` (may be NULL) gets the last record. */
     apr_status_t (*remove)(lc_store_t *st, lc_kind_e kind, const char *id,
-                           uint64_t expect_version, lc_resource_t *out);
+                           uint64_t expect_version, lc_resource_t *out, apr_pool_t *p);
     /* Up to `limit` resources of `kind` with id > after (bytewise), in id
      * order; state < 0 = any.  *more is set when further ones exist. */
     apr_status_t (*list)(lc_store_t *st, lc_kind_e kind, int state,
                          const char *after, int limit, lc_resource_t *out,
-                         int *n, int *more);
+                         int *n, int *more, apr_pool_t *p);
     /* Apply fn to up to `max` resources whose due time has passed, oldest
      * first; fn must clear or move r->due.  `done` gets each result. */
     apr_status_t (*take_due)(lc_store_t *st, apr_time_t now, int max,
                              lc_store_update_fn *fn, void *baton,
-                             lc_store_each_fn *done, void *done_baton);
+                             lc_store_each_fn *done, void *done_baton, apr_pool_t *p);
     /* Changes with seq > since that are durable, oldest first, up to max.
      * APR_EGENERAL with *oldest set when `since` is older than what is
      * retained; APR_ENOTIMPL when this store keeps no changes (memory only). */
@@ -101,13 +105,14 @@ typedef struct lc_store_ops {
                                  int *n, uint64_t *oldest, apr_pool_t *p);
     /* Return once a change newer than `since` is durable, after `timeout`,
      * or early when the process is stopping.  APR_ENOTIMPL as above. */
-    apr_status_t (*changes_wait)(lc_store_t *st, uint64_t since, apr_interval_time_t timeout);
+    apr_status_t (*changes_wait)(lc_store_t *st, uint64_t since, apr_interval_time_t timeout,
+                                 apr_pool_t *p);
     /* When the earliest queued due move falls due; 0 when none is queued.
      * Cheap enough for every child's tick: background work asks this
      * before it takes anything. */
-    apr_time_t (*next_due)(lc_store_t *st);
+    apr_time_t (*next_due)(lc_store_t *st, apr_pool_t *p);
     /* Report the backend's gauges and counters, one emit per sample. */
-    void (*metrics)(lc_store_t *st, lc_metric_fn *emit, void *baton);
+    void (*metrics)(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_pool_t *p);
 } lc_store_ops_t;
 
 struct lc_store {
@@ -115,18 +120,19 @@ struct lc_store {
     void *impl;
 };
 
-#define lc_store_get(st, k, id, out)          (st)->ops->get((st), (k), (id), (out))
-#define lc_store_get_alias(st, k, a, out)     (st)->ops->get_alias((st), (k), (a), (out))
-#define lc_store_update(st, k, id, fn, b, o)  (st)->ops->update((st), (k), (id), (fn), (b), (o))
-#define lc_store_remove(st, k, id, v, o)      (st)->ops->remove((st), (k), (id), (v), (o))
-#define lc_store_list(st, k, s, a, l, o, n, m) (st)->ops->list((st), (k), (s), (a), (l), (o), (n), (m))
-#define lc_store_take_due(st, now, max, fn, b, d, db) \
-    (st)->ops->take_due((st), (now), (max), (fn), (b), (d), (db))
+#define lc_store_get(st, k, id, out, p)          (st)->ops->get((st), (k), (id), (out), (p))
+#define lc_store_get_alias(st, k, a, out, p)     (st)->ops->get_alias((st), (k), (a), (out), (p))
+#define lc_store_update(st, k, id, fn, b, o, p)  (st)->ops->update((st), (k), (id), (fn), (b), (o), (p))
+#define lc_store_remove(st, k, id, v, o, p)      (st)->ops->remove((st), (k), (id), (v), (o), (p))
+#define lc_store_list(st, k, s, a, l, o, n, m, p) \
+    (st)->ops->list((st), (k), (s), (a), (l), (o), (n), (m), (p))
+#define lc_store_take_due(st, now, max, fn, b, d, db, p) \
+    (st)->ops->take_due((st), (now), (max), (fn), (b), (d), (db), (p))
 #define lc_store_changes_read(st, s, o, m, n, old, p) \
     (st)->ops->changes_read((st), (s), (o), (m), (n), (old), (p))
-#define lc_store_changes_wait(st, s, t)       (st)->ops->changes_wait((st), (s), (t))
-#define lc_store_next_due(st)                 (st)->ops->next_due((st))
-#define lc_store_metrics(st, e, b)            (st)->ops->metrics((st), (e), (b))
+#define lc_store_changes_wait(st, s, t, p)       (st)->ops->changes_wait((st), (s), (t), (p))
+#define lc_store_next_due(st, p)                 (st)->ops->next_due((st), (p))
+#define lc_store_metrics(st, e, b, p)            (st)->ops->metrics((st), (e), (b), (p))
 
 /* Fault injection for crash tests (LifecycleFaultInjection): when set
  * non-zero in a thread, the next update in that thread kills its own

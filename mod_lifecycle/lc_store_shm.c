@@ -884,8 +884,9 @@ static apr_status_t lookup(lc_shm_t *s, lc_kind_e kind, const char *key, int ali
 }
 
 static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
-                            lc_resource_t *out)
+                            lc_resource_t *out, apr_pool_t *p)
 {
+    (void)p;                    /* shared memory: nothing to allocate per call */
     if (!valid_key(kind, id)) {
         return LC_ENOTFOUND;
     }
@@ -893,10 +894,11 @@ static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
 }
 
 static apr_status_t shm_get_alias(lc_store_t *st, lc_kind_e kind, const char *alias,
-                                  lc_resource_t *out)
+                                  lc_resource_t *out, apr_pool_t *p)
 {
     size_t len = alias ? strlen(alias) : 0;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     if (kind <= LC_KIND_NONE || kind >= LC_KIND_COUNT || len == 0 || len > LC_ALIAS_MAX) {
         return LC_ENOTFOUND;
     }
@@ -962,7 +964,8 @@ static apr_status_t store_locked(lc_shm_t *s, uint32_t *link, uint32_t *bucket,
 }
 
 static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
-                               lc_store_update_fn *fn, void *baton, lc_resource_t *out)
+                               lc_store_update_fn *fn, void *baton, lc_resource_t *out,
+                               apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link;
@@ -970,6 +973,7 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
     uint64_t version;
     apr_status_t rv;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     if (!valid_key(kind, id)) {
         return APR_EINVAL;
     }
@@ -1013,13 +1017,14 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
 }
 
 static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
-                               uint64_t expect_version, lc_resource_t *out)
+                               uint64_t expect_version, lc_resource_t *out, apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
     uint32_t *bucket, *link, idx;
     lc_resource_t rec, *gone = &rec;
     apr_status_t rv;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     if (!valid_key(kind, id)) {
         return LC_ENOTFOUND;
     }
@@ -1117,7 +1122,7 @@ static void sort_page(lc_page_t *pg, lc_resource_t *spare)
 
 static apr_status_t shm_list(lc_store_t *st, lc_kind_e kind, int state,
                              const char *after, int limit, lc_resource_t *out,
-                             int *n, int *more)
+                             int *n, int *more, apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
     uint32_t i = 0, cap = s->hdr->capacity, end;
@@ -1125,6 +1130,7 @@ static apr_status_t shm_list(lc_store_t *st, lc_kind_e kind, int state,
     lc_resource_t *spare;
     apr_status_t rv = APR_SUCCESS;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     *n = 0;
     *more = 0;
     if (limit <= 0) {
@@ -1182,7 +1188,7 @@ static uint32_t earliest_due(lc_shm_t *s, apr_time_t now)
 
 static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
                                  lc_store_update_fn *fn, void *baton,
-                                 lc_store_each_fn *done, void *done_baton)
+                                 lc_store_each_fn *done, void *done_baton, apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
     uint64_t last = 0;
@@ -1190,6 +1196,7 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
     uint32_t h;
     int k;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     /* Every child ticks; most ticks find nothing due.  Peek without the
      * mutex first: a stale read costs one useless lock or one tick's delay. */
     if (earliest_due(s, now) == NIL) {
@@ -1296,13 +1303,14 @@ static void heap_metrics(const lc_store_shm_stats_t *st, lc_metric_fn *emit, voi
     }
 }
 
-static void shm_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton)
+static void shm_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
     lc_store_shm_stats_t x;
     lc_metric_t wait = { "lifecycle_mutex_wait_seconds_total", "counter",
                          "Time spent waiting for the store mutex.", NULL, 0, 1 };
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     lc_store_shm_stats(st, &x);
     M("lifecycle_store_slots", "gauge", "Resource slots in shared memory.",
       "state=\"used\"", x.used);
@@ -1322,12 +1330,13 @@ static void shm_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton)
 
 /* Read without the mutex, like take_due's peek: a stale head costs one
  * useless lock or one tick's delay, never a missed move. */
-static apr_time_t shm_next_due(lc_store_t *st)
+static apr_time_t shm_next_due(lc_store_t *st, apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
     apr_time_t best = 0;
     unsigned c;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     for (c = 1; c < LC_DUE_CLASSES; c++) {
         uint32_t h = __atomic_load_n(&s->hdr->qhead[c], __ATOMIC_ACQUIRE);
         if (h && (best == 0 || s->slots[h - 1].due < best)) {
@@ -1350,10 +1359,11 @@ static apr_status_t shm_changes_read(lc_store_t *st, uint64_t since, lc_change_t
 }
 
 static apr_status_t shm_changes_wait(lc_store_t *st, uint64_t since,
-                                     apr_interval_time_t timeout)
+                                     apr_interval_time_t timeout, apr_pool_t *p)
 {
     lc_shm_t *s = st->impl;
 
+    (void)p;                    /* shared memory: nothing to allocate per call */
     if (!s->journal.wait) {
         return APR_ENOTIMPL;
     }

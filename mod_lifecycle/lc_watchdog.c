@@ -76,12 +76,12 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
     }
     /* Even with auto-advance off, timeouts are due (lc_kind_due drops
      * advances queued before it was turned off). */
-    if (!(due = lc_store_next_due(store)) || due > now) {
+    if (!(due = lc_store_next_due(store, pool)) || due > now) {
         return APR_SUCCESS;
     }
     t = apr_palloc(pool, sizeof(*t));
     t->n = 0;
-    lc_engine_advance_due(store, now, sc->auto_advance, LC_TICK_MAX, remember, t);
+    lc_engine_advance_due(store, now, sc->auto_advance, LC_TICK_MAX, remember, t, pool);
     for (i = 0; i < t->n; i++) {
         const lc_kind_def_t *def = lc_kind_def((lc_kind_e)t->m[i].kind);
         lc_audit_background(pool, s, (lc_kind_e)t->m[i].kind, t->m[i].id,

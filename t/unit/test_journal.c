@@ -112,13 +112,13 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
 static apr_status_t put(lc_store_t *st, const char *id, uint8_t state)
 {
     put_t p = { state };
-    return lc_store_update(st, LC_KIND_WORKSTATION, id, put_cb, &p, NULL);
+    return lc_store_update(st, LC_KIND_WORKSTATION, id, put_cb, &p, NULL, pool);
 }
 
 static int state_of(lc_store_t *st, const char *id)
 {
     lc_resource_t r;
-    return lc_store_get(st, LC_KIND_WORKSTATION, id, &r) == APR_SUCCESS ? r.state : -1;
+    return lc_store_get(st, LC_KIND_WORKSTATION, id, &r, pool) == APR_SUCCESS ? r.state : -1;
 }
 
 static apr_size_t file_size(const char *path)
@@ -217,7 +217,7 @@ static apr_status_t bput(lc_store_t *st, const char *id, const char *a0, const c
                          const char *data)
 {
     bput_t b = { a0, a1, data };
-    return lc_store_update(st, LC_KIND_NOTEBOOK, id, bput_cb, &b, NULL);
+    return lc_store_update(st, LC_KIND_NOTEBOOK, id, bput_cb, &b, NULL, pool);
 }
 
 /* 16 KiB attributes (keys in the order given) and aliases come back whole
@@ -249,20 +249,20 @@ static void test_big_and_aliases(void)
 
     st = open_state(dir, &rec, &j);
     CHECK(rec.snapshot_seq == 2 && rec.records == 3);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:1", r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:1", r, pool) == APR_SUCCESS);
     CHECK_STR(r->id, "o.w.b");
     CHECK(strcmp(r->data, big2) == 0);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", r, pool) == APR_SUCCESS);
     CHECK(strcmp(r->data, big) == 0 && r->alias[1][0] == '\0');
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:2", r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:2", r, pool) == APR_SUCCESS);
     CHECK_STR(r->data, "{\"z\":1,\"a\":2}");
     /* From the snapshot alone, too. */
     CHECK(lc_journal_snapshot(j, NULL) == APR_SUCCESS);
     st = open_state(dir, &rec, &j);
     CHECK(rec.records == 0);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:1", r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:1", r, pool) == APR_SUCCESS);
     CHECK(strcmp(r->data, big2) == 0);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.a", r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.a", r, pool) == APR_SUCCESS);
     CHECK(strcmp(r->data, big) == 0);
     free(big);
     free(big2);
@@ -285,7 +285,7 @@ static void test_replay(void)
         CHECK(put(st, id, 1) == APR_SUCCESS);
     }
     CHECK(put(st, "r00", 3) == APR_SUCCESS);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "r01", 0, NULL) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "r01", 0, NULL, pool) == APR_SUCCESS);
     CHECK(lc_journal_durable(j) == 52);
 
     st = open_state(dir, &rec, &j);
@@ -460,7 +460,7 @@ static void test_rolled_back_before_rotation(void)
 
     fill(st, "k", 3, 1);
     len1 = file_size(seg1);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "k00", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "k00", &r, pool) == APR_SUCCESS);
     r.state = 7;                                  /* the rolled-back change */
     n = lc_record_encode(buf, 4, LC_OP_REPLACE, &r);
     fd = open(seg1, O_WRONLY | O_APPEND);
@@ -548,7 +548,7 @@ static void test_snapshots(void)
     }
     CHECK(lc_journal_snapshot(j, &s2) == APR_SUCCESS && s2 == 50);
     put(st, "s00", 3);
-    lc_store_remove(st, LC_KIND_WORKSTATION, "s39", 0, NULL);
+    lc_store_remove(st, LC_KIND_WORKSTATION, "s39", 0, NULL, pool);
     CHECK(lc_journal_snapshot(j, NULL) == APR_SUCCESS);      /* third: the first is pruned */
     put(st, "late", 1);
     path = apr_palloc(pool, 512);
@@ -726,7 +726,7 @@ static void test_feed(void)
     put(st, "f1", 1);
     put(st, "f2", 1);
     put(st, "f1", 2);
-    lc_store_remove(st, LC_KIND_WORKSTATION, "f2", 0, NULL);
+    lc_store_remove(st, LC_KIND_WORKSTATION, "f2", 0, NULL, pool);
     CHECK(lc_journal_read(j, 0, out, 16, &n, &oldest, pool) == APR_SUCCESS && n == 4);
     CHECK(out[0].seq == 1 && out[0].op == LC_OP_CREATE);
     CHECK(out[2].seq == 3 && out[2].op == LC_OP_REPLACE && out[2].r.state == 2);

@@ -53,7 +53,7 @@ static apr_status_t put(lc_store_t *st, const char *id, const char *qref, int le
     }
     b.ref = &ref;
     b.legacy = legacy;
-    return lc_store_update(st, LC_KIND_NOTEBOOK, id, put_cb, &b, NULL);
+    return lc_store_update(st, LC_KIND_NOTEBOOK, id, put_cb, &b, NULL, NULL);  /* shm: no per-call memory */
 }
 
 /* The id of the notebook a raw (encoded) reference finds, or "404"/"400". */
@@ -67,7 +67,7 @@ static const char *find(apr_pool_t *p, lc_store_t *st, const char *raw)
     if (lc_redivis_ref_parse(p, raw, strlen(raw), &ref, &why) != APR_SUCCESS) {
         return "400";
     }
-    rv = lc_redivis_resolve(st, &ref, r);
+    rv = lc_redivis_resolve(st, &ref, r, p);
     return rv == APR_SUCCESS ? apr_pstrdup(p, r->id) : rv == LC_ENOTFOUND ? "404" : "error";
 }
 
@@ -90,7 +90,7 @@ static void test_forms(apr_pool_t *p)
     unsigned i;
 
     CHECK(put(st, "nb-4a9b", "alice.sales_flow:w1.q1_report:n1", 0) == APR_SUCCESS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "nb-4a9b", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "nb-4a9b", &r, p) == APR_SUCCESS);
     CHECK_STR(r.alias[0], "name:alice.sales_flow.q1_report");
     CHECK_STR(r.alias[1], "ref:n1");
     CHECK_STR(r.data, "{\"k\":\"alice.sales_flow.q1_report\",\"w\":\"w1\",\"b\":\"n1\"}");
@@ -118,7 +118,7 @@ static void test_forms(apr_pool_t *p)
     /* A name or a reference id another notebook has: refused, nothing changes. */
     CHECK(put(st, "nb-2", "alice.sales_flow:w9.Q1 Report:n2", 0) == LC_EEXISTS);
     CHECK(put(st, "nb-2", "alice.sales_flow.other:n1", 0) == LC_EEXISTS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "nb-2", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "nb-2", &r, p) == LC_ENOTFOUND);
     CHECK(put(st, "nb-2", "alice.sales_flow.other:n2", 0) == APR_SUCCESS);
     CHECK(put(st, "nb-2", "alice.sales_flow.q1_report:n2", 0) == LC_EEXISTS);
     CHECK_STR(find(p, st, "alice.sales_flow.other"), "nb-2");
@@ -140,7 +140,7 @@ static void test_forms(apr_pool_t *p)
 
     /* Stored before aliases (an old journal): its id is its key; found by name. */
     CHECK(put(st, "carol.flow.nb", "carol.flow:w3.nb:c3", 1) == APR_SUCCESS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "carol.flow.nb", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "carol.flow.nb", &r, p) == APR_SUCCESS);
     CHECK(r.alias[0][0] == '\0' && lc_redivis_stored_ref(&r, &s) == APR_SUCCESS);
     CHECK_STR(s.wf_id, "w3");
     CHECK_STR(find(p, st, "carol.flow.nb"), "carol.flow.nb");
@@ -176,7 +176,7 @@ static double time_lookups(lc_store_t *st, apr_pool_t *p, char **raw, const int 
         char id[16];
 
         if (lc_redivis_ref_parse(scratch, raw[k], strlen(raw[k]), &ref, &why) != APR_SUCCESS
-            || lc_redivis_resolve(st, &ref, r) != APR_SUCCESS
+            || lc_redivis_resolve(st, &ref, r, p) != APR_SUCCESS
             || strcmp(r->id, (snprintf(id, sizeof(id), "nb-%05x", k), id))) {
             (*wrong)++;
         }

@@ -57,7 +57,7 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
 static apr_status_t put(lc_store_t *st, const char *id, uint8_t state, lc_resource_t *out)
 {
     put_t p = { state, "{\"n\":1}" };
-    return lc_store_update(st, LC_KIND_WORKSTATION, id, put_cb, &p, out);
+    return lc_store_update(st, LC_KIND_WORKSTATION, id, put_cb, &p, out, pool);
 }
 
 static void test_crud(void)
@@ -68,41 +68,41 @@ static void test_crud(void)
     char id[32];
     int i, n, more;
 
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == LC_ENOTFOUND);
     CHECK(put(st, "a", K_IDLE, &r) == APR_SUCCESS && r.version == 1);
     CHECK(put(st, "a", K_BUSY, &r) == APR_SUCCESS && r.version == 2);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == APR_SUCCESS);
     CHECK(r.state == K_BUSY && r.version == 2);
     CHECK_STR(r.id, "a");
     CHECK_STR(r.data, "{\"n\":1}");
     /* Same id, other kind: another resource. */
-    CHECK(lc_store_get(st, LC_KIND_AGENT, "a", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_AGENT, "a", &r, pool) == LC_ENOTFOUND);
     /* Fill to capacity: the 65th create is refused, replacing still works. */
     for (i = 1; i < 64; i++) {
         snprintf(id, sizeof(id), "r%03d", i);
         CHECK(put(st, id, K_IDLE, NULL) == APR_SUCCESS);
     }
     CHECK(put(st, "overflow", K_IDLE, NULL) == LC_EFULL);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "overflow", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "overflow", &r, pool) == LC_ENOTFOUND);
     CHECK(put(st, "r001", K_BUSY, NULL) == APR_SUCCESS);
     lc_store_shm_stats(st, &stats);
     CHECK(stats.used == 64 && stats.capacity == 64);
     /* Delete with a stale version fails; with the right one succeeds. */
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 1, NULL) == LC_EVERSION);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 2, &r) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 1, NULL, pool) == LC_EVERSION);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 2, &r, pool) == APR_SUCCESS);
     CHECK(r.version == 2);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 0, NULL) == LC_ENOTFOUND);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 0, NULL, pool) == LC_ENOTFOUND);
     CHECK(put(st, "overflow", K_IDLE, NULL) == APR_SUCCESS);
     /* Listing: id order, paging, state filter. */
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 10, page, &n, &more) == APR_SUCCESS);
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
     CHECK(n == 10 && more);
     CHECK_STR(page[0].id, "overflow");
     CHECK_STR(page[1].id, "r001");
     CHECK_STR(page[9].id, "r009");
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, "r060", 10, page, &n, &more) == APR_SUCCESS);
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, "r060", 10, page, &n, &more, pool) == APR_SUCCESS);
     CHECK(n == 3 && !more);
     CHECK_STR(page[2].id, "r063");
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, K_BUSY, NULL, 10, page, &n, &more) == APR_SUCCESS);
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, K_BUSY, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
     CHECK(n == 1 && !more);
     CHECK_STR(page[0].id, "r001");
 }
@@ -129,14 +129,14 @@ static void test_engine(void)
     act.if_match = &pc;
     CHECK(lc_engine_act(st, &act, &before, &after) == LC_EVERSION && after.version == 2);
     /* Nothing is due before its time; at its time it advances exactly once. */
-    CHECK(lc_engine_advance_due(st, apr_time_from_sec(1001), 0, 10, NULL, NULL) == APR_SUCCESS);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS
+    CHECK(lc_engine_advance_due(st, apr_time_from_sec(1001), 0, 10, NULL, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS
           && after.state == K_BUSY);
-    lc_engine_advance_due(st, apr_time_from_sec(1002), 0, 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS);
+    lc_engine_advance_due(st, apr_time_from_sec(1002), 0, 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS);
     CHECK(after.state == K_DONE && after.version == 3 && after.due == 0);
-    lc_engine_advance_due(st, apr_time_from_sec(2000), 0, 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS
+    lc_engine_advance_due(st, apr_time_from_sec(2000), 0, 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS
           && after.version == 3);
     /* A stop before the due time takes it off the queue. */
     act.if_match = NULL;
@@ -145,8 +145,8 @@ static void test_engine(void)
     act.action = "stop";
     CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.due == 0);
     CHECK(lc_engine_act(st, &act, &before, &after) == LC_NOCHANGE && after.version == 5);
-    lc_engine_advance_due(st, apr_time_from_sec(3000), 0, 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after) == APR_SUCCESS);
+    lc_engine_advance_due(st, apr_time_from_sec(3000), 0, 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS);
     CHECK(after.state == K_IDLE && after.version == 5);
 }
 
@@ -173,11 +173,11 @@ static void test_due_order(void)
         put(st, id, K_IDLE, NULL);
         CHECK(lc_engine_act(st, &act, NULL, NULL) == APR_SUCCESS);
     }
-    lc_engine_advance_due(st, apr_time_from_sec(104), 0, 100, count_moved, order);
+    lc_engine_advance_due(st, apr_time_from_sec(104), 0, 100, count_moved, order, pool);
     CHECK(order[0] == 5);
-    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 3, count_moved, order);
+    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 3, count_moved, order, pool);
     CHECK(order[0] == 8);
-    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 100, count_moved, order);
+    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 100, count_moved, order, pool);
     CHECK(order[0] == 10);
     for (i = 0; i < 10; i++) {
         sorted &= order[i + 1] == i;
@@ -203,16 +203,16 @@ static void test_kill_midwrite(void)
             put_t p = { K_BUSY, "{\"half\":\"written\"}" };
             lc_store_die_midwrite = 1;
             lc_store_update(st, LC_KIND_WORKSTATION, round ? "newborn" : "victim",
-                            put_cb, &p, NULL);
+                            put_cb, &p, NULL, pool);
             _exit(0);                       /* not reached */
         }
         CHECK(waitpid(pid, &status, 0) == pid);
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     }
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "victim", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "victim", &r, pool) == APR_SUCCESS);
     CHECK(r.state == K_IDLE && r.version == 1);
     CHECK_STR(r.data, "{\"n\":1}");
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "newborn", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "newborn", &r, pool) == LC_ENOTFOUND);
     lc_store_shm_stats(st, &stats);
     CHECK(stats.repairs == 2 && stats.used == 1);
     /* And the store goes on working: the free list and index are intact. */
@@ -242,7 +242,7 @@ static apr_status_t aput(lc_store_t *st, const char *id, const char *a0, const c
                          const char *data)
 {
     aput_t p = { a0, a1, data };
-    return lc_store_update(st, LC_KIND_NOTEBOOK, id, aput_cb, &p, NULL);
+    return lc_store_update(st, LC_KIND_NOTEBOOK, id, aput_cb, &p, NULL, pool);
 }
 
 static void test_aliases(void)
@@ -252,53 +252,53 @@ static void test_aliases(void)
     char longa[LC_ALIAS_MAX + 1];
 
     CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb01", "{\"b\":\"nb01\"}") == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "o.w.a");
     CHECK_STR(r.alias[0], "name:o.w.a");
     CHECK_STR(r.alias[1], "ref:nb01");
     CHECK_STR(r.data, "{\"b\":\"nb01\"}");
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_AGENT, "ref:nb01", &r) == LC_ENOTFOUND);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "o.w.a", &r) == LC_ENOTFOUND);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_AGENT, "ref:nb01", &r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "o.w.a", &r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "", &r, pool) == LC_ENOTFOUND);
     /* Taken by another resource: refused, nothing created or changed. */
     CHECK(aput(st, "o.w.b", "ref:nb01", NULL, NULL) == LC_EEXISTS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r, pool) == LC_ENOTFOUND);
     CHECK(aput(st, "o.w.b", NULL, "name:o.w.a", NULL) == LC_EEXISTS);
     CHECK(aput(st, "o.w.b", "ref:nb02", NULL, NULL) == APR_SUCCESS);
     CHECK(aput(st, "o.w.b", "ref:nb02", "ref:nb01", NULL) == LC_EEXISTS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r) == APR_SUCCESS && r.version == 1);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r, pool) == APR_SUCCESS && r.version == 1);
     CHECK(aput(st, "o.w.b", "x", "x", NULL) == APR_EINVAL);
     /* Another kind has aliases of its own. */
     {
         aput_t ap = { "ref:nb01", NULL, NULL };
-        CHECK(lc_store_update(st, LC_KIND_AGENT, "o.w.b", aput_cb, &ap, NULL) == APR_SUCCESS);
+        CHECK(lc_store_update(st, LC_KIND_AGENT, "o.w.b", aput_cb, &ap, NULL, pool) == APR_SUCCESS);
     }
     /* A replace moves an alias; the old one is free again; swapping is fine. */
     CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb03", NULL) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r) == LC_ENOTFOUND);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "o.w.a");
     CHECK_STR(r.data, "{\"b\":\"nb01\"}");
     CHECK(aput(st, "o.w.b", "ref:nb01", "ref:nb02", NULL) == APR_SUCCESS);
     CHECK(aput(st, "o.w.a", "ref:nb03", "name:o.w.a", NULL) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.alias[1], "name:o.w.a");
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "o.w.b");
     /* The longest alias; a remove releases both. */
     memset(longa, 'q', LC_ALIAS_MAX);
     longa[LC_ALIAS_MAX] = '\0';
     CHECK(aput(st, "o.w.c", longa, NULL, NULL) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, longa, &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, longa, &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "o.w.c");
-    CHECK(lc_store_remove(st, LC_KIND_NOTEBOOK, "o.w.a", 0, NULL) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r) == LC_ENOTFOUND);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_remove(st, LC_KIND_NOTEBOOK, "o.w.a", 0, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == LC_ENOTFOUND);
     CHECK(aput(st, "o.w.d", "name:o.w.a", NULL, NULL) == APR_SUCCESS);
     /* A plain update keeps the aliases the callback found. */
     CHECK(put(st, "plain", K_IDLE, NULL) == APR_SUCCESS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.d", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.d", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.alias[0], "name:o.w.a");
 }
 
@@ -318,16 +318,16 @@ static void test_restore_aliases(void)
     apr_cpystrn(r.id, "old", sizeof(r.id));
     r.seq = 3;
     CHECK(lc_store_shm_restore(st, LC_OP_CREATE, &r) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:x", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:x", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "a");
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "old", &r) == APR_SUCCESS && r.alias[0][0] == 0);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "old", &r, pool) == APR_SUCCESS && r.alias[0][0] == 0);
     apr_cpystrn(r.id, "new", sizeof(r.id));
     apr_cpystrn(r.alias[1], "ref:x", sizeof(r.alias[1]));
     r.seq = 7;
     CHECK(lc_store_shm_restore(st, LC_OP_CREATE, &r) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:x", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:x", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "new");
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "a", &r) == APR_SUCCESS && r.alias[0][0] == 0);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "a", &r, pool) == APR_SUCCESS && r.alias[0][0] == 0);
     CHECK(r.seq == 5);
 }
 
@@ -346,8 +346,8 @@ static void test_heap(void)
     big[0] = '"';
     big[LC_DATA_MAX - 1] = '"';
     big[LC_DATA_MAX] = '\0';
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, r) == APR_SUCCESS);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big", r) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, r, pool) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big", r, pool) == APR_SUCCESS);
     CHECK(strlen(r->data) == LC_DATA_MAX && memcmp(r->data, big, LC_DATA_MAX) == 0);
     /* 64 KiB hold two of the largest blocks and some small ones. */
     for (i = 0; i < 40 && put(st, apr_psprintf(pool, "s%02d", i), K_IDLE, NULL)
@@ -355,28 +355,28 @@ static void test_heap(void)
         made++;
     }
     CHECK(made == 40);
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big2", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big2", put_cb, &p, NULL, pool) == APR_SUCCESS);
     lc_store_shm_stats(st, &before);
     CHECK(before.heap_bytes == LC_HEAP_MIN && before.heap_used > 2 * LC_DATA_MAX);
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL) == LC_EFULL);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL, pool) == LC_EFULL);
     /* A replace needs the new block before it frees the old one. */
     big[1] = 'y';
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL) == LC_EFULL);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL, pool) == LC_EFULL);
     lc_store_shm_stats(st, &after);
     CHECK(after.used == before.used && after.heap_used == before.heap_used
           && after.heap_free == before.heap_free);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big3", r) == LC_ENOTFOUND);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big", r) == APR_SUCCESS && r->version == 1);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big3", r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "big", r, pool) == APR_SUCCESS && r->version == 1);
     CHECK(r->data[1] == 'x');
     /* A state change with the same strings keeps its block: no room needed. */
     p.state = K_BUSY;
     big[1] = 'x';
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big", put_cb, &p, NULL, pool) == APR_SUCCESS);
     /* Freed blocks are reused by their class. */
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "big2", 0, NULL) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "big2", 0, NULL, pool) == APR_SUCCESS);
     lc_store_shm_stats(st, &after);
     CHECK(after.heap_free == 24576);
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "big3", put_cb, &p, NULL, pool) == APR_SUCCESS);
     lc_store_shm_stats(st, &after);
     CHECK(after.heap_free == 0 && after.heap_used == before.heap_used);
     free(big);
@@ -394,18 +394,18 @@ static void test_heap_larger_class(void)
 
     memset(big, 'x', LC_DATA_MAX);
     big[LC_DATA_MAX] = '\0';
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b1", put_cb, &p, NULL) == APR_SUCCESS);
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b2", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b1", put_cb, &p, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b2", put_cb, &p, NULL, pool) == APR_SUCCESS);
     big[16384 - 8 - 2 - 1] = '\0';      /* id "b3" and the header fill a 16 KiB block */
-    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b3", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b3", put_cb, &p, NULL, pool) == APR_SUCCESS);
     CHECK(put(st, "small", K_IDLE, NULL) == LC_EFULL);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "b1", 0, NULL) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "b1", 0, NULL, pool) == APR_SUCCESS);
     CHECK(put(st, "small", K_IDLE, NULL) == APR_SUCCESS);
     lc_store_shm_stats(st, &stats);
     CHECK(stats.heap_free == 0 && stats.heap_used == LC_HEAP_MIN);
     CHECK(stats.heap_class[LC_HEAP_CLASSES - 1].used == 2);
     /* Freed, it goes back to its own class. */
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "small", 0, NULL) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "small", 0, NULL, pool) == APR_SUCCESS);
     lc_store_shm_stats(st, &stats);
     CHECK(stats.heap_class[LC_HEAP_CLASSES - 1].free == 1);
     free(big);
@@ -446,11 +446,11 @@ static void test_kill_midwrite_heap(void)
     }
     CHECK(waitpid(pid, &status, 0) == pid);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.id, "victim");
     CHECK_STR(r.data, "{\"n\":1}");
     CHECK(r.version == 1);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r, pool) == LC_ENOTFOUND);
     lc_store_shm_stats(st, &after);
     CHECK(after.repairs == 1 && after.heap_used == before.heap_used
           && after.heap_free == before.heap_free);
@@ -460,9 +460,9 @@ static void test_kill_midwrite_heap(void)
     }
     /* And it goes on: the same update now lands whole. */
     CHECK(aput(st, "victim", "ref:new", NULL, "{\"n\":2}") == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:new", &r, pool) == APR_SUCCESS);
     CHECK_STR(r.data, "{\"n\":2}");
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:old", &r, pool) == LC_ENOTFOUND);
 }
 
 /* Readers never see a half-written record: a writer process alternates a
@@ -494,7 +494,7 @@ static void test_readers_see_whole_records(void)
         if ((i & 1023) == 0 && status == -1 && waitpid(pid, &status, WNOHANG) != pid) {
             status = -1;                 /* the writer is still at it: read on */
         }
-        if (lc_store_get(st, LC_KIND_NOTEBOOK, "rw", &r) != APR_SUCCESS) {
+        if (lc_store_get(st, LC_KIND_NOTEBOOK, "rw", &r, pool) != APR_SUCCESS) {
             torn++;
             continue;
         }
@@ -502,7 +502,7 @@ static void test_readers_see_whole_records(void)
         torn += strcmp(r.data, data[k]) != 0 || strcmp(r.alias[0], alias[k]) != 0
                 || strcmp(r.id, "rw") != 0 || (r.version & 1) != (uint64_t)(k == 0);
         seen[k]++;
-        if ((i & 7) == 0 && lc_store_get_alias(st, LC_KIND_NOTEBOOK, alias[k], &r) == APR_SUCCESS) {
+        if ((i & 7) == 0 && lc_store_get_alias(st, LC_KIND_NOTEBOOK, alias[k], &r, pool) == APR_SUCCESS) {
             torn += strcmp(r.id, "rw") != 0;
         }
     }
@@ -532,7 +532,7 @@ static void test_concurrent_processes(void)
         ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
     CHECK(ok);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "shared", &r) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "shared", &r, pool) == APR_SUCCESS);
     CHECK(r.version == 1 + 8 * 500);
 }
 
@@ -557,21 +557,21 @@ static void test_timeouts(void)
     lc_kind_register(&t_def);
     lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, apr_time_from_sec(5));
     /* Advance (2 s) before timeout (5 s): the advance is queued and wins. */
-    CHECK(lc_store_update(st, LC_KIND_PIPELINE, "t1", put_cb, &p, NULL) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_PIPELINE, "t1", put_cb, &p, NULL, pool) == APR_SUCCESS);
     CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS);
     CHECK(after.due_class == LC_DUE_ADVANCE && after.due == apr_time_from_sec(102));
-    lc_engine_advance_due(st, apr_time_from_sec(102), apr_time_from_sec(2), 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS
+    lc_engine_advance_due(st, apr_time_from_sec(102), apr_time_from_sec(2), 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after, pool) == APR_SUCCESS
           && after.state == K_DONE && after.due == 0);
     /* Advance refused (a runner drives it): only the timeout, which fires once. */
     t_refuse = 1;
     act.now = apr_time_from_sec(200);
     CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS);
     CHECK(after.due_class == LC_DUE_TIMEOUT && after.due == apr_time_from_sec(205));
-    lc_engine_advance_due(st, apr_time_from_sec(204), apr_time_from_sec(2), 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS && after.state == K_BUSY);
-    lc_engine_advance_due(st, apr_time_from_sec(205), apr_time_from_sec(2), 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS
+    lc_engine_advance_due(st, apr_time_from_sec(204), apr_time_from_sec(2), 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after, pool) == APR_SUCCESS && after.state == K_BUSY);
+    lc_engine_advance_due(st, apr_time_from_sec(205), apr_time_from_sec(2), 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after, pool) == APR_SUCCESS
           && after.state == K_IDLE && after.due == 0);
     /* Auto-advance longer than the timeout: the timeout is queued. */
     t_refuse = 0;
@@ -587,8 +587,8 @@ static void test_timeouts(void)
     act.action = "go";
     act.advance_after = apr_time_from_sec(1);
     CHECK(lc_engine_act(st, &act, NULL, &after) == APR_SUCCESS && after.due_class == LC_DUE_ADVANCE);
-    lc_engine_advance_due(st, apr_time_from_sec(401), -1, 10, NULL, NULL);
-    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after) == APR_SUCCESS
+    lc_engine_advance_due(st, apr_time_from_sec(401), -1, 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_PIPELINE, "t1", &after, pool) == APR_SUCCESS
           && after.state == K_BUSY && after.due == 0);
 }
 
