@@ -24,6 +24,7 @@
 
 #include "lc_store_shm.h"
 #include "lc_journal.h"
+#include "lc_record.h"
 
 static const char *prog = "lifecycle-journal";
 
