@@ -6,8 +6,11 @@
  *   lock                    flock'd by the server (and lifecycle-journal) using it
  *   salvaged-<time>/        what lifecycle-journal salvage set aside
  *
- * Pure APR + libsodium: the httpd layer (lc_state.c) decides when to recover,
- * attach and snapshot, and logs what this reports.
+ * No httpd here (APR, libsodium and POSIX files, futexes and flock), so the
+ * unit tests and the lifecycle-journal CLI use it as the server does; the
+ * httpd layer (lc_state.c) decides when to recover, attach and snapshot,
+ * and logs what this reports.  Together with lc_store_shm.c it is the
+ * `LifecycleStore shm` backend; nothing outside that backend includes it.
  */
 #ifndef LC_JOURNAL_H
 #define LC_JOURNAL_H
