@@ -89,6 +89,7 @@ test:
 # The suite itself (what build/test.sh runs as the unprivileged user).  The
 # suite's own tokens are minted with the plain build/lifecycle-token.
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
+	@perl build/layers.pl $(LC_SRCDIR) $(LC_OBJDIR)/.libs
 	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal SANITIZE=
 	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 

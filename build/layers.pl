@@ -1,5 +1,11 @@
 #!/usr/bin/perl
-# build/layers.pl [DIR] — the module's files as a graph, checked.
+# build/layers.pl [DIR [OBJDIR]] — the module's files as a graph, checked.
+#
+# Two graphs.  Symbols (from the module's objects in OBJDIR, when given):
+# X depends on Y when X.o uses a symbol Y.o defines — what the linker sees,
+# so a registry naming the dialects counts as depending on them.  The
+# module's own `lifecycle_module` record is left out: every httpd module's
+# files share theirs (mod_md's too).  Includes, as below.
 #
 # A node is a name: lc_store for lc_store.h and lc_store.c.  X depends on Y
 # when X.c or X.h includes "Y.h" (Y != X); a header without a .c of its own
@@ -12,6 +18,7 @@ use strict;
 use warnings;
 
 my $dir = shift // 'mod_lifecycle';
+my $objdir = shift;
 my (%dep, %files);
 for my $f (glob("$dir/*.c"), glob("$dir/*.h")) {
     (my $node = $f) =~ s{.*/|\.[ch]$}{}g;
@@ -40,6 +47,25 @@ for my $n (grep { $has_c{$_} } keys %files) {
 }
 %dep = %real;
 %files = map { $_ => $files{$_} } grep { $has_c{$_} } keys %files;
+
+# With objects: symbol edges join the include edges.
+if ($objdir) {
+    my (%def, %use);
+    for my $o (glob("$objdir/*.o")) {
+        (my $n = $o) =~ s{.*/|\.o$}{}g;
+        for (`nm $o`) {
+            if (/^\s+U (\S+)/) { $use{$n}{$1} = 1 }
+            elsif (/^[0-9a-f]+ [TDBR] (\S+)/) { $def{$1} = $n }
+        }
+    }
+    die "no objects in $objdir\n" unless %use;
+    for my $n (keys %use) {
+        for my $sym (keys %{ $use{$n} }) {
+            my $d = $def{$sym};
+            $dep{$n}{$d} = 1 if $d && $d ne $n && $sym ne 'lifecycle_module';
+        }
+    }
+}
 
 # Cycles: Tarjan's strongly connected components.
 my ($index, @stack, %on, %idx, %low, @cycles) = (0);

@@ -26,6 +26,8 @@
 #include <apr_time.h>
 
 #include "lc_journal_int.h"
+#include "lc_journal_recover.h"
+#include "lc_snapshot.h"
 
 /* ---- snapshots, read back -------------------------------------------------------- */
 

@@ -21,6 +21,7 @@
 #include <apr_tables.h>
 
 #include "lc_journal_int.h"
+#include "lc_snapshot.h"
 
 /* ---- snapshots, written ------------------------------------------------------------- */
 

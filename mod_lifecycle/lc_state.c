@@ -20,6 +20,8 @@
 #include "lc_state.h"
 #include "lc_config.h"
 #include "lc_stopping.h"
+#include "lc_snapshot.h"
+#include "lc_journal_recover.h"
 
 APLOG_USE_MODULE(lifecycle);
 
