@@ -89,7 +89,7 @@ static int pj_string(pj_t *p)
 /* -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)? — a partial match stops where it fails. */
 static int pj_number(pj_t *p)
 {
-    size_t i = p->i + (p->s[p->i] == '-');
+    size_t i = p->i + (p->i < p->n && p->s[p->i] == '-');   /* s needs no NUL */
 
     if (i >= p->n || !apr_isdigit(p->s[i])) {
         return pj_fail(p, "Expecting value", p->i);
