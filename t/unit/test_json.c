@@ -12,7 +12,8 @@
 /* `depth` arrays nested around `inner`. */
 static char *nested(apr_pool_t *p, int depth, const char *inner)
 {
-    char *open = apr_palloc(p, (apr_size_t)depth + 1), *close = apr_palloc(p, (apr_size_t)depth + 1);
+    char *open = apr_palloc(p, (apr_size_t)depth + 1);
+    char *close = apr_palloc(p, (apr_size_t)depth + 1);
 
     memset(open, '[', (size_t)depth);
     memset(close, ']', (size_t)depth);
