@@ -20,7 +20,7 @@ APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: sources that depend on APR, jansson and libsodium only.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c)
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c)
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
@@ -61,13 +61,13 @@ $(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $
 build/unit/bench_replay: UNIT_CFLAGS += -O2
 
 # The lifecycle-token CLI (keygen, mint, inspect): the token core only.
-TOKEN_CORE := $(addprefix $(LC_SRCDIR)/,lc_b64.c lc_token.c)
-$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(TOKEN_CORE) $(LC_SRCDIR)/lc_b64.h $(LC_SRCDIR)/lc_token.h
+TOKEN_CORE := $(addprefix $(LC_SRCDIR)/,lc_b64.c lc_token.c lc_json.c lc_time.c)
+$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(TOKEN_CORE) $(addprefix $(LC_SRCDIR)/,lc_b64.h lc_token.h lc_json.h lc_time.h)
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(TOKEN_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
-JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c)
+JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_time.c)
 $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium

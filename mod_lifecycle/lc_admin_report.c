@@ -19,16 +19,11 @@
 #include "lc_engine.h"
 #include "lc_http.h"
 
-static apr_status_t json_decref_cb(void *j)
-{
-    json_decref(j);
-    return APR_SUCCESS;
-}
-
 typedef struct report_baton {
     const lc_kind_def_t *def;
     int                  state;
-    json_t              *body;          /* the kind's own report body, or NULL */
+    json_t              *body;          /* the kind's own report body (the request
+                                         * pool's), or NULL */
     const char          *field;         /* what the kind's hook refused */
     const lc_precond_t  *if_match;
     lc_req_t            *q;
@@ -76,8 +71,8 @@ static int report_body(lc_req_t *q, const lc_kind_def_t *def, int *state, json_t
     if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
         return lc_admin_error(q, rc, "invalid_request", "the body is too large (64 KiB at most)");
     }
-    if (!(body = lc_http_parse_json(q->r, buf, len, &why)) || !json_is_object(body)) {
-        json_decref(body);
+    /* The body is the request pool's, *own too: nothing here releases it. */
+    if (!(body = lc_json_parse(q->r->pool, buf, len, 0, &why)) || !json_is_object(body)) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               why ? why : "the body must be a JSON object {\"status\": ...}");
     }
@@ -87,16 +82,13 @@ static int report_body(lc_req_t *q, const lc_kind_def_t *def, int *state, json_t
     }
     json_object_foreach(body, k, v) {
         if (strcmp(k, "status") != 0) {
-            rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                                apr_psprintf(q->r->pool, "field '%s' is not part of a %s report",
-                                             ap_escape_html(q->r->pool, k), def->name));
-            json_decref(body);
-            return rc;
+            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                                  apr_psprintf(q->r->pool, "field '%s' is not part of a %s report",
+                                               ap_escape_html(q->r->pool, k), def->name));
         }
     }
     v = json_object_get(body, "status");
     *state = json_is_string(v) ? lc_kind_state(def, json_string_value(v)) : -1;
-    json_decref(body);
     if (*state < 0) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               apr_psprintf(q->r->pool, "field 'status' must be a %s state",
@@ -119,10 +111,6 @@ int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     }
     if ((rc = report_body(q, def, &b.state, &b.body)) != LC_PROCEED) {
         return rc;
-    }
-    if (b.body) {
-        apr_pool_cleanup_register(q->r->pool, b.body, json_decref_cb,
-                                  apr_pool_cleanup_null);
     }
     b.def = def;
     b.if_match = &im;

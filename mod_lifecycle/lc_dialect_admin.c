@@ -169,14 +169,13 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                            apr_psprintf(q->r->pool, "the body must be the %s representation",
                                         def->name));
     }
-    if (!(body = lc_http_parse_json(q->r, buf, len, &why)) || !json_is_object(body)) {
-        json_decref(body);
+    /* The body is the request pool's: no path below releases it. */
+    if (!(body = lc_json_parse(q->r->pool, buf, len, 0, &why)) || !json_is_object(body)) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            why ? why : "the body must be a JSON object");
     }
     jid = json_object_get(body, "id");
     if (jid && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)) {
-        json_decref(body);
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "field 'id' does not match the id in the path");
     }
@@ -185,7 +184,6 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     jowner = json_object_get(body, "owner");
     if (json_is_string(jowner)) {
         if (json_string_length(jowner) > LC_OWNER_MAX) {
-            json_decref(body);
             return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                                "field 'owner' must be a string of at most 63 bytes");
         }
@@ -202,13 +200,10 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
      * field of its own ("agent_id") with the path's. */
     apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));
     if (def->from_json(body, tmpl, &field, q->r->pool) != APR_SUCCESS) {
-        rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                         apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
-                                      def->name));
-        json_decref(body);
-        return rc;
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
+                                           def->name));
     }
-    json_decref(body);
     return LC_PROCEED;
 }
 

@@ -38,6 +38,7 @@
 #include "lc_http.h"
 #include "lc_audit.h"
 #include "lc_util.h"
+#include "lc_time.h"
 
 /* The Feldera release whose manager API this dialect follows (/v0/config's
  * "version", and every pipeline's platform_version). */
@@ -300,25 +301,12 @@ static int fd_may_auto_advance(const lc_resource_t *r)
     return !runner;
 }
 
-/* RFC 3339 as chrono's serde writes a DateTime<Utc> (SecondsFormat::AutoSi):
- * no fraction when whole, else 3 or 6 digits, whichever is exact. */
+/* RFC 3339 as chrono's serde writes a DateTime<Utc> (lc_time_rfc3339_auto). */
 static json_t *fd_time(apr_time_t t)
 {
-    apr_time_exp_t e;
-    char buf[48];
-    int n;
+    char buf[LC_TIME_TEXT_MAX];
 
-    apr_time_exp_gmt(&e, t);
-    n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", e.tm_year + 1900,
-                 e.tm_mon + 1, e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
-    if (e.tm_usec % 1000 == 0 && e.tm_usec) {
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, ".%03d", e.tm_usec / 1000);
-    }
-    else if (e.tm_usec) {
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, ".%06d", e.tm_usec);
-    }
-    snprintf(buf + n, sizeof(buf) - (size_t)n, "Z");
-    return json_string(buf);
+    return json_string(lc_time_rfc3339_auto(buf, t));
 }
 
 static json_t *fd_error_json(json_t *data)

@@ -323,11 +323,9 @@ static int ag_start(lc_req_t *q)
     lc_resource_clear(&tmpl);
     if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ag_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
-        json_decref(body);
         return rc;
     }
-    session = apr_pstrdup(q->r->pool, json_string_value(json_object_get(body, "session_id")));
-    json_decref(body);
+    session = json_string_value(json_object_get(body, "session_id"));
     /* FastAPI validates the body first; then the session must take agents. */
     if ((rc = lc_notte_session_open(q, session)) != LC_PROCEED) {
         return rc;

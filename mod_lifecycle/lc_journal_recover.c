@@ -28,6 +28,7 @@
 #include "lc_journal_int.h"
 #include "lc_journal_recover.h"
 #include "lc_snapshot.h"
+#include "lc_time.h"
 
 /* ---- snapshots, read back -------------------------------------------------------- */
 
@@ -493,16 +494,13 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
 {
     const char *tmp = apr_pstrcat(x->p, x->o->dir, "/snapshot.tmp.salvage", NULL);
     const char *final = lc_jnl_snap_path(x->p, x->o->dir, x->out->last_seq);
-    char when[APR_CTIME_LEN];
-    apr_time_exp_t t;
-    apr_size_t got;
+    char when[LC_TIME_TEXT_MAX];
     struct stat sb;
     apr_status_t rv;
     int fd;
 
-    apr_time_exp_lt(&t, apr_time_now());
-    apr_strftime(when, &got, sizeof(when), "%Y%m%d-%H%M%S", &t);
-    x->out->aside = apr_psprintf(x->p, "%s/salvaged-%s", x->o->dir, when);
+    x->out->aside = apr_psprintf(x->p, "%s/salvaged-%s", x->o->dir,
+                                 lc_time_stamp_local(when, apr_time_now()));
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0 || lc_jnl_write_snapshot(x->st, fd, x->out->last_seq, 1, x->p) != 0) {
         rv = APR_FROM_OS_ERROR(errno);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "lc_json.h"
 #include "lc_kind.h"
 #include "lc_store.h"
 
@@ -306,7 +307,8 @@ apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)
 
 json_t *lc_kind_get_data(const lc_resource_t *r)
 {
-    json_t *j = r->data[0] ? json_loads(r->data, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    /* A new reference: the callers change the attributes and store them back. */
+    json_t *j = r->data[0] ? lc_json_load(r->data, strnlen(r->data, LC_DATA_MAX), 0) : NULL;
 
     return json_is_object(j) ? j : (json_decref(j), json_object());
 }

@@ -2,6 +2,8 @@
  *
  *   lc_notte_fastapi.c   FastAPI's and pydantic's errors: the JSON body as
  *                        FastAPI decodes it, the 422 entries field by field
+ *   lc_json_pyerr.c      Python's json errors (position, message) for the
+ *                        json_invalid 422
  *   lc_dialect_notte.c   the agent kind, /agents, and the routing of both
  *                        collections
  *   lc_notte_session.c   the session kind and /sessions
@@ -10,6 +12,7 @@
 #define LC_NOTTE_H
 
 #include "lc_dialect.h"
+#include "lc_time.h"          /* the Notte files read and write RFC 3339 times */
 
 /* ---- FastAPI's answers -------------------------------------------------------- */
 
@@ -24,8 +27,9 @@ int lc_notte_unprocessable(lc_req_t *q, json_t *errors);
 void lc_notte_err(json_t *errors, const char *type, const char *where, const char *field,
                   const char *msg, json_t *input, json_t *ctx);
 
-/* The request body as FastAPI decodes it: LC_PROCEED with *out an object,
- * or the error (400, 422) already sent. */
+/* The request body as FastAPI decodes it: LC_PROCEED with *out an object
+ * (the request pool's: not released by the caller), or the error (400, 422)
+ * already sent. */
 int lc_notte_read_object(lc_req_t *q, json_t **out);
 
 /* ---- pydantic's checks of one field (each appends its errors) ----------------- */
@@ -60,7 +64,8 @@ int lc_notte_check_bool(json_t *errors, const char *name, json_t *v, int *out);
 
 /* ---- shared by both collections ----------------------------------------------- */
 
-/* RFC 3339 UTC with microseconds, as pydantic writes an aware datetime. */
+/* RFC 3339 UTC with microseconds, as pydantic writes an aware datetime
+ * (lc_time_rfc3339_usec). */
 json_t *lc_notte_time(apr_time_t t);
 
 /* Accepted, never required: the SDK's headers, logged at debug. */

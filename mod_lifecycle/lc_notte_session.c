@@ -58,44 +58,12 @@ static const lc_advance_t ss_advances[] = {
 #define SS_IDLE_DEFAULT 3
 #define SS_MAX_DEFAULT  15
 
-/* Append n and its unit to out when n is not 0. */
-static void ss_part(char *out, size_t size, apr_int64_t n, char unit)
-{
-    size_t len = strlen(out);
-
-    if (n) {
-        apr_snprintf(out + len, size - len, "%" APR_INT64_T_FMT "%c", n, unit);
-    }
-}
-
-/* pydantic's ISO 8601 duration, as it serializes a timedelta: "PT0S",
- * "PT41.286072S", "PT1H1M1.5S", "P1DT1H0.25S" (zero parts left out,
- * the fraction without trailing zeros). */
+/* pydantic's ISO 8601 duration, as it serializes a timedelta. */
 static json_t *ss_duration(apr_interval_time_t d)
 {
-    char out[80] = "P", sec[40];
-    apr_int64_t s = d > 0 ? d / APR_USEC_PER_SEC : 0, us = d > 0 ? d % APR_USEC_PER_SEC : 0;
-    apr_int64_t days = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, rest = s % 60;
-    size_t n;
+    char out[LC_TIME_TEXT_MAX];
 
-    ss_part(out, sizeof(out), days, 'D');
-    if (!days || h || m || rest || us) {
-        strcat(out, "T");
-        ss_part(out, sizeof(out), h, 'H');
-        ss_part(out, sizeof(out), m, 'M');
-        if (rest || us || (!days && !h && !m)) {
-            apr_snprintf(sec, sizeof(sec), "%" APR_INT64_T_FMT ".%06" APR_INT64_T_FMT, rest, us);
-            for (n = strlen(sec); sec[n - 1] == '0'; n--) {
-                sec[n - 1] = '\0';
-            }
-            if (sec[n - 1] == '.') {
-                sec[n - 1] = '\0';
-            }
-            n = strlen(out);
-            apr_snprintf(out + n, sizeof(out) - n, "%sS", sec);
-        }
-    }
-    return json_string(out);
+    return json_string(lc_time_iso8601_duration(out, d));
 }
 
 static json_t *ss_get(json_t *data, const char *key, json_t *dflt)
@@ -419,10 +387,8 @@ static int ss_start(lc_req_t *q)
     lc_resource_clear(&tmpl);
     if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ss_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
-        json_decref(body);
         return rc;
     }
-    json_decref(body);
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
         rv = lc_store_update(q->store, LC_KIND_SESSION, id, ss_start_cb, &baton, &after, q->r->pool);
