@@ -8,7 +8,7 @@
 #ifndef LC_ADMIN_H
 #define LC_ADMIN_H
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 
 /* ---- lc_admin_http.c --------------------------------------------------------- */
 

@@ -33,7 +33,7 @@
 #include <apr_lib.h>
 #include <sodium.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
 #include "lc_audit.h"

@@ -9,7 +9,7 @@
 #ifndef LC_NOTTE_H
 #define LC_NOTTE_H
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 
 /* ---- FastAPI's answers -------------------------------------------------------- */
 

@@ -3,7 +3,7 @@
  *
  * The fuzz targets link the dialect files for their kind tables (from_json,
  * to_json, report, rules); the handlers in the same files refer to httpd and
- * to the module's httpd layer (lc_audit.c, lc_dialect.c, lc_repr_cache.c),
+ * to the module's httpd layer (lc_audit.c, lc_dialect_act.c, lc_repr_cache.c),
  * which a fuzzer has no use for.  No target reaches a handler: if one ever
  * did, the stub aborts and libFuzzer reports it. */
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include "lc_audit.h"
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_repr_cache.h"
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
