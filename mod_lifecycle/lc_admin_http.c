@@ -17,25 +17,24 @@ int lc_admin_error(lc_req_t *q, int status, const char *code, const char *messag
                                                 "message", message ? message : ""));
 }
 
-/* The answers every store call shares: unknown, stale If-Match, full, broken. */
+/* The answers every store call shares: unknown, stale If-Match, full, broken
+ * (and a report's malformed If-Match). */
+const lc_act_words_t lc_admin_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "malformed If-Match header" },
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "no {kind} '{id}'" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version" },
+    [LC_ACT_FULL]      = { HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
+                           "the store is full (LifecycleCapacity)" },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal", "store error {rv}" }
+}};
+
 int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                          apr_status_t rv)
 {
-    switch (rv) {
-    case LC_ENOTFOUND:
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                              apr_psprintf(q->r->pool, "no %s '%s'", def ? def->name : "resource",
-                                           id ? id : ""));
-    case LC_EVERSION:
-        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                              "If-Match does not match the current version");
-    case LC_EFULL:
-        return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
-                              "the store is full (LifecycleCapacity)");
-    default:
-        return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                              apr_psprintf(q->r->pool, "store error %d", rv));
-    }
+    lc_dialect_call_t c = { .def = def, .id = id, .words = &lc_admin_words };
+
+    return lc_dialect_refuse(q, &c, rv, NULL);
 }
 
 int lc_admin_query(lc_req_t *q, const char *const *allowed, apr_table_t **args)

@@ -13,10 +13,9 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_admin.h"
 #include "lc_metrics.h"
@@ -44,7 +43,6 @@ typedef struct put_baton {
     lc_req_t            *q;
     int                  existed;
     int                  if_none_match_failed;  /* else LC_EEXISTS is an alias taken */
-    uint8_t              old_state;
 } put_baton_t;
 
 /* Store locked. */
@@ -55,7 +53,6 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     int same_state = exists && r->state == t->state && r->desired == t->desired;
 
     b->existed = exists;
-    b->old_state = r->state;
     if (b->if_none_match->present && (b->if_none_match->any
             ? exists : lc_precond_match(b->if_none_match, exists, r->version))) {
         b->if_none_match_failed = 1;
@@ -185,12 +182,9 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     b.if_match = &im;
     b.if_none_match = &inm;
     b.q = q;
-    rv = lc_store_update(q->store, def->kind, id, put_cb, &b, &after);
+    rv = lc_dialect_update(q, def, id, put_cb, &b, NULL, &after);
     switch (rv) {
     case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id,
-                         b.existed ? lc_kind_state_name(def, b.old_state) : "-",
-                         lc_kind_state_name(def, after.state));
         return lc_admin_send(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
     case LC_EEXISTS:
         if (!b.if_none_match_failed) {
@@ -241,11 +235,9 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
         }
         expect = rv == APR_SUCCESS ? cur.version : 0;
     }
-    rv = lc_store_remove(q->store, def->kind, id, expect, &gone);
+    rv = lc_dialect_remove(q, def, id, expect, &gone);
     switch (rv) {
     case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id,
-                         lc_kind_state_name(def, gone.state), "-");
         q->r->status = HTTP_NO_CONTENT;
         return OK;
     default:
