@@ -112,28 +112,33 @@ static lc_act_outcome_e outcome(apr_status_t rv)
     }
 }
 
+static int is(const char *f, size_t n, const char *name)
+{
+    return strlen(name) == n && memcmp(f, name, n) == 0;
+}
+
 /* The value of {f} (n bytes), or NULL when f is no field: then it stays as written. */
 static const char *field(apr_pool_t *p, const char *f, size_t n, const lc_dialect_call_t *c,
                          apr_status_t rv, const lc_resource_t *cur)
 {
-    static const char *const names[] = { "id", "name", "action", "kind", "version", "rv" };
     const char *id = c->id ? c->id : "";
-    unsigned i;
 
-    for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
-        if (strlen(names[i]) == n && memcmp(f, names[i], n) == 0) {
-            break;
-        }
+    if (is(f, n, "id")) {
+        return id;
     }
-    switch (i) {
-    case 0: return id;
-    case 1: return c->name ? c->name : id;
-    case 2: return c->action ? c->action : "";
-    case 3: return c->def ? c->def->name : "resource";
-    case 4: return cur ? apr_psprintf(p, "%" APR_UINT64_T_FMT, cur->version) : "";
-    case 5: return apr_psprintf(p, "%d", rv);
-    default: return NULL;
+    if (is(f, n, "name")) {
+        return c->name ? c->name : id;
     }
+    if (is(f, n, "action")) {
+        return c->action ? c->action : "";
+    }
+    if (is(f, n, "kind")) {
+        return c->def ? c->def->name : "resource";
+    }
+    if (is(f, n, "version")) {
+        return cur ? apr_psprintf(p, "%" APR_UINT64_T_FMT, cur->version) : "";
+    }
+    return is(f, n, "rv") ? apr_psprintf(p, "%d", rv) : NULL;
 }
 
 /* The message with its {fields} filled in.  Values are inserted as they
@@ -141,13 +146,13 @@ static const char *field(apr_pool_t *p, const char *f, size_t n, const lc_dialec
 static const char *fill(apr_pool_t *p, const char *message, const lc_dialect_call_t *c,
                         apr_status_t rv, const lc_resource_t *cur)
 {
-    const char *s = message ? message : "", *out = "", *open, *close, *v;
+    const char *s = message ? message : "", *out = "", *from, *to, *v;
 
-    while ((open = strchr(s, '{')) != NULL && (close = strchr(open, '}')) != NULL) {
-        v = field(p, open + 1, (size_t)(close - open - 1), c, rv, cur);
-        out = apr_pstrcat(p, out, apr_pstrmemdup(p, s, (apr_size_t)(open - s)),
-                          v ? v : apr_pstrmemdup(p, open, (apr_size_t)(close + 1 - open)), NULL);
-        s = close + 1;
+    while ((from = strchr(s, '{')) != NULL && (to = strchr(from, '}')) != NULL) {
+        v = field(p, from + 1, (size_t)(to - from - 1), c, rv, cur);
+        out = apr_pstrcat(p, out, apr_pstrmemdup(p, s, (apr_size_t)(from - s)),
+                          v ? v : apr_pstrmemdup(p, from, (apr_size_t)(to + 1 - from)), NULL);
+        s = to + 1;
     }
     return apr_pstrcat(p, out, s, NULL);
 }
