@@ -1,6 +1,5 @@
-/* lc_dialect.c — the dialect registry, and helpers every dialect uses. */
-#include <apr_tables.h>
-
+/* lc_dialect.c — the dialect registry.  What the dialects themselves use is
+ * in lc_dialect_act.c, which knows none of them. */
 #include "lc_dialect.h"
 
 static const lc_dialect_t *const dialects[LC_DIALECT_COUNT] = {
@@ -31,25 +30,4 @@ void lc_dialect_register_kinds(void)
             lc_kind_register(*more);
         }
     }
-}
-
-void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
-                         const char *action, const lc_precond_t *if_match, lc_act_t *act)
-{
-    act->def = def;
-    act->id = id;
-    act->action = action;
-    act->if_match = if_match;
-    act->now = q->now;
-    act->advance_after = q->sc->auto_advance;
-    act->actor = &q->actor;
-    act->owner_check = q->dc->owner_check > 0;
-    act->guard = NULL;
-    act->guard_baton = NULL;
-    act->pool = q->r->pool;
-}
-
-const char *lc_dialect_refused_scope(lc_req_t *q)
-{
-    return apr_table_get(q->r->notes, "lifecycle-scope");
 }

@@ -68,13 +68,4 @@ const lc_dialect_t *lc_dialect_get(lc_dialect_e which);
 /* Register the kind tables of every dialect built (once per process). */
 void lc_dialect_register_kinds(void);
 
-/* Helpers every dialect uses. */
-
-/* The engine's view of this request: action, If-Match, actor, ownership. */
-void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
-                         const char *action, const lc_precond_t *if_match, lc_act_t *act);
-
-/* The scope that refused this request (for bodies that name it), or NULL. */
-const char *lc_dialect_refused_scope(lc_req_t *q);
-
 #endif

@@ -13,25 +13,16 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_admin.h"
-#include "lc_repr_cache.h"
 #include "lc_metrics.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX     1000
 #define LIST_CHUNK         128    /* records fetched per store call */
-
-int lc_admin_error(lc_req_t *q, int status, const char *code, const char *message)
-{
-    return lc_http_json(q->r, status, json_pack("{s:s, s:s}", "error", code,
-                                                "message", message ? message : ""));
-}
-
 
 static int method_not_allowed(lc_req_t *q, const char *allow)
 {
@@ -40,53 +31,6 @@ static int method_not_allowed(lc_req_t *q, const char *allow)
                        apr_psprintf(q->r->pool, "%s is not allowed here; use %s",
                                     q->r->method, allow));
 }
-
-/* The answers every store call shares: unknown, stale If-Match, full, broken. */
-int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
-                         apr_status_t rv)
-{
-    switch (rv) {
-    case LC_ENOTFOUND:
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                              apr_psprintf(q->r->pool, "no %s '%s'", def ? def->name : "resource",
-                                           id ? id : ""));
-    case LC_EVERSION:
-        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                              "If-Match does not match the current version");
-    case LC_EFULL:
-        return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
-                              "the store is full (LifecycleCapacity)");
-    default:
-        return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                              apr_psprintf(q->r->pool, "store error %d", rv));
-    }
-}
-
-int lc_admin_query(lc_req_t *q, const char *const *allowed, apr_table_t **args)
-{
-    const char *v;
-
-    if (lc_http_query(q->r, args) != 0) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              "malformed query string, or a parameter given twice");
-    }
-    if ((v = lc_http_query_unknown(*args, allowed)) != NULL) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
-                                           ap_escape_html(q->r->pool, v)));
-    }
-    return LC_PROCEED;
-}
-
-int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r)
-{
-    apr_size_t len;
-    const char *text = lc_repr_json(q->r->pool, def, r, &len);
-
-    lc_http_etag(q->r, r->version);
-    return lc_http_json_text(q->r, status, text, len);
-}
-
 
 /* ---- PUT ----------------------------------------------------------------- */
 
@@ -99,7 +43,6 @@ typedef struct put_baton {
     lc_req_t            *q;
     int                  existed;
     int                  if_none_match_failed;  /* else LC_EEXISTS is an alias taken */
-    uint8_t              old_state;
 } put_baton_t;
 
 /* Store locked. */
@@ -110,7 +53,6 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     int same_state = exists && r->state == t->state && r->desired == t->desired;
 
     b->existed = exists;
-    b->old_state = r->state;
     if (b->if_none_match->present && (b->if_none_match->any
             ? exists : lc_precond_match(b->if_none_match, exists, r->version))) {
         b->if_none_match_failed = 1;
@@ -235,12 +177,9 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     b.if_match = &im;
     b.if_none_match = &inm;
     b.q = q;
-    rv = lc_store_update(q->store, def->kind, id, put_cb, &b, &after, q->r->pool);
+    rv = lc_dialect_update(q, def, id, put_cb, &b, NULL, &after);
     switch (rv) {
     case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id,
-                         b.existed ? lc_kind_state_name(def, b.old_state) : "-",
-                         lc_kind_state_name(def, after.state));
         return lc_admin_send(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
     case LC_EEXISTS:
         if (!b.if_none_match_failed) {
@@ -291,11 +230,9 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
         }
         expect = rv == APR_SUCCESS ? cur.version : 0;
     }
-    rv = lc_store_remove(q->store, def->kind, id, expect, &gone, q->r->pool);
+    rv = lc_dialect_remove(q, def, id, expect, &gone);
     switch (rv) {
     case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id,
-                         lc_kind_state_name(def, gone.state), "-");
         q->r->status = HTTP_NO_CONTENT;
         return OK;
     default:

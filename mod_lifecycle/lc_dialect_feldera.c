@@ -33,10 +33,9 @@
 #include <apr_lib.h>
 #include <sodium.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_time.h"
 
@@ -1072,17 +1071,32 @@ static int fd_accepted(lc_req_t *q, const char *action, const lc_resource_t *bef
 #define FD_EUNDISMISSED (APR_OS_START_USERERR + 790)   /* start?dismiss_error=false */
 #define FD_EDISMISS     (APR_OS_START_USERERR + 791)   /* dismiss_error not fully stopped */
 
-static int fd_answer(lc_req_t *q, const char *name, const char *action, apr_status_t rv,
-                     const lc_resource_t *before, const lc_resource_t *after)
+/* What the words of an action that did not happen can say; the rest, with
+ * details, is fd_answer's. */
+static const lc_act_words_t fd_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "InvalidIfMatch", "Malformed If-Match header" },
+    [LC_ACT_FORBIDDEN] = { HTTP_FORBIDDEN, "Forbidden",
+                           "The pipeline belongs to another user (LifecycleOwnerCheck)" },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "StoreError",
+                           "The pipeline store failed ({rv})" }
+}};
+
+/* Done, or nothing to do: the manager's 2xx. */
+static int fd_acted(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                    const lc_resource_t *after)
+{
+    lc_http_etag(q->r, after->version);
+    return fd_accepted(q, c->action, before, after);
+}
+
+/* The manager's refusals that carry details, or come from a guard. */
+static int fd_answer(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
+                     const lc_resource_t *cur)
 {
     switch (rv) {
-    case APR_SUCCESS:
-    case LC_NOCHANGE:
-        lc_http_etag(q->r, after->version);
-        return fd_accepted(q, action, before, after);
     case LC_EILLEGAL:
-        lc_http_etag(q->r, after->version);
-        return fd_refused(q, action, after);
+        lc_http_etag(q->r, cur->version);
+        return fd_refused(q, c->action, cur);
     case FD_EUNDISMISSED:
         return fd_send_error(q, HTTP_BAD_REQUEST, "CannotStartWithUndismissedError",
             "Cannot process `/start?dismiss_error=false` if the `deployment_error` is set. You "
@@ -1094,18 +1108,15 @@ static int fd_answer(lc_req_t *q, const char *name, const char *action, apr_stat
             "The pipeline must have both status `Stopped` and desired status `Stopped` to "
             "dismiss the `deployment_error` if it is set.", json_null());
     case LC_ENOTFOUND:
-        return fd_unknown(q, name);
-    case LC_EFORBIDDEN:
-        return fd_send_error(q, HTTP_FORBIDDEN, "Forbidden",
-            "The pipeline belongs to another user (LifecycleOwnerCheck)", NULL);
+        return fd_unknown(q, c->id);
     case LC_EVERSION:
-        lc_http_etag(q->r, after->version);
+        lc_http_etag(q->r, cur->version);
         return fd_send_error(q, HTTP_PRECONDITION_FAILED, "OutdatedPipelineVersion",
             apr_psprintf(q->r->pool, "Pipeline version (If-Match) is outdated by latest (%"
-                         APR_UINT64_T_FMT ")", after->version),
-            json_pack("{s:I}", "latest_version", (json_int_t)after->version));
+                         APR_UINT64_T_FMT ")", cur->version),
+            json_pack("{s:I}", "latest_version", (json_int_t)cur->version));
     default:
-        return fd_store_failed(q, rv);
+        return LC_PROCEED;
     }
 }
 
@@ -1186,19 +1197,19 @@ static int fd_start_query(lc_req_t *q, const char **action, int *dismiss)
 }
 
 /* The action and guard an endpoint's query asks for. */
-static int fd_action(lc_req_t *q, const char *verb, lc_act_t *act)
+static int fd_action(lc_req_t *q, const char *verb, lc_dialect_call_t *c)
 {
     static const char *const none[] = { NULL };
     static const char *const force_only[] = { "force", NULL };
     apr_table_t *args;
     int rc, flag;
 
-    act->action = verb;
+    c->action = verb;
     if (strcmp(verb, "start") == 0) {
-        if ((rc = fd_start_query(q, &act->action, &flag)) != LC_PROCEED) {
+        if ((rc = fd_start_query(q, &c->action, &flag)) != LC_PROCEED) {
             return rc;
         }
-        act->guard = flag ? NULL : fd_undismissed_guard;
+        c->guard = flag ? NULL : fd_undismissed_guard;
         return LC_PROCEED;
     }
     if (strcmp(verb, "stop") == 0) {
@@ -1206,25 +1217,22 @@ static int fd_action(lc_req_t *q, const char *verb, lc_act_t *act)
             || (rc = fd_query_bool(q, args, "force", 0, &flag)) != LC_PROCEED) {
             return rc;
         }
-        act->action = flag ? "stop_force" : "stop";
+        c->action = flag ? "stop_force" : "stop";
         return LC_PROCEED;
     }
     if (strcmp(verb, "dismiss_error") == 0) {
-        act->guard = fd_dismiss_guard;
+        c->guard = fd_dismiss_guard;
     }
     return fd_query(q, none, &args);
 }
 
 static int fd_act(lc_req_t *q, const char *name, const char *verb)
 {
-    lc_resource_t before, after;
-    lc_precond_t if_match;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_dialect_call_t c = { .def = &lc_pipeline_kind, .id = name, .action = verb,
+                            .words = &fd_words, .send = fd_acted, .own = fd_answer };
     int rc, big;
 
-    lc_dialect_act_init(q, &lc_pipeline_kind, name, verb, NULL, &act);
-    if ((rc = fd_action(q, verb, &act)) != LC_PROCEED) {
+    if ((rc = fd_action(q, verb, &c)) != LC_PROCEED) {
         return rc;
     }
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -1232,17 +1240,7 @@ static int fd_act(lc_req_t *q, const char *name, const char *verb)
                              big ? "The request body is too large"
                                  : "This endpoint does not take a request body", NULL);
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return fd_send_error(q, HTTP_BAD_REQUEST, "InvalidIfMatch", "Malformed If-Match header",
-                             NULL);
-    }
-    act.if_match = &if_match;
-    rv = lc_engine_act(q->store, &act, &before, &after);
-    if (rv == APR_SUCCESS) {
-        lc_audit_request(q->r, &q->actor, LC_KIND_PIPELINE, name, fd_states[before.state],
-                         fd_states[after.state]);
-    }
-    return fd_answer(q, name, act.action, rv, &before, &after);
+    return lc_dialect_act(q, &c);
 }
 
 /* GET /{name}/checkpoint_status: the pipeline's CheckpointStatus.  A

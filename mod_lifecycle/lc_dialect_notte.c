@@ -19,7 +19,6 @@
 #include "lc_notte.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 
 APLOG_USE_MODULE(lifecycle);
@@ -301,11 +300,8 @@ static apr_status_t ag_create(lc_req_t *q, const lc_resource_t *tmpl, lc_resourc
 
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_AGENT, id, ag_start_cb, &b, after, q->r->pool);
+        rv = lc_dialect_update(q, &lc_agent_kind, id, ag_start_cb, &b, NULL, after);
     } while (rv == LC_EEXISTS && ++tries < 3);
-    if (rv == APR_SUCCESS) {
-        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, "-", ag_states[after->state]);
-    }
     return rv;
 }
 
@@ -458,13 +454,40 @@ static int ag_stop_params(lc_req_t *q, ag_session_t *session)
     return LC_PROCEED;
 }
 
+/* What a stop that did not happen answers. */
+static const lc_act_words_t ag_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
+    /* Unknown, or another session's. */
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Agent not found" },
+    /* Another user's: as good as unknown to this one. */
+    [LC_ACT_FORBIDDEN] = { HTTP_NOT_FOUND, "not_found", "Agent not found" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "Failed to stop the agent: store error {rv}" }
+}};
+
+/* After If-Match: an id outside the grammar is an agent that does not exist. */
+static int ag_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
+{
+    return lc_id_valid(c->id) ? LC_PROCEED : ag_not_found(q);
+}
+
+/* Closed now, or already: the agent as it is. */
+static int ag_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                      const lc_resource_t *after)
+{
+    (void)c;
+    (void)before;
+    return ag_send(q, after);
+}
+
 static int ag_stop(lc_req_t *q, const char *id)
 {
-    lc_resource_t before, after;
-    lc_precond_t if_match;
     ag_session_t session;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_dialect_call_t c = { .def = &lc_agent_kind, .id = id, .action = "stop",
+                            .guard = ag_session_guard, .guard_baton = &session,
+                            .words = &ag_words, .send = ag_stopped, .ready = ag_stop_ready };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -474,34 +497,7 @@ static int ag_stop(lc_req_t *q, const char *id)
     if ((rc = ag_stop_params(q, &session)) != LC_PROCEED) {
         return rc;
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
-    }
-    if (!lc_id_valid(id)) {
-        return ag_not_found(q);
-    }
-    lc_dialect_act_init(q, &lc_agent_kind, id, "stop", &if_match, &act);
-    act.guard = ag_session_guard;
-    act.guard_baton = &session;
-    rv = lc_engine_act(q->store, &act, &before, &after);
-    switch (rv) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, ag_states[before.state],
-                         ag_states[after.state]);
-        /* fall through */
-    case LC_NOCHANGE:
-        return ag_send(q, &after);
-    case LC_ENOTFOUND:          /* unknown, or another session's */
-    case LC_EFORBIDDEN:         /* another user's: as good as unknown to this one */
-        return ag_not_found(q);
-    case LC_EVERSION:
-        lc_http_etag(q->r, after.version);
-        return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                        "If-Match does not match the current version");
-    default:
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                        apr_psprintf(q->r->pool, "Failed to stop the agent: store error %d", rv));
-    }
+    return lc_dialect_act(q, &c);
 }
 
 /* ---- closing a session's agents ------------------------------------------------ */
@@ -514,17 +510,12 @@ static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
     ag_session_t s = { session, strlen(session) };
     lc_resource_t before;
     lc_act_t act;
-    apr_status_t rv;
 
     lc_dialect_act_init(q, &lc_agent_kind, id, "stop", NULL, &act);
     act.owner_check = 0;
     act.guard = ag_session_guard;
     act.guard_baton = &s;
-    if ((rv = lc_engine_act(q->store, &act, &before, after)) == APR_SUCCESS) {
-        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, ag_states[before.state],
-                         ag_states[after->state]);
-    }
-    return rv;
+    return lc_dialect_engine_act(q, &act, &before, after);
 }
 
 /* The store has no index from a session to its agents: page through the

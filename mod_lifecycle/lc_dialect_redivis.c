@@ -33,10 +33,9 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_redivis_ref.h"
 
@@ -524,64 +523,70 @@ static const char *illegal_message(lc_req_t *q, const char *action, const lc_res
                         nb_states[cur->state]);
 }
 
-/* Empty body only; If-Match well-formed.  LC_PROCEED or the error sent. */
-static int nb_act_checks(lc_req_t *q, lc_precond_t *if_match)
+/* What an action that did not happen answers (the illegal one: nb_refused). */
+static const lc_act_words_t nb_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
+    /* Removed since it was resolved. */
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found",
+                           "Couldn't find notebook with reference {name}" },
+    /* Not insufficient_scope: the clients answer that one by asking for a
+     * new token with more scope, which would not help here. */
+    [LC_ACT_FORBIDDEN] = { HTTP_FORBIDDEN, "forbidden", "Notebook {id} belongs to another user; "
+                           "you may read it but not {action} it" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version {version}", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                           "The store failed (error {rv})" }
+}};
+
+/* After If-Match: the reference, resolved to the notebook's store id. */
+static int nb_act_ready(lc_req_t *q, lc_dialect_call_t *call)
 {
+    const nb_call_t *c = call->baton;
+    lc_resource_t cur;
+    apr_status_t rv;
+
+    if ((rv = lc_redivis_resolve(q->store, &c->ref, &cur, q->r->pool)) != APR_SUCCESS) {
+        return rv == LC_ENOTFOUND ? nb_not_found(q, c) : nb_store_failed(q, rv);
+    }
+    call->id = apr_pstrdup(q->r->pool, cur.id);
+    return LC_PROCEED;
+}
+
+/* The message of an illegal action names the job's status. */
+static int nb_refused(lc_req_t *q, const lc_dialect_call_t *call, apr_status_t rv,
+                      const lc_resource_t *cur)
+{
+    if (rv != LC_EILLEGAL) {
+        return LC_PROCEED;
+    }
+    return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                         illegal_message(q, call->action, cur));
+}
+
+/* Done, or nothing to do: the notebook as it is now. */
+static int nb_acted(lc_req_t *q, const lc_dialect_call_t *call, const lc_resource_t *before,
+                    const lc_resource_t *after)
+{
+    (void)call;
+    (void)before;
+    return nb_send(q, after);
+}
+
+static int nb_act(lc_req_t *q, nb_call_t *c, const char *action)
+{
+    lc_dialect_call_t call = { .def = &lc_notebook_kind, .action = action, .name = c->raw,
+                               .words = &nb_words, .send = nb_acted, .ready = nb_act_ready,
+                               .own = nb_refused, .baton = c };
     int rc, big;
 
+    /* Empty body only. */
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
         return redivis_error(q, rc, "invalid_request",
                              big ? "The request body is too large"
                                  : "The request body for this endpoint should be empty");
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), if_match) != 0) {
-        return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
-    }
-    return LC_PROCEED;
-}
-
-static int nb_act(lc_req_t *q, const nb_call_t *c, const char *action)
-{
-    lc_resource_t cur, before, after;
-    lc_precond_t if_match;
-    lc_act_t act;
-    apr_status_t rv;
-    int rc;
-
-    if ((rc = nb_act_checks(q, &if_match)) != LC_PROCEED) {
-        return rc;
-    }
-    if ((rv = lc_redivis_resolve(q->store, &c->ref, &cur, q->r->pool)) != APR_SUCCESS) {
-        return rv == LC_ENOTFOUND ? nb_not_found(q, c) : nb_store_failed(q, rv);
-    }
-    lc_dialect_act_init(q, &lc_notebook_kind, cur.id, action, &if_match, &act);
-    rv = lc_engine_act(q->store, &act, &before, &after);
-    switch (rv) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, LC_KIND_NOTEBOOK, cur.id,
-                         nb_states[before.state], nb_states[after.state]);
-        return nb_send(q, &after);
-    case LC_NOCHANGE:
-        return nb_send(q, &after);
-    case LC_ENOTFOUND:             /* removed since it was resolved */
-        return nb_not_found(q, c);
-    case LC_EILLEGAL:
-        return redivis_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                             illegal_message(q, action, &after));
-    case LC_EFORBIDDEN:
-        /* Not insufficient_scope: the clients answer that one by asking for a
-         * new token with more scope, which would not help here. */
-        return redivis_error(q, HTTP_FORBIDDEN, "forbidden",
-                             apr_psprintf(q->r->pool, "Notebook %s belongs to another user; "
-                                          "you may read it but not %s it", cur.id, action));
-    case LC_EVERSION:
-        lc_http_etag(q->r, after.version);
-        return redivis_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                             apr_psprintf(q->r->pool, "If-Match does not match the current "
-                                          "version %" APR_UINT64_T_FMT, after.version));
-    default:
-        return nb_store_failed(q, rv);
-    }
+    return lc_dialect_act(q, &call);
 }
 
 static int nb_method_not_allowed(lc_req_t *q, const char *allow)

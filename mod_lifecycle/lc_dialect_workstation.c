@@ -11,10 +11,9 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_repr_cache.h"
 
@@ -198,49 +197,48 @@ static const char *illegal_message(request_rec *r, const char *action,
                         cur->id, state);
 }
 
+/* What an action that did not happen answers (the illegal one: ws_refused). */
+static const lc_act_words_t ws_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Workstation {id} does not exist" },
+    [LC_ACT_FORBIDDEN] = { HTTP_FORBIDDEN, "forbidden",
+                           "Workstation {id} belongs to another user" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version {version}", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "Failed to {action} the workstation: store error {rv}" }
+}};
+
+/* The message of an illegal action names what the action needed. */
+static int ws_refused(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
+                      const lc_resource_t *cur)
+{
+    if (rv != LC_EILLEGAL) {
+        return LC_PROCEED;
+    }
+    return ws_error(q, HTTP_BAD_REQUEST, "invalid_state", illegal_message(q->r, c->action, cur));
+}
+
+/* Done, or nothing to do: the workstation as it is now. */
+static int ws_acted(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                    const lc_resource_t *after)
+{
+    (void)c;
+    (void)before;
+    return ws_send(q, after);
+}
+
 static int ws_act(lc_req_t *q, const char *id, const char *action)
 {
-    lc_resource_t before, after;
-    lc_precond_t if_match;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_dialect_call_t c = { .def = &lc_workstation_kind, .id = id, .action = action,
+                            .words = &ws_words, .send = ws_acted, .own = ws_refused };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
         return ws_error(q, rc, "invalid_request", big ? "The request body is too large"
                                                       : "This endpoint does not take a request body");
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return ws_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
-    }
-    lc_dialect_act_init(q, &lc_workstation_kind, id, action, &if_match, &act);
-    rv = lc_engine_act(q->store, &act, &before, &after);
-    switch (rv) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, LC_KIND_WORKSTATION, id,
-                         ws_states[before.state], ws_states[after.state]);
-        return ws_send(q, &after);
-    case LC_NOCHANGE:
-        return ws_send(q, &after);
-    case LC_ENOTFOUND:
-        return ws_error(q, HTTP_NOT_FOUND, "not_found",
-                        apr_psprintf(q->r->pool, "Workstation %s does not exist", id));
-    case LC_EILLEGAL:
-        return ws_error(q, HTTP_BAD_REQUEST, "invalid_state",
-                        illegal_message(q->r, action, &after));
-    case LC_EFORBIDDEN:
-        return ws_error(q, HTTP_FORBIDDEN, "forbidden",
-                        apr_psprintf(q->r->pool, "Workstation %s belongs to another user", id));
-    case LC_EVERSION:
-        lc_http_etag(q->r, after.version);
-        return ws_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                        apr_psprintf(q->r->pool, "If-Match does not match the current "
-                                     "version %" APR_UINT64_T_FMT, after.version));
-    default:
-        return ws_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                        apr_psprintf(q->r->pool, "Failed to %s the workstation: store error %d",
-                                     action, rv));
-    }
+    return lc_dialect_act(q, &c);
 }
 
 static int ws_method_not_allowed(lc_req_t *q, const char *allow)

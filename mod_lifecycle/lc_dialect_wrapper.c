@@ -20,10 +20,9 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 
 /* ---- the kind: states, rules, representation ---------------------------- */
@@ -250,45 +249,66 @@ static int wr_stop_result(lc_req_t *q, const char *id, int ok)
                                                     : "Failed to stop wrapper"));
 }
 
-/* What the action answers once the engine has decided. */
-static int wr_answer(lc_req_t *q, const char *id, int stop, const char *what,
-                     apr_status_t rv, const lc_resource_t *after)
+/* What a stop or an execute that did not happen answers: a 400 "Stop error:
+ * ..." / "Execute error: ...", never a 404.  A stop that cannot be done is
+ * a 200 (wr_answer). */
+static const lc_act_words_t wr_stop_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request",
+                           "Stop error: malformed If-Match header" },
+    [LC_ACT_NOTFOUND]  = { HTTP_BAD_REQUEST, "not_found", "Stop error: Wrapper not found" },
+    [LC_ACT_FORBIDDEN] = { HTTP_BAD_REQUEST, "forbidden", "Stop error: Permission denied" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "Stop error: If-Match does not match the current version", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal", "Stop error: store error {rv}" }
+}};
+
+static const lc_act_words_t wr_execute_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request",
+                           "Execute error: malformed If-Match header" },
+    [LC_ACT_NOTFOUND]  = { HTTP_BAD_REQUEST, "not_found", "Execute error: Wrapper not found" },
+    [LC_ACT_ILLEGAL]   = { HTTP_BAD_REQUEST, "invalid_state",
+                           "Execute error: Wrapper is already running", 1 },
+    [LC_ACT_FORBIDDEN] = { HTTP_BAD_REQUEST, "forbidden", "Execute error: Permission denied" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "Execute error: If-Match does not match the current version", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "Execute error: store error {rv}" }
+}};
+
+static int wr_is_stop(const lc_dialect_call_t *c)
 {
-    switch (rv) {
-    case APR_SUCCESS:
-    case LC_NOCHANGE:
-        lc_http_etag(q->r, after->version);
-        return stop ? wr_stop_result(q, id, 1) : lc_http_json(q->r, HTTP_OK, wr_to_json(after));
-    case LC_EILLEGAL:
-        lc_http_etag(q->r, after->version);
-        return stop ? wr_stop_result(q, id, 0)
-                    : wr_error(q, HTTP_BAD_REQUEST, "invalid_state",
-                               "Execute error: Wrapper is already running");
-    case LC_ENOTFOUND:
-        return wr_error(q, HTTP_BAD_REQUEST, "not_found",
-                        apr_pstrcat(q->r->pool, what, " error: Wrapper not found", NULL));
-    case LC_EFORBIDDEN:
-        return wr_error(q, HTTP_BAD_REQUEST, "forbidden",
-                        apr_pstrcat(q->r->pool, what, " error: Permission denied", NULL));
-    case LC_EVERSION:
-        lc_http_etag(q->r, after->version);
-        return wr_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                        apr_pstrcat(q->r->pool, what, " error: If-Match does not match "
-                                    "the current version", NULL));
-    default:
-        return wr_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                        apr_psprintf(q->r->pool, "%s error: store error %d", what, rv));
+    return strcmp(c->action, "stop") == 0;
+}
+
+/* Done, or nothing to do: a stop's result, or the wrapper executing. */
+static int wr_acted(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                    const lc_resource_t *after)
+{
+    (void)before;
+    lc_http_etag(q->r, after->version);
+    return wr_is_stop(c) ? wr_stop_result(q, c->id, 1)
+                         : lc_http_json(q->r, HTTP_OK, wr_to_json(after));
+}
+
+/* A stop the wrapper refused (wr_stop_guard) is a result, not an error. */
+static int wr_answer(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
+                     const lc_resource_t *cur)
+{
+    if (rv != LC_EILLEGAL || !wr_is_stop(c)) {
+        return LC_PROCEED;
     }
+    lc_http_etag(q->r, cur->version);
+    return wr_stop_result(q, c->id, 0);
 }
 
 static int wr_act(lc_req_t *q, const char *id, const char *action)
 {
     int stop = strcmp(action, "stop") == 0;
     const char *what = stop ? "Stop" : "Execute";
-    lc_resource_t before, after;
-    lc_precond_t if_match;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_dialect_call_t c = { .def = &lc_wrapper_kind, .id = id, .action = action,
+                            .guard = stop ? wr_stop_guard : NULL,
+                            .words = stop ? &wr_stop_words : &wr_execute_words,
+                            .send = wr_acted, .own = wr_answer };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -298,21 +318,7 @@ static int wr_act(lc_req_t *q, const char *id, const char *action)
                                     : " error: this endpoint does not take a request body",
                                     NULL));
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return wr_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                        apr_pstrcat(q->r->pool, what, " error: malformed If-Match header",
-                                    NULL));
-    }
-    lc_dialect_act_init(q, &lc_wrapper_kind, id, action, &if_match, &act);
-    if (stop) {
-        act.guard = wr_stop_guard;
-    }
-    rv = lc_engine_act(q->store, &act, &before, &after);
-    if (rv == APR_SUCCESS) {
-        lc_audit_request(q->r, &q->actor, LC_KIND_WRAPPER, id, wr_states[before.state],
-                         wr_states[after.state]);
-    }
-    return wr_answer(q, id, stop, what, rv, &after);
+    return lc_dialect_act(q, &c);
 }
 
 static int wr_method_not_allowed(lc_req_t *q, const char *allow)

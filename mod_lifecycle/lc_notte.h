@@ -11,7 +11,7 @@
 #ifndef LC_NOTTE_H
 #define LC_NOTTE_H
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_time.h"          /* the Notte files read and write RFC 3339 times */
 
 /* ---- FastAPI's answers -------------------------------------------------------- */

@@ -18,7 +18,6 @@
 #include "lc_notte.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 
 /* ---- the kind ---------------------------------------------------------------- */
@@ -391,7 +390,7 @@ static int ss_start(lc_req_t *q)
     }
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_SESSION, id, ss_start_cb, &baton, &after, q->r->pool);
+        rv = lc_dialect_update(q, &lc_session_kind, id, ss_start_cb, &baton, NULL, &after);
     } while (rv == LC_EEXISTS && ++tries < 3);
     if (rv == LC_EFULL) {
         return lc_notte_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
@@ -401,7 +400,6 @@ static int ss_start(lc_req_t *q)
         return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", apr_psprintf(q->r->pool,
                               "Failed to start the session: store error %d", rv));
     }
-    lc_audit_request(q->r, &q->actor, LC_KIND_SESSION, id, "-", ss_states[SS_ACTIVE]);
     return ss_send(q, &after);
 }
 
@@ -445,12 +443,37 @@ static int ss_closed(lc_req_t *q, const lc_resource_t *s)
     return ss_send(q, s);
 }
 
+/* What a stop that did not happen answers. */
+static const lc_act_words_t ss_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Session not found" },
+    /* Another user's: as good as unknown to this one. */
+    [LC_ACT_FORBIDDEN] = { HTTP_NOT_FOUND, "not_found", "Session not found" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "Failed to stop the session: store error {rv}" }
+}};
+
+/* After If-Match: an id outside the grammar is a session that does not exist. */
+static int ss_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
+{
+    return lc_id_valid(c->id) ? LC_PROCEED : ss_not_found(q);
+}
+
+/* Closed now, or already: its agents are closed too. */
+static int ss_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                      const lc_resource_t *after)
+{
+    (void)c;
+    (void)before;
+    return ss_closed(q, after);
+}
+
 static int ss_stop(lc_req_t *q, const char *id)
 {
-    lc_resource_t before, after;
-    lc_precond_t if_match;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_dialect_call_t c = { .def = &lc_session_kind, .id = id, .action = "stop",
+                            .words = &ss_words, .send = ss_stopped, .ready = ss_stop_ready };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -458,32 +481,8 @@ static int ss_stop(lc_req_t *q, const char *id)
                               big ? "The request body is too large"
                                   : "This endpoint does not take a request body");
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
-    }
-    if (!lc_id_valid(id)) {
-        return ss_not_found(q);
-    }
     /* First the session, atomically: from here no agent can join it. */
-    lc_dialect_act_init(q, &lc_session_kind, id, "stop", &if_match, &act);
-    switch ((rv = lc_engine_act(q->store, &act, &before, &after))) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, LC_KIND_SESSION, id, ss_states[before.state],
-                         ss_states[after.state]);
-        /* fall through */
-    case LC_NOCHANGE:
-        return ss_closed(q, &after);
-    case LC_ENOTFOUND:
-    case LC_EFORBIDDEN:         /* another user's: as good as unknown to this one */
-        return ss_not_found(q);
-    case LC_EVERSION:
-        lc_http_etag(q->r, after.version);
-        return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                              "If-Match does not match the current version");
-    default:
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", apr_psprintf(q->r->pool,
-                              "Failed to stop the session: store error %d", rv));
-    }
+    return lc_dialect_act(q, &c);
 }
 
 /* ---- what agents ask of sessions ------------------------------------------------ */

@@ -3,15 +3,14 @@
  *
  * The fuzz targets link the dialect files for their kind tables (from_json,
  * to_json, report, rules); the handlers in the same files refer to httpd and
- * to the module's httpd layer (lc_audit.c, lc_dialect.c, lc_repr_cache.c),
+ * to the module's httpd layer (lc_dialect_act.c, lc_repr_cache.c),
  * which a fuzzer has no use for.  No target reaches a handler: if one ever
  * did, the stub aborts and libFuzzer reports it. */
 #include <stdlib.h>
 #include <httpd.h>
 #include <http_log.h>
 #include <http_protocol.h>
-#include "lc_audit.h"
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_repr_cache.h"
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -50,14 +49,20 @@ AP_DECLARE(void) ap_log_rerror_(const char *file, int line, int module_index, in
                                 apr_status_t status, const request_rec *r, const char *fmt, ...)
 { unreachable(__func__); }
 
-void lc_audit_request(request_rec *r, const lc_actor_t *actor, lc_kind_e kind,
-                      const char *id, const char *from, const char *to)
-{ unreachable(__func__); }
 void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                          const char *action, const lc_precond_t *if_match, lc_act_t *act)
 { unreachable(__func__); }
 const char *lc_dialect_refused_scope(lc_req_t *q)
 { unreachable(__func__); return NULL; }
+apr_status_t lc_dialect_engine_act(lc_req_t *q, const lc_act_t *act, lc_resource_t *before,
+                                   lc_resource_t *after)
+{ unreachable(__func__); return APR_EGENERAL; }
+apr_status_t lc_dialect_update(lc_req_t *q, const lc_kind_def_t *def, const char *id,
+                               lc_store_update_fn *fn, void *baton, lc_resource_t *before,
+                               lc_resource_t *after)
+{ unreachable(__func__); return APR_EGENERAL; }
+int lc_dialect_act(lc_req_t *q, lc_dialect_call_t *c)
+{ unreachable(__func__); return -1; }
 const char *lc_repr_json(apr_pool_t *pool, const lc_kind_def_t *def, const lc_resource_t *r,
                          apr_size_t *len)
 { unreachable(__func__); return NULL; }
