@@ -49,6 +49,10 @@ for my $n (grep { $has_c{$_} } keys %files) {
 %files = map { $_ => $files{$_} } grep { $has_c{$_} } keys %files;
 
 # With objects: symbol edges join the include edges.
+if ($objdir && !glob("$objdir/*.o")) {
+    print "layers: no objects in $objdir (module built elsewhere): includes only\n";
+    $objdir = undef;
+}
 if ($objdir) {
     my (%def, %use);
     for my $o (glob("$objdir/*.o")) {
@@ -58,7 +62,6 @@ if ($objdir) {
             elsif (/^[0-9a-f]+ [TDBR] (\S+)/) { $def{$1} = $n }
         }
     }
-    die "no objects in $objdir\n" unless %use;
     for my $n (keys %use) {
         for my $sym (keys %{ $use{$n} }) {
             my $d = $def{$sym};
