@@ -71,7 +71,8 @@ static int pj_string(pj_t *p)
         if (c == 'u') {
             for (k = 2; k < 6; k++) {
                 if (p->i + k >= p->n || !apr_isxdigit(p->s[p->i + k])) {
-                    return pj_fail(p, "Invalid \\uXXXX escape", p->i);
+                    /* At the u, as CPython says (json/decoder.py: _decode_uXXXX). */
+                    return pj_fail(p, "Invalid \\uXXXX escape", p->i + 1);
                 }
             }
             p->i += 6;

@@ -149,6 +149,8 @@ static void test_pyerr(apr_pool_t *p)
     check_pyerr("{\"task\": \"caf\xc3\xa9\" \"x\"}", "Expecting ',' delimiter", 16);
     check_pyerr("{\"task\": \"abc", "Unterminated string starting at", 9);
     check_pyerr("{\"task\": \"a\\qb\"}", "Invalid \\escape", 11);
+    check_pyerr("{\"a\":\"\\uZZ\"}", "Invalid \\uXXXX escape", 7);   /* at the u, as CPython */
+    check_pyerr("[\"\\u12\"]", "Invalid \\uXXXX escape", 3);
     check_pyerr("{\"a\" 1}", "Expecting ':' delimiter", 5);
     check_pyerr("[\"a\tb\"]", "Invalid control character at", 3);
     check_pyerr("", "Expecting value", 0);
