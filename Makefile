@@ -19,8 +19,10 @@ include apxs.mk
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
-# The pure core: sources that depend on APR, jansson and libsodium only.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_journal_recover.c lc_b64.c lc_token.c)
+# The pure core: sources that depend on APR, jansson and libsodium only,
+# every kind (lc_kind_*.c) included.
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_journal_recover.c lc_b64.c lc_token.c) \
+              $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
@@ -41,7 +43,7 @@ FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
                 $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
                 -I$(LC_SRCDIR) -It/fuzz
-FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c lc_dialect_workstation.c \
+FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c \
                 lc_dialect_redivis.c lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c \
                 lc_dialect_wrapper.c lc_dialect_feldera.c)
 FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
