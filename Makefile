@@ -44,8 +44,7 @@ FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
                 -I$(LC_SRCDIR) -It/fuzz
 FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c \
-                lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c \
-                lc_dialect_feldera.c)
+                lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c)
 FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
