@@ -21,7 +21,7 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: sources that depend on APR, jansson and libsodium only,
 # every kind (lc_kind_*.c) included.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_journal_recover.c lc_b64.c lc_token.c) \
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_journal_recover.c lc_b64.c lc_token.c lc_notte_pydantic.c) \
               $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
@@ -35,16 +35,16 @@ UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSA
 
 # make fuzz: the libFuzzer targets of t/fuzz/ (one file each), built with
 # clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  The
-# dialect files are linked for their kind tables; what their handlers call
-# of httpd is stubbed (t/fuzz/lc_fuzz_httpd.c, aborts if ever reached).
+# kinds come with the pure core; lc_http.c is linked for lc_http_parse_json,
+# and what the rest of it calls of httpd is stubbed (t/fuzz/lc_fuzz_httpd.c,
+# aborts if ever reached).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
                 $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
                 -I$(LC_SRCDIR) -It/fuzz
-FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c \
-                lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c)
+FUZZ_SRC     := $(UNIT_CORE) $(LC_SRCDIR)/lc_http.c
 FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
