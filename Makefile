@@ -21,7 +21,7 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: sources that depend on APR, jansson and libsodium only,
 # every kind (lc_kind_*.c) included.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_journal_recover.c lc_b64.c lc_token.c lc_notte_pydantic.c) \
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_journal.c lc_journal_recover.c lc_b64.c lc_token.c lc_notte_pydantic.c lc_kinds.c) \
               $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit

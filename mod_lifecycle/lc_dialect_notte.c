@@ -397,9 +397,7 @@ static int notte_handle(lc_req_t *q)
     return ag_handle(q);
 }
 
-static const lc_kind_def_t *const notte_more_kinds[] = { &lc_session_kind, NULL };
-
 const lc_dialect_t lc_dialect_notte = {
     "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", notte_handle,
-    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE", notte_more_kinds
+    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE"
 };

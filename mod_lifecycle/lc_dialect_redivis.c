@@ -236,5 +236,5 @@ static int redivis_handle(lc_req_t *q)
 const lc_dialect_t lc_dialect_redivis = {
     "redivis", LC_KIND_NOTEBOOK, &lc_notebook_kind, "workflow.read", "workflow.write",
     redivis_handle, redivis_error, nb_method_not_allowed, "GET, HEAD, POST",
-    NULL, 1 /* raw_path: %2F in a reference is a '_' */
+    1 /* raw_path: %2F in a reference is a '_' */
 };

@@ -9,16 +9,13 @@
 #include <http_protocol.h>
 
 #include "lc_metrics.h"
-#include "lc_kind.h"
+#include "lc_dialect.h"
 #include "lc_state.h"
 
 enum { OUT_2XX, OUT_4XX, OUT_401, OUT_403, OUT_404, OUT_5XX, OUT_COUNT };
 
 static const char *const outcome_names[OUT_COUNT] = {
     "2xx", "4xx", "401", "403", "404", "5xx"
-};
-static const char *const dialect_names[LC_DIALECT_COUNT] = {
-    "none", "redivis", "notte", "workstation", "wrapper", "feldera", "admin"
 };
 static const char *const causes[] = {
     "missing", "malformed", "too_long", "unsupported", "unknown_kid", "bad_signature",
@@ -100,7 +97,8 @@ static void write_requests(request_rec *r)
     for (d = 1; d < LC_DIALECT_COUNT; d++) {
         for (o = 0; o < OUT_COUNT; o++) {
             ap_rprintf(r, "lifecycle_requests_total{dialect=\"%s\",outcome=\"%s\"} %"
-                       APR_UINT64_T_FMT "\n", dialect_names[d], outcome_names[o],
+                       APR_UINT64_T_FMT "\n", lc_dialect_get((lc_dialect_e)d)->name,
+                       outcome_names[o],
                        load(&c->requests[d][o]));
         }
     }
