@@ -12,10 +12,11 @@
  *   lc_kinds.c    the kind table (kind names, the admin API, the unit tests)
  *   build/scopes.sh   every dialect's default scopes (suite and run tokens)
  *
- * A new dialect goes last: the metrics in shared memory, kept across a
- * graceful restart, count requests by a dialect's place.  A kind's number
- * is not its place here but its lc_kind_e (lc_resource.h), which is on disk
- * in every journal record: kinds keep their numbers for good.
+ * A dialect's number is its place here; it lives in memory only (the
+ * configuration, the metrics counters), so the list may be reordered.  A
+ * kind's number is not its place here but its lc_kind_e (lc_resource.h),
+ * which is on disk in every journal record and snapshot: a new kind takes
+ * the next number, and no kind is ever renumbered or its number reused.
  */
 #ifndef LC_REG_DIALECT
 #define LC_REG_DIALECT(name)
