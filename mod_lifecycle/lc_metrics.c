@@ -98,8 +98,7 @@ static void write_requests(request_rec *r)
         for (o = 0; o < OUT_COUNT; o++) {
             ap_rprintf(r, "lifecycle_requests_total{dialect=\"%s\",outcome=\"%s\"} %"
                        APR_UINT64_T_FMT "\n", lc_dialect_get((lc_dialect_e)d)->name,
-                       outcome_names[o],
-                       load(&c->requests[d][o]));
+                       outcome_names[o], load(&c->requests[d][o]));
         }
     }
     ap_rputs("# HELP lifecycle_transitions_total State changes, by kind and by who made them.\n"
