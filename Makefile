@@ -19,8 +19,10 @@ include apxs.mk
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
-# The pure core: sources that depend on APR, jansson and libsodium only.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c)
+# The pure core: sources that depend on APR, jansson and libsodium only,
+# every kind (lc_kind_*.c) included.
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c) \
+              $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
@@ -32,19 +34,15 @@ UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSA
 .PHONY: all deps run test unit suite bench fuzz fuzz-build fuzz-corpus clean
 
 # make fuzz: the libFuzzer targets of t/fuzz/ (one file each), built with
-# clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  The
-# dialect files are linked for their kind tables; what their handlers call
-# of httpd is stubbed (t/fuzz/lc_fuzz_httpd.c, aborts if ever reached).
+# clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  They
+# link the pure core only (the kinds and lc_json.c included): no httpd.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-                $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
-                -I$(LC_SRCDIR) -It/fuzz
-FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c lc_dialect_workstation.c \
-                lc_dialect_redivis.c lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c \
-                lc_dialect_wrapper.c lc_dialect_feldera.c)
-FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
+                $(APR_CFLAGS) -I$(LC_SRCDIR) -It/fuzz
+FUZZ_SRC     := $(UNIT_CORE)
+FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC))
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 all: deps
@@ -100,10 +98,6 @@ bench: all build/unit/bench_replay
 build/fuzz/obj/%.o: $(LC_SRCDIR)/%.c $(LC_HDR)
 	@mkdir -p build/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-
-build/fuzz/obj/lc_fuzz_httpd.o: t/fuzz/lc_fuzz_httpd.c $(LC_HDR)
-	@mkdir -p build/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \

@@ -10,8 +10,7 @@ mkdir -p "$RUN"
 if [ ! -f "$RUN/keys/issuer.key" ]; then
   "$TOP/build/lifecycle-token" keygen --out "$RUN/keys" >/dev/null
 fi
-scopes="workflow.write workflow.read agents.write agents.read workstations.write workstations.read"
-scopes="$scopes wrappers.write wrappers.read pipelines.write pipelines.read lifecycle.admin"
+scopes=$(bash "$TOP/build/scopes.sh")      # every dialect's default scopes
 TOKEN=$("$TOP/build/lifecycle-token" mint --key "$RUN/keys/issuer.key" --scope "$scopes" \
         --ttl 86400 --sub demo)
 user=""

@@ -8,14 +8,11 @@
 #include <apr_lib.h>
 
 #include "lc_config.h"
+#include "lc_dialect.h"
 #include "lc_provider.h"
 #include "lc_store_shm.h"      /* the limits of the shm store's own directives */
 #include "lc_util.h"
 #include "lc_token.h"
-
-static const char *const dialect_names[LC_DIALECT_COUNT] = {
-    NULL, "redivis", "notte", "workstation", "wrapper", "feldera", "admin"
-};
 
 /* "LifecycleCapacity 12 (file:line): <why>" */
 static const char *fail(cmd_parms *cmd, const char *arg, const char *why)
@@ -350,21 +347,30 @@ static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+/* "unknown dialect; use a, b or c": every dialect's name, from the registry. */
+static const char *unknown_dialect(apr_pool_t *p)
+{
+    const char *use = "unknown dialect; use ";
+    int d;
+
+    for (d = 1; d < LC_DIALECT_COUNT; d++) {
+        use = apr_pstrcat(p, use, d == 1 ? "" : d == LC_DIALECT_COUNT - 1 ? " or " : ", ",
+                          lc_dialect_get((lc_dialect_e)d)->name, NULL);
+    }
+    return use;
+}
+
 static const char *set_dialect(cmd_parms *cmd, void *dcv, const char *arg)
 {
     lc_dir_conf_t *dc = dcv;
-    int d;
 
     if (!cmd->path) {
         return fail(cmd, arg, "belongs in a <Location> block");
     }
-    for (d = 1; d < LC_DIALECT_COUNT; d++) {
-        if (strcmp(arg, dialect_names[d]) == 0) {
-            dc->dialect = (lc_dialect_e)d;
-            return NULL;
-        }
+    if ((dc->dialect = lc_dialect_by_name(arg)) == LC_DIALECT_NONE) {
+        return fail(cmd, arg, unknown_dialect(cmd->pool));
     }
-    return fail(cmd, arg, "unknown dialect; use redivis, notte, workstation, wrapper, feldera or admin");
+    return NULL;
 }
 
 /* Scope tokens as RFC 6749 §3.3 defines them: printable ASCII but space, '"', '\'. */
@@ -415,6 +421,12 @@ static const char *set_owner_check(cmd_parms *cmd, void *dcv, int on)
     return NULL;
 }
 
+/* LifecycleDialect's help: the dialects of the registry, written by the list. */
+static const char dialect_help[] = "the API this location serves, one of:"
+#define LC_REG_DIALECT(name) " " #name
+#include "lc_registry.h"
+    ;
+
 const command_rec lc_directives[] = {
     AP_INIT_TAKE1("LifecycleStore", set_store, NULL, RSRC_CONF,
                   "where resources live: shm (this host's shared memory, the default)"),
@@ -441,8 +453,7 @@ const command_rec lc_directives[] = {
                   "clock skew allowed on exp/nbf/iat (default 60s)"),
     AP_INIT_FLAG("LifecycleFaultInjection", set_fault_injection, NULL, RSRC_CONF,
                  "test only: honour X-Lifecycle-Fault request headers"),
-    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, RSRC_CONF | ACCESS_CONF,
-                  "the API this location serves: redivis, notte, workstation, wrapper, feldera, admin"),
+    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, RSRC_CONF | ACCESS_CONF, dialect_help),
     AP_INIT_TAKE2("LifecycleScope", set_scope, NULL, RSRC_CONF | ACCESS_CONF,
                   "read|write SCOPE: the token scope this location requires"),
     AP_INIT_FLAG("LifecycleOwnerCheck", set_owner_check, NULL, RSRC_CONF | ACCESS_CONF,

@@ -5,14 +5,12 @@
 #include <httpd.h>
 #include <http_config.h>
 
+/* A location's dialect: its place in lc_registry.h (LC_DIALECT_redivis, ...,
+ * written by the list; code goes by lc_dialect_get / lc_dialect_by_name). */
 typedef enum {
     LC_DIALECT_NONE = 0,
-    LC_DIALECT_REDIVIS,
-    LC_DIALECT_NOTTE,
-    LC_DIALECT_WORKSTATION,
-    LC_DIALECT_WRAPPER,
-    LC_DIALECT_FELDERA,
-    LC_DIALECT_ADMIN,
+#define LC_REG_DIALECT(name) LC_DIALECT_##name,
+#include "lc_registry.h"
     LC_DIALECT_COUNT
 } lc_dialect_e;
 

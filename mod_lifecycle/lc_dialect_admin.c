@@ -317,6 +317,21 @@ static int metrics(lc_req_t *q)
 
 /* ---- routing -------------------------------------------------------------------- */
 
+/* "no such route; kinds are a, b, c": every kind, in their numbers' order. */
+static const char *no_such_kind(apr_pool_t *p)
+{
+    const char *msg = "no such route; kinds are ";
+    int k, first = 1;
+
+    for (k = LC_KIND_NONE + 1; k < LC_KIND_COUNT; k++) {
+        if (lc_kind_def((lc_kind_e)k)) {
+            msg = apr_pstrcat(p, msg, first ? "" : ", ", lc_kind_name((lc_kind_e)k), NULL);
+            first = 0;
+        }
+    }
+    return msg;
+}
+
 static int resources(lc_req_t *q)
 {
     lc_kind_e kind = q->nseg > 1 ? lc_kind_by_name(q->seg[1]) : LC_KIND_NONE;
@@ -324,15 +339,9 @@ static int resources(lc_req_t *q)
     const char *id = q->nseg > 2 ? q->seg[2] : NULL;
     int m = q->r->method_number;
 
-    if (kind == LC_KIND_NONE || q->nseg > 4) {
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                           "no such route; kinds are notebook, agent, workstation, "
-                           "wrapper, pipeline, session");
-    }
-    if (!def) {
-        return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
-                           apr_psprintf(q->r->pool, "the %s kind is not implemented yet",
-                                        lc_kind_name(kind)));
+    /* A kind has a name only once registered: a name found has its def. */
+    if (!def || q->nseg > 4) {
+        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found", no_such_kind(q->r->pool));
     }
     if (!id) {
         return m == M_GET ? list_resources(q, def) : method_not_allowed(q, "GET, HEAD");

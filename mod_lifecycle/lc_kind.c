@@ -6,12 +6,8 @@
 #include "lc_kind.h"
 #include "lc_store.h"
 
-/* Filled by the dialects at start-up (lc_kind_register). */
+/* Filled at start-up (lc_kinds_register; a unit test may register a fixture). */
 static const lc_kind_def_t *registry[LC_KIND_COUNT];
-
-static const char *const kind_names[LC_KIND_COUNT] = {
-    NULL, "notebook", "agent", "workstation", "wrapper", "pipeline", "session"
-};
 
 void lc_kind_register(const lc_kind_def_t *def)
 {
@@ -30,7 +26,7 @@ lc_kind_e lc_kind_by_name(const char *name)
     int k;
 
     for (k = 1; name && k < LC_KIND_COUNT; k++) {
-        if (strcmp(kind_names[k], name) == 0) {
+        if (registry[k] && strcmp(registry[k]->name, name) == 0) {
             return (lc_kind_e)k;
         }
     }
@@ -39,7 +35,9 @@ lc_kind_e lc_kind_by_name(const char *name)
 
 const char *lc_kind_name(lc_kind_e kind)
 {
-    return (kind > LC_KIND_NONE && kind < LC_KIND_COUNT) ? kind_names[kind] : "?";
+    const lc_kind_def_t *def = lc_kind_def(kind);
+
+    return def ? def->name : "?";
 }
 
 int lc_kind_state(const lc_kind_def_t *def, const char *name)

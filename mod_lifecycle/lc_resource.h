@@ -14,6 +14,8 @@
 #include <string.h>
 #include <apr_time.h>
 
+/* A kind's number is in every journal record and snapshot: append a new
+ * kind (its table is listed in lc_registry.h), never renumber one. */
 typedef enum {
     LC_KIND_NONE = 0,
     LC_KIND_NOTEBOOK,

@@ -34,7 +34,7 @@ static int lc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     if (sodium_init() < 0) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    lc_dialect_register_kinds();
+    lc_kinds_register();
     return lc_provider_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

@@ -3,9 +3,8 @@
  * lc_agent_kind, lc_wrapper_kind, lc_pipeline_kind: from_json, to_json,
  * report, the rules), and the engine of lc_kind.c that applies them.
  *
- * The dialect files are linked whole, but only their kind tables are used:
- * the linker drops the request handlers (--gc-sections), so no httpd symbol
- * is needed.  The input: first byte = the kind (mod 5); then, up to a
+ * The kinds are pure (lc_kind_*.c, linked from the unit-test core).  The
+ * input: first byte = the kind (mod 5); then, up to a
  * newline, the id (none: a default id of that kind); then the JSON body.
  * What the admin API does before from_json (lc_dialect_admin.c
  * put_template, put_cb) is done here the same way.  An accepted body gives a
