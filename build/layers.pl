@@ -57,6 +57,7 @@ if ($objdir) {
     my (%def, %use);
     for my $o (glob("$objdir/*.o")) {
         (my $n = $o) =~ s{.*/|\.o$}{}g;
+        next unless -e "$dir/$n.c";          # a stale object of a removed source
         for (`nm $o`) {
             if (/^\s+U (\S+)/) { $use{$n}{$1} = 1 }
             elsif (/^[0-9a-f]+ [TDBR] (\S+)/) { $def{$1} = $n }

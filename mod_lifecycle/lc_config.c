@@ -8,7 +8,6 @@
 #include <apr_lib.h>
 
 #include "lc_config.h"
-#include "lc_dialect.h"
 #include "lc_provider.h"
 #include "lc_store_shm.h"      /* the limits of the shm store's own directives */
 #include "lc_util.h"
@@ -347,6 +346,32 @@ static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
+/* Every dialect's name by its number, from the registry's list itself, so
+ * that the configuration does not depend on the dialects (which depend on
+ * it); t/unit/test_kinds.c checks the descriptors carry the same names. */
+static const char *const dialect_names[LC_DIALECT_COUNT] = {
+    NULL,
+#define LC_REG_DIALECT(name) #name,
+#include "lc_registry.h"
+};
+
+const char *lc_config_dialect_name(lc_dialect_e d)
+{
+    return d > LC_DIALECT_NONE && d < LC_DIALECT_COUNT ? dialect_names[d] : "none";
+}
+
+static lc_dialect_e dialect_by_name(const char *name)
+{
+    int d;
+
+    for (d = 1; d < LC_DIALECT_COUNT; d++) {
+        if (strcmp(dialect_names[d], name) == 0) {
+            return (lc_dialect_e)d;
+        }
+    }
+    return LC_DIALECT_NONE;
+}
+
 /* "unknown dialect; use a, b or c": every dialect's name, from the registry. */
 static const char *unknown_dialect(apr_pool_t *p)
 {
@@ -355,7 +380,7 @@ static const char *unknown_dialect(apr_pool_t *p)
 
     for (d = 1; d < LC_DIALECT_COUNT; d++) {
         use = apr_pstrcat(p, use, d == 1 ? "" : d == LC_DIALECT_COUNT - 1 ? " or " : ", ",
-                          lc_dialect_get((lc_dialect_e)d)->name, NULL);
+                          dialect_names[d], NULL);
     }
     return use;
 }
@@ -367,7 +392,7 @@ static const char *set_dialect(cmd_parms *cmd, void *dcv, const char *arg)
     if (!cmd->path) {
         return fail(cmd, arg, "belongs in a <Location> block");
     }
-    if ((dc->dialect = lc_dialect_by_name(arg)) == LC_DIALECT_NONE) {
+    if ((dc->dialect = dialect_by_name(arg)) == LC_DIALECT_NONE) {
         return fail(cmd, arg, unknown_dialect(cmd->pool));
     }
     return NULL;

@@ -6,7 +6,7 @@
 #include <http_config.h>
 
 /* A location's dialect: its place in lc_registry.h (LC_DIALECT_redivis, ...,
- * written by the list; code goes by lc_dialect_get / lc_dialect_by_name). */
+ * written by the list; code goes by lc_config_dialect_name). */
 typedef enum {
     LC_DIALECT_NONE = 0,
 #define LC_REG_DIALECT(name) LC_DIALECT_##name,
@@ -55,6 +55,9 @@ void *lc_config_create_server(apr_pool_t *p, server_rec *s);
 void *lc_config_merge_server(apr_pool_t *p, void *base, void *add);
 void *lc_config_create_dir(apr_pool_t *p, char *dir);
 void *lc_config_merge_dir(apr_pool_t *p, void *base, void *add);
+
+/* A dialect's name (lc_registry.h's), "none" for LC_DIALECT_NONE. */
+const char *lc_config_dialect_name(lc_dialect_e d);
 
 /* The main server's settings, wherever the request landed. */
 const lc_server_conf_t *lc_config_global(const server_rec *s);

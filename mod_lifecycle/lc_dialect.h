@@ -54,11 +54,9 @@ struct lc_dialect {
     int          raw_path;
 };
 
-/* Every dialect of lc_registry.h: lc_dialect_redivis, ... */
+/* Every dialect of lc_registry.h: lc_dialect_redivis, ... (the dispatcher,
+ * mod_lifecycle.c, holds the table of them). */
 #define LC_REG_DIALECT(name) extern const lc_dialect_t lc_dialect_##name;
 #include "lc_registry.h"
-
-const lc_dialect_t *lc_dialect_get(lc_dialect_e which);   /* NULL: none */
-lc_dialect_e        lc_dialect_by_name(const char *name); /* LC_DIALECT_NONE if unknown */
 
 #endif

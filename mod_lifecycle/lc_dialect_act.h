@@ -1,5 +1,5 @@
 /* lc_dialect_act.h — what every dialect's handlers use to act on the store.
- * It knows no dialect (lc_dialect.c, the registry, knows them all).
+ * It knows no dialect (mod_lifecycle.c, the dispatcher, knows them all).
  *
  * Every change a request makes goes through lc_dialect_engine_act,
  * lc_dialect_update or lc_dialect_remove, which write its audit line

@@ -113,9 +113,6 @@ static apr_status_t ag_create(lc_req_t *q, const lc_resource_t *tmpl, lc_resourc
     return rv;
 }
 
-static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
-                             lc_resource_t *after);
-
 static int ag_start(lc_req_t *q)
 {
     lc_resource_t tmpl, after;
@@ -149,7 +146,7 @@ static int ag_start(lc_req_t *q)
      * active in a closed session.  The answer is the closed agent, as if it
      * had started just before the session stopped. */
     if (!lc_notte_session_active(q, session)) {
-        ag_close(q, after.id, session, &after);
+        lc_notte_close_agent(q, after.id, session, &after);
     }
     lc_http_etag(q->r, after.version);
     return lc_http_json(q->r, HTTP_OK, lc_notte_agent_json(&after, 0));
@@ -206,13 +203,8 @@ static char *ag_unquote(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
     return out;
 }
 
-typedef struct ag_session {
-    const char *value;     /* may hold NUL bytes: compared with its length */
-    size_t      len;
-} ag_session_t;
-
 /* The last session_id in the query, as Starlette reads it; -1 when absent. */
-static int ag_query_session(request_rec *r, ag_session_t *out)
+static int ag_query_session(request_rec *r, lc_notte_session_ref_t *out)
 {
     const char *a = r->args ? r->args : "";
     int found = -1;
@@ -232,20 +224,8 @@ static int ag_query_session(request_rec *r, ag_session_t *out)
     return found;
 }
 
-/* Store locked: the agent must belong to the session the client names. */
-static apr_status_t ag_session_guard(const lc_resource_t *r, void *baton)
-{
-    const ag_session_t *s = baton;
-    json_t *data = lc_kind_get_data(r);
-    const char *mine = ag_str(data, AG_K_SESSION);
-    int same = strlen(mine) == s->len && memcmp(mine, s->value, s->len) == 0;
-
-    json_decref(data);
-    return same ? APR_SUCCESS : LC_ENOTFOUND;
-}
-
 /* session_id: required, at least one character; LC_PROCEED or the 422 sent. */
-static int ag_stop_params(lc_req_t *q, ag_session_t *session)
+static int ag_stop_params(lc_req_t *q, lc_notte_session_ref_t *session)
 {
     static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
     json_t *errors = json_array(), *v = NULL;
@@ -292,9 +272,9 @@ static int ag_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource
 
 static int ag_stop(lc_req_t *q, const char *id)
 {
-    ag_session_t session;
+    lc_notte_session_ref_t session;
     lc_dialect_call_t c = { .def = &lc_agent_kind, .id = id, .action = "stop",
-                            .guard = ag_session_guard, .guard_baton = &session,
+                            .guard = lc_notte_agent_in_session, .guard_baton = &session,
                             .words = &ag_words, .send = ag_stopped, .ready = ag_stop_ready };
     int rc, big;
 
@@ -306,51 +286,6 @@ static int ag_stop(lc_req_t *q, const char *id)
         return rc;
     }
     return lc_dialect_act(q, &c);
-}
-
-/* ---- closing a session's agents ------------------------------------------------ */
-
-/* Close one agent of `session` (NOOP when it is closed already).  The
- * session's stop was authorized, so the owner check does not apply again. */
-static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
-                             lc_resource_t *after)
-{
-    ag_session_t s = { session, strlen(session) };
-    lc_resource_t before;
-    lc_act_t act;
-
-    lc_dialect_act_init(q, &lc_agent_kind, id, "stop", NULL, &act);
-    act.owner_check = 0;
-    act.guard = ag_session_guard;
-    act.guard_baton = &s;
-    return lc_dialect_engine_act(q, &act, &before, after);
-}
-
-/* The store has no index from a session to its agents: page through the
- * active agents (each page one scan of the store) and close those of the
- * session, each in its own update. */
-int lc_notte_close_agents(lc_req_t *q, const char *session)
-{
-    enum { PAGE = 16 };            /* records are up to 16 KiB: a page from the pool */
-    lc_resource_t *page = apr_palloc(q->r->pool, PAGE * sizeof(*page)), after;
-    ag_session_t s = { session, strlen(session) };
-    const char *from = NULL;
-    int n, more, i, closed = 0;
-
-    do {
-        if (lc_store_list(q->store, LC_KIND_AGENT, AG_ACTIVE, from, PAGE, page, &n, &more, q->r->pool)
-            != APR_SUCCESS) {
-            return -1;
-        }
-        for (i = 0; i < n; i++) {
-            if (ag_session_guard(&page[i], &s) == APR_SUCCESS
-                && ag_close(q, page[i].id, session, &after) == APR_SUCCESS) {
-                closed++;
-            }
-        }
-        from = n > 0 ? apr_pstrdup(q->r->pool, page[n - 1].id) : from;
-    } while (more && n > 0);
-    return closed;
 }
 
 /* ---- routing ------------------------------------------------------------------ */

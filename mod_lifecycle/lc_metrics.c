@@ -11,7 +11,7 @@
 
 #include "lc_metrics.h"
 #include "lc_kind.h"
-#include "lc_dialect.h"
+#include "lc_config.h"
 
 enum { OUT_2XX, OUT_4XX, OUT_401, OUT_403, OUT_404, OUT_5XX, OUT_COUNT };
 
@@ -54,7 +54,7 @@ static uint64_t layout_word(void)
 
     crypto_generichash_init(&h, NULL, 0, sizeof(out));
     for (i = 1; i < LC_DIALECT_COUNT; i++) {
-        hash_name(&h, lc_dialect_get((lc_dialect_e)i)->name);
+        hash_name(&h, lc_config_dialect_name((lc_dialect_e)i));
     }
     for (i = 0; i < OUT_COUNT; i++) {
         hash_name(&h, outcome_names[i]);
@@ -145,7 +145,7 @@ static void write_requests(request_rec *r)
     for (d = 1; d < LC_DIALECT_COUNT; d++) {
         for (o = 0; o < OUT_COUNT; o++) {
             ap_rprintf(r, "lifecycle_requests_total{dialect=\"%s\",outcome=\"%s\"} %"
-                       APR_UINT64_T_FMT "\n", lc_dialect_get((lc_dialect_e)d)->name,
+                       APR_UINT64_T_FMT "\n", lc_config_dialect_name((lc_dialect_e)d),
                        outcome_names[o], load(&c->requests[d][o]));
         }
     }

@@ -44,13 +44,30 @@ int lc_notte_method_not_allowed(lc_req_t *q, const char *allow);
 /* /sessions: POST /start, GET /{session_id}, DELETE /{session_id}/stop. */
 int lc_notte_sessions(lc_req_t *q);
 
+/* ---- an agent and its session (lc_notte_link.c) ------------------------------ */
+
+/* A session id as a client named it (may hold NUL bytes: compared by length). */
+typedef struct lc_notte_session_ref {
+    const char *value;
+    size_t      len;
+} lc_notte_session_ref_t;
+
+/* Session `id` (LC_ENOTFOUND when the id is outside the id grammar). */
+apr_status_t lc_notte_session_get(lc_req_t *q, const char *id, lc_resource_t *r);
+
 /* May an agent start in session `id`?  LC_PROCEED, or the 404 / 400 sent. */
 int lc_notte_session_open(lc_req_t *q, const char *id);
 
 /* Whether session `id` is active now (the agent start's re-check). */
 int lc_notte_session_active(lc_req_t *q, const char *id);
 
-/* ---- agents (lc_dialect_notte.c) ---------------------------------------------- */
+/* An lc_act_t guard, store locked: the agent belongs to the session
+ * (an lc_notte_session_ref_t *) the client names; LC_ENOTFOUND if not. */
+apr_status_t lc_notte_agent_in_session(const lc_resource_t *r, void *baton);
+
+/* Close one agent of `session` (NOOP when closed already), audited. */
+apr_status_t lc_notte_close_agent(lc_req_t *q, const char *id, const char *session,
+                                  lc_resource_t *after);
 
 /* Close every active agent of session `id`, each in its own store update;
  * returns how many it closed, or -1 when the store failed. */

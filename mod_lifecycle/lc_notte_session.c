@@ -107,17 +107,10 @@ static int ss_not_found(lc_req_t *q)
     return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Session not found");
 }
 
-/* FastAPI path parameters are plain strings: one outside the id grammar is
- * a session that does not exist. */
-static apr_status_t ss_lookup(lc_req_t *q, const char *id, lc_resource_t *r)
-{
-    return lc_id_valid(id) ? lc_store_get(q->store, LC_KIND_SESSION, id, r, q->r->pool) : LC_ENOTFOUND;
-}
-
 static int ss_status(lc_req_t *q, const char *id)
 {
     lc_resource_t r;
-    apr_status_t rv = ss_lookup(q, id, &r);
+    apr_status_t rv = lc_notte_session_get(q, id, &r);
 
     if (rv == LC_ENOTFOUND) {
         return ss_not_found(q);
@@ -180,36 +173,6 @@ static int ss_stop(lc_req_t *q, const char *id)
     }
     /* First the session, atomically: from here no agent can join it. */
     return lc_dialect_act(q, &c);
-}
-
-/* ---- what agents ask of sessions ------------------------------------------------ */
-
-int lc_notte_session_open(lc_req_t *q, const char *id)
-{
-    lc_resource_t s;
-    lc_act_t act;
-    apr_status_t rv = ss_lookup(q, id, &s);
-
-    lc_dialect_act_init(q, &lc_session_kind, id, "stop", NULL, &act);
-    if (rv == LC_ENOTFOUND || (rv == APR_SUCCESS && !lc_engine_may_act(&act, &s))) {
-        return ss_not_found(q);
-    }
-    if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
-    }
-    if (s.state != SS_ACTIVE) {
-        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", apr_psprintf(q->r->pool,
-                              "Session %s is %s", id,
-                              lc_session_kind.states[s.state < SS_NSTATES ? s.state : SS_CLOSED]));
-    }
-    return LC_PROCEED;
-}
-
-int lc_notte_session_active(lc_req_t *q, const char *id)
-{
-    lc_resource_t s;
-
-    return ss_lookup(q, id, &s) == APR_SUCCESS && s.state == SS_ACTIVE;
 }
 
 /* ---- routing ------------------------------------------------------------------ */

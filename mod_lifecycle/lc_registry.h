@@ -8,7 +8,8 @@
  * (lc_dialect_x.c); LC_REG_KIND(y) names `const lc_kind_def_t lc_y_kind`
  * (lc_kind_*.c).  One line a dialect, with the kinds it serves.  From it:
  *   lc_config.h   lc_dialect_e: a dialect's number is its place here
- *   lc_dialect.c  the dialect table (LifecycleDialect, metrics labels)
+ *   mod_lifecycle.c  the dialect table (dispatch); lc_config.c their names
+ *                 (LifecycleDialect, metrics labels)
  *   lc_kinds.c    the kind table (kind names, the admin API, the unit tests)
  *   build/scopes.sh   every dialect's default scopes (suite and run tokens)
  *

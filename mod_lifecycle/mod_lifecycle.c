@@ -72,6 +72,19 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_stopping_child_init(p);
 }
 
+/* Every dialect, indexed by lc_dialect_e, which the same list numbers: the
+ * dispatcher is the one file that knows them all (lc_registry.h). */
+static const lc_dialect_t *const dialects[LC_DIALECT_COUNT] = {
+    NULL,
+#define LC_REG_DIALECT(name) &lc_dialect_##name,
+#include "lc_registry.h"
+};
+
+static const lc_dialect_t *dialect_get(lc_dialect_e which)
+{
+    return (which > LC_DIALECT_NONE && which < LC_DIALECT_COUNT) ? dialects[which] : NULL;
+}
+
 /* Our locations are not files.  httpd merges the <Location> config before
  * translate_name, so here we know the request is ours, and claim it as
  * mod_proxy does ("proxy:" filenames): core's translate_name would map the
@@ -200,7 +213,7 @@ static int lc_handler(request_rec *r)
     q.dc = dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
     q.sc = lc_config_global(r->server);
     q.now = apr_time_now();
-    if (!(q.dialect = lc_dialect_get(dc->dialect))) {
+    if (!(q.dialect = dialect_get(dc->dialect))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SetHandler lifecycle without "
                       "LifecycleDialect for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
