@@ -161,11 +161,6 @@ void lc_state_attach(lc_store_t *st, server_rec *s, apr_pool_t *p)
     lc_journal_wait_stop_check(lc_stopping);
 }
 
-lc_journal_t *lc_state_journal(void)
-{
-    return process_journal;
-}
-
 void lc_state_tick(server_rec *s)
 {
     const lc_server_conf_t *sc = lc_config_global(s);
