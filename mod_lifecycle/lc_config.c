@@ -105,6 +105,17 @@ static const char *global_conf(cmd_parms *cmd, const char *arg, lc_server_conf_t
     return err ? fail(cmd, arg, err) : NULL;
 }
 
+/* The start of every server-wide directive's handler: c gets the main
+ * server's record; a directive placed elsewhere returns global_conf's error. */
+#define LC_GLOBAL_ONLY(cmd, dc, arg, c)                                       \
+    do {                                                                      \
+        const char *err_ = global_conf((cmd), (arg), &(c));                   \
+        (void)(dc);                                                           \
+        if (err_) {                                                           \
+            return err_;                                                      \
+        }                                                                     \
+    } while (0)
+
 /* A delay in httpd's own syntax ("2", "2s", "500ms", "1mi") within [min, max]. */
 static int delay_in(const char *arg, apr_interval_time_t min, apr_interval_time_t max,
                     apr_interval_time_t *out)
@@ -116,12 +127,8 @@ static int delay_in(const char *arg, apr_interval_time_t min, apr_interval_time_
 static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!lc_provider_find(arg)) {
         return fail(cmd, arg, apr_pstrcat(cmd->pool, "is not a store this module has "
                                           "(it has: ", lc_provider_names(cmd->pool), ")",
@@ -134,13 +141,9 @@ static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     long v;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (lc_parse_uint(arg, LC_CAPACITY_MIN, LC_CAPACITY_MAX, &v) != 0) {
         return fail(cmd, arg, apr_psprintf(cmd->pool, "must be a whole number from %u to %u",
                                            LC_CAPACITY_MIN, LC_CAPACITY_MAX));
@@ -176,13 +179,9 @@ static int parse_bytes(const char *arg, apr_size_t *out)
 static const char *set_heap(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_size_t v;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (parse_bytes(arg, &v) != 0 || v < LC_HEAP_MIN || v > LC_HEAP_MAX) {
         return fail(cmd, arg, "must be a size from 64K to 31G (a number of bytes, or "
                     "with K, M or G)");
@@ -210,12 +209,8 @@ static const char *parse_delay(cmd_parms *cmd, const char *arg, apr_interval_tim
 static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     c->auto_advance_set = 1;
     return parse_delay(cmd, arg, &c->auto_advance);
 }
@@ -223,12 +218,8 @@ static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     c->suspend_timeout_set = 1;
     return parse_delay(cmd, arg, &c->suspend_timeout);
 }
@@ -236,12 +227,8 @@ static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg
 static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!*arg || strlen(arg) > 512) {
         return fail(cmd, arg, "must be a directory path");
     }
@@ -255,13 +242,9 @@ static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!delay_in(arg, apr_time_from_sec(1), apr_time_from_sec(7 * 86400), &t)) {
         return fail(cmd, arg, "must be a delay from 1s to a week, such as 30s or 5mi");
     }
@@ -272,13 +255,10 @@ static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c), *why = NULL;
+    const char *why = NULL;
     const char *path = ap_server_root_relative(cmd->pool, arg);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!c->keys && !(c->keys = lc_keyring_create(cmd->pool))) {
         return fail(cmd, arg, "libsodium cannot be initialised");
     }
@@ -292,12 +272,9 @@ static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c), *p;
+    const char *p;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     for (p = arg; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             return fail(cmd, arg, "must not contain control characters");
@@ -318,13 +295,9 @@ static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!delay_in(arg, 0, apr_time_from_sec(3600), &t)) {
         return fail(cmd, arg, "must be a delay from 0 to 1h, such as 60 or 30s");
     }
@@ -336,12 +309,8 @@ static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, on ? "on" : "off", &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, on ? "on" : "off", c);
     c->fault_injection = on;
     return NULL;
 }

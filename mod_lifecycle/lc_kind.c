@@ -217,21 +217,31 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
     return known ? LC_EILLEGAL : APR_ENOENT;
 }
 
+/* Move r to `to` (with the move's effect and whether the new state advances
+ * too), or, when its state has no such move (found 0), only unqueue it. */
+static apr_status_t move(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                         apr_interval_time_t advance_after, int found, uint8_t to,
+                         void (*effect)(lc_resource_t *, apr_time_t), uint8_t flags)
+{
+    if (!found) {
+        schedule(def, r, now, -1, 0, 0);
+        return LC_NOCHANGE;
+    }
+    enter_state(r, to, now);
+    if (effect) {
+        effect(r, now);
+    }
+    schedule(def, r, now, advance_after, flags & LC_RULE_ADVANCE, 1);
+    return APR_SUCCESS;
+}
+
 apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
                              apr_time_t now, apr_interval_time_t advance_after)
 {
     const lc_advance_t *a = advance_for(def, r);
 
-    if (!a) {
-        schedule(def, r, now, -1, 0, 0);
-        return LC_NOCHANGE;
-    }
-    enter_state(r, a->to, now);
-    if (a->effect) {
-        a->effect(r, now);
-    }
-    schedule(def, r, now, advance_after, a->flags & LC_RULE_ADVANCE, 1);
-    return APR_SUCCESS;
+    return a ? move(def, r, now, advance_after, 1, a->to, a->effect, a->flags)
+             : move(def, r, now, advance_after, 0, 0, NULL, 0);
 }
 
 /* A timeout passed: apply it if r is still in its state. */
@@ -240,16 +250,8 @@ static apr_status_t expire(const lc_kind_def_t *def, lc_resource_t *r, apr_time_
 {
     const lc_timeout_t *t = timeout_for(def, r);
 
-    if (!t) {
-        schedule(def, r, now, -1, 0, 0);
-        return LC_NOCHANGE;
-    }
-    enter_state(r, t->to, now);
-    if (t->effect) {
-        t->effect(r, now);
-    }
-    schedule(def, r, now, advance_after, t->flags & LC_RULE_ADVANCE, 1);
-    return APR_SUCCESS;
+    return t ? move(def, r, now, advance_after, 1, t->to, t->effect, t->flags)
+             : move(def, r, now, advance_after, 0, 0, NULL, 0);
 }
 
 apr_status_t lc_kind_due(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,

@@ -55,9 +55,8 @@ const char *const lc_feldera_res_desired[FRD_N] = { "Stopped", "Provisioned" };
 
 static void fd_derive(lc_resource_t *r, apr_time_t now);
 static void fd_start(lc_resource_t *r, apr_time_t now);
-static void fd_suspend(lc_resource_t *r, apr_time_t now);
+static void fd_wanted(lc_resource_t *r, apr_time_t now);
 static void fd_stop_now(lc_resource_t *r, apr_time_t now);
-static void fd_stop_asked(lc_resource_t *r, apr_time_t now);
 static void fd_checkpoint(lc_resource_t *r, apr_time_t now);
 static void fd_dismiss(lc_resource_t *r, apr_time_t now);
 static void fd_suspended(lc_resource_t *r, apr_time_t now);
@@ -80,13 +79,13 @@ static const lc_rule_t fd_rules[] = {
     { "stop",           B(FD_STOPPED),       LC_STATE_KEEP,   LC_STATE_KEEP, LC_RULE_NOOP,    NULL,        0 },
     /* Nothing runs yet, so nothing to checkpoint: Feldera stops it forcefully
      * (set_deployment_resources_desired_status_stopped_if_not_provisioned). */
-    { "stop",           B(FD_PROVISIONING),  FD_STOPPING,     FDD_STOPPED,   LC_RULE_ADVANCE, fd_stop_asked, 0 },
+    { "stop",           B(FD_PROVISIONING),  FD_STOPPING,     FDD_STOPPED,   LC_RULE_ADVANCE, fd_wanted, 0 },
     /* The graceful stop: only the desired status changes, to Suspended. */
-    { "stop",           FD_RUNTIME,          LC_STATE_KEEP,   FDD_SUSPENDED, LC_RULE_ADVANCE, fd_suspend,  FDD_LIVE },
+    { "stop",           FD_RUNTIME,          LC_STATE_KEEP,   FDD_SUSPENDED, LC_RULE_ADVANCE, fd_wanted,   FDD_LIVE },
     /* stop while suspending (desired Suspended, or Suspended) or Stopping: no row. */
     { "stop_force",     B(FD_STOPPED) | B(FD_STOPPING), LC_STATE_KEEP, LC_STATE_KEEP, LC_RULE_NOOP, NULL, 0 },
     /* Cancels a suspend in progress; no checkpoint. */
-    { "stop_force",     B(FD_PROVISIONING) | FD_DEPLOYED, FD_STOPPING, FDD_STOPPED, LC_RULE_ADVANCE, fd_stop_asked, 0 },
+    { "stop_force",     B(FD_PROVISIONING) | FD_DEPLOYED, FD_STOPPING, FDD_STOPPED, LC_RULE_ADVANCE, fd_wanted, 0 },
     { "checkpoint",     B(FD_PAUSED) | B(FD_RUNNING), LC_STATE_KEEP, LC_STATE_KEEP, 0,        fd_checkpoint, 0 },
     /* Only a fully stopped pipeline's error can go (the guard answers the rest). */
     { "dismiss_error",  B(FD_STOPPED),       LC_STATE_KEEP,   LC_STATE_KEEP, 0,               fd_dismiss,  B(FDD_STOPPED) },
@@ -189,7 +188,9 @@ static void fd_start(lc_resource_t *r, apr_time_t now)
     fd_derive(r, now);
 }
 
-static void fd_suspend(lc_resource_t *r, apr_time_t now)
+/* A user's stop or graceful stop: the rule has just set the desired
+ * status (Stopped, or Suspended), so it is wanted since now. */
+static void fd_wanted(lc_resource_t *r, apr_time_t now)
 {
     FD_DESIRED_SINCE(r) = now;
     fd_derive(r, now);
@@ -203,13 +204,6 @@ static void fd_stop_now(lc_resource_t *r, apr_time_t now)
         r->desired = FDD_STOPPED;
         FD_DESIRED_SINCE(r) = now;
     }
-    fd_derive(r, now);
-}
-
-/* A user's stop: the rule has just set desired Stopped. */
-static void fd_stop_asked(lc_resource_t *r, apr_time_t now)
-{
-    FD_DESIRED_SINCE(r) = now;
     fd_derive(r, now);
 }
 
