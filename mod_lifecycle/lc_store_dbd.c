@@ -570,6 +570,7 @@ lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_
     d->src = *src;
     d->sh = sh;
     d->opt = *opt;
+    d->schema_ok = opt->schema_ok;
     if (d->opt.feed_poll <= 0) {
         d->opt.feed_poll = LC_DBD_FEED_POLL_DEFAULT;
     }

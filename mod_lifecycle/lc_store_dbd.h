@@ -71,6 +71,7 @@ typedef struct lc_dbd_options {
     apr_interval_time_t feed_poll;     /* LifecycleFeedPoll: how often waiters number changes */
     uint64_t            feed_retain;   /* LifecycleFeedRetain: changes kept, 0 = all */
     apr_interval_time_t due_refresh;   /* how stale the cached next due time may get */
+    int                 schema_ok;     /* the schema is known to be in place already */
 } lc_dbd_options_t;
 
 #define LC_DBD_FEED_POLL_DEFAULT   apr_time_from_msec(100)

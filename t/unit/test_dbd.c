@@ -165,7 +165,7 @@ static lc_dbd_shared_t *shared;
 static lc_store_t *new_store(void)
 {
     lc_dbd_source_t s = { src_open, src_close, src_log, NULL, &src };
-    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250) };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 0 };
 
     return lc_store_dbd_open(pool, &s, shared, &o);
 }
