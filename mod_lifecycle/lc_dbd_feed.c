@@ -247,12 +247,13 @@ apr_status_t lc_dbd_changes_wait(lc_store_t *st, uint64_t since, apr_interval_ti
 
     for (;;) {
         uint32_t seen = __atomic_load_n(&d->sh->wake, __ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&d->sh->head, __ATOMIC_ACQUIRE) > since
-            || (d->src.stopping && d->src.stopping())) {
+        if (!first && (__atomic_load_n(&d->sh->head, __ATOMIC_ACQUIRE) > since
+                       || (d->src.stopping && d->src.stopping()))) {
             return APR_SUCCESS;
         }
-        /* The first time in any case: what was committed before the call
-         * is numbered before it answers. */
+        /* The first time in any case, even when the head this host knows is
+         * past `since`: what was committed before the call, on any host, is
+         * numbered before it answers (a client reads its own writes). */
         rv = sequence(d, first ? 0 : d->opt.feed_poll, p);
         if (rv == LC_EUNAVAIL && first) {
             return rv;
