@@ -154,8 +154,12 @@ void lc_dbd_end(lc_dbd_t *d, lc_dbd_conn_t *c)
     }
 }
 
+#define LOST 2       /* classify: the connection is gone */
+#define RESET 1      /* classify: a reset lost the prepared statements */
+
 /* A failed statement: LC_DBD_ERETRY when the server rolled it back on a
- * conflict, 1 when a reset lost the statements, else LC_EUNAVAIL. */
+ * conflict, RESET when a reset lost the statements, LOST when the
+ * connection is gone, else LC_EUNAVAIL (logged). */
 static apr_status_t classify(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
                              int rv)
 {
@@ -163,13 +167,11 @@ static apr_status_t classify(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_db
     char state[6] = "";
 
     if (!conn_up(c)) {
-        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s",
-                                      lc_dbd_sql_label(q), m));
-        return LC_EUNAVAIL;
+        return LOST;
     }
     lc_dbd_sqlstate(m, state);
     if (strcmp(state, "26000") == 0) {
-        return 1;
+        return RESET;
     }
     if (lc_dbd_retryable(state)) {
         __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
@@ -179,20 +181,66 @@ static apr_status_t classify(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_db
     return LC_EUNAVAIL;
 }
 
+/* Statements that change nothing: when the connection turns out dead
+ * (the database restarted while it sat in the pool), running them again
+ * on another one cannot do anything twice.  A statement that writes is
+ * never run again: it may have committed before the connection broke. */
+static int read_only(lc_dbd_q_e q)
+{
+    return q == LC_Q_GET || q == LC_Q_GET_ALIAS || q == LC_Q_LIST || q == LC_Q_NEXT_DUE
+        || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ;
+}
+
+/* Give the dead connection back (mod_dbd resets it at the next open) and take one again. */
+static apr_status_t reconnect(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
+{
+    lc_dbd_end(d, c);
+    memset(c, 0, sizeof(*c));
+    if (d->src.open(d->src.ctx, p, c) != APR_SUCCESS || !c->handle) {
+        c->handle = NULL;
+        return LC_EUNAVAIL;
+    }
+    if (!apr_hash_get(c->prepared, lc_dbd_sql_label(0), APR_HASH_KEY_STRING)) {
+        return prepare_all(d, c, p);
+    }
+    return APR_SUCCESS;
+}
+
+/* What to do after a failure: APR_SUCCESS to run the statement again
+ * (its connection repaired), else the result. */
+static apr_status_t recover(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
+                            apr_status_t why, int *reconnected)
+{
+    if (why == RESET) {
+        /* The EXECUTE never ran. */
+        __atomic_add_fetch(&d->sh->reprepared, 1, __ATOMIC_RELAXED);
+        return prepare_all(d, c, p) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
+    }
+    if (why == LOST && read_only(q) && !c->tx && !*reconnected) {
+        *reconnected = 1;
+        return reconnect(d, c, p) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
+    }
+    if (why == LOST) {
+        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s",
+                                      lc_dbd_sql_label(q), db_message(c, p, 0)));
+        return LC_EUNAVAIL;
+    }
+    return why;
+}
+
 apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
                         const char **args, apr_dbd_results_t **res)
 {
-    apr_dbd_results_t *tmp = NULL;
-    int attempt, rv = 0;
     apr_status_t why = LC_EUNAVAIL;
+    int attempt, rv, reconnected = 0;
 
-    for (attempt = 0; attempt < 2; attempt++) {
-        apr_dbd_prepared_t *stmt = apr_hash_get(c->prepared, lc_dbd_sql_label(q),
-                                                APR_HASH_KEY_STRING);
+    for (attempt = 0; attempt < 3; attempt++) {
+        apr_dbd_prepared_t *stmt = c->handle ? apr_hash_get(c->prepared, lc_dbd_sql_label(q),
+                                                            APR_HASH_KEY_STRING) : NULL;
+        apr_dbd_results_t *tmp = NULL;
         if (!stmt) {
             return LC_EUNAVAIL;
         }
-        tmp = NULL;
         __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
         /* random = 1: the whole result at once (sequential access sleeps
          * 100 ms on an empty result, apr_dbd_pgsql.c's get_row). */
@@ -204,20 +252,11 @@ apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e
             return APR_SUCCESS;
         }
         why = classify(d, c, p, q, rv);
-        if (why != 1) {
-            break;
-        }
-        /* A reset lost the statements: the EXECUTE never ran. */
-        __atomic_add_fetch(&d->sh->reprepared, 1, __ATOMIC_RELAXED);
-        if (prepare_all(d, c, p) != APR_SUCCESS) {
-            why = LC_EUNAVAIL;
-            break;
+        if ((why = recover(d, c, p, q, why, &reconnected)) != APR_SUCCESS) {
+            return why;
         }
     }
-    if (why == 1) {
-        why = LC_EUNAVAIL;
-    }
-    return why;
+    return LC_EUNAVAIL;
 }
 
 apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
@@ -228,6 +267,8 @@ apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
     apr_status_t why;
 
     __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
+    /* BEGIN opens a transaction; COMMIT and ROLLBACK end it, even failing. */
+    c->tx = strcmp(sql, "BEGIN") == 0 && rv == 0;
     if (rv == 0) {
         return APR_SUCCESS;
     }
@@ -235,8 +276,12 @@ apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
         return LC_EUNAVAIL;
     }
     why = classify(d, c, p, LC_Q_COUNT, rv);
+    if (why == LOST) {
+        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s", sql,
+                                      db_message(c, p, 0)));
+    }
     apr_pool_destroy(p);
-    return why == 1 ? LC_EUNAVAIL : why;
+    return why == RESET || why == LOST ? LC_EUNAVAIL : why;
 }
 
 int lc_dbd_rows(lc_dbd_conn_t *c, apr_dbd_results_t *res)

@@ -30,6 +30,7 @@ typedef struct lc_dbd_conn {
     apr_hash_t             *prepared;  /* label -> apr_dbd_prepared_t, as long as the connection */
     apr_pool_t             *pool;      /* lives as long as the connection */
     void                   *token;     /* the source's own (mod_dbd's ap_dbd_t) */
+    int                     tx;        /* in a transaction (BEGIN sent, not ended) */
 } lc_dbd_conn_t;
 
 /* Where connections come from. */
