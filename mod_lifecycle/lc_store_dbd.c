@@ -340,8 +340,15 @@ static apr_status_t dbd_remove(lc_store_t *st, lc_kind_e kind, const char *id,
         return APR_ENOMEM;
     }
     WITH_CONNECTION(d, p, sp, c, rv, {
-        for (tries = 0, rv = LC_DBD_ERETRY; rv == LC_DBD_ERETRY && tries < LC_DBD_TRIES;
-             tries++) {
+        /* A read first: absent or stale answers without a write, and a
+         * pooled connection that died idle is replaced by a read, which
+         * may run again, not by the delete, which may not. */
+        rv = read_row(d, &c, sp, LC_Q_GET, kind, id, gone);
+        if (rv == APR_SUCCESS && expect_version && gone->version != expect_version) {
+            rv = LC_EVERSION;
+        }
+        for (tries = 0, rv = rv == APR_SUCCESS ? LC_DBD_ERETRY : rv;
+             rv == LC_DBD_ERETRY && tries < LC_DBD_TRIES; tries++) {
             rv = remove_once(d, &c, sp, kind, id, expect_version, gone);
         }
     });
