@@ -59,4 +59,5 @@ struct lc_dialect {
 #define LC_REG_DIALECT(name) extern const lc_dialect_t lc_dialect_##name;
 #include "lc_registry.h"
 
+
 #endif

@@ -99,6 +99,30 @@ apr_status_t lc_dialect_remove(lc_req_t *q, const lc_kind_def_t *def, const char
     return rv;
 }
 
+/* ---- a store that failed ------------------------------------------------------------ */
+
+/* LC_EUNAVAIL (the dbd store's database unreachable or failing, nothing
+ * committed): 503 with `Retry-After: 1`, in the dialect's own error shape
+ * (its `error` hook), so that each API's clients retry as they would
+ * against the original service.  Anything else is the 500 the dialect
+ * asked for. */
+int lc_dialect_unavailable(lc_req_t *q, const char *code)
+{
+    apr_table_setn(q->r->headers_out, "Retry-After", LC_RETRY_AFTER);
+    return q->dialect->error(q, HTTP_SERVICE_UNAVAILABLE, code,
+                             "The resource store is unavailable (its database cannot be "
+                             "reached); nothing was changed: retry shortly");
+}
+
+int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
+                            const char *message)
+{
+    if (rv == LC_EUNAVAIL) {
+        return lc_dialect_unavailable(q, "unavailable");
+    }
+    return q->dialect->error(q, HTTP_INTERNAL_SERVER_ERROR, code, message);
+}
+
 /* ---- one action, answered ------------------------------------------------------------ */
 
 static lc_act_outcome_e outcome(apr_status_t rv)
@@ -177,6 +201,15 @@ int lc_dialect_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
 {
     int rc;
 
+    /* Before the dialect's own answers: nothing happened, and a client
+     * retries a 503 as it would against the vendor's service. */
+    if (rv == LC_EUNAVAIL) {
+        if (!c->words->on[LC_ACT_UNAVAILABLE].status) {
+            return lc_dialect_unavailable(q, "unavailable");
+        }
+        apr_table_setn(q->r->headers_out, "Retry-After", LC_RETRY_AFTER);
+        return say(q, c, LC_ACT_UNAVAILABLE, rv, cur);
+    }
     if (c->own && (rc = c->own(q, c, rv, cur)) != LC_PROCEED) {
         return rc;
     }

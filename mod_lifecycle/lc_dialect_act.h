@@ -47,6 +47,8 @@ typedef enum {
     LC_ACT_FORBIDDEN,   /* LC_EFORBIDDEN: another owner's (LifecycleOwnerCheck) */
     LC_ACT_VERSION,     /* LC_EVERSION: If-Match is stale */
     LC_ACT_FULL,        /* LC_EFULL */
+    LC_ACT_UNAVAILABLE, /* LC_EUNAVAIL: the store's database is out of reach (503, Retry-After);
+                           status 0: lc_dialect_unavailable's code "unavailable" */
     LC_ACT_FAILED,      /* anything else: an unknown action (APR_ENOENT), the store failing */
     LC_ACT_OUTCOMES
 } lc_act_outcome_e;
@@ -106,5 +108,17 @@ int lc_dialect_act(lc_req_t *q, lc_dialect_call_t *c);
  * `cur` may be NULL. */
 int lc_dialect_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
                       const lc_resource_t *cur);
+
+/* A store that failed: `Retry-After` of a 503. */
+#define LC_RETRY_AFTER "1"
+
+/* A store call failed with rv: LC_EUNAVAIL is 503 with
+ * Retry-After in the dialect's error shape (code "unavailable"); anything
+ * else 500 with `code` and `message`.  Returns the handler's result. */
+int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
+                            const char *message);
+
+/* The 503 itself, with the dialect's own code for it. */
+int lc_dialect_unavailable(lc_req_t *q, const char *code);
 
 #endif

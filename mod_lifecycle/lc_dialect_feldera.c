@@ -128,6 +128,9 @@ static int fd_unknown(lc_req_t *q, const char *name)
 
 static int fd_store_failed(lc_req_t *q, apr_status_t rv)
 {
+    if (rv == LC_EUNAVAIL) {
+        return lc_dialect_unavailable(q, "StoreUnavailable");
+    }
     return fd_send_error(q, HTTP_INTERNAL_SERVER_ERROR, "StoreError",
                          apr_psprintf(q->r->pool, "The pipeline store failed (%d)", rv), NULL);
 }
@@ -389,6 +392,9 @@ static const lc_act_words_t fd_words = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "InvalidIfMatch", "Malformed If-Match header" },
     [LC_ACT_FORBIDDEN] = { HTTP_FORBIDDEN, "Forbidden",
                            "The pipeline belongs to another user (LifecycleOwnerCheck)" },
+    [LC_ACT_UNAVAILABLE] = { HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
+                             "The resource store is unavailable (its database cannot be "
+                             "reached); nothing was changed: retry shortly" },
     [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "StoreError",
                            "The pipeline store failed ({rv})" }
 }};

@@ -52,7 +52,7 @@ static int ws_get(lc_req_t *q, const char *id)
                         apr_psprintf(q->r->pool, "Workstation %s does not exist", id));
     }
     if (rv != APR_SUCCESS) {
-        return ws_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "the store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "the store failed");
     }
     return ws_send(q, &r);
 }

@@ -46,7 +46,7 @@ static int wr_get(lc_req_t *q, const char *id)
         return wr_error(q, HTTP_NOT_FOUND, "not_found", "Wrapper not found");
     }
     if (rv != APR_SUCCESS) {
-        return wr_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "Internal error: the store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "Internal error: the store failed");
     }
     lc_http_etag(q->r, r.version);
     return lc_http_json(q->r, HTTP_OK, lc_wrapper_kind.to_json(&r));

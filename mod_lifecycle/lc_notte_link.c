@@ -46,7 +46,7 @@ int lc_notte_session_open(lc_req_t *q, const char *id)
         return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Session not found");
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
     }
     if (s.state != SS_ACTIVE) {
         return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", apr_psprintf(q->r->pool,

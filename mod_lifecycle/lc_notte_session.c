@@ -94,7 +94,7 @@ static int ss_start(lc_req_t *q)
                               "Insufficient storage: no room for another session");
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", apr_psprintf(q->r->pool,
+        return lc_dialect_store_failed(q, rv, "internal", apr_psprintf(q->r->pool,
                               "Failed to start the session: store error %d", rv));
     }
     return ss_send(q, &after);
@@ -116,7 +116,7 @@ static int ss_status(lc_req_t *q, const char *id)
         return ss_not_found(q);
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
     }
     return ss_send(q, &r);
 }

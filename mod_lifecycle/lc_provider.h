@@ -33,6 +33,7 @@ typedef struct lc_provider {
 } lc_provider_t;
 
 extern const lc_provider_t lc_provider_shm;
+extern const lc_provider_t lc_provider_dbd;
 
 /* register_hooks: one call per backend built; the first is the default. */
 void lc_provider_register(const lc_provider_t *pv);

@@ -61,7 +61,8 @@ typedef struct lc_resource {
     uint8_t     due_class;     /* lc_due_e */
     uint8_t     op;            /* lc_op_e: what the last change was (not stored) */
     uint64_t    version;       /* 1 on create, +1 on every change */
-    uint64_t    seq;           /* journal sequence number of the last change */
+    uint64_t    seq;           /* journal sequence number of the last change (dbd: its
+                                  position, unique per change; the feed numbers later) */
     uint64_t    ckpt_seq;      /* pipelines: checkpoint_sequence_number */
     apr_time_t  created;
     apr_time_t  state_since;

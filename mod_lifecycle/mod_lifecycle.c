@@ -262,6 +262,7 @@ static void lc_register_hooks(apr_pool_t *p)
     (void)p;
     /* The store backends built; the first is LifecycleStore's default. */
     lc_provider_register(&lc_provider_shm);
+    lc_provider_register(&lc_provider_dbd);
     ap_hook_pre_config(lc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
