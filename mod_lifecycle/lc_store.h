@@ -79,6 +79,12 @@ typedef struct lc_metric {
 
 typedef void lc_metric_fn(const lc_metric_t *m, void *baton);
 
+/* Resources by kind and state (a state is a uint8_t, so 256 per kind), for
+ * the status page: n[kind][state]. */
+typedef struct lc_store_counts {
+    uint64_t n[LC_KIND_COUNT][256];
+} lc_store_counts_t;
+
 typedef struct lc_store_ops {
     /* Every op takes the caller's pool `p` (a request's, or the tick's):
      * what a backend allocates per call (a database connection, rows) goes
@@ -120,6 +126,10 @@ typedef struct lc_store_ops {
     apr_time_t (*next_due)(lc_store_t *st, apr_pool_t *p);
     /* Report the backend's gauges and counters, one emit per sample. */
     void (*metrics)(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_pool_t *p);
+    /* Optional (NULL = not available: callers page through `list`
+     * instead).  Every resource counted once by kind and state; a resource
+     * changing during the count is counted in its old or its new state. */
+    apr_status_t (*count)(lc_store_t *st, lc_store_counts_t *out, apr_pool_t *p);
 } lc_store_ops_t;
 
 struct lc_store {
@@ -140,6 +150,9 @@ struct lc_store {
 #define lc_store_changes_wait(st, s, t, p)       (st)->ops->changes_wait((st), (s), (t), (p))
 #define lc_store_next_due(st, p)                 (st)->ops->next_due((st), (p))
 #define lc_store_metrics(st, e, b, p)            (st)->ops->metrics((st), (e), (b), (p))
+/* APR_ENOTIMPL when the backend has no count op. */
+#define lc_store_count(st, o, p) \
+    ((st)->ops->count ? (st)->ops->count((st), (o), (p)) : APR_ENOTIMPL)
 
 /* Fault injection for crash tests (LifecycleFaultInjection): when set
  * non-zero in a thread, the next update in that thread kills its own

@@ -566,7 +566,8 @@ static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
 
 static const lc_store_ops_t dbd_ops = {
     dbd_get, dbd_get_alias, dbd_update, dbd_remove, dbd_list, dbd_take_due,
-    lc_dbd_changes_read, lc_dbd_changes_wait, dbd_next_due, dbd_metrics
+    lc_dbd_changes_read, lc_dbd_changes_wait, dbd_next_due, dbd_metrics,
+    NULL                        /* count: not available; the status page pages through list */
 };
 
 lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_shared_t *sh,

@@ -1172,6 +1172,32 @@ static apr_status_t shm_list(lc_store_t *st, lc_kind_e kind, int state,
     return rv;
 }
 
+/* Resources by kind and state: one pass over the slots (a free slot's kind
+ * is 0), chunked like list's so that the count never holds the mutex for
+ * long.  A resource never changes slot, so each is counted once. */
+static apr_status_t shm_count(lc_store_t *st, lc_store_counts_t *out, apr_pool_t *p)
+{
+    lc_shm_t *s = st->impl;
+    uint32_t i = 0, cap = s->hdr->capacity, end;
+    apr_status_t rv;
+
+    (void)p;                    /* shared memory: nothing to allocate per call */
+    memset(out, 0, sizeof(*out));
+    while (i < cap) {
+        if ((rv = lock(s)) != APR_SUCCESS) {
+            return rv;
+        }
+        for (end = i + LC_SCAN_CHUNK > cap ? cap : i + LC_SCAN_CHUNK; i < end; i++) {
+            const lc_slot_t *sl = &s->slots[i];
+            if (sl->kind > LC_KIND_NONE && sl->kind < LC_KIND_COUNT) {
+                out->n[sl->kind][sl->state]++;
+            }
+        }
+        unlock(s);
+    }
+    return APR_SUCCESS;
+}
+
 /* The oldest head among the due queues, or NIL. */
 static uint32_t earliest_due(lc_shm_t *s, apr_time_t now)
 {
@@ -1548,7 +1574,7 @@ apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *
 
 static const lc_store_ops_t shm_ops = {
     shm_get, shm_get_alias, shm_update, shm_remove, shm_list, shm_take_due,
-    shm_changes_read, shm_changes_wait, shm_next_due, shm_metrics
+    shm_changes_read, shm_changes_wait, shm_next_due, shm_metrics, shm_count
 };
 
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex)

@@ -60,6 +60,22 @@ static apr_status_t put(lc_store_t *st, const char *id, uint8_t state, lc_resour
     return lc_store_update(st, LC_KIND_WORKSTATION, id, put_cb, &p, out, pool);
 }
 
+/* The status page's count: test_crud's store holds 63 idle and 1 busy
+ * workstations, and an agent added here. */
+static void test_count(lc_store_t *st)
+{
+    lc_store_counts_t *c = apr_palloc(pool, sizeof(*c));
+    put_t done = { K_DONE, NULL };
+
+    CHECK(lc_store_update(st, LC_KIND_AGENT, "x", put_cb, &done, NULL, pool) == LC_EFULL);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "r063", 0, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_update(st, LC_KIND_AGENT, "x", put_cb, &done, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_count(st, c, pool) == APR_SUCCESS);
+    CHECK(c->n[LC_KIND_WORKSTATION][K_IDLE] == 62 && c->n[LC_KIND_WORKSTATION][K_BUSY] == 1);
+    CHECK(c->n[LC_KIND_AGENT][K_DONE] == 1 && c->n[LC_KIND_AGENT][K_IDLE] == 0);
+    CHECK(c->n[LC_KIND_NONE][0] == 0 && c->n[LC_KIND_PIPELINE][K_IDLE] == 0);
+}
+
 static void test_crud(void)
 {
     lc_store_t *st = new_store(64);
@@ -105,6 +121,7 @@ static void test_crud(void)
     CHECK(lc_store_list(st, LC_KIND_WORKSTATION, K_BUSY, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
     CHECK(n == 1 && !more);
     CHECK_STR(page[0].id, "r001");
+    test_count(st);
 }
 
 static void test_engine(void)
