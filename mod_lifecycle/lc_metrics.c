@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <httpd.h>
 #include <http_protocol.h>
+#include <apr_strings.h>
 
 #include "lc_metrics.h"
 #include "lc_kind.h"
@@ -163,6 +164,20 @@ static void write_requests(request_rec *r)
     for (i = 0; i < CAUSES; i++) {
         ap_rprintf(r, "lifecycle_token_refusals_total{reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
                    causes[i], load(&c->token_refused[i]));
+    }
+}
+
+void lc_metrics_token_refusals(lc_metric_fn *emit, void *baton)
+{
+    char labels[48];
+    lc_metric_t m = { "lifecycle_token_refusals_total", "counter",
+                      "Requests refused by the token check, by reason.", labels, 0, 0 };
+    unsigned i;
+
+    for (i = 0; c && i < CAUSES; i++) {
+        apr_snprintf(labels, sizeof(labels), "reason=\"%s\"", causes[i]);
+        m.value = load(&c->token_refused[i]);
+        emit(&m, baton);
     }
 }
 

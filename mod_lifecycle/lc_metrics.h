@@ -26,6 +26,11 @@ void lc_metrics_transition(lc_kind_e kind, int background);
 /* One refused token, by cause ("expired", "insufficient_scope", ...). */
 void lc_metrics_token_refused(const char *cause);
 
+/* The token refusal counters, one sample per reason
+ * (lifecycle_token_refusals_total, reason="expired"), for the status page;
+ * nothing when no counters are bound. */
+void lc_metrics_token_refusals(lc_metric_fn *emit, void *baton);
+
 /* Write every counter, plus the store's and journal's gauges, to r. */
 void lc_metrics_write(request_rec *r, lc_store_t *store);
 

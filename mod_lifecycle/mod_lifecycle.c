@@ -23,6 +23,7 @@
 #include "lc_util.h"
 #include "lc_metrics.h"
 #include "lc_repr_cache.h"
+#include "lc_status.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -259,7 +260,6 @@ static void lc_register_hooks(apr_pool_t *p)
 {
     static const char *const lc_after_rewrite[] = { "mod_rewrite.c", NULL };
 
-    (void)p;
     /* The store backends built; the first is LifecycleStore's default. */
     lc_provider_register(&lc_provider_shm);
     lc_provider_register(&lc_provider_dbd);
@@ -274,6 +274,8 @@ static void lc_register_hooks(apr_pool_t *p)
     ap_hook_handler(lc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lc_baseline_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(lc_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    /* mod_status's /server-status section, when mod_status is loaded. */
+    lc_status_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA lifecycle_module = {
