@@ -50,6 +50,7 @@ sub metrics {
 sub sum { my $t = 0; $t += $_ for @_; $t }
 
 my ($r, $lines, $v0) = auto();
+note $r->content;
 is($r->code, 200, '?auto: 200');
 like($r->header('Content-Type'), qr{^text/plain}, '?auto is plain text');
 like($r->content, qr/^Scoreboard: /m, "mod_status's own lines come first");
@@ -108,6 +109,7 @@ $r = $ua->get("$base/server-status");
 is($r->code, 200, 'HTML: 200');
 my ($section) = $r->content =~ m{<hr />\n<h2>Lifecycle</h2>\n<dl>\n(.*?)</dl>\n}s;
 ok(defined $section, 'HTML: a Lifecycle section') or diag $r->content;
+note $section;
 my @dt = split /\n/, $section // '';
 is(scalar(@dt), scalar(@keys), 'HTML: one line per ?auto key');
 ok(!grep({ !m{^<dt>[^<>]+: [^<>]+</dt>$} } @dt), 'HTML: every line is <dt>label: value</dt>');
