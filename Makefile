@@ -83,6 +83,7 @@ $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR
 # test_token runs the CLI end to end.
 unit: $(LC_CLI) $(LC_JOURNAL_CLI)
 unit: $(UNIT_TESTS)
+	@perl build/directives.pl
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; env $(UNIT_ENV) $$t; done
 
 run: all
@@ -98,6 +99,7 @@ test:
 # suite's own tokens are minted with the plain build/lifecycle-token.
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
 	@perl build/layers.pl $(LC_SRCDIR) $(LC_OBJDIR)/.libs
+	@perl build/directives.pl
 	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal SANITIZE=
 	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 
