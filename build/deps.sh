@@ -3,7 +3,8 @@
 set -euo pipefail
 want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
 case "${1:-build}" in
-  test)  want+=(libapache2-mod-perl2 libwww-perl wrk) ;;
+  # groff-base: t/cli.t renders the man pages.
+  test)  want+=(libapache2-mod-perl2 libwww-perl wrk groff-base man-db) ;;
   bench) want+=(wrk libwww-perl) ;;
   # SANITIZE=1: gcc's ASan and UBSan (libgcc-12-dev links them, libasan8 is
   # preloaded into httpd).

@@ -10,7 +10,8 @@
  * every old file (damaged ones as *.corrupt) into DIR/salvaged-<time>/.
  * Both take the directory's lock: they refuse while a server uses it.
  *
- * Exit status: 0 ok, 1 refused or failed, 2 usage. */
+ * --help (also after a subcommand) prints the usage.  Exit status: 0 ok,
+ * 1 refused or failed, 2 usage.  Manual: lifecycle-journal.1. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ static const char *prog = "lifecycle-journal";
 static void usage(FILE *f)
 {
     fprintf(f,
+        "%s: check and salvage mod_lifecycle's LifecycleStateDir, server stopped\n"
         "usage:\n"
         "  %s check DIR [--capacity N] [--attribute-memory MIB]\n"
         "      what the server's recovery would do with DIR (changes nothing)\n"
@@ -42,7 +44,23 @@ static void usage(FILE *f)
         "  N: at least the server's LifecycleCapacity (default 100000)\n"
         "  MIB: at least its LifecycleAttributeMemory (default 4096: only what is\n"
         "       used is ever touched)\n"
-        "  Run with the server stopped, as root or the server's User.\n", prog, prog);
+        "  %s --help\n"
+        "      this text (also after a subcommand); the manual: man lifecycle-journal\n"
+        "  Run with the server stopped, as root or the server's User.\n"
+        "  Exit status: 0 ok, 1 refused or failed, 2 usage.\n", prog, prog, prog, prog);
+}
+
+static int is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
+}
+
+/* Asked for, the usage is an answer (stdout, 0); after a mistake it goes
+ * to stderr with 2 (see main). */
+static int wants_help(int argc, const char *const *argv)
+{
+    return (argc >= 2 && is_help(argv[1]))
+           || (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0));
 }
 
 static void to_stderr(void *baton, int warning, const char *msg)
@@ -101,8 +119,12 @@ int main(int argc, const char *const *argv)
     apr_pool_t *p;
     int i, lock;
 
+    if (wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "salvage"))) {
-        usage(argc < 2 || strcmp(argv[1], "--help") ? stderr : stdout);
+        usage(stderr);
         return 2;
     }
     for (i = 3; i < argc; i++) {

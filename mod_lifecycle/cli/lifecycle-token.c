@@ -7,7 +7,8 @@
  *                        [--claim NAME=VALUE]...
  *   lifecycle-token inspect TOKEN|-
  *
- * Errors go to stderr with exit status 1; usage errors exit 2. */
+ * --help (also after a subcommand) prints the usage and exits 0; errors go
+ * to stderr with exit status 1; usage errors exit 2.  Manual: lifecycle-token.1. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static const char *prog = "lifecycle-token";
 static void usage(FILE *f)
 {
     fprintf(f,
+        "%s: keys and bearer tokens (PASETO v4.public, JWT EdDSA) for mod_lifecycle\n"
         "usage:\n"
         "  %s keygen [--out DIR] [--kid ID] [--force]\n"
         "      writes DIR/issuer.key (secret, PASERK k4.secret, mode 0600),\n"
@@ -46,8 +48,23 @@ static void usage(FILE *f)
         "      --scp writes the scopes as an \"scp\" array instead of \"scope\";\n"
         "      --nbf is relative to now; --claim VALUE is JSON, or else a string)\n"
         "  %s inspect TOKEN|-\n"
-        "      prints the header or footer and the claims, signature NOT verified\n",
-        prog, prog, prog);
+        "      prints the header or footer and the claims, signature NOT verified\n"
+        "  %s --help\n"
+        "      this text (also after a subcommand); the manual: man lifecycle-token\n",
+        prog, prog, prog, prog, prog);
+}
+
+static int is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
+}
+
+/* Asked for, the usage is an answer (stdout, 0); after a mistake it goes
+ * to stderr with 2 (see main). */
+static int wants_help(int argc, const char *const *argv)
+{
+    return (argc >= 2 && is_help(argv[1]))
+           || (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0));
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -555,9 +572,12 @@ int main(int argc, const char *const *argv)
     apr_pool_t *p;
     int rc;
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
-        || strcmp(argv[1], "help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
+    if (wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc < 2) {
+        usage(stderr);
         return 2;
     }
     if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS || sodium_init() < 0) {
