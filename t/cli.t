@@ -56,7 +56,7 @@ for my $name (sort keys %cli) {
     like($src, qr/^\.SH EXIT STATUS$/m, "$name.1 has EXIT STATUS");
   SKIP: {
         skip 'groff is not installed (apt-get install groff-base)', 4
-            unless `command -v groff` =~ /\S/;
+            unless grep { -x "$_/groff" } split /:/, $ENV{PATH} // '';
         ($rc, $out, $err) = run("LC_ALL=C.UTF-8 groff -ww -z -man -Tutf8 \"$page\"");
         is($rc, 0, "$name.1: groff renders it");
         is($err, '', "$name.1: groff -ww: no warning") or diag $err;
