@@ -103,8 +103,8 @@ static uint64_t etag_version(const char *etag)
 int lc_runner_api_changes(lc_runner_api_t *a, apr_pool_t *p, uint64_t since, int wait,
                           int limit, json_t **body)
 {
-    const char *path = apr_psprintf(p, "/changes?since=%llu&wait=%d&limit=%d",
-                                    (unsigned long long)since, wait, limit);
+    const char *path = apr_psprintf(p, "/changes?since=%" APR_UINT64_T_FMT "&wait=%d&limit=%d",
+                                    (apr_uint64_t)since, wait, limit);
     int st = call(a, p, "GET", path, NULL, NULL, apr_time_from_sec(wait) + POLL_SLACK, body,
                   NULL);
 
@@ -139,7 +139,7 @@ int lc_runner_api_report(lc_runner_api_t *a, apr_pool_t *p, const char *kind, co
     const char *path = apr_pstrcat(p, "/resources/", kind, "/", id, put ? "" : "/report", NULL);
     const char *etag = NULL;
     int st = call(a, p, put ? "PUT" : "POST", path,
-                  apr_psprintf(p, "\"%llu\"", (unsigned long long)version), body, CALL_TIMEOUT,
+                  apr_psprintf(p, "\"%" APR_UINT64_T_FMT "\"", (apr_uint64_t)version), body, CALL_TIMEOUT,
                   res, &etag);
 
     *newver = etag_version(etag);

@@ -149,8 +149,8 @@ static void spawn(lc_runner_t *r, lc_runner_job_t *j, apr_pool_t *p)
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_KIND=", j->kind, NULL);
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_ID=", j->id, NULL);
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_ACTION=", j->action, NULL);
-    *(char **)apr_array_push(env) = apr_psprintf(p, "LC_RUNNER_VERSION=%llu",
-                                                 (unsigned long long)j->version);
+    *(char **)apr_array_push(env) = apr_psprintf(p, "LC_RUNNER_VERSION=%" APR_UINT64_T_FMT,
+                                                 (apr_uint64_t)j->version);
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_JOB=", j->name, NULL);
     *(char **)apr_array_push(env) = NULL;
     e.jobs_dir = r->jobs_dir;
