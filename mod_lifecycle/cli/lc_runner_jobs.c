@@ -426,10 +426,11 @@ static void finish(lc_runner_t *r, lc_runner_job_t *j, json_t *o, apr_pool_t *p)
         return;
     }
     if (!j->told) {
-        lc_runner_log("%s/%s v%llu: %s %s (%lld ms)", j->kind, j->id,
-                      (unsigned long long)j->version, j->action,
-                      how,
-                      (long long)json_integer_value(json_object_get(o, "ms")));
+        json_t *ms = json_object_get(o, "ms");      /* none when it was never seen to end */
+        lc_runner_log("%s/%s v%llu: %s %s%s", j->kind, j->id, (unsigned long long)j->version,
+                      j->action, how, json_is_integer(ms)
+                      ? apr_psprintf(p, " (%" APR_INT64_T_FMT " ms)",
+                                     (apr_int64_t)json_integer_value(ms)) : "");
         j->told = 1;
     }
     if (row && (!row->action || strcmp(row->action, j->action))) {
