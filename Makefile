@@ -1,6 +1,6 @@
 # mod_lifecycle — top-level make targets.
-#   make        build build/mod_lifecycle.so and the lifecycle-token and lifecycle-journal
-#               CLIs (installs build deps when missing)
+#   make        build build/mod_lifecycle.so, the lifecycle-token and lifecycle-journal
+#               CLIs and lifecycle-runner (installs build deps when missing)
 #   make run    build and run a local Apache on 127.0.0.1:$(PORT) with the module
 #   make test   unit tests + Apache::Test suite under the event and prefork MPMs
 #   make bench  wrk on loopback, ratios against a trivial handler in the same run
@@ -33,6 +33,7 @@ UNIT_DIR   := $(LC_OUT)/unit
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
 LC_CLI     := $(LC_OUT)/lifecycle-token
 LC_JOURNAL_CLI := $(LC_OUT)/lifecycle-journal
+LC_RUNNER  := $(LC_OUT)/lifecycle-runner
 # Sanitizer reports fail the unit tests (UBSan aborts by itself: no recover).
 UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) LC_TOKEN_CLI=$(LC_CLI)
 
@@ -51,7 +52,7 @@ FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC))
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 all: deps
-	$(MAKE) --no-print-directory $(LC_MODULE) $(LC_CLI) $(LC_JOURNAL_CLI)
+	$(MAKE) --no-print-directory $(LC_MODULE) $(LC_CLI) $(LC_JOURNAL_CLI) $(LC_RUNNER)
 
 deps:
 	@bash build/deps.sh build
@@ -80,6 +81,20 @@ $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium
 
+# The reference runner: an HTTP client of the admin API, the JSON and id
+# rules of the core (lc_json.c, lc_util.c) and nothing else of it.
+RUNNER_SRC  := $(filter-out $(LC_SRCDIR)/cli/lifecycle-runner.c,$(wildcard $(LC_SRCDIR)/cli/lc_runner_*.c))
+RUNNER_CORE := $(RUNNER_SRC) $(addprefix $(LC_SRCDIR)/,lc_json.c lc_util.c)
+RUNNER_HDR  := $(wildcard $(LC_SRCDIR)/cli/lc_runner*.h) $(addprefix $(LC_SRCDIR)/,lc_json.h lc_util.h)
+$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_CORE) $(RUNNER_HDR)
+	@mkdir -p $(LC_OUT)
+	$(CC) $(UNIT_CFLAGS) -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_CORE) $(APR_LIBS) -ljansson -lsodium
+
+# test_runner: the runner's pure parts (plan, configuration, HTTP parsing, state files).
+$(UNIT_DIR)/test_runner: t/unit/test_runner.c t/unit/lc_test.h $(RUNNER_CORE) $(RUNNER_HDR)
+	@mkdir -p $(UNIT_DIR)
+	$(CC) $(UNIT_CFLAGS) -It/unit -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_CORE) $(APR_LIBS) -ljansson -lsodium
+
 # test_token runs the CLI end to end.
 unit: $(LC_CLI) $(LC_JOURNAL_CLI)
 unit: $(UNIT_TESTS)
@@ -100,7 +115,7 @@ test:
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
 	@perl build/layers.pl $(LC_SRCDIR) $(LC_OBJDIR)/.libs
 	@perl build/directives.pl
-	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal SANITIZE=
+	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal build/lifecycle-runner SANITIZE=
 	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 
 bench: all build/unit/bench_replay

@@ -20,15 +20,21 @@ sed -e "s|@RUN@|$RUN|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$PORT|g" \
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "run: port $PORT is taken; try: make run PORT=8081" >&2; exit 1
 fi
-/usr/sbin/apache2 -t -f "$RUN/httpd.conf" >/dev/null
-/usr/sbin/apache2 -f "$RUN/httpd.conf" -DFOREGROUND &
+# Nothing moves by itself: lifecycle-runner (started below) finishes every move.
+runner_off=(-c 'LifecycleAutoAdvance off')
+/usr/sbin/apache2 -t -f "$RUN/httpd.conf" "${runner_off[@]}" >/dev/null
+/usr/sbin/apache2 -f "$RUN/httpd.conf" "${runner_off[@]}" -DFOREGROUND &
 httpd=$!
-stop() { kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; }
+runner=
+stop() { [ -z "$runner" ] || kill -TERM $runner 2>/dev/null
+         kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 base=http://127.0.0.1:$PORT
 auth="Authorization: Bearer $TOKEN"
 for _ in $(seq 50); do curl -fs -o /dev/null -H "$auth" "$base/lifecycle/v1/metrics" && break; sleep 0.1; done
+# The reference runner beside it, with demo commands (build/run-runner.sh).
+runner=$(bash "$TOP/build/run-runner.sh" "$PORT" "$RUN/keys/issuer.key")
 
 seed() { # kind id json: create it unless a previous run left it (state is journaled;
          # 409: a notebook of an older run, under another id, has its name)
@@ -62,7 +68,7 @@ Try:
 
   curl -s -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/workstations/ws-12345/stop
-  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/workstations/ws-12345/launch   # provisioning; running after 2 s
+  curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/workstations/ws-12345/launch   # provisioning; running in ~2 s (the runner)
   curl -s -i -H "Authorization: Bearer \$TOKEN" $base/workstations/ws-12345/stop          # 405, Allow: POST
   curl -s -i $base/workstations/ws-12345                                                # 401, no token
   curl -s -H "Authorization: Bearer \$TOKEN" -X POST $base/api/v1/notebooks/demo_user.demo_workflow.demo_notebook/stop

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make run`: lifecycle-runner beside Apache, every command build/runner-demo.sh
+# (a second, then success), so that the official clients' waits return.
+#   run-runner.sh PORT ISSUER_KEY   starts it in the background; prints its pid
+# Its state (since, commands in flight) is build/run/runner, kept like the
+# server's build/run/state: remove both together.
+set -euo pipefail
+PORT=$1 KEY=$2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+RUN=$TOP/build/run
+# Its own token: the admin scope only, never shown.
+(umask 077; "$TOP/build/lifecycle-token" mint --key "$KEY" --scope lifecycle.admin --ttl 86400 \
+   --sub runner > "$RUN/runner.token")
+{
+  echo "url = http://127.0.0.1:$PORT"
+  echo "token_file = $RUN/runner.token"
+  echo "state_dir = $RUN/runner"
+  for a in workstation.launch workstation.stop wrapper.execute wrapper.stop notebook.start \
+           notebook.run notebook.stop agent.run agent.stop session.start session.stop \
+           pipeline.provision pipeline.initialize pipeline.suspend pipeline.stop; do
+    echo "$a = $TOP/build/runner-demo.sh %action %kind %id"
+  done
+} > "$RUN/runner.conf"
+"$TOP/build/lifecycle-runner" --config "$RUN/runner.conf" --check >/dev/null
+"$TOP/build/lifecycle-runner" --config "$RUN/runner.conf" >&2 &
+echo $!
