@@ -103,15 +103,16 @@ fi
 for run in $runs; do
   mpm=${run%%:*}; store=${run#*:}
   defines=(); label="$mpm MPM"
-  unset LC_STORE LC_PG_DIR LC_DBD_PARAMS
+  unset LC_STORE LC_PG_DIR LC_DBD_PARAMS PG_OPTS
   if [ "$store" = dbd ]; then
     label="$mpm MPM, LifecycleStore dbd"
     pgdir=$(mktemp -d /tmp/lcpg.XXXXXX)
     # fsync off: nothing here survives the machine, and a process killed
     # (httpd, or PostgreSQL by t/dbd_outage.t) loses nothing the kernel has.
     SECONDS=0
-    if ! params=$(PG_OPTS="-c fsync=off -c full_page_writes=off -c max_connections=200" \
-                  bash build/pg.sh start "$pgdir"); then
+    # Exported: t/dbd_outage.t stops and starts the cluster with build/pg.sh.
+    export PG_OPTS="-c fsync=off -c full_page_writes=off -c max_connections=200"
+    if ! params=$(bash build/pg.sh start "$pgdir"); then
       echo "== FAILED: PostgreSQL for the dbd run did not start"
       fail=$((fail + 1)); pg_cleanup; continue
     fi
