@@ -6,7 +6,8 @@ package LcServer;
 # the run's PostgreSQL (LC_DBD_PARAMS, exported by build/suite.sh), as a
 # second host on the same state.
 #
-#   my $s = LcServer->new('name', extra => [lines], dbd => 1);
+#   my $s = LcServer->new('name', extra => [lines], dbd => 1 [, dbd_params => '...',
+#                         no_mod_dbd => 1]);
 #   $s->start  (1 when it serves, 0 when it refused or died)
 #   $s->stop('TERM'|'KILL')  (KILL: the whole process group at once)
 #   $s->base  $s->log  $s->pid  $s->{dir}
@@ -57,8 +58,8 @@ sub new {
     if ($o{dbd}) {
         push @conf, "LoadModule dbd_module $mods/mod_dbd.so", 'DBDriver pgsql',
             'DBDParams "' . ($o{dbd_params} // $ENV{LC_DBD_PARAMS} // '') . '"',
-            'DBDMin 1', 'DBDKeep 2', 'DBDMax 8',
-            'LifecycleStore dbd', 'LifecycleFeedPoll 50ms', 'LifecycleFeedRetain 200';
+            'DBDMin 1', 'DBDKeep 2', 'DBDMax 8' unless $o{no_mod_dbd};
+        push @conf, 'LifecycleStore dbd', 'LifecycleFeedPoll 50ms', 'LifecycleFeedRetain 200';
     }
     else {
         push @conf, 'LifecycleCapacity 1000', "LifecycleStateDir \"$dir/state\"";
