@@ -67,20 +67,28 @@ int lc_admin_changes(lc_req_t *q)
     lc_change_t *out;
     uint64_t oldest;
     long since, wait, limit;
+    apr_status_t rv;
     json_t *list;
     int n, i, rc;
 
     if ((rc = feed_params(q, &since, &wait, &limit)) != LC_PROCEED) {
         return rc;
     }
-    if (lc_store_changes_wait(q->store, (uint64_t)since, apr_time_from_sec(wait), q->r->pool)
-        == APR_ENOTIMPL) {
+    rv = lc_store_changes_wait(q->store, (uint64_t)since, apr_time_from_sec(wait), q->r->pool);
+    if (rv == APR_ENOTIMPL) {
         return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
                               "the change feed needs LifecycleStateDir (a journal)");
     }
+    if (rv == LC_EUNAVAIL) {
+        return lc_dialect_unavailable(q, "unavailable");
+    }
     out = apr_palloc(q->r->pool, sizeof(*out) * (apr_size_t)limit);
-    if (lc_store_changes_read(q->store, (uint64_t)since, out, (int)limit, &n, &oldest,
-                              q->r->pool) != APR_SUCCESS) {
+    rv = lc_store_changes_read(q->store, (uint64_t)since, out, (int)limit, &n, &oldest,
+                               q->r->pool);
+    if (rv == LC_EUNAVAIL) {
+        return lc_dialect_unavailable(q, "unavailable");
+    }
+    if (rv != APR_SUCCESS) {
         return lc_http_json(q->r, HTTP_GONE, json_pack(
             "{s:s, s:s, s:I}", "error", "gone", "message",
             apr_psprintf(q->r->pool, "changes after %ld are no longer retained: list the "

@@ -32,6 +32,7 @@ void *lc_config_create_server(apr_pool_t *p, server_rec *s)
     (void)s;
     c->auto_advance = LC_ADVANCE_OFF;
     c->suspend_timeout = LC_SUSPEND_TIMEOUT_DEFAULT;
+    c->feed_retain = -1;
     return c;
 }
 
@@ -57,6 +58,8 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->audience = add->audience ? add->audience : base->audience;
     c->leeway_set = add->leeway_set || base->leeway_set;
     c->leeway = add->leeway_set ? add->leeway : base->leeway;
+    c->feed_poll = add->feed_poll ? add->feed_poll : base->feed_poll;
+    c->feed_retain = add->feed_retain >= 0 ? add->feed_retain : base->feed_retain;
     return c;
 }
 
@@ -132,6 +135,47 @@ static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
                                           NULL));
     }
     c->store = arg;
+    return NULL;
+}
+
+/* LifecycleFeedPoll (LifecycleStore dbd): how often a host's long-polls
+ * look for changes made through other hosts. */
+static const char *set_feed_poll(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
+    apr_interval_time_t t;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!delay_in(arg, apr_time_from_msec(10), apr_time_from_sec(10), &t)) {
+        return fail(cmd, arg, "must be a delay from 10ms to 10s, such as 100ms");
+    }
+    c->feed_poll = t;
+    return NULL;
+}
+
+/* LifecycleFeedRetain (LifecycleStore dbd): changes the database keeps for
+ * the feed; older ones answer 410.  0 keeps them all. */
+static const char *set_feed_retain(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
+    char *end;
+    apr_int64_t n;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (!apr_isdigit(*arg) || *end || errno || n > APR_INT64_C(1000000000000)) {
+        return fail(cmd, arg, "must be a number of changes (0 keeps them all)");
+    }
+    c->feed_retain = n;
     return NULL;
 }
 
@@ -417,7 +461,13 @@ static const char *set_owner_check(cmd_parms *cmd, void *dcv, int on)
 
 const command_rec lc_directives[] = {
     AP_INIT_TAKE1("LifecycleStore", set_store, NULL, RSRC_CONF,
-                  "where resources live: shm (this host's shared memory, the default)"),
+                  "where resources live: shm (this host's shared memory, the default) or "
+                  "dbd (PostgreSQL through mod_dbd)"),
+    AP_INIT_TAKE1("LifecycleFeedPoll", set_feed_poll, NULL, RSRC_CONF,
+                  "dbd: how often change-feed long-polls look for changes made through "
+                  "other servers (default 100ms)"),
+    AP_INIT_TAKE1("LifecycleFeedRetain", set_feed_retain, NULL, RSRC_CONF,
+                  "dbd: changes kept for the change feed (default 1000000; 0 = all)"),
     AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,
                   "resource slots in shared memory, server-wide (64..4000000)"),
     AP_INIT_TAKE1("LifecycleAttributeMemory", set_heap, NULL, RSRC_CONF,

@@ -77,4 +77,13 @@ void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
 /* The scope that refused this request (for bodies that name it), or NULL. */
 const char *lc_dialect_refused_scope(lc_req_t *q);
 
+/* A store call failed with rv (lc_dialect_fail.c): LC_EUNAVAIL is 503 with
+ * Retry-After in the dialect's error shape (code "unavailable"); anything
+ * else 500 with `code` and `message`.  Returns the handler's result. */
+int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
+                            const char *message);
+
+/* The 503 itself, with the dialect's own code for it. */
+int lc_dialect_unavailable(lc_req_t *q, const char *code);
+
 #endif

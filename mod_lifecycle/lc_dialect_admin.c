@@ -57,8 +57,8 @@ int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
         return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
                               "the store is full (LifecycleCapacity)");
     default:
-        return lc_admin_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
-                              apr_psprintf(q->r->pool, "store error %d", rv));
+        return lc_dialect_store_failed(q, rv, "internal",
+                                       apr_psprintf(q->r->pool, "store error %d", rv));
     }
 }
 

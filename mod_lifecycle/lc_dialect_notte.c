@@ -337,7 +337,7 @@ static int ag_start(lc_req_t *q)
                               "Insufficient storage: no room for another agent");
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+        return lc_dialect_store_failed(q, rv, "internal",
                               apr_psprintf(q->r->pool, "Failed to start the agent: store error %d", rv));
     }
     /* A session stop between the check and the create marked the session
@@ -377,7 +377,7 @@ static int ag_get(lc_req_t *q, const char *id)
         return ag_not_found(q);
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
     }
     return ag_send(q, &r);
 }
@@ -501,7 +501,7 @@ static int ag_stop(lc_req_t *q, const char *id)
         return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                         "If-Match does not match the current version");
     default:
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+        return lc_dialect_store_failed(q, rv, "internal",
                         apr_psprintf(q->r->pool, "Failed to stop the agent: store error %d", rv));
     }
 }

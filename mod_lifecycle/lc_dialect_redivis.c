@@ -498,7 +498,7 @@ static int nb_not_found(lc_req_t *q, const nb_call_t *c)
 
 static int nb_store_failed(lc_req_t *q, apr_status_t rv)
 {
-    return redivis_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+    return lc_dialect_store_failed(q, rv, "internal_error",
                          apr_psprintf(q->r->pool, "The store failed (error %d)", rv));
 }
 

@@ -180,7 +180,7 @@ static int ws_get(lc_req_t *q, const char *id)
                         apr_psprintf(q->r->pool, "Workstation %s does not exist", id));
     }
     if (rv != APR_SUCCESS) {
-        return ws_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "the store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "the store failed");
     }
     return ws_send(q, &r);
 }
@@ -237,7 +237,7 @@ static int ws_act(lc_req_t *q, const char *id, const char *action)
                         apr_psprintf(q->r->pool, "If-Match does not match the current "
                                      "version %" APR_UINT64_T_FMT, after.version));
     default:
-        return ws_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+        return lc_dialect_store_failed(q, rv, "internal",
                         apr_psprintf(q->r->pool, "Failed to %s the workstation: store error %d",
                                      action, rv));
     }

@@ -220,7 +220,7 @@ static int wr_get(lc_req_t *q, const char *id)
         return wr_error(q, HTTP_NOT_FOUND, "not_found", "Wrapper not found");
     }
     if (rv != APR_SUCCESS) {
-        return wr_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "Internal error: the store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "Internal error: the store failed");
     }
     lc_http_etag(q->r, r.version);
     return lc_http_json(q->r, HTTP_OK, wr_to_json(&r));
@@ -276,7 +276,7 @@ static int wr_answer(lc_req_t *q, const char *id, int stop, const char *what,
                         apr_pstrcat(q->r->pool, what, " error: If-Match does not match "
                                     "the current version", NULL));
     default:
-        return wr_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
+        return lc_dialect_store_failed(q, rv, "internal",
                         apr_psprintf(q->r->pool, "%s error: store error %d", what, rv));
     }
 }

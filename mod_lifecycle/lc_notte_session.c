@@ -432,7 +432,7 @@ static int ss_start(lc_req_t *q)
                               "Insufficient storage: no room for another session");
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", apr_psprintf(q->r->pool,
+        return lc_dialect_store_failed(q, rv, "internal", apr_psprintf(q->r->pool,
                               "Failed to start the session: store error %d", rv));
     }
     lc_audit_request(q->r, &q->actor, LC_KIND_SESSION, id, "-", ss_states[SS_ACTIVE]);
@@ -462,7 +462,7 @@ static int ss_status(lc_req_t *q, const char *id)
         return ss_not_found(q);
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
     }
     return ss_send(q, &r);
 }
@@ -515,7 +515,7 @@ static int ss_stop(lc_req_t *q, const char *id)
         return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
                               "If-Match does not match the current version");
     default:
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", apr_psprintf(q->r->pool,
+        return lc_dialect_store_failed(q, rv, "internal", apr_psprintf(q->r->pool,
                               "Failed to stop the session: store error %d", rv));
     }
 }
@@ -533,7 +533,7 @@ int lc_notte_session_open(lc_req_t *q, const char *id)
         return ss_not_found(q);
     }
     if (rv != APR_SUCCESS) {
-        return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal", "The store failed");
+        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
     }
     if (s.state != SS_ACTIVE) {
         return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", apr_psprintf(q->r->pool,

@@ -7,6 +7,7 @@
 /* Every backend built; the first is the default. */
 static const lc_provider_t *const providers[] = {
     &lc_provider_shm,
+    &lc_provider_dbd,
     NULL
 };
 

@@ -32,6 +32,7 @@ typedef struct lc_provider {
 } lc_provider_t;
 
 extern const lc_provider_t lc_provider_shm;
+extern const lc_provider_t lc_provider_dbd;
 
 /* The backend called `name`, or NULL. */
 const lc_provider_t *lc_provider_find(const char *name);

@@ -6,7 +6,10 @@
  * store with its journal (lc_store_shm.c, lc_journal*.c) is the first.
  * Every operation is atomic with respect to every other, in every process.
  * Callbacks run while the store is locked: they must not block, allocate
- * from shared pools or do I/O.
+ * from shared pools or do I/O.  A database backend (lc_store_dbd.c) runs
+ * them on a row image it read instead, and runs them again on a fresh
+ * image when another writer got there first: a callback may run more than
+ * once per call, and only its last run counts.
  *
  * Changes.  Every update, remove and due move is one change with the next
  * sequence number, appended in the same atomic change as the resource (and
@@ -27,6 +30,10 @@
 #define LC_EILLEGAL   (APR_OS_START_USERERR + 703)  /* action not allowed in this state */
 #define LC_EEXISTS    (APR_OS_START_USERERR + 704)  /* create-only on an existing id */
 #define LC_EFORBIDDEN (APR_OS_START_USERERR + 705)  /* callback: actor may not do this */
+/* The store cannot answer now (its database is unreachable or a statement
+ * failed, retries exhausted): nothing was changed, or nothing is known to
+ * have been; the client may retry (503, Retry-After). */
+#define LC_EUNAVAIL   (APR_OS_START_USERERR + 706)
 
 typedef struct lc_store lc_store_t;
 

@@ -58,6 +58,10 @@ void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
 { unreachable(__func__); }
 const char *lc_dialect_refused_scope(lc_req_t *q)
 { unreachable(__func__); return NULL; }
+int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code, const char *message)
+{ unreachable(__func__); return 0; }
+int lc_dialect_unavailable(lc_req_t *q, const char *code)
+{ unreachable(__func__); return 0; }
 const char *lc_repr_json(apr_pool_t *pool, const lc_kind_def_t *def, const lc_resource_t *r,
                          apr_size_t *len)
 { unreachable(__func__); return NULL; }

@@ -1,0 +1,595 @@
+/* lc_store_dbd.c — lc_store.h on PostgreSQL: the resource operations.
+ *
+ * An update reads the row, runs the callback on that image, and writes the
+ * result with one statement that succeeds only if the version is still the
+ * one read (lc_dbd_stmt.c).  Another writer in between (any process, any
+ * host) makes it write nothing: the row is read again and the callback run
+ * again, at most LC_DBD_TRIES times.  No lock is held while the callback
+ * runs, nor across any wait but the statement's own.
+ *
+ * Every operation borrows one connection for its duration (lc_dbd_begin,
+ * lc_dbd_end) and allocates in a subpool of the caller's pool, destroyed
+ * before it returns.  r->seq is the change's position (lc_changes.pos):
+ * unique per change and increasing per resource; the feed's own dense
+ * numbers are the sequencer's (lc_dbd_feed.c).
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+
+#include "lc_dbd_int.h"
+
+static int valid_key(lc_kind_e kind, const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+
+    return kind > LC_KIND_NONE && kind < LC_KIND_COUNT && len > 0 && len <= LC_ID_MAX;
+}
+
+/* Statement q on (kind, key): the row into out.  LC_ENOTFOUND when none. */
+static apr_status_t read_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
+                             lc_kind_e kind, const char *key, lc_resource_t *out)
+{
+    const char *args[2] = { apr_itoa(p, kind), key };
+    const char *v[LC_DBD_NCOLS];
+    apr_dbd_results_t *res = NULL;
+    apr_status_t rv = lc_dbd_run(d, c, p, q, args, &res);
+
+    if (rv != APR_SUCCESS) {
+        return rv == LC_DBD_ERETRY ? LC_EUNAVAIL : rv;
+    }
+    if (lc_dbd_rows(c, res) < 1) {
+        return LC_ENOTFOUND;
+    }
+    lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
+    if (lc_dbd_row_parse(v, out) != APR_SUCCESS) {
+        lc_dbd_log(d, 0, apr_psprintf(p, "a row of lc_resources does not fit this module "
+                                      "(kind %d, id %s)", kind, key));
+        return LC_EUNAVAIL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The shape of an operation: a subpool and a connection around `body`. */
+#define WITH_CONNECTION(d, p, sp, c, rv, body) do {                         \
+        if (apr_pool_create(&(sp), (p)) != APR_SUCCESS) {                   \
+            return APR_ENOMEM;                                              \
+        }                                                                   \
+        if (((rv) = lc_dbd_begin((d), (sp), &(c))) == APR_SUCCESS) {        \
+            body;                                                           \
+            lc_dbd_end((d), &(c));                                          \
+        }                                                                   \
+        apr_pool_destroy(sp);                                               \
+    } while (0)
+
+static apr_status_t lookup(lc_store_t *st, lc_dbd_q_e q, lc_kind_e kind, const char *key,
+                           lc_resource_t *out, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    WITH_CONNECTION(d, p, sp, c, rv, rv = read_row(d, &c, sp, q, kind, key, out));
+    if (rv == LC_EUNAVAIL) {
+        __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
+    }
+    return rv;
+}
+
+static apr_status_t dbd_get(lc_store_t *st, lc_kind_e kind, const char *id,
+                            lc_resource_t *out, apr_pool_t *p)
+{
+    return valid_key(kind, id) ? lookup(st, LC_Q_GET, kind, id, out, p) : LC_ENOTFOUND;
+}
+
+static apr_status_t dbd_get_alias(lc_store_t *st, lc_kind_e kind, const char *alias,
+                                  lc_resource_t *out, apr_pool_t *p)
+{
+    size_t len = alias ? strlen(alias) : 0;
+
+    if (kind <= LC_KIND_NONE || kind >= LC_KIND_COUNT || len == 0 || len > LC_ALIAS_MAX) {
+        return LC_ENOTFOUND;
+    }
+    return lookup(st, LC_Q_GET_ALIAS, kind, alias, out, p);
+}
+
+/* ---- writes ------------------------------------------------------------------------ */
+
+/* What the shm store makes of a due time: a class only with a time, and
+ * a time only with a class. */
+static void normalize_due(lc_resource_t *r)
+{
+    if (!r->due || r->due_class == LC_DUE_NONE || r->due_class >= LC_DUE_CLASSES) {
+        r->due = 0;
+        r->due_class = LC_DUE_NONE;
+    }
+}
+
+/* This host changed the queue: the cached next due time may be later than r's. */
+static void note_due(lc_dbd_t *d, const lc_resource_t *r)
+{
+    int64_t cur = __atomic_load_n(&d->sh->due_at, __ATOMIC_ACQUIRE);
+
+    while (r->due && (cur == 0 || r->due < cur)
+           && !__atomic_compare_exchange_n(&d->sh->due_at, &cur, r->due, 0, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE)) {
+    }
+}
+
+/* Write r: create (exists 0) or update from version `expect` with aliases
+ * `old`.  *wrote: 1 with r refreshed from the row written, 0 when the
+ * statement matched nothing (a lost race, or a taken alias). */
+static apr_status_t write_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, int exists,
+                              uint64_t expect, const lc_resource_t *old, lc_resource_t *r,
+                              int *wrote)
+{
+    const char *args[4 + LC_DBD_NIMAGE + 2], *v[LC_DBD_NCOLS];
+    int aliases = !exists || strcmp(old->alias[0], r->alias[0]) != 0
+                  || strcmp(old->alias[1], r->alias[1]) != 0;
+    lc_dbd_q_e q = !exists ? LC_Q_CREATE : aliases ? LC_Q_UPDATE_ALIAS : LC_Q_UPDATE;
+    apr_dbd_results_t *res = NULL;
+    uint8_t op = r->op;
+    apr_status_t rv;
+
+    args[0] = apr_itoa(p, r->kind);
+    args[1] = r->id;
+    args[2] = lc_dbd_i64(p, (int64_t)expect);
+    args[3] = apr_itoa(p, r->op);
+    lc_dbd_row_image(r, p, args + 4);
+    args[4 + LC_DBD_NIMAGE] = exists ? old->alias[0] : "";
+    args[5 + LC_DBD_NIMAGE] = exists ? old->alias[1] : "";
+    *wrote = 0;
+    if ((rv = lc_dbd_run(d, c, p, q, args, &res)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (lc_dbd_rows(c, res) < 1) {
+        return APR_SUCCESS;
+    }
+    lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
+    if (lc_dbd_row_parse(v, r) != APR_SUCCESS) {
+        return LC_EUNAVAIL;
+    }
+    r->op = op;
+    *wrote = 1;
+    note_due(d, r);
+    return APR_SUCCESS;
+}
+
+/* After a write that matched nothing: is one of r's aliases another
+ * resource's?  (Else the version moved: read again.) */
+static apr_status_t alias_taken(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
+                                const lc_resource_t *r)
+{
+    lc_resource_t *h = apr_palloc(p, sizeof(*h));
+    apr_status_t rv;
+    int k;
+
+    for (k = 0; k < LC_ALIASES; k++) {
+        if (!r->alias[k][0]) {
+            continue;
+        }
+        rv = read_row(d, c, p, LC_Q_GET_ALIAS, (lc_kind_e)r->kind, r->alias[k], h);
+        if (rv == APR_SUCCESS && strcmp(h->id, r->id) != 0) {
+            return LC_EEXISTS;
+        }
+        if (rv != APR_SUCCESS && rv != LC_ENOTFOUND) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+typedef struct upd {
+    lc_kind_e           kind;
+    const char         *id;
+    lc_store_update_fn *fn;
+    void               *baton;
+    lc_resource_t       cur, r;     /* the row read, and what the callback made of it */
+    int                 exists;
+} upd_t;
+
+/* One read-run-write round: APR_SUCCESS (written), LC_DBD_ERETRY (read
+ * again), or the result to return.  `locked`: in a transaction, reading
+ * with the row's lock. */
+static apr_status_t update_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u,
+                                int locked)
+{
+    apr_status_t rv = read_row(d, c, p, locked ? LC_Q_GET_LOCK : LC_Q_GET, u->kind, u->id,
+                               &u->cur);
+    uint64_t version;
+    int wrote;
+
+    if (rv != APR_SUCCESS && rv != LC_ENOTFOUND) {
+        return rv;
+    }
+    u->exists = rv == APR_SUCCESS;
+    if (u->exists) {
+        lc_resource_copy(&u->r, &u->cur);
+    }
+    else {
+        lc_resource_clear(&u->r);
+        u->r.kind = (uint8_t)u->kind;
+        apr_cpystrn(u->r.id, u->id, sizeof(u->r.id));
+    }
+    version = u->r.version;
+    u->r.op = LC_OP_NONE;
+    if ((rv = u->fn(&u->r, u->exists, u->baton)) != APR_SUCCESS) {
+        return rv;
+    }
+    u->r.kind = (uint8_t)u->kind;          /* the key is not the callback's to change */
+    apr_cpystrn(u->r.id, u->id, sizeof(u->r.id));
+    if (u->r.alias[0][0] && strcmp(u->r.alias[0], u->r.alias[1]) == 0) {
+        return APR_EINVAL;
+    }
+    normalize_due(&u->r);
+    u->r.op = !u->exists ? LC_OP_CREATE : u->r.op ? u->r.op : LC_OP_REPLACE;
+    if ((rv = write_row(d, c, p, u->exists, version, &u->cur, &u->r, &wrote)) != APR_SUCCESS
+        || wrote) {
+        return rv;
+    }
+    rv = alias_taken(d, c, p, &u->r);
+    return rv == APR_SUCCESS ? LC_DBD_ERETRY : rv;
+}
+
+/* The same round in a transaction holding the row's lock: a resource many
+ * writers race for (32 stops at once) still makes progress, where every
+ * optimistic round could lose again. */
+static apr_status_t update_locked(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u)
+{
+    apr_status_t rv;
+
+    if ((rv = lc_dbd_exec(d, c, "BEGIN")) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = update_once(d, c, p, u, 1);
+    if (rv == APR_SUCCESS) {
+        /* Unknown outcome when the commit is lost: never retried. */
+        return lc_dbd_exec(d, c, "COMMIT") == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
+    }
+    lc_dbd_exec(d, c, "ROLLBACK");
+    return rv;
+}
+
+static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
+                               lc_store_update_fn *fn, void *baton, lc_resource_t *out,
+                               apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+    upd_t *u;
+    int tries;
+
+    if (!valid_key(kind, id)) {
+        return APR_EINVAL;
+    }
+    /* Two records of up to 17 KiB: on the heap, not a thread's stack. */
+    if ((u = malloc(sizeof(*u))) == NULL) {
+        return APR_ENOMEM;
+    }
+    u->kind = kind;
+    u->id = id;
+    u->fn = fn;
+    u->baton = baton;
+    u->exists = 0;
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        for (tries = 0, rv = LC_DBD_ERETRY; rv == LC_DBD_ERETRY && tries < LC_DBD_TRIES;
+             tries++) {
+            if (tries) {
+                __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
+            }
+            rv = tries < LC_DBD_OPTIMISTIC ? update_once(d, &c, sp, u, 0)
+                                           : update_locked(d, &c, sp, u);
+        }
+    });
+    if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
+        rv = LC_EUNAVAIL;
+        __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
+    }
+    else if (out && (rv == APR_SUCCESS || rv == LC_NOCHANGE || u->exists)) {
+        lc_resource_copy(out, &u->r);
+    }
+    free(u);
+    return rv;
+}
+
+static apr_status_t remove_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
+                                lc_kind_e kind, const char *id, uint64_t expect,
+                                lc_resource_t *gone)
+{
+    const char *args[3] = { apr_itoa(p, kind), id, lc_dbd_i64(p, (int64_t)expect) };
+    const char *v[LC_DBD_NCOLS];
+    apr_dbd_results_t *res = NULL;
+    apr_status_t rv = lc_dbd_run(d, c, p, LC_Q_REMOVE, args, &res);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (lc_dbd_rows(c, res) >= 1) {
+        lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
+        if (lc_dbd_row_parse(v, gone) != APR_SUCCESS) {
+            return LC_EUNAVAIL;
+        }
+        gone->op = LC_OP_DELETE;
+        return APR_SUCCESS;
+    }
+    /* Nothing removed: absent, another version, or gone and back meanwhile. */
+    rv = read_row(d, c, p, LC_Q_GET, kind, id, gone);
+    if (rv == APR_SUCCESS) {
+        return expect && gone->version != expect ? LC_EVERSION : LC_DBD_ERETRY;
+    }
+    return rv;
+}
+
+static apr_status_t dbd_remove(lc_store_t *st, lc_kind_e kind, const char *id,
+                               uint64_t expect_version, lc_resource_t *out, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_resource_t *gone;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+    int tries;
+
+    if (!valid_key(kind, id)) {
+        return LC_ENOTFOUND;
+    }
+    if ((gone = malloc(sizeof(*gone))) == NULL) {
+        return APR_ENOMEM;
+    }
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        /* A read first: absent or stale answers without a write, and a
+         * pooled connection that died idle is replaced by a read, which
+         * may run again, not by the delete, which may not. */
+        rv = read_row(d, &c, sp, LC_Q_GET, kind, id, gone);
+        if (rv == APR_SUCCESS && expect_version && gone->version != expect_version) {
+            rv = LC_EVERSION;
+        }
+        for (tries = 0, rv = rv == APR_SUCCESS ? LC_DBD_ERETRY : rv;
+             rv == LC_DBD_ERETRY && tries < LC_DBD_TRIES; tries++) {
+            rv = remove_once(d, &c, sp, kind, id, expect_version, gone);
+        }
+    });
+    if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
+        rv = LC_EUNAVAIL;
+        __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
+    }
+    else if (rv == APR_SUCCESS && out) {
+        lc_resource_copy(out, gone);
+    }
+    free(gone);
+    return rv;
+}
+
+/* ---- list ----------------------------------------------------------------------- */
+
+static apr_status_t list_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_kind_e kind,
+                              int state, const char *after, int limit, lc_resource_t *out,
+                              int *n, int *more)
+{
+    const char *args[4] = { apr_itoa(p, kind), apr_itoa(p, state < 0 ? -1 : state),
+                            after ? after : "", apr_itoa(p, limit + 1) };
+    const char *v[LC_DBD_NCOLS];
+    apr_dbd_results_t *res = NULL;
+    apr_status_t rv = lc_dbd_run(d, c, p, LC_Q_LIST, args, &res);
+    int rows, i;
+
+    if (rv != APR_SUCCESS) {
+        return LC_EUNAVAIL;
+    }
+    rows = lc_dbd_rows(c, res);
+    for (i = 0; i < rows && i < limit; i++) {
+        lc_dbd_row(c, p, res, i, 0, LC_DBD_NCOLS, v);
+        if (lc_dbd_row_parse(v, &out[i]) != APR_SUCCESS) {
+            return LC_EUNAVAIL;
+        }
+    }
+    *n = i;
+    *more = rows > limit;
+    return APR_SUCCESS;
+}
+
+static apr_status_t dbd_list(lc_store_t *st, lc_kind_e kind, int state, const char *after,
+                             int limit, lc_resource_t *out, int *n, int *more, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    *n = 0;
+    *more = 0;
+    if (limit <= 0) {
+        return APR_EINVAL;
+    }
+    WITH_CONNECTION(d, p, sp, c, rv,
+                    rv = list_rows(d, &c, sp, kind, state, after, limit, out, n, more));
+    return rv;
+}
+
+/* ---- background work: the due queue ------------------------------------------------- */
+
+/* One due move in its own short transaction: claim the oldest due row no
+ * other host holds (FOR UPDATE SKIP LOCKED), run fn on it, write it, commit.
+ * *moved: 1 moved (r the new record), 0 taken off the queue, -1 none due. */
+static apr_status_t due_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, apr_time_t now,
+                             lc_store_update_fn *fn, void *baton, upd_t *u, int *moved)
+{
+    const char *args[2] = { lc_dbd_i64(p, now), NULL };
+    const char *v[LC_DBD_NCOLS];
+    apr_dbd_results_t *res = NULL;
+    apr_status_t rv;
+    int wrote = 0;
+
+    *moved = -1;
+    if ((rv = lc_dbd_exec(d, c, "BEGIN")) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = lc_dbd_run(d, c, p, LC_Q_DUE_CLAIM, args, &res)) == APR_SUCCESS
+        && lc_dbd_rows(c, res) >= 1) {
+        lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
+        rv = lc_dbd_row_parse(v, &u->cur) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
+    }
+    else if (rv == APR_SUCCESS) {
+        return lc_dbd_exec(d, c, "COMMIT");
+    }
+    if (rv == APR_SUCCESS) {
+        lc_resource_copy(&u->r, &u->cur);
+        u->r.op = LC_OP_TRANSITION;
+        if (fn(&u->r, 1, baton) == APR_SUCCESS
+            && !(u->r.alias[0][0] && strcmp(u->r.alias[0], u->r.alias[1]) == 0)) {
+            normalize_due(&u->r);
+            u->r.op = LC_OP_TRANSITION;
+            rv = write_row(d, c, p, 1, u->cur.version, &u->cur, &u->r, &wrote);
+        }
+        if (rv == APR_SUCCESS && !wrote) {
+            /* Nothing to do after all (or it could not be written): off the queue. */
+            args[0] = apr_itoa(p, u->cur.kind);
+            args[1] = u->cur.id;
+            rv = lc_dbd_run(d, c, p, LC_Q_DUE_CLEAR, args, NULL);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        lc_dbd_exec(d, c, "ROLLBACK");
+        return rv == LC_DBD_ERETRY ? APR_SUCCESS : rv;     /* retried next tick */
+    }
+    if ((rv = lc_dbd_exec(d, c, "COMMIT")) == APR_SUCCESS) {
+        *moved = wrote;
+    }
+    return rv;
+}
+
+static apr_status_t dbd_take_due(lc_store_t *st, apr_time_t now, int max,
+                                 lc_store_update_fn *fn, void *baton,
+                                 lc_store_each_fn *done, void *done_baton, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+    upd_t *u;
+    int k, moved = 0;
+
+    if ((u = malloc(sizeof(*u))) == NULL) {
+        return APR_ENOMEM;
+    }
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        for (k = 0; k < max; k++) {
+            rv = due_once(d, &c, sp, now, fn, baton, u, &moved);
+            if (rv != APR_SUCCESS || moved < 0) {
+                break;
+            }
+            if (moved) {
+                __atomic_add_fetch(&d->sh->moved, 1, __ATOMIC_RELAXED);
+                if (done) {
+                    done(&u->r, done_baton);      /* after the commit, paired with fn */
+                }
+            }
+        }
+    });
+    /* Read the next due time again at the next tick. */
+    __atomic_store_n(&d->sh->due_read, 0, __ATOMIC_RELEASE);
+    free(u);
+    return rv;
+}
+
+/* Every child of every host asks at every tick (100 ms): answered from the
+ * host's shared cache, which one process reads again from the database at
+ * most every LC_DBD_DUE_REFRESH (and at once after this host took due
+ * moves).  This host's own writes lower it as they commit; another host's
+ * show within the refresh. */
+static apr_time_t dbd_next_due(lc_store_t *st, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    apr_time_t now = apr_time_now();
+    int64_t read = __atomic_load_n(&d->sh->due_read, __ATOMIC_ACQUIRE);
+    const char *v[1];
+    apr_dbd_results_t *res = NULL;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    if (now - read < d->opt.due_refresh
+        || !__atomic_compare_exchange_n(&d->sh->due_read, &read, now, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+        return __atomic_load_n(&d->sh->due_at, __ATOMIC_ACQUIRE);
+    }
+    __atomic_add_fetch(&d->sh->due_polls, 1, __ATOMIC_RELAXED);
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        if ((rv = lc_dbd_run(d, &c, sp, LC_Q_NEXT_DUE, NULL, &res)) == APR_SUCCESS
+            && lc_dbd_rows(&c, res) == 1) {
+            lc_dbd_row(&c, sp, res, 0, 0, 1, v);
+            __atomic_store_n(&d->sh->due_at, v[0] ? apr_atoi64(v[0]) : 0, __ATOMIC_RELEASE);
+        }
+    });
+    (void)rv;
+    return __atomic_load_n(&d->sh->due_at, __ATOMIC_ACQUIRE);
+}
+
+/* ---- metrics ----------------------------------------------------------------------- */
+
+#define COUNTER(name_, help_, field_) do { \
+        lc_metric_t m_ = { name_, "counter", help_, NULL, \
+                           __atomic_load_n(&d->sh->field_, __ATOMIC_RELAXED), 0 }; \
+        emit(&m_, baton); \
+    } while (0)
+
+static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_metric_t head = { "lifecycle_feed_last_seq", "gauge", "The change feed's last sequence "
+                         "number this server has seen.", NULL, 0, 0 };
+
+    (void)p;
+    COUNTER("lifecycle_dbd_statements_total", "Database statements run by this server.",
+            statements);
+    COUNTER("lifecycle_dbd_retries_total", "Lost races and conflicts the database rolled "
+            "back, run again.", retries);
+    COUNTER("lifecycle_dbd_unavailable_total", "Operations answered 503: the database "
+            "unreachable or failing.", unavailable);
+    COUNTER("lifecycle_dbd_reprepared_total", "Connections whose prepared statements a "
+            "reconnection had lost.", reprepared);
+    COUNTER("lifecycle_dbd_sequenced_total", "Changes this server's sequencer numbered.",
+            sequenced);
+    COUNTER("lifecycle_dbd_due_polls_total", "Reads of the next due time from the database.",
+            due_polls);
+    COUNTER("lifecycle_dbd_due_moves_total", "Due moves (auto-advance, timeouts) this "
+            "server made.", moved);
+    head.value = __atomic_load_n(&d->sh->head, __ATOMIC_RELAXED);
+    emit(&head, baton);
+}
+
+/* ---- the store ------------------------------------------------------------------- */
+
+static const lc_store_ops_t dbd_ops = {
+    dbd_get, dbd_get_alias, dbd_update, dbd_remove, dbd_list, dbd_take_due,
+    lc_dbd_changes_read, lc_dbd_changes_wait, dbd_next_due, dbd_metrics
+};
+
+lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_shared_t *sh,
+                              const lc_dbd_options_t *opt)
+{
+    lc_store_t *st = apr_pcalloc(p, sizeof(*st));
+    lc_dbd_t *d = apr_pcalloc(p, sizeof(*d));
+
+    d->src = *src;
+    d->sh = sh;
+    d->opt = *opt;
+    d->schema_ok = opt->schema_ok;
+    if (d->opt.feed_poll <= 0) {
+        d->opt.feed_poll = LC_DBD_FEED_POLL_DEFAULT;
+    }
+    if (d->opt.due_refresh <= 0) {
+        d->opt.due_refresh = LC_DBD_DUE_REFRESH;
+    }
+    st->ops = &dbd_ops;
+    st->impl = d;
+    return st;
+}
+
+lc_dbd_shared_t *lc_store_dbd_shared(lc_store_t *st)
+{
+    return ((lc_dbd_t *)st->impl)->sh;
+}

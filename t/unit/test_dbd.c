@@ -1,0 +1,546 @@
+/* Unit tests of the dbd backend: its pure parts always (rows, SQLSTATEs,
+ * statements), and the store contract against a real PostgreSQL when
+ * LC_TEST_DBD_PARAMS holds apr_dbd pgsql parameters ("host=/tmp/x
+ * dbname=lifecycle user=lifecycle"): the tables are dropped and made
+ * anew, so give it a database of its own.  Connections come from APR
+ * directly here, not mod_dbd: the backend needs no httpd. */
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "lc_test.h"
+#include "lc_dbd_int.h"
+#include "lc_engine.h"
+#include "lc_kind.h"
+
+static apr_pool_t *pool;
+
+/* ---- pure --------------------------------------------------------------------------- */
+
+static void test_rows(void)
+{
+    const char *ok[LC_DBD_NCOLS] = { "3", "ws-1", "7", "42", "1", "2", "0", "0", "1", "9",
+                                     "1000", "2000", "0", "3000", "alice", "a0", "", "{\"k\":1}" };
+    const char *v[LC_DBD_NCOLS], *img[LC_DBD_NIMAGE];
+    lc_resource_t r, back;
+    char big[LC_DATA_MAX + 2];
+    int i;
+
+    CHECK(lc_dbd_row_parse(ok, &r) == APR_SUCCESS);
+    CHECK(r.kind == 3 && r.version == 7 && r.seq == 42 && r.state == 1 && r.desired == 2);
+    CHECK(r.due_class == 1 && r.ckpt_seq == 9 && r.created == 1000 && r.due == 3000);
+    CHECK_STR(r.id, "ws-1");
+    CHECK_STR(r.owner, "alice");
+    CHECK_STR(r.alias[0], "a0");
+    CHECK_STR(r.data, "{\"k\":1}");
+    /* The image round-trips. */
+    lc_dbd_row_image(&r, pool, img);
+    memcpy(v, ok, sizeof(v));
+    for (i = 0; i < LC_DBD_NIMAGE; i++) {
+        v[4 + i] = img[i];
+    }
+    CHECK(lc_dbd_row_parse(v, &back) == APR_SUCCESS && lc_resource_same(&r, &back));
+    /* Out of the schema's bounds: refused, never truncated. */
+    memcpy(v, ok, sizeof(v));
+    v[0] = "0";
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+    v[0] = "3";
+    v[4] = "256";
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+    v[4] = "1x";
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+    v[4] = "1";
+    v[8] = "3";
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+    v[8] = "1";
+    v[1] = "";
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+    v[1] = "ws-1";
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    v[17] = big;
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+    big[LC_DATA_MAX] = '\0';
+    CHECK(lc_dbd_row_parse(v, &r) == APR_SUCCESS && strlen(r.data) == LC_DATA_MAX);
+    v[17] = ok[17];
+    v[2] = "9223372036854775808";
+    CHECK(lc_dbd_row_parse(v, &r) == APR_EGENERAL);
+}
+
+static void test_sqlstate(void)
+{
+    char s[6];
+
+    CHECK(lc_dbd_sqlstate("ERROR:  40001: could not serialize access\nLOCATION: x", s));
+    CHECK_STR(s, "40001");
+    CHECK(lc_dbd_sqlstate("FATAL:  57P01: terminating connection", s));
+    CHECK_STR(s, "57P01");
+    CHECK(!lc_dbd_sqlstate("ERROR:  could not serialize access", s));
+    CHECK(!lc_dbd_sqlstate("server closed the connection unexpectedly", s));
+    CHECK(!lc_dbd_sqlstate(NULL, s));
+    CHECK(lc_dbd_retryable("40001") && lc_dbd_retryable("40P01") && lc_dbd_retryable("23505"));
+    CHECK(!lc_dbd_retryable("42601") && !lc_dbd_retryable(""));
+}
+
+/* Every statement has the parameters its callers pass, in apr_dbd's syntax. */
+static void test_statements(void)
+{
+    static const int nargs[LC_Q_COUNT] = { 2, 2, 2, 18, 18, 20, 3, 4, 1, 2, 0, 0, 0, 1, 2, 1 };
+    int q;
+
+    for (q = 0; q < LC_Q_COUNT; q++) {
+        const char *s = lc_dbd_sql_text(q);
+        int n = 0;
+        for (; *s; s++) {
+            n += s[0] == '%' && s[1] >= 'a' && s[1] <= 'z';
+        }
+        if (n != nargs[q]) {
+            fprintf(stderr, "%s: %d parameters\n", lc_dbd_sql_label(q), n);
+        }
+        CHECK(n == nargs[q]);
+        CHECK(strncmp(lc_dbd_sql_label(q), "lc_", 3) == 0);
+    }
+}
+
+/* ---- against PostgreSQL ------------------------------------------------------------- */
+
+typedef struct src {
+    const char             *params;
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t              *handle;     /* one per process, kept */
+    apr_pool_t             *pool;
+    apr_hash_t             *prepared;
+    int                     fail;       /* 1: refuse to open (a database that is down) */
+} src_t;
+
+static src_t src;
+
+static apr_status_t src_open(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c)
+{
+    src_t *s = ctx;
+    const char *err = NULL;
+
+    (void)p;
+    if (s->fail) {
+        return APR_EGENERAL;
+    }
+    if (!s->handle) {
+        apr_pool_create(&s->pool, NULL);
+        if (apr_dbd_open_ex(s->driver, s->pool, s->params, &s->handle, &err) != APR_SUCCESS) {
+            fprintf(stderr, "cannot connect: %s\n", err ? err : "?");
+            apr_pool_destroy(s->pool);
+            s->handle = NULL;
+            return APR_EGENERAL;
+        }
+        s->prepared = apr_hash_make(s->pool);
+    }
+    c->driver = s->driver;
+    c->handle = s->handle;
+    c->prepared = s->prepared;
+    c->pool = s->pool;
+    return APR_SUCCESS;
+}
+
+static void src_close(void *ctx, lc_dbd_conn_t *c)
+{
+    (void)ctx;
+    (void)c;
+}
+
+static void src_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (getenv("LC_TEST_DBD_VERBOSE")) {
+        fprintf(stderr, "log %d: %s\n", level, msg);
+    }
+}
+
+static lc_dbd_shared_t *shared;
+
+static lc_store_t *new_store(void)
+{
+    lc_dbd_source_t s = { src_open, src_close, src_log, NULL, &src };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 0 };
+
+    return lc_store_dbd_open(pool, &s, shared, &o);
+}
+
+static void sql(const char *q)
+{
+    lc_dbd_conn_t c;
+    int n;
+
+    CHECK(src_open(&src, pool, &c) == APR_SUCCESS);
+    if (apr_dbd_query(c.driver, c.handle, &n, q) != 0) {
+        fprintf(stderr, "%s: %s\n", q, apr_dbd_error(c.driver, c.handle, 0));
+    }
+}
+
+/* Empty tables, and this process's connection forgets its statements. */
+static void fresh(void)
+{
+    sql("DROP TABLE IF EXISTS lc_resources, lc_aliases, lc_changes, lc_feed_head, lc_meta");
+    sql("DROP SEQUENCE IF EXISTS lc_pos");
+    sql("DEALLOCATE ALL");
+    src.prepared = apr_hash_make(src.pool);
+    memset(shared, 0, sizeof(*shared));
+}
+
+/* The kinds' fixture of test_store.c: idle -(go)-> busy -(auto)-> done. */
+enum { K_IDLE, K_BUSY, K_DONE, K_N };
+static const char *const k_states[K_N] = { "idle", "busy", "done" };
+static const lc_rule_t k_rules[] = {
+    { "go",   LC_BIT(K_IDLE) | LC_BIT(K_DONE), K_BUSY, LC_STATE_KEEP, LC_RULE_ADVANCE, NULL },
+    { "stop", LC_BIT(K_BUSY),                  K_IDLE, LC_STATE_KEEP, 0, NULL },
+    { "stop", LC_BIT(K_IDLE),                  LC_STATE_KEEP, LC_STATE_KEEP, LC_RULE_NOOP, NULL },
+    { NULL }
+};
+static const lc_advance_t k_adv[] = { { K_BUSY, K_DONE, 0 }, { LC_STATE_KEEP } };
+static const lc_kind_def_t k_def = {
+    LC_KIND_WORKSTATION, "fixture", k_states, K_N, k_rules, k_adv, NULL, NULL
+};
+
+typedef struct aput { const char *a0, *a1, *data; uint8_t state; } aput_t;
+
+static apr_status_t aput_cb(lc_resource_t *r, int exists, void *baton)
+{
+    aput_t *a = baton;
+
+    (void)exists;
+    r->state = a->state;
+    apr_cpystrn(r->alias[0], a->a0 ? a->a0 : "", sizeof(r->alias[0]));
+    apr_cpystrn(r->alias[1], a->a1 ? a->a1 : "", sizeof(r->alias[1]));
+    if (a->data) {
+        apr_cpystrn(r->data, a->data, sizeof(r->data));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t put(lc_store_t *st, lc_kind_e k, const char *id, uint8_t state,
+                        lc_resource_t *out)
+{
+    aput_t a = { NULL, NULL, "{\"n\":1}", state };
+    lc_resource_t cur;
+
+    /* Keep the aliases it has. */
+    if (lc_store_get(st, k, id, &cur, pool) == APR_SUCCESS) {
+        a.a0 = apr_pstrdup(pool, cur.alias[0]);
+        a.a1 = apr_pstrdup(pool, cur.alias[1]);
+    }
+    return lc_store_update(st, k, id, aput_cb, &a, out, pool);
+}
+
+static apr_status_t aput(lc_store_t *st, const char *id, const char *a0, const char *a1,
+                         const char *data)
+{
+    aput_t a = { a0, a1, data, K_IDLE };
+    return lc_store_update(st, LC_KIND_NOTEBOOK, id, aput_cb, &a, NULL, pool);
+}
+
+static void test_crud(void)
+{
+    lc_store_t *st = new_store();
+    lc_resource_t r, page[10];
+    char id[32];
+    int i, n, more;
+
+    fresh();
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == LC_ENOTFOUND);
+    CHECK(put(st, LC_KIND_WORKSTATION, "a", K_IDLE, &r) == APR_SUCCESS && r.version == 1);
+    CHECK(r.op == LC_OP_CREATE && r.seq > 0);
+    CHECK(put(st, LC_KIND_WORKSTATION, "a", K_BUSY, &r) == APR_SUCCESS && r.version == 2);
+    CHECK(r.op == LC_OP_REPLACE);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == APR_SUCCESS);
+    CHECK(r.state == K_BUSY && r.version == 2);
+    CHECK_STR(r.data, "{\"n\":1}");
+    CHECK(lc_store_get(st, LC_KIND_AGENT, "a", &r, pool) == LC_ENOTFOUND);
+    for (i = 1; i < 64; i++) {
+        snprintf(id, sizeof(id), "r%03d", i);
+        CHECK(put(st, LC_KIND_WORKSTATION, id, K_IDLE, NULL) == APR_SUCCESS);
+    }
+    CHECK(put(st, LC_KIND_WORKSTATION, "r001", K_BUSY, NULL) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 1, NULL, pool) == LC_EVERSION);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 2, &r, pool) == APR_SUCCESS);
+    CHECK(r.version == 2 && r.op == LC_OP_DELETE);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 0, NULL, pool) == LC_ENOTFOUND);
+    CHECK(put(st, LC_KIND_WORKSTATION, "overflow", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
+    CHECK(n == 10 && more);
+    CHECK_STR(page[0].id, "overflow");
+    CHECK_STR(page[1].id, "r001");
+    CHECK_STR(page[9].id, "r009");
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, "r060", 10, page, &n, &more, pool) == APR_SUCCESS);
+    CHECK(n == 3 && !more);
+    CHECK_STR(page[2].id, "r063");
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, K_BUSY, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
+    CHECK(n == 1 && !more);
+    CHECK_STR(page[0].id, "r001");
+    /* Bytewise id order, whatever the database's collation. */
+    CHECK(put(st, LC_KIND_WORKSTATION, "B", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 1, page, &n, &more, pool) == APR_SUCCESS);
+    CHECK_STR(page[0].id, "B");
+}
+
+static void test_engine(void)
+{
+    lc_store_t *st = new_store();
+    lc_resource_t before, after;
+    lc_precond_t pc;
+    lc_act_t act = { &k_def, "e1", "go", NULL, apr_time_from_sec(1000), apr_time_from_sec(2) };
+
+    fresh();
+    act.pool = pool;
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_ENOTFOUND);
+    CHECK(put(st, LC_KIND_WORKSTATION, "e1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS);
+    CHECK(before.state == K_IDLE && after.state == K_BUSY && after.version == 2);
+    CHECK(after.due == apr_time_from_sec(1002) && after.due_class == LC_DUE_ADVANCE);
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_EILLEGAL && after.version == 2);
+    act.action = "stop";
+    lc_precond_parse("\"1\"", &pc);
+    act.if_match = &pc;
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_EVERSION && after.version == 2);
+    CHECK(lc_store_next_due(st, pool) == apr_time_from_sec(1002));
+    CHECK(lc_engine_advance_due(st, apr_time_from_sec(1001), 0, 10, NULL, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS
+          && after.state == K_BUSY);
+    lc_engine_advance_due(st, apr_time_from_sec(1002), 0, 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS);
+    CHECK(after.state == K_DONE && after.version == 3 && after.due == 0);
+    lc_engine_advance_due(st, apr_time_from_sec(2000), 0, 10, NULL, NULL, pool);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS
+          && after.version == 3);
+    act.if_match = NULL;
+    act.action = "go";
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.state == K_BUSY);
+    act.action = "stop";
+    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.due == 0);
+    CHECK(lc_engine_act(st, &act, &before, &after) == LC_NOCHANGE && after.version == 5);
+}
+
+static void count_moved(const lc_resource_t *b, const lc_resource_t *a, void *baton)
+{
+    int *order = baton;
+
+    CHECK(b->state == K_BUSY && a->state == K_DONE && a->version == b->version + 1);
+    order[order[0] + 1] = atoi(a->id + 1);
+    order[0]++;
+}
+
+static void test_due_order(void)
+{
+    lc_store_t *st = new_store();
+    const int delays[10] = { 5, 3, 9, 1, 7, 2, 8, 4, 6, 0 };
+    int order[12] = { 0 };
+    int i, sorted = 1;
+
+    fresh();
+    for (i = 0; i < 10; i++) {
+        char id[8];
+        lc_act_t act = { &k_def, id, "go", NULL, apr_time_from_sec(100),
+                         apr_time_from_sec(delays[i]) };
+        act.pool = pool;
+        snprintf(id, sizeof(id), "d%d", delays[i]);
+        put(st, LC_KIND_WORKSTATION, id, K_IDLE, NULL);
+        CHECK(lc_engine_act(st, &act, NULL, NULL) == APR_SUCCESS);
+    }
+    lc_engine_advance_due(st, apr_time_from_sec(104), 0, 100, count_moved, order, pool);
+    CHECK(order[0] == 5);
+    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 3, count_moved, order, pool);
+    CHECK(order[0] == 8);
+    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 100, count_moved, order, pool);
+    CHECK(order[0] == 10);
+    for (i = 0; i < 10; i++) {
+        sorted &= order[i + 1] == i;
+    }
+    CHECK(sorted);
+}
+
+static void test_aliases(void)
+{
+    lc_store_t *st = new_store();
+    lc_resource_t r;
+
+    fresh();
+    CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb01", "{\"b\":\"nb01\"}") == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == APR_SUCCESS);
+    CHECK_STR(r.id, "o.w.a");
+    CHECK_STR(r.alias[1], "ref:nb01");
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_AGENT, "ref:nb01", &r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "o.w.a", &r, pool) == LC_ENOTFOUND);
+    CHECK(aput(st, "o.w.b", "ref:nb01", NULL, NULL) == LC_EEXISTS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r, pool) == LC_ENOTFOUND);
+    CHECK(aput(st, "o.w.b", NULL, "name:o.w.a", NULL) == LC_EEXISTS);
+    CHECK(aput(st, "o.w.b", "ref:nb02", NULL, NULL) == APR_SUCCESS);
+    CHECK(aput(st, "o.w.b", "ref:nb02", "ref:nb01", NULL) == LC_EEXISTS);
+    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r, pool) == APR_SUCCESS && r.version == 1);
+    CHECK(aput(st, "o.w.b", "x", "x", NULL) == APR_EINVAL);
+    CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb03", NULL) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == LC_ENOTFOUND);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r, pool) == APR_SUCCESS);
+    CHECK_STR(r.data, "{\"b\":\"nb01\"}");
+    CHECK(aput(st, "o.w.b", "ref:nb01", "ref:nb02", NULL) == APR_SUCCESS);
+    CHECK(aput(st, "o.w.a", "ref:nb03", "name:o.w.a", NULL) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == APR_SUCCESS);
+    CHECK_STR(r.alias[1], "name:o.w.a");
+    CHECK(lc_store_remove(st, LC_KIND_NOTEBOOK, "o.w.a", 0, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r, pool) == LC_ENOTFOUND);
+    CHECK(aput(st, "o.w.d", "name:o.w.a", NULL, NULL) == APR_SUCCESS);
+}
+
+/* Every change in the feed once, densely, in order; retention then 410. */
+static void test_feed(void)
+{
+    lc_store_t *st = new_store();
+    lc_change_t *ch = malloc(sizeof(*ch) * 200);
+    uint64_t oldest;
+    int n, i, dense = 1;
+
+    fresh();
+    CHECK(lc_store_changes_wait(st, 0, 0, pool) == APR_SUCCESS);
+    CHECK(lc_store_changes_read(st, 0, ch, 200, &n, &oldest, pool) == APR_SUCCESS && n == 0);
+    CHECK(put(st, LC_KIND_WORKSTATION, "f1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(put(st, LC_KIND_WORKSTATION, "f1", K_BUSY, NULL) == APR_SUCCESS);
+    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "f1", 0, NULL, pool) == APR_SUCCESS);
+    CHECK(lc_store_changes_wait(st, 0, apr_time_from_sec(1), pool) == APR_SUCCESS);
+    CHECK(lc_store_changes_read(st, 0, ch, 200, &n, &oldest, pool) == APR_SUCCESS && n == 3);
+    CHECK(ch[0].seq == 1 && ch[0].op == LC_OP_CREATE && ch[0].r.version == 1);
+    CHECK(ch[1].seq == 2 && ch[1].op == LC_OP_REPLACE && ch[1].r.state == K_BUSY);
+    CHECK(ch[2].seq == 3 && ch[2].op == LC_OP_DELETE && ch[2].r.version == 2);
+    CHECK(lc_store_changes_read(st, 2, ch, 200, &n, &oldest, pool) == APR_SUCCESS && n == 1);
+    /* Nothing new: the wait lasts its time. */
+    {
+        apr_time_t t0 = apr_time_now();
+        CHECK(lc_store_changes_wait(st, 3, apr_time_from_msec(200), pool) == APR_SUCCESS);
+        CHECK(apr_time_now() - t0 >= apr_time_from_msec(190));
+    }
+    /* Retention 50, trimmed in steps of 1000: past 1053 the first ones go. */
+    for (i = 0; i < 1060; i++) {
+        put(st, LC_KIND_WORKSTATION, "f2", (uint8_t)(i & 1), NULL);
+    }
+    CHECK(lc_store_dbd_sequence(st, 0, pool) == APR_SUCCESS);
+    CHECK(lc_store_changes_read(st, 0, ch, 200, &n, &oldest, pool) == APR_EGENERAL);
+    CHECK(oldest > 1 && oldest <= 1063 - 50 + 1);
+    CHECK(lc_store_changes_read(st, oldest - 1, ch, 200, &n, &oldest, pool) == APR_SUCCESS);
+    for (i = 1; i < n; i++) {
+        dense &= ch[i].seq == ch[i - 1].seq + 1 && ch[i].r.version == ch[i - 1].r.version + 1;
+    }
+    CHECK(n > 0 && dense);
+    free(ch);
+}
+
+/* Several processes race on one resource: exactly one wins each round;
+ * and a sequencer in each process at once still numbers densely. */
+static void test_race(void)
+{
+    lc_store_t *st = new_store();
+    lc_change_t *ch = malloc(sizeof(*ch) * 1000);
+    lc_resource_t r;
+    uint64_t oldest;
+    int i, status, wins = 0, n, ok = 1;
+    pid_t pids[8];
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "hot", K_BUSY, NULL) == APR_SUCCESS);
+    for (i = 0; i < 8; i++) {
+        if ((pids[i] = fork()) == 0) {
+            lc_act_t act = { &k_def, "hot", "stop", NULL, apr_time_now(), -1 };
+            int k;
+            src.handle = NULL;                  /* a connection of its own */
+            act.pool = pool;
+            for (k = 0; k < 20; k++) {
+                put(st, LC_KIND_WORKSTATION, "w", K_IDLE, NULL);
+                lc_store_dbd_sequence(st, 0, pool);
+            }
+            _exit(lc_engine_act(st, &act, NULL, NULL) == APR_SUCCESS ? 10 : 11);
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        waitpid(pids[i], &status, 0);
+        wins += WIFEXITED(status) && WEXITSTATUS(status) == 10;
+    }
+    CHECK(wins == 1);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "hot", &r, pool) == APR_SUCCESS);
+    CHECK(r.version == 2 && r.state == K_IDLE);
+    CHECK(lc_store_dbd_sequence(st, 0, pool) == APR_SUCCESS);
+    CHECK(lc_store_changes_read(st, 0, ch, 1000, &n, &oldest, pool) == APR_SUCCESS);
+    if (n != 162) fprintf(stderr, "race: %d changes\n", n);
+    CHECK(n == 1 + 160 + 1);
+    for (i = 0; i < n; i++) {
+        ok &= ch[i].seq == (uint64_t)i + 1;
+    }
+    CHECK(ok);
+    free(ch);
+}
+
+/* No database: every operation is LC_EUNAVAIL, and a newer schema is refused. */
+static void test_unavailable(void)
+{
+    lc_store_t *st = new_store();
+    lc_dbd_conn_t c;
+    lc_resource_t r;
+    const char *why;
+
+    fresh();
+    src.fail = 1;
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == LC_EUNAVAIL);
+    CHECK(put(st, LC_KIND_WORKSTATION, "a", K_IDLE, NULL) == LC_EUNAVAIL);
+    CHECK(lc_store_changes_wait(st, 0, 0, pool) == LC_EUNAVAIL);
+    src.fail = 0;
+    CHECK(put(st, LC_KIND_WORKSTATION, "a", K_IDLE, NULL) == APR_SUCCESS);
+    sql("UPDATE lc_meta SET value = '99' WHERE key = 'schema'");
+    src_open(&src, pool, &c);
+    CHECK(lc_dbd_schema_ensure(&c, pool, &why) == APR_EINVAL);
+    CHECK(why && strstr(why, "version 99") != NULL);
+    /* A reset loses the prepared statements: prepared again, run once more. */
+    sql("DEALLOCATE ALL");
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == APR_SUCCESS);
+    CHECK(shared->reprepared == 1);
+}
+
+static void test_live(void)
+{
+    test_crud();
+    test_engine();
+    test_due_order();
+    test_aliases();
+    test_feed();
+    test_race();
+    test_unavailable();
+}
+
+int main(void)
+{
+    const char *params = getenv("LC_TEST_DBD_PARAMS");
+
+    apr_initialize();
+    if (sodium_init() < 0) {
+        return 2;
+    }
+    apr_pool_create(&pool, NULL);
+    test_rows();
+    test_sqlstate();
+    test_statements();
+    if (params && *params) {
+        apr_dbd_init(pool);
+        if (apr_dbd_get_driver(pool, "pgsql", &src.driver) != APR_SUCCESS) {
+            fprintf(stderr, "no apr_dbd pgsql driver (libaprutil1-dbd-pgsql)\n");
+            return 2;
+        }
+        src.params = params;
+        shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        lc_kind_register(&k_def);
+        test_live();
+    }
+    else {
+        printf("test_dbd: LC_TEST_DBD_PARAMS unset: PostgreSQL tests skipped\n");
+    }
+    return lc_test_done("test_dbd");
+}
