@@ -84,8 +84,10 @@ dbd_refusal() {
   conf=$(mktemp /tmp/lc-dbd-probe.XXXXXX)
   printf 'ServerRoot /tmp\nLoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\nLoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\nLoadModule dbd_module /usr/lib/apache2/modules/mod_dbd.so\nLoadModule lifecycle_module %s\nLifecycleStore dbd\n' \
     "$TOP/build/${SANITIZE:+san/}mod_lifecycle.so" > "$conf"
-  "$httpd" -t -f "$conf" 2>&1 | grep -a 'is not a store this module has'
+  local said
+  said=$("$httpd" -t -f "$conf" 2>&1 | grep -a 'is not a store this module has')
   rm -f "$conf"
+  [ -n "$said" ] && echo "$said"
 }
 
 runs=""
@@ -117,6 +119,17 @@ for run in $runs; do
       fail=$((fail + 1)); pg_cleanup; continue
     fi
     echo "== PostgreSQL for the dbd run: $params (${SECONDS} s)"
+    # The dbd backend's unit tests against it, on a database of their own
+    # (they drop and make the tables): the store contract without httpd.
+    unit_dbd=build/${SANITIZE:+san/}unit/test_dbd
+    if [ -z "${SKIP_UNIT:-}" ] && [ -x "$unit_dbd" ]; then
+      echo "== $unit_dbd against PostgreSQL"
+      bash build/pg.sh psql "$pgdir" -qc 'CREATE DATABASE lc_unit' >/dev/null
+      if ! LC_TEST_DBD_PARAMS=${params/dbname=lifecycle/dbname=lc_unit} "$unit_dbd"; then
+        echo "== FAILED: $unit_dbd against PostgreSQL"
+        fail=$((fail + 1))
+      fi
+    fi
     export LC_STORE=dbd LC_PG_DIR=$pgdir LC_DBD_PARAMS=$params
     defines=(-defines LC_DBD)
   fi

@@ -25,7 +25,7 @@ use LcTest ();
 
 plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
     unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
-plan tests => 44;
+plan tests => 45;
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $vars = Apache::Test::vars();
@@ -102,12 +102,16 @@ my @ids = map { "out-load-$_" } 1 .. 4;
 req(PUT => "/lifecycle/v1/resources/workstation/$_", ws($_, 'stopped')) for @ids;
 my $stopfile = "$vars->{t_logs}/dbd_outage.stop";
 unlink $stopfile;
-pipe(my $rd, my $wpipe) or die;
+# The load writes what it saw to a file (a pipe read only at the end would
+# fill up and stall it).
+my $loadlog = "$vars->{t_logs}/dbd_outage.load";
+unlink $loadlog;
 my $load = fork() // die;
 if ($load == 0) {
-    close $rd;
+    open my $wpipe, '>', $loadlog or die "$loadlog: $!";
     my $c = LWP::UserAgent->new(timeout => 10, keep_alive => 1);
     my $t0 = time;
+    eval {
     while (!-e $stopfile && time - $t0 < 60) {
         for my $id (@ids) {
             for my $step (["/workstations/$id/launch", undef],
@@ -123,9 +127,10 @@ if ($load == 0) {
             }
         }
     }
+    1;
+    } or syswrite $wpipe, "0 0 0 died 0 - 0 $@";
     POSIX::_exit(0);
 }
-close $wpipe;
 sleep 1.5;
 
 # ---- PostgreSQL stopped ------------------------------------------------------------------------------
@@ -192,14 +197,19 @@ is($fails, 0, 'and keeps serving: 40 GETs more, every one answered (no pooled co
 }
 sleep 1.5;                                           # the load goes on a while
 open my $sf, '>', $stopfile or die; close $sf;
-my @rec = map { chomp; [split ' '] } <$rd>;
 waitpid($load, 0);
+my @rec = do { open my $rd, '<', $loadlog or die "$loadlog: $!"; map { chomp; [split ' '] } <$rd> };
 
 # ---- what the load saw ----------------------------------------------------------------------------------
 my %codes; $codes{$_->[2]}++ for @rec;
 ok(scalar(@rec) > 20, scalar(@rec) . ' requests of the load answered: '
    . join(', ', map { "$_ x$codes{$_}" } sort keys %codes));
-ok(($codes{503} // 0) > 0, 'some of them 503 while the database was down');
+ok(($codes{503} // 0) > 0, 'some of them 503 while the database was down')
+    or diag(sprintf("database down %.3f .. %.3f; the load's requests from 1 s before:\n", $t_down, $t_up)
+            . join("\n", map { "@$_" } grep { $_->[1] > $t_down - 1 } @rec));
+my @slow = grep { $_->[1] - $_->[0] > 5 } @rec;
+is(scalar @slow, 0, 'none of them waited more than 5 s (connect_timeout=3)')
+    or diag(join "\n", map { "@$_" } @slow);
 is_deeply([sort grep { !/^(200|400|503)$/ } keys %codes], [], 'no answer but 200, 400 (an illegal step) and 503');
 is(scalar(grep { $_->[2] == 503 && !$_->[6] } @rec), 0, 'every 503 with Retry-After');
 my @lies = grep { $_->[2] == 200 && $_->[0] > $t_down && $_->[1] < $t_up } @rec;
