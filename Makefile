@@ -23,8 +23,10 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 APU_CFLAGS := $(shell apu-1-config --includes 2>/dev/null)
 APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
-# The pure core: sources that depend on APR, jansson and libsodium only.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c)
+# The pure core: sources that depend on APR, jansson and libsodium only,
+# every kind (lc_kind_*.c) included.
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c) \
+              $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # The dbd backend's core: APR's apr_dbd, no httpd (t/unit/test_dbd.c).
 DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_sql.c lc_dbd_schema.c lc_store_dbd.c lc_dbd_feed.c)
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
@@ -38,19 +40,15 @@ UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSA
 .PHONY: all deps run test unit suite bench fuzz fuzz-build fuzz-corpus clean
 
 # make fuzz: the libFuzzer targets of t/fuzz/ (one file each), built with
-# clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  The
-# dialect files are linked for their kind tables; what their handlers call
-# of httpd is stubbed (t/fuzz/lc_fuzz_httpd.c, aborts if ever reached).
+# clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  They
+# link the pure core only (the kinds and lc_json.c included): no httpd.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-                $(APR_CFLAGS) $(shell apu-1-config --includes) -I$(shell $(APXS) -q INCLUDEDIR) \
-                -I$(LC_SRCDIR) -It/fuzz
-FUZZ_SRC     := $(UNIT_CORE) $(addprefix $(LC_SRCDIR)/,lc_http.c lc_dialect_workstation.c \
-                lc_dialect_redivis.c lc_dialect_notte.c lc_notte_session.c lc_notte_fastapi.c \
-                lc_dialect_wrapper.c lc_dialect_feldera.c)
-FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC)) build/fuzz/obj/lc_fuzz_httpd.o
+                $(APR_CFLAGS) -I$(LC_SRCDIR) -It/fuzz
+FUZZ_SRC     := $(UNIT_CORE)
+FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC))
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 all: deps
@@ -72,13 +70,13 @@ $(UNIT_DIR)/test_dbd: t/unit/test_dbd.c t/unit/lc_test.h $(UNIT_CORE) $(DBD_CORE
 build/unit/bench_replay: UNIT_CFLAGS += -O2
 
 # The lifecycle-token CLI (keygen, mint, inspect): the token core only.
-TOKEN_CORE := $(addprefix $(LC_SRCDIR)/,lc_b64.c lc_token.c)
-$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(TOKEN_CORE) $(LC_SRCDIR)/lc_b64.h $(LC_SRCDIR)/lc_token.h
+TOKEN_CORE := $(addprefix $(LC_SRCDIR)/,lc_b64.c lc_token.c lc_json.c lc_time.c)
+$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(TOKEN_CORE) $(addprefix $(LC_SRCDIR)/,lc_b64.h lc_token.h lc_json.h lc_time.h)
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(TOKEN_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
-JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c)
+JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_time.c)
 $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium
@@ -102,6 +100,7 @@ test:
 # The suite itself (what build/test.sh runs as the unprivileged user).  The
 # suite's own tokens are minted with the plain build/lifecycle-token.
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
+	@perl build/layers.pl $(LC_SRCDIR) $(LC_OBJDIR)/.libs
 	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal SANITIZE=
 	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 
@@ -112,10 +111,6 @@ bench: all build/unit/bench_replay
 build/fuzz/obj/%.o: $(LC_SRCDIR)/%.c $(LC_HDR)
 	@mkdir -p build/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-
-build/fuzz/obj/lc_fuzz_httpd.o: t/fuzz/lc_fuzz_httpd.c $(LC_HDR)
-	@mkdir -p build/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \

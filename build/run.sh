@@ -15,8 +15,7 @@ case $STORE in shm|dbd) ;; *) echo "run: STORE is shm (default) or dbd, not '$ST
 if [ ! -f "$RUN/keys/issuer.key" ]; then
   "$TOP/build/lifecycle-token" keygen --out "$RUN/keys" >/dev/null
 fi
-scopes="workflow.write workflow.read agents.write agents.read workstations.write workstations.read"
-scopes="$scopes wrappers.write wrappers.read pipelines.write pipelines.read lifecycle.admin"
+scopes=$(bash "$TOP/build/scopes.sh")      # every dialect's default scopes
 TOKEN=$("$TOP/build/lifecycle-token" mint --key "$RUN/keys/issuer.key" --scope "$scopes" \
         --ttl 86400 --sub demo)
 user=""

@@ -36,8 +36,9 @@ for k in issuer issuer2 stranger; do
   for f in key pub jwk; do mv "$keys/$k.d/issuer.$f" "$keys/$k.$f"; done
   rmdir "$keys/$k.d"
 done
-all="workflow.write workflow.read agents.write agents.read workstations.write workstations.read"
-all="$all wrappers.write wrappers.read pipelines.write pipelines.read lifecycle.admin ops.read ops.write"
+# Every dialect's default scopes (from the registry), and the LifecycleScope
+# of t/conf's /scoped location.
+all="$(bash build/scopes.sh) ops.read ops.write" || exit 1
 "$tok" mint --key "$keys/issuer.key" --scope "$all" --ttl 86400 --sub suite --aud lifecycle-test \
   --iss https://issuer.test > "$keys/all.token"
 # Tokens from third-party libraries (jose, paseto from npm), test only.

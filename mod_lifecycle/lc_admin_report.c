@@ -15,51 +15,42 @@
 #include <apr_strings.h>
 
 #include "lc_admin.h"
-#include "lc_audit.h"
 #include "lc_engine.h"
 #include "lc_http.h"
 
-static apr_status_t json_decref_cb(void *j)
-{
-    json_decref(j);
-    return APR_SUCCESS;
-}
-
 typedef struct report_baton {
-    const lc_kind_def_t *def;
     int                  state;
-    json_t              *body;          /* the kind's own report body, or NULL */
+    json_t              *body;          /* the kind's own report body (the request
+                                         * pool's), or NULL */
     const char          *field;         /* what the kind's hook refused */
-    const lc_precond_t  *if_match;
-    lc_req_t            *q;
-    uint8_t              from;
 } report_baton_t;
 
-/* Store locked. */
+/* Store locked; the baton is the call (lc_dialect_act filled its act). */
 static apr_status_t report_cb(lc_resource_t *r, int exists, void *baton)
 {
-    report_baton_t *b = baton;
+    const lc_dialect_call_t *c = baton;
+    const lc_act_t *act = &c->act;
+    report_baton_t *b = c->baton;
 
     if (!exists) {
         return LC_ENOTFOUND;
     }
-    b->from = r->state;
-    if (!lc_precond_match(b->if_match, exists, r->version)) {
+    if (!lc_precond_match(act->if_match, exists, r->version)) {
         return LC_EVERSION;
     }
     r->op = LC_OP_REPORT;
     if (b->body) {
-        return b->def->report(b->def, r, b->body, b->q->now, b->q->sc->auto_advance, &b->field);
+        return c->def->report(c->def, r, b->body, act->now, act->advance_after, &b->field);
     }
     if (r->state == b->state) {
         return LC_NOCHANGE;
     }
-    if (lc_kind_advance_target(b->def, r->state) == b->state) {
-        return lc_kind_advance(b->def, r, b->q->now, b->q->sc->auto_advance);
+    if (lc_kind_advance_target(c->def, r->state) == b->state) {
+        return lc_kind_advance(c->def, r, act->now, act->advance_after);
     }
     r->state = (uint8_t)b->state;
-    r->state_since = b->q->now;
-    lc_kind_schedule(b->def, r, b->q->now, b->q->sc->auto_advance);
+    r->state_since = act->now;
+    lc_kind_schedule(c->def, r, act->now, act->advance_after);
     return APR_SUCCESS;
 }
 
@@ -76,8 +67,8 @@ static int report_body(lc_req_t *q, const lc_kind_def_t *def, int *state, json_t
     if ((rc = lc_http_read_body(q->r, &buf, &len)) != OK) {
         return lc_admin_error(q, rc, "invalid_request", "the body is too large (64 KiB at most)");
     }
-    if (!(body = lc_http_parse_json(q->r, buf, len, &why)) || !json_is_object(body)) {
-        json_decref(body);
+    /* The body is the request pool's, *own too: nothing here releases it. */
+    if (!(body = lc_json_parse(q->r->pool, buf, len, 0, &why)) || !json_is_object(body)) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               why ? why : "the body must be a JSON object {\"status\": ...}");
     }
@@ -87,16 +78,13 @@ static int report_body(lc_req_t *q, const lc_kind_def_t *def, int *state, json_t
     }
     json_object_foreach(body, k, v) {
         if (strcmp(k, "status") != 0) {
-            rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                                apr_psprintf(q->r->pool, "field '%s' is not part of a %s report",
-                                             ap_escape_html(q->r->pool, k), def->name));
-            json_decref(body);
-            return rc;
+            return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                                  apr_psprintf(q->r->pool, "field '%s' is not part of a %s report",
+                                               ap_escape_html(q->r->pool, k), def->name));
         }
     }
     v = json_object_get(body, "status");
     *state = json_is_string(v) ? lc_kind_state(def, json_string_value(v)) : -1;
-    json_decref(body);
     if (*state < 0) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               apr_psprintf(q->r->pool, "field 'status' must be a %s state",
@@ -105,46 +93,49 @@ static int report_body(lc_req_t *q, const lc_kind_def_t *def, int *state, json_t
     return LC_PROCEED;
 }
 
-int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id)
+/* After If-Match: the body (the request pool's, like every parsed body). */
+static int report_ready(lc_req_t *q, lc_dialect_call_t *c)
 {
-    lc_precond_t im;
-    lc_resource_t after;
-    report_baton_t b;
-    apr_status_t rv;
-    int rc;
+    report_baton_t *b = c->baton;
 
-    memset(&b, 0, sizeof(b));
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &im) != 0) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request", "malformed If-Match header");
-    }
-    if ((rc = report_body(q, def, &b.state, &b.body)) != LC_PROCEED) {
-        return rc;
-    }
-    if (b.body) {
-        apr_pool_cleanup_register(q->r->pool, b.body, json_decref_cb,
-                                  apr_pool_cleanup_null);
-    }
-    b.def = def;
-    b.if_match = &im;
-    b.q = q;
-    rv = lc_store_update(q->store, def->kind, id, report_cb, &b, &after, q->r->pool);
+    return report_body(q, c->def, &b->state, &b->body);
+}
+
+/* Applied, or the state it already had: the resource as it is now. */
+static int report_sent(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                       const lc_resource_t *after)
+{
+    (void)before;
+    return lc_admin_send(q, HTTP_OK, c->def, after);
+}
+
+/* What a report can be refused for beyond the store's answers. */
+static int report_refused(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
+                          const lc_resource_t *cur)
+{
+    const report_baton_t *b = c->baton;
+
     switch (rv) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id, lc_kind_state_name(def, b.from),
-                         lc_kind_state_name(def, after.state));
-        return lc_admin_send(q, HTTP_OK, def, &after);
-    case LC_NOCHANGE:
-        return lc_admin_send(q, HTTP_OK, def, &after);
     case APR_EINVAL:
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               apr_psprintf(q->r->pool, "field '%s' does not fit a %s report",
-                                           b.field ? b.field : "?", def->name));
+                                           b->field ? b->field : "?", c->def->name));
     case LC_EILLEGAL:
         return lc_admin_error(q, HTTP_CONFLICT, "conflict",
                               apr_psprintf(q->r->pool, "the report does not fit the %s's "
-                                           "current state '%s'", def->name,
-                                           lc_kind_state_name(def, after.state)));
+                                           "current state '%s'", c->def->name,
+                                           lc_kind_state_name(c->def, cur->state)));
     default:
-        return lc_admin_store_error(q, def, id, rv);
+        return LC_PROCEED;
     }
+}
+
+int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id)
+{
+    report_baton_t b = { 0, NULL, NULL };
+    lc_dialect_call_t c = { .def = def, .id = id, .action = "report", .words = &lc_admin_words,
+                            .send = report_sent, .ready = report_ready, .own = report_refused,
+                            .apply = report_cb, .baton = &b };
+
+    return lc_dialect_act(q, &c);
 }

@@ -13,10 +13,6 @@
 #include "lc_util.h"
 #include "lc_token.h"
 
-static const char *const dialect_names[LC_DIALECT_COUNT] = {
-    NULL, "redivis", "notte", "workstation", "wrapper", "feldera", "admin"
-};
-
 /* "LifecycleCapacity 12 (file:line): <why>" */
 static const char *fail(cmd_parms *cmd, const char *arg, const char *why)
 {
@@ -112,6 +108,17 @@ static const char *global_conf(cmd_parms *cmd, const char *arg, lc_server_conf_t
     return err ? fail(cmd, arg, err) : NULL;
 }
 
+/* The start of every server-wide directive's handler: c gets the main
+ * server's record; a directive placed elsewhere returns global_conf's error. */
+#define LC_GLOBAL_ONLY(cmd, dc, arg, c)                                       \
+    do {                                                                      \
+        const char *err_ = global_conf((cmd), (arg), &(c));                   \
+        (void)(dc);                                                           \
+        if (err_) {                                                           \
+            return err_;                                                      \
+        }                                                                     \
+    } while (0)
+
 /* A delay in httpd's own syntax ("2", "2s", "500ms", "1mi") within [min, max]. */
 static int delay_in(const char *arg, apr_interval_time_t min, apr_interval_time_t max,
                     apr_interval_time_t *out)
@@ -123,12 +130,8 @@ static int delay_in(const char *arg, apr_interval_time_t min, apr_interval_time_
 static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!lc_provider_find(arg)) {
         return fail(cmd, arg, apr_pstrcat(cmd->pool, "is not a store this module has "
                                           "(it has: ", lc_provider_names(cmd->pool), ")",
@@ -182,13 +185,9 @@ static const char *set_feed_retain(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_capacity(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     long v;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (lc_parse_uint(arg, LC_CAPACITY_MIN, LC_CAPACITY_MAX, &v) != 0) {
         return fail(cmd, arg, apr_psprintf(cmd->pool, "must be a whole number from %u to %u",
                                            LC_CAPACITY_MIN, LC_CAPACITY_MAX));
@@ -224,13 +223,9 @@ static int parse_bytes(const char *arg, apr_size_t *out)
 static const char *set_heap(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_size_t v;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (parse_bytes(arg, &v) != 0 || v < LC_HEAP_MIN || v > LC_HEAP_MAX) {
         return fail(cmd, arg, "must be a size from 64K to 31G (a number of bytes, or "
                     "with K, M or G)");
@@ -258,12 +253,8 @@ static const char *parse_delay(cmd_parms *cmd, const char *arg, apr_interval_tim
 static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     c->auto_advance_set = 1;
     return parse_delay(cmd, arg, &c->auto_advance);
 }
@@ -271,12 +262,8 @@ static const char *set_auto_advance(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     c->suspend_timeout_set = 1;
     return parse_delay(cmd, arg, &c->suspend_timeout);
 }
@@ -284,12 +271,8 @@ static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg
 static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!*arg || strlen(arg) > 512) {
         return fail(cmd, arg, "must be a directory path");
     }
@@ -303,13 +286,9 @@ static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!delay_in(arg, apr_time_from_sec(1), apr_time_from_sec(7 * 86400), &t)) {
         return fail(cmd, arg, "must be a delay from 1s to a week, such as 30s or 5mi");
     }
@@ -320,13 +299,10 @@ static const char *set_snapshot_every(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c), *why = NULL;
+    const char *why = NULL;
     const char *path = ap_server_root_relative(cmd->pool, arg);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!c->keys && !(c->keys = lc_keyring_create(cmd->pool))) {
         return fail(cmd, arg, "libsodium cannot be initialised");
     }
@@ -340,12 +316,9 @@ static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c), *p;
+    const char *p;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     for (p = arg; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             return fail(cmd, arg, "must not contain control characters");
@@ -366,13 +339,9 @@ static const char *set_token_claim(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!delay_in(arg, 0, apr_time_from_sec(3600), &t)) {
         return fail(cmd, arg, "must be a delay from 0 to 1h, such as 60 or 30s");
     }
@@ -384,31 +353,62 @@ static const char *set_token_leeway(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_fault_injection(cmd_parms *cmd, void *dc, int on)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, on ? "on" : "off", &c);
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, on ? "on" : "off", c);
     c->fault_injection = on;
     return NULL;
+}
+
+/* Every dialect's name by its number, from the registry's list itself, so
+ * that the configuration does not depend on the dialects (which depend on
+ * it); t/unit/test_kinds.c checks the descriptors carry the same names. */
+static const char *const dialect_names[LC_DIALECT_COUNT] = {
+    NULL,
+#define LC_REG_DIALECT(name) #name,
+#include "lc_registry.h"
+};
+
+const char *lc_config_dialect_name(lc_dialect_e d)
+{
+    return d > LC_DIALECT_NONE && d < LC_DIALECT_COUNT ? dialect_names[d] : "none";
+}
+
+static lc_dialect_e dialect_by_name(const char *name)
+{
+    int d;
+
+    for (d = 1; d < LC_DIALECT_COUNT; d++) {
+        if (strcmp(dialect_names[d], name) == 0) {
+            return (lc_dialect_e)d;
+        }
+    }
+    return LC_DIALECT_NONE;
+}
+
+/* "unknown dialect; use a, b or c": every dialect's name, from the registry. */
+static const char *unknown_dialect(apr_pool_t *p)
+{
+    const char *use = "unknown dialect; use ";
+    int d;
+
+    for (d = 1; d < LC_DIALECT_COUNT; d++) {
+        use = apr_pstrcat(p, use, d == 1 ? "" : d == LC_DIALECT_COUNT - 1 ? " or " : ", ",
+                          dialect_names[d], NULL);
+    }
+    return use;
 }
 
 static const char *set_dialect(cmd_parms *cmd, void *dcv, const char *arg)
 {
     lc_dir_conf_t *dc = dcv;
-    int d;
 
     if (!cmd->path) {
         return fail(cmd, arg, "belongs in a <Location> block");
     }
-    for (d = 1; d < LC_DIALECT_COUNT; d++) {
-        if (strcmp(arg, dialect_names[d]) == 0) {
-            dc->dialect = (lc_dialect_e)d;
-            return NULL;
-        }
+    if ((dc->dialect = dialect_by_name(arg)) == LC_DIALECT_NONE) {
+        return fail(cmd, arg, unknown_dialect(cmd->pool));
     }
-    return fail(cmd, arg, "unknown dialect; use redivis, notte, workstation, wrapper, feldera or admin");
+    return NULL;
 }
 
 /* Scope tokens as RFC 6749 §3.3 defines them: printable ASCII but space, '"', '\'. */
@@ -459,6 +459,12 @@ static const char *set_owner_check(cmd_parms *cmd, void *dcv, int on)
     return NULL;
 }
 
+/* LifecycleDialect's help: the dialects of the registry, written by the list. */
+static const char dialect_help[] = "the API this location serves, one of:"
+#define LC_REG_DIALECT(name) " " #name
+#include "lc_registry.h"
+    ;
+
 const command_rec lc_directives[] = {
     AP_INIT_TAKE1("LifecycleStore", set_store, NULL, RSRC_CONF,
                   "where resources live: shm (this host's shared memory, the default) or "
@@ -491,8 +497,7 @@ const command_rec lc_directives[] = {
                   "clock skew allowed on exp/nbf/iat (default 60s)"),
     AP_INIT_FLAG("LifecycleFaultInjection", set_fault_injection, NULL, RSRC_CONF,
                  "test only: honour X-Lifecycle-Fault request headers"),
-    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, RSRC_CONF | ACCESS_CONF,
-                  "the API this location serves: redivis, notte, workstation, wrapper, feldera, admin"),
+    AP_INIT_TAKE1("LifecycleDialect", set_dialect, NULL, RSRC_CONF | ACCESS_CONF, dialect_help),
     AP_INIT_TAKE2("LifecycleScope", set_scope, NULL, RSRC_CONF | ACCESS_CONF,
                   "read|write SCOPE: the token scope this location requires"),
     AP_INIT_FLAG("LifecycleOwnerCheck", set_owner_check, NULL, RSRC_CONF | ACCESS_CONF,

@@ -5,14 +5,12 @@
 #include <httpd.h>
 #include <http_config.h>
 
+/* A location's dialect: its place in lc_registry.h (LC_DIALECT_redivis, ...,
+ * written by the list; code goes by lc_config_dialect_name). */
 typedef enum {
     LC_DIALECT_NONE = 0,
-    LC_DIALECT_REDIVIS,
-    LC_DIALECT_NOTTE,
-    LC_DIALECT_WORKSTATION,
-    LC_DIALECT_WRAPPER,
-    LC_DIALECT_FELDERA,
-    LC_DIALECT_ADMIN,
+#define LC_REG_DIALECT(name) LC_DIALECT_##name,
+#include "lc_registry.h"
     LC_DIALECT_COUNT
 } lc_dialect_e;
 
@@ -59,6 +57,9 @@ void *lc_config_create_server(apr_pool_t *p, server_rec *s);
 void *lc_config_merge_server(apr_pool_t *p, void *base, void *add);
 void *lc_config_create_dir(apr_pool_t *p, char *dir);
 void *lc_config_merge_dir(apr_pool_t *p, void *base, void *add);
+
+/* A dialect's name (lc_registry.h's), "none" for LC_DIALECT_NONE. */
+const char *lc_config_dialect_name(lc_dialect_e d);
 
 /* The main server's settings, wherever the request landed. */
 const lc_server_conf_t *lc_config_global(const server_rec *s);

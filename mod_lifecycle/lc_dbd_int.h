@@ -11,7 +11,7 @@
 #ifndef LC_DBD_INT_H
 #define LC_DBD_INT_H
 
-#include "lc_store_dbd.h"
+#include "lc_dbd.h"
 
 /* The columns of a resource row, in the order every statement returns
  * them: LC_DBD_COLS("u.") names them in CTE u.  The image (what a change

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "lc_dbd_int.h"
+#include "lc_dbd_schema.h"
 
 /* Version 1.  Times are apr_time_t (microseconds since the epoch); the
  * attributes are text (jsonb would reorder keys and refuse \u0000). */

@@ -28,6 +28,7 @@
 #include <apr_strings.h>
 
 #include "lc_dbd_int.h"
+#include "lc_dbd_schema.h"
 
 #define PQ_CONNECTION_OK 0      /* libpq's ConnStatusType CONNECTION_OK */
 #define PQ_ERRORS_VERBOSE 2     /* libpq's PGVerbosity PQERRORS_VERBOSE */

@@ -36,7 +36,7 @@ typedef struct lc_req {
 struct lc_dialect {
     const char  *name;
     lc_kind_e    kind;             /* LC_KIND_NONE for admin */
-    const lc_kind_def_t *kind_def; /* its state machine; NULL until built */
+    const lc_kind_def_t *kind_def; /* its (first) kind; every kind is in lc_registry.h */
     const char  *scope_read;       /* SPEC §1 defaults */
     const char  *scope_write;
     int        (*handle)(lc_req_t *q);
@@ -47,8 +47,6 @@ struct lc_dialect {
     /* Every method some route of it takes: the Allow of a TRACE, which the
      * dispatcher refuses before routing. */
     const char  *methods;
-    /* Further kinds the dialect serves (notte: sessions), NULL-terminated; may be NULL. */
-    const lc_kind_def_t *const *more_kinds;
     /* 1: the dialect splits and decodes q->path itself, so the dispatcher
      * does not refuse a path whose segments do not decode (an encoded '/',
      * bad escapes, too many segments); q->nseg is then -1.  Redivis: a '/'
@@ -56,34 +54,10 @@ struct lc_dialect {
     int          raw_path;
 };
 
-extern const lc_dialect_t lc_dialect_workstation;
-extern const lc_dialect_t lc_dialect_admin;
-extern const lc_dialect_t lc_dialect_redivis;
-extern const lc_dialect_t lc_dialect_notte;
-extern const lc_dialect_t lc_dialect_wrapper;
-extern const lc_dialect_t lc_dialect_feldera;
+/* Every dialect of lc_registry.h: lc_dialect_redivis, ... (the dispatcher,
+ * mod_lifecycle.c, holds the table of them). */
+#define LC_REG_DIALECT(name) extern const lc_dialect_t lc_dialect_##name;
+#include "lc_registry.h"
 
-const lc_dialect_t *lc_dialect_get(lc_dialect_e which);
-
-/* Register the kind tables of every dialect built (once per process). */
-void lc_dialect_register_kinds(void);
-
-/* Helpers every dialect uses. */
-
-/* The engine's view of this request: action, If-Match, actor, ownership. */
-void lc_dialect_act_init(lc_req_t *q, const lc_kind_def_t *def, const char *id,
-                         const char *action, const lc_precond_t *if_match, lc_act_t *act);
-
-/* The scope that refused this request (for bodies that name it), or NULL. */
-const char *lc_dialect_refused_scope(lc_req_t *q);
-
-/* A store call failed with rv (lc_dialect_fail.c): LC_EUNAVAIL is 503 with
- * Retry-After in the dialect's error shape (code "unavailable"); anything
- * else 500 with `code` and `message`.  Returns the handler's result. */
-int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
-                            const char *message);
-
-/* The 503 itself, with the dialect's own code for it. */
-int lc_dialect_unavailable(lc_req_t *q, const char *code);
 
 #endif

@@ -13,25 +13,16 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "lc_dialect.h"
+#include "lc_dialect_act.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 #include "lc_admin.h"
-#include "lc_repr_cache.h"
 #include "lc_metrics.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX     1000
 #define LIST_CHUNK         128    /* records fetched per store call */
-
-int lc_admin_error(lc_req_t *q, int status, const char *code, const char *message)
-{
-    return lc_http_json(q->r, status, json_pack("{s:s, s:s}", "error", code,
-                                                "message", message ? message : ""));
-}
-
 
 static int method_not_allowed(lc_req_t *q, const char *allow)
 {
@@ -40,53 +31,6 @@ static int method_not_allowed(lc_req_t *q, const char *allow)
                        apr_psprintf(q->r->pool, "%s is not allowed here; use %s",
                                     q->r->method, allow));
 }
-
-/* The answers every store call shares: unknown, stale If-Match, full, broken. */
-int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
-                         apr_status_t rv)
-{
-    switch (rv) {
-    case LC_ENOTFOUND:
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                              apr_psprintf(q->r->pool, "no %s '%s'", def ? def->name : "resource",
-                                           id ? id : ""));
-    case LC_EVERSION:
-        return lc_admin_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                              "If-Match does not match the current version");
-    case LC_EFULL:
-        return lc_admin_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
-                              "the store is full (LifecycleCapacity)");
-    default:
-        return lc_dialect_store_failed(q, rv, "internal",
-                                       apr_psprintf(q->r->pool, "store error %d", rv));
-    }
-}
-
-int lc_admin_query(lc_req_t *q, const char *const *allowed, apr_table_t **args)
-{
-    const char *v;
-
-    if (lc_http_query(q->r, args) != 0) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              "malformed query string, or a parameter given twice");
-    }
-    if ((v = lc_http_query_unknown(*args, allowed)) != NULL) {
-        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                              apr_psprintf(q->r->pool, "unknown query parameter '%s'",
-                                           ap_escape_html(q->r->pool, v)));
-    }
-    return LC_PROCEED;
-}
-
-int lc_admin_send(lc_req_t *q, int status, const lc_kind_def_t *def, const lc_resource_t *r)
-{
-    apr_size_t len;
-    const char *text = lc_repr_json(q->r->pool, def, r, &len);
-
-    lc_http_etag(q->r, r->version);
-    return lc_http_json_text(q->r, status, text, len);
-}
-
 
 /* ---- PUT ----------------------------------------------------------------- */
 
@@ -99,7 +43,6 @@ typedef struct put_baton {
     lc_req_t            *q;
     int                  existed;
     int                  if_none_match_failed;  /* else LC_EEXISTS is an alias taken */
-    uint8_t              old_state;
 } put_baton_t;
 
 /* Store locked. */
@@ -110,7 +53,6 @@ static apr_status_t put_cb(lc_resource_t *r, int exists, void *baton)
     int same_state = exists && r->state == t->state && r->desired == t->desired;
 
     b->existed = exists;
-    b->old_state = r->state;
     if (b->if_none_match->present && (b->if_none_match->any
             ? exists : lc_precond_match(b->if_none_match, exists, r->version))) {
         b->if_none_match_failed = 1;
@@ -169,14 +111,13 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                            apr_psprintf(q->r->pool, "the body must be the %s representation",
                                         def->name));
     }
-    if (!(body = lc_http_parse_json(q->r, buf, len, &why)) || !json_is_object(body)) {
-        json_decref(body);
+    /* The body is the request pool's: no path below releases it. */
+    if (!(body = lc_json_parse(q->r->pool, buf, len, 0, &why)) || !json_is_object(body)) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            why ? why : "the body must be a JSON object");
     }
     jid = json_object_get(body, "id");
     if (jid && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)) {
-        json_decref(body);
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                            "field 'id' does not match the id in the path");
     }
@@ -185,7 +126,6 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
     jowner = json_object_get(body, "owner");
     if (json_is_string(jowner)) {
         if (json_string_length(jowner) > LC_OWNER_MAX) {
-            json_decref(body);
             return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                                "field 'owner' must be a string of at most 63 bytes");
         }
@@ -202,13 +142,10 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
      * field of its own ("agent_id") with the path's. */
     apr_cpystrn(tmpl->id, id, sizeof(tmpl->id));
     if (def->from_json(body, tmpl, &field, q->r->pool) != APR_SUCCESS) {
-        rc = lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
-                         apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
-                                      def->name));
-        json_decref(body);
-        return rc;
+        return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
+                              apr_psprintf(q->r->pool, "field '%s' does not fit a %s", field,
+                                           def->name));
     }
-    json_decref(body);
     return LC_PROCEED;
 }
 
@@ -240,12 +177,9 @@ static int put_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id)
     b.if_match = &im;
     b.if_none_match = &inm;
     b.q = q;
-    rv = lc_store_update(q->store, def->kind, id, put_cb, &b, &after, q->r->pool);
+    rv = lc_dialect_update(q, def, id, put_cb, &b, NULL, &after);
     switch (rv) {
     case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id,
-                         b.existed ? lc_kind_state_name(def, b.old_state) : "-",
-                         lc_kind_state_name(def, after.state));
         return lc_admin_send(q, b.existed ? HTTP_OK : HTTP_CREATED, def, &after);
     case LC_EEXISTS:
         if (!b.if_none_match_failed) {
@@ -296,11 +230,9 @@ static int delete_resource(lc_req_t *q, const lc_kind_def_t *def, const char *id
         }
         expect = rv == APR_SUCCESS ? cur.version : 0;
     }
-    rv = lc_store_remove(q->store, def->kind, id, expect, &gone, q->r->pool);
+    rv = lc_dialect_remove(q, def, id, expect, &gone);
     switch (rv) {
     case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, def->kind, id,
-                         lc_kind_state_name(def, gone.state), "-");
         q->r->status = HTTP_NO_CONTENT;
         return OK;
     default:
@@ -385,6 +317,21 @@ static int metrics(lc_req_t *q)
 
 /* ---- routing -------------------------------------------------------------------- */
 
+/* "no such route; kinds are a, b, c": every kind, in their numbers' order. */
+static const char *no_such_kind(apr_pool_t *p)
+{
+    const char *msg = "no such route; kinds are ";
+    int k, first = 1;
+
+    for (k = LC_KIND_NONE + 1; k < LC_KIND_COUNT; k++) {
+        if (lc_kind_def((lc_kind_e)k)) {
+            msg = apr_pstrcat(p, msg, first ? "" : ", ", lc_kind_name((lc_kind_e)k), NULL);
+            first = 0;
+        }
+    }
+    return msg;
+}
+
 static int resources(lc_req_t *q)
 {
     lc_kind_e kind = q->nseg > 1 ? lc_kind_by_name(q->seg[1]) : LC_KIND_NONE;
@@ -392,15 +339,9 @@ static int resources(lc_req_t *q)
     const char *id = q->nseg > 2 ? q->seg[2] : NULL;
     int m = q->r->method_number;
 
-    if (kind == LC_KIND_NONE || q->nseg > 4) {
-        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found",
-                           "no such route; kinds are notebook, agent, workstation, "
-                           "wrapper, pipeline, session");
-    }
-    if (!def) {
-        return lc_admin_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented",
-                           apr_psprintf(q->r->pool, "the %s kind is not implemented yet",
-                                        lc_kind_name(kind)));
+    /* A kind has a name only once registered: a name found has its def. */
+    if (!def || q->nseg > 4) {
+        return lc_admin_error(q, HTTP_NOT_FOUND, "not_found", no_such_kind(q->r->pool));
     }
     if (!id) {
         return m == M_GET ? list_resources(q, def) : method_not_allowed(q, "GET, HEAD");

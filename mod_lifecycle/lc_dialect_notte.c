@@ -6,8 +6,9 @@
  *   DELETE /{agent_id}/stop?session_id= active -> closed -> AgentStatusResponse
  *
  * FastAPI's error shapes are in lc_notte_fastapi.c, sessions in
- * lc_notte_session.c.  Like FastAPI, the query string is lenient: unknown
- * parameters are ignored, and of a repeated session_id the last one counts.
+ * lc_notte_session.c, the agent kind in lc_kind_notte.c.  Like FastAPI, the
+ * query string is lenient: unknown parameters are ignored, and of a repeated
+ * session_id the last one counts.
  */
 #include <string.h>
 #include <httpd.h>
@@ -19,39 +20,9 @@
 #include "lc_notte.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
 
 APLOG_USE_MODULE(lifecycle);
-
-/* ---- the kind: states, rules, representation ---------------------------- */
-
-enum { AG_ACTIVE, AG_CLOSED, AG_NSTATES };
-
-static const char *const ag_states[AG_NSTATES] = { "active", "closed" };
-
-static const lc_rule_t ag_rules[] = {
-    /* action  from               to          desired        flags */
-    { "stop", LC_BIT(AG_ACTIVE), AG_CLOSED,   LC_STATE_KEEP, LC_RULE_CLOSE, NULL },
-    /* Stopping a closed agent answers it as it is: no new version, no audit. */
-    { "stop", LC_BIT(AG_CLOSED), LC_STATE_KEEP, LC_STATE_KEEP, LC_RULE_NOOP, NULL },
-    { NULL }
-};
-
-/* An agent runs until it stops or a runner reports it closed. */
-static const lc_advance_t ag_advances[] = {
-    { LC_STATE_KEEP }
-};
-
-extern const lc_kind_def_t lc_agent_kind;
-
-/* Attribute keys in r->data, short because records were once 239 bytes. */
-#define K_SESSION "s"
-#define K_TASK    "t"
-#define K_URL     "u"
-#define K_SUCCESS "ok"     /* the runner's outcome; absent: none reported */
-#define K_ANSWER  "a"
-#define K_SAVED   "sv"
 
 /* The SDK's AgentStartRequest (packages/notte-sdk/src/notte_sdk/types.py)
  * bounds max_steps (ge=1, le=150) and declares no length for task or url;
@@ -62,170 +33,6 @@ extern const lc_kind_def_t lc_agent_kind;
 #define AG_URL_MAX     2048
 #define AG_STEPS_MIN   1
 #define AG_STEPS_MAX   150
-
-static json_t *ag_str_or_null(json_t *data, const char *key)
-{
-    json_t *v = json_object_get(data, key);
-
-    return json_is_string(v) ? json_incref(v) : json_null();
-}
-
-static const char *ag_str(json_t *data, const char *key)
-{
-    const char *s = json_string_value(json_object_get(data, key));
-
-    return s ? s : "";
-}
-
-/* A closed agent without a recorded closing time (closed by a runner's
- * report) closed when it entered that state. */
-static json_t *ag_closed_at(const lc_resource_t *r)
-{
-    if (r->state != AG_CLOSED) {
-        return json_null();
-    }
-    return lc_notte_time(r->closed ? r->closed : r->state_since);
-}
-
-/* success: what a runner reported; else false once closed, null while active. */
-static json_t *ag_success(const lc_resource_t *r, json_t *data)
-{
-    json_t *v = json_object_get(data, K_SUCCESS);
-
-    if (json_is_boolean(v)) {
-        return json_incref(v);
-    }
-    return r->state == AG_CLOSED ? json_false() : json_null();
-}
-
-/* AgentResponse (POST /start) or AgentStatusResponse (everything else),
- * fields in the schema's order. */
-static json_t *ag_json(const lc_resource_t *r, int full)
-{
-    json_t *data = lc_kind_get_data(r), *o;
-
-    o = json_pack("{s:s, s:o, s:s, s:s, s:o, s:b}", "agent_id", r->id,
-                  "created_at", lc_notte_time(r->created),
-                  "session_id", ag_str(data, K_SESSION),
-                  "status", ag_states[r->state < AG_NSTATES ? r->state : AG_CLOSED],
-                  "closed_at", ag_closed_at(r),
-                  "saved", json_is_true(json_object_get(data, K_SAVED)));
-    if (full) {
-        json_object_set_new(o, "task", json_string(ag_str(data, K_TASK)));
-        json_object_set_new(o, "url", ag_str_or_null(data, K_URL));
-        json_object_set_new(o, "success", ag_success(r, data));
-        json_object_set_new(o, "answer", ag_str_or_null(data, K_ANSWER));
-        json_object_set_new(o, "steps", json_array());
-    }
-    json_decref(data);
-    return o;
-}
-
-static json_t *ag_to_json(const lc_resource_t *r)
-{
-    return ag_json(r, 1);
-}
-
-static const char *const ag_fields[] = {
-    "agent_id", "session_id", "status", "closed_at", "saved", "task", "url",
-    "success", "answer", "steps", NULL
-};
-
-/* Copy body[name] into data[key] when it is a string (or null, if allowed). */
-static int ag_put_str(json_t *body, const char *name, json_t *data, const char *key,
-                      int required, int nullable)
-{
-    json_t *v = json_object_get(body, name);
-
-    if (!v || json_is_null(v)) {
-        return (v ? nullable : !required);
-    }
-    if (!json_is_string(v)) {
-        return 0;
-    }
-    json_object_set(data, key, v);
-    return 1;
-}
-
-static int ag_put_bool(json_t *body, const char *name, json_t *data, const char *key)
-{
-    json_t *v = json_object_get(body, name);
-
-    if (json_is_boolean(v)) {
-        json_object_set(data, key, v);
-    }
-    return !v || json_is_null(v) || json_is_boolean(v);
-}
-
-/* The closing time an admin PUT gives (the server keeps its own when null). */
-static int ag_put_closed(json_t *body, lc_resource_t *r)
-{
-    json_t *v = json_object_get(body, "closed_at");
-
-    if (!v || json_is_null(v)) {
-        return 1;
-    }
-    return json_is_string(v) && lc_time_parse_rfc3339(json_string_value(v), &r->closed) == 0;
-}
-
-/* Fill data (and r->closed) from an AgentStatusResponse; the field that does
- * not fit, or NULL. */
-static const char *ag_fill(json_t *body, lc_resource_t *r, json_t *data)
-{
-    json_t *id = json_object_get(body, "agent_id"), *steps = json_object_get(body, "steps");
-    json_t *session = json_object_get(body, "session_id");
-    const char *k;
-
-    if ((k = lc_kind_unknown_field(body, ag_fields)) != NULL) {
-        return k;
-    }
-    if (id && (!json_is_string(id) || strcmp(json_string_value(id), r->id) != 0)) {
-        return "agent_id";
-    }
-    if (!json_is_string(session) || json_string_length(session) == 0) {
-        return "session_id";
-    }
-    json_object_set(data, K_SESSION, session);
-    if (!ag_put_str(body, "task", data, K_TASK, 1, 0)) return "task";
-    if (!ag_put_str(body, "url", data, K_URL, 0, 1)) return "url";
-    if (!ag_put_str(body, "answer", data, K_ANSWER, 0, 1)) return "answer";
-    if (!ag_put_bool(body, "success", data, K_SUCCESS)) return "success";
-    if (!ag_put_bool(body, "saved", data, K_SAVED)) return "saved";
-    if (!ag_put_closed(body, r)) return "closed_at";
-    if (steps && !json_is_array(steps)) return "steps";
-    if (!json_is_true(json_object_get(data, K_SAVED))) {
-        json_object_del(data, K_SAVED);
-    }
-    return NULL;
-}
-
-/* The admin PUT body: an AgentStatusResponse.  "steps" is accepted and not
- * kept (the record has no room for it): an agent always shows []. */
-static apr_status_t ag_from_json(json_t *body, lc_resource_t *r, const char **field,
-                                 apr_pool_t *p)
-{
-    json_t *data = json_object();
-    int state = lc_kind_state(&lc_agent_kind, json_string_value(json_object_get(body, "status")));
-    apr_status_t rv = APR_EINVAL;
-
-    (void)p;
-    if ((*field = ag_fill(body, r, data)) == NULL) {
-        if (state < 0) {
-            *field = "status";
-        }
-        else if ((rv = lc_kind_set_data(r, data)) != APR_SUCCESS) {
-            *field = json_object_get(data, K_ANSWER) ? "answer" : "task";
-        }
-        r->state = (uint8_t)(state < 0 ? 0 : state);
-    }
-    json_decref(data);
-    return rv;
-}
-
-const lc_kind_def_t lc_agent_kind = {
-    LC_KIND_AGENT, "agent", ag_states, AG_NSTATES,
-    ag_rules, ag_advances, ag_to_json, ag_from_json
-};
 
 /* ---- POST /start ------------------------------------------------------------- */
 
@@ -252,9 +59,9 @@ static int ag_start_attrs(lc_req_t *q, json_t *body, lc_resource_t *tmpl)
     if (json_array_size(errors) > 0) {
         return lc_notte_unprocessable(q, errors);
     }
-    data = json_pack("{s:s, s:s}", K_SESSION, s, K_TASK, t);
+    data = json_pack("{s:s, s:s}", AG_K_SESSION, s, AG_K_TASK, t);
     if (u) {
-        json_object_set_new(data, K_URL, json_string(u));
+        json_object_set_new(data, AG_K_URL, json_string(u));
     }
     rv = lc_kind_set_data(tmpl, data);
     json_decref(data);
@@ -301,16 +108,10 @@ static apr_status_t ag_create(lc_req_t *q, const lc_resource_t *tmpl, lc_resourc
 
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_AGENT, id, ag_start_cb, &b, after, q->r->pool);
+        rv = lc_dialect_update(q, &lc_agent_kind, id, ag_start_cb, &b, NULL, after);
     } while (rv == LC_EEXISTS && ++tries < 3);
-    if (rv == APR_SUCCESS) {
-        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, "-", ag_states[after->state]);
-    }
     return rv;
 }
-
-static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
-                             lc_resource_t *after);
 
 static int ag_start(lc_req_t *q)
 {
@@ -323,11 +124,9 @@ static int ag_start(lc_req_t *q)
     lc_resource_clear(&tmpl);
     if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ag_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
-        json_decref(body);
         return rc;
     }
-    session = apr_pstrdup(q->r->pool, json_string_value(json_object_get(body, "session_id")));
-    json_decref(body);
+    session = json_string_value(json_object_get(body, "session_id"));
     /* FastAPI validates the body first; then the session must take agents. */
     if ((rc = lc_notte_session_open(q, session)) != LC_PROCEED) {
         return rc;
@@ -347,10 +146,10 @@ static int ag_start(lc_req_t *q)
      * active in a closed session.  The answer is the closed agent, as if it
      * had started just before the session stopped. */
     if (!lc_notte_session_active(q, session)) {
-        ag_close(q, after.id, session, &after);
+        lc_notte_close_agent(q, after.id, session, &after);
     }
     lc_http_etag(q->r, after.version);
-    return lc_http_json(q->r, HTTP_OK, ag_json(&after, 0));
+    return lc_http_json(q->r, HTTP_OK, lc_notte_agent_json(&after, 0));
 }
 
 /* ---- GET /{agent_id}, DELETE /{agent_id}/stop --------------------------------- */
@@ -363,7 +162,7 @@ static int ag_not_found(lc_req_t *q)
 static int ag_send(lc_req_t *q, const lc_resource_t *r)
 {
     lc_http_etag(q->r, r->version);
-    return lc_http_json(q->r, HTTP_OK, ag_json(r, 1));
+    return lc_http_json(q->r, HTTP_OK, lc_notte_agent_json(r, 1));
 }
 
 /* FastAPI path parameters are plain strings: one outside our id grammar is
@@ -404,13 +203,8 @@ static char *ag_unquote(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
     return out;
 }
 
-typedef struct ag_session {
-    const char *value;     /* may hold NUL bytes: compared with its length */
-    size_t      len;
-} ag_session_t;
-
 /* The last session_id in the query, as Starlette reads it; -1 when absent. */
-static int ag_query_session(request_rec *r, ag_session_t *out)
+static int ag_query_session(request_rec *r, lc_notte_session_ref_t *out)
 {
     const char *a = r->args ? r->args : "";
     int found = -1;
@@ -430,20 +224,8 @@ static int ag_query_session(request_rec *r, ag_session_t *out)
     return found;
 }
 
-/* Store locked: the agent must belong to the session the client names. */
-static apr_status_t ag_session_guard(const lc_resource_t *r, void *baton)
-{
-    const ag_session_t *s = baton;
-    json_t *data = lc_kind_get_data(r);
-    const char *mine = ag_str(data, K_SESSION);
-    int same = strlen(mine) == s->len && memcmp(mine, s->value, s->len) == 0;
-
-    json_decref(data);
-    return same ? APR_SUCCESS : LC_ENOTFOUND;
-}
-
 /* session_id: required, at least one character; LC_PROCEED or the 422 sent. */
-static int ag_stop_params(lc_req_t *q, ag_session_t *session)
+static int ag_stop_params(lc_req_t *q, lc_notte_session_ref_t *session)
 {
     static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
     json_t *errors = json_array(), *v = NULL;
@@ -460,13 +242,40 @@ static int ag_stop_params(lc_req_t *q, ag_session_t *session)
     return LC_PROCEED;
 }
 
+/* What a stop that did not happen answers. */
+static const lc_act_words_t ag_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
+    /* Unknown, or another session's. */
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Agent not found" },
+    /* Another user's: as good as unknown to this one. */
+    [LC_ACT_FORBIDDEN] = { HTTP_NOT_FOUND, "not_found", "Agent not found" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "Failed to stop the agent: store error {rv}" }
+}};
+
+/* After If-Match: an id outside the grammar is an agent that does not exist. */
+static int ag_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
+{
+    return lc_id_valid(c->id) ? LC_PROCEED : ag_not_found(q);
+}
+
+/* Closed now, or already: the agent as it is. */
+static int ag_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                      const lc_resource_t *after)
+{
+    (void)c;
+    (void)before;
+    return ag_send(q, after);
+}
+
 static int ag_stop(lc_req_t *q, const char *id)
 {
-    lc_resource_t before, after;
-    lc_precond_t if_match;
-    ag_session_t session;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_notte_session_ref_t session;
+    lc_dialect_call_t c = { .def = &lc_agent_kind, .id = id, .action = "stop",
+                            .guard = lc_notte_agent_in_session, .guard_baton = &session,
+                            .words = &ag_words, .send = ag_stopped, .ready = ag_stop_ready };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -476,84 +285,7 @@ static int ag_stop(lc_req_t *q, const char *id)
     if ((rc = ag_stop_params(q, &session)) != LC_PROCEED) {
         return rc;
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
-    }
-    if (!lc_id_valid(id)) {
-        return ag_not_found(q);
-    }
-    lc_dialect_act_init(q, &lc_agent_kind, id, "stop", &if_match, &act);
-    act.guard = ag_session_guard;
-    act.guard_baton = &session;
-    rv = lc_engine_act(q->store, &act, &before, &after);
-    switch (rv) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, ag_states[before.state],
-                         ag_states[after.state]);
-        /* fall through */
-    case LC_NOCHANGE:
-        return ag_send(q, &after);
-    case LC_ENOTFOUND:          /* unknown, or another session's */
-    case LC_EFORBIDDEN:         /* another user's: as good as unknown to this one */
-        return ag_not_found(q);
-    case LC_EVERSION:
-        lc_http_etag(q->r, after.version);
-        return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                        "If-Match does not match the current version");
-    default:
-        return lc_dialect_store_failed(q, rv, "internal",
-                        apr_psprintf(q->r->pool, "Failed to stop the agent: store error %d", rv));
-    }
-}
-
-/* ---- closing a session's agents ------------------------------------------------ */
-
-/* Close one agent of `session` (NOOP when it is closed already).  The
- * session's stop was authorized, so the owner check does not apply again. */
-static apr_status_t ag_close(lc_req_t *q, const char *id, const char *session,
-                             lc_resource_t *after)
-{
-    ag_session_t s = { session, strlen(session) };
-    lc_resource_t before;
-    lc_act_t act;
-    apr_status_t rv;
-
-    lc_dialect_act_init(q, &lc_agent_kind, id, "stop", NULL, &act);
-    act.owner_check = 0;
-    act.guard = ag_session_guard;
-    act.guard_baton = &s;
-    if ((rv = lc_engine_act(q->store, &act, &before, after)) == APR_SUCCESS) {
-        lc_audit_request(q->r, &q->actor, LC_KIND_AGENT, id, ag_states[before.state],
-                         ag_states[after->state]);
-    }
-    return rv;
-}
-
-/* The store has no index from a session to its agents: page through the
- * active agents (each page one scan of the store) and close those of the
- * session, each in its own update. */
-int lc_notte_close_agents(lc_req_t *q, const char *session)
-{
-    enum { PAGE = 16 };            /* records are up to 16 KiB: a page from the pool */
-    lc_resource_t *page = apr_palloc(q->r->pool, PAGE * sizeof(*page)), after;
-    ag_session_t s = { session, strlen(session) };
-    const char *from = NULL;
-    int n, more, i, closed = 0;
-
-    do {
-        if (lc_store_list(q->store, LC_KIND_AGENT, AG_ACTIVE, from, PAGE, page, &n, &more, q->r->pool)
-            != APR_SUCCESS) {
-            return -1;
-        }
-        for (i = 0; i < n; i++) {
-            if (ag_session_guard(&page[i], &s) == APR_SUCCESS
-                && ag_close(q, page[i].id, session, &after) == APR_SUCCESS) {
-                closed++;
-            }
-        }
-        from = n > 0 ? apr_pstrdup(q->r->pool, page[n - 1].id) : from;
-    } while (more && n > 0);
-    return closed;
+    return lc_dialect_act(q, &c);
 }
 
 /* ---- routing ------------------------------------------------------------------ */
@@ -586,9 +318,7 @@ static int notte_handle(lc_req_t *q)
     return ag_handle(q);
 }
 
-static const lc_kind_def_t *const notte_more_kinds[] = { &lc_session_kind, NULL };
-
 const lc_dialect_t lc_dialect_notte = {
     "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", notte_handle,
-    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE", notte_more_kinds
+    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE"
 };

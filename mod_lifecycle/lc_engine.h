@@ -41,15 +41,15 @@ typedef struct lc_act {
     apr_pool_t          *pool;           /* the caller's: the store's per-call allocations */
 } lc_act_t;
 
+/* LifecycleOwnerCheck: may this actor transition r?  (The owner, or a holder
+ * of lifecycle.admin; anyone when the check is off or r has no owner.) */
+int lc_engine_may_act(const lc_act_t *act, const lc_resource_t *r);
+
 /* Apply an action atomically.  `before` and `after` (each may be NULL) get
  * the record before and after; on LC_NOCHANGE / LC_EILLEGAL / LC_EVERSION /
  * LC_EFORBIDDEN both get the current record.  Returns APR_SUCCESS,
  * LC_NOCHANGE, LC_ENOTFOUND, LC_EILLEGAL, LC_EVERSION, LC_EFORBIDDEN (owner
  * check), APR_ENOENT (unknown action) or a store failure. */
-/* LifecycleOwnerCheck: may this actor transition r?  (The owner, or a holder
- * of lifecycle.admin; anyone when the check is off or r has no owner.) */
-int lc_engine_may_act(const lc_act_t *act, const lc_resource_t *r);
-
 apr_status_t lc_engine_act(lc_store_t *st, const lc_act_t *act,
                            lc_resource_t *before, lc_resource_t *after);
 

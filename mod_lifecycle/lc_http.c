@@ -107,48 +107,6 @@ int lc_http_refuse_body(request_rec *r, int *too_large)
     return rc != OK ? rc : len > 0 ? HTTP_BAD_REQUEST : 0;
 }
 
-static int json_depth(json_t *j)
-{
-    int max = 0, d;
-    size_t i;
-    const char *k;
-    json_t *v;
-
-    if (json_is_object(j)) {
-        json_object_foreach(j, k, v) {
-            if ((d = json_depth(v)) > max) max = d;
-        }
-        return max + 1;
-    }
-    if (json_is_array(j)) {
-        json_array_foreach(j, i, v) {
-            if ((d = json_depth(v)) > max) max = d;
-        }
-        return max + 1;
-    }
-    return 0;
-}
-
-json_t *lc_http_parse_json(request_rec *r, const char *buf, apr_size_t len,
-                           const char **why)
-{
-    json_error_t e;
-    json_t *j;
-
-    j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
-    if (!j) {
-        *why = apr_psprintf(r->pool, "malformed JSON at line %d column %d: %s",
-                            e.line, e.column, e.text);
-        return NULL;
-    }
-    if (json_depth(j) > LC_JSON_DEPTH_MAX) {
-        json_decref(j);
-        *why = "JSON nested too deeply";
-        return NULL;
-    }
-    return j;
-}
-
 void lc_http_allow(request_rec *r, const char *methods)
 {
     apr_table_setn(r->err_headers_out, "Allow", methods);

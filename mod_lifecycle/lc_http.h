@@ -3,10 +3,13 @@
 #define LC_HTTP_H
 
 #include <httpd.h>
-#include <jansson.h>
+
+#include "lc_json.h"
 
 #define LC_BODY_MAX (64 * 1024)   /* SPEC §4: a larger body is 400 */
-#define LC_JSON_DEPTH_MAX 16
+#if LC_BODY_MAX > LC_JSON_TEXT_MAX
+#error "a body read must be a JSON text lc_json reads"
+#endif
 
 /* What a checking helper returns when it answered nothing and the handler
  * goes on; otherwise it returns the handler's result for the error it sent.
@@ -32,11 +35,6 @@ int lc_http_read_body(request_rec *r, char **buf, apr_size_t *len);
  * the status to answer (400, or 413 over LimitRequestBody), with *too_large
  * set when the body was refused for its size rather than for being there. */
 int lc_http_refuse_body(request_rec *r, int *too_large);
-
-/* Parse a JSON body strictly (duplicate keys, trailing garbage, depth).
- * NULL with *why set when it is not acceptable. */
-json_t *lc_http_parse_json(request_rec *r, const char *buf, apr_size_t len,
-                           const char **why);
 
 /* Set Allow: for a 405 answer. */
 void lc_http_allow(request_rec *r, const char *methods);

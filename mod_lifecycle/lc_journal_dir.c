@@ -16,7 +16,8 @@
 #include <apr_file_info.h>
 #include <apr_tables.h>
 
-#include "lc_journal_int.h"
+#include "lc_journal_dir.h"
+#include "lc_record.h"
 
 void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
 {

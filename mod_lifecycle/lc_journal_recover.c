@@ -26,6 +26,9 @@
 #include <apr_time.h>
 
 #include "lc_journal_int.h"
+#include "lc_journal_recover.h"
+#include "lc_snapshot.h"
+#include "lc_time.h"
 
 /* ---- snapshots, read back -------------------------------------------------------- */
 
@@ -36,21 +39,6 @@ typedef struct snap_file {
     uint32_t       first_seg;   /* the first segment to replay after it */
     uint64_t       count;       /* records it holds */
 } snap_file_t;
-
-/* A snapshot's frame: the header (magic, sequence number, first segment)
- * and the trailer's end marker and record count, from `size` bytes whose
- * first SNAP_HEAD and last SNAP_TAIL are given.  0 = it is one. */
-static int snap_frame(const unsigned char *head, const unsigned char *tail, apr_size_t size,
-                      uint64_t seq, uint32_t *first_seg, uint64_t *count)
-{
-    if (size < SNAP_HEAD + SNAP_TAIL || memcmp(head, SNAP_MAGIC, 8) != 0
-        || get64(head + 8) != seq || memcmp(tail, SNAP_END, 8) != 0) {
-        return -1;
-    }
-    *first_seg = get32(head + 16);
-    *count = get64(tail + 8);
-    return 0;
-}
 
 /* Read a snapshot and check it whole: its frame, and the BLAKE2b-256 of
  * everything before the hash.  0 = intact; else *why. */
@@ -64,7 +52,7 @@ static int snap_read(apr_pool_t *p, const char *path, uint64_t seq, snap_file_t 
         return -1;
     }
     if (f->len < SNAP_HEAD + SNAP_TAIL
-        || snap_frame(f->b, f->b + f->len - SNAP_TAIL, f->len, seq, &f->first_seg,
+        || lc_jnl_snap_frame(f->b, f->b + f->len - SNAP_TAIL, f->len, seq, &f->first_seg,
                       &f->count) != 0) {
         *why = "is truncated or not a snapshot";
         return -1;
@@ -75,42 +63,6 @@ static int snap_read(apr_pool_t *p, const char *path, uint64_t seq, snap_file_t 
         return -1;
     }
     return 0;
-}
-
-/* The same check without holding the file in memory (prune runs in a child
- * and a snapshot of a million resources is hundreds of MiB). */
-int lc_jnl_snap_intact(const char *path, uint64_t seq, uint32_t *first_seg)
-{
-    unsigned char buf[65536], h[32], tail[SNAP_TAIL];
-    crypto_generichash_state hs;
-    struct stat sb;
-    apr_size_t done = 0, body;
-    uint64_t count;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
-
-    if (fd < 0) {
-        return 0;
-    }
-    if (fstat(fd, &sb) == 0 && (apr_size_t)sb.st_size >= SNAP_HEAD + SNAP_TAIL
-        && pread(fd, tail, SNAP_TAIL, sb.st_size - SNAP_TAIL) == SNAP_TAIL
-        && pread(fd, buf, SNAP_HEAD, 0) == SNAP_HEAD
-        && snap_frame(buf, tail, (apr_size_t)sb.st_size, seq, first_seg, &count) == 0) {
-        body = (apr_size_t)sb.st_size - 32;
-        crypto_generichash_init(&hs, NULL, 0, 32);
-        while (done < body) {
-            apr_size_t want = body - done < sizeof(buf) ? body - done : sizeof(buf);
-            ssize_t n = pread(fd, buf, want, (off_t)done);
-            if (n <= 0) {
-                break;
-            }
-            crypto_generichash_update(&hs, buf, (unsigned long long)n);
-            done += (apr_size_t)n;
-        }
-        crypto_generichash_final(&hs, h, 32);
-        ok = done == body && sodium_memcmp(h, tail + SNAP_TAIL - 32, 32) == 0;
-    }
-    close(fd);
-    return ok;
 }
 
 /* Restore every record of an intact snapshot (taken at change `seq`: no
@@ -542,16 +494,13 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
 {
     const char *tmp = apr_pstrcat(x->p, x->o->dir, "/snapshot.tmp.salvage", NULL);
     const char *final = lc_jnl_snap_path(x->p, x->o->dir, x->out->last_seq);
-    char when[APR_CTIME_LEN];
-    apr_time_exp_t t;
-    apr_size_t got;
+    char when[LC_TIME_TEXT_MAX];
     struct stat sb;
     apr_status_t rv;
     int fd;
 
-    apr_time_exp_lt(&t, apr_time_now());
-    apr_strftime(when, &got, sizeof(when), "%Y%m%d-%H%M%S", &t);
-    x->out->aside = apr_psprintf(x->p, "%s/salvaged-%s", x->o->dir, when);
+    x->out->aside = apr_psprintf(x->p, "%s/salvaged-%s", x->o->dir,
+                                 lc_time_stamp_local(when, apr_time_now()));
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0 || lc_jnl_write_snapshot(x->st, fd, x->out->last_seq, 1, x->p) != 0) {
         rv = APR_FROM_OS_ERROR(errno);

@@ -2,15 +2,12 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "lc_json.h"
 #include "lc_kind.h"
 #include "lc_store.h"
 
-/* Filled by the dialects at start-up (lc_kind_register). */
+/* Filled at start-up (lc_kinds_register; a unit test may register a fixture). */
 static const lc_kind_def_t *registry[LC_KIND_COUNT];
-
-static const char *const kind_names[LC_KIND_COUNT] = {
-    NULL, "notebook", "agent", "workstation", "wrapper", "pipeline", "session"
-};
 
 void lc_kind_register(const lc_kind_def_t *def)
 {
@@ -29,7 +26,7 @@ lc_kind_e lc_kind_by_name(const char *name)
     int k;
 
     for (k = 1; name && k < LC_KIND_COUNT; k++) {
-        if (strcmp(kind_names[k], name) == 0) {
+        if (registry[k] && strcmp(registry[k]->name, name) == 0) {
             return (lc_kind_e)k;
         }
     }
@@ -38,7 +35,9 @@ lc_kind_e lc_kind_by_name(const char *name)
 
 const char *lc_kind_name(lc_kind_e kind)
 {
-    return (kind > LC_KIND_NONE && kind < LC_KIND_COUNT) ? kind_names[kind] : "?";
+    const lc_kind_def_t *def = lc_kind_def(kind);
+
+    return def ? def->name : "?";
 }
 
 int lc_kind_state(const lc_kind_def_t *def, const char *name)
@@ -218,21 +217,31 @@ apr_status_t lc_kind_apply(const lc_kind_def_t *def, lc_resource_t *r,
     return known ? LC_EILLEGAL : APR_ENOENT;
 }
 
+/* Move r to `to` (with the move's effect and whether the new state advances
+ * too), or, when its state has no such move (found 0), only unqueue it. */
+static apr_status_t move(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
+                         apr_interval_time_t advance_after, int found, uint8_t to,
+                         void (*effect)(lc_resource_t *, apr_time_t), uint8_t flags)
+{
+    if (!found) {
+        schedule(def, r, now, -1, 0, 0);
+        return LC_NOCHANGE;
+    }
+    enter_state(r, to, now);
+    if (effect) {
+        effect(r, now);
+    }
+    schedule(def, r, now, advance_after, flags & LC_RULE_ADVANCE, 1);
+    return APR_SUCCESS;
+}
+
 apr_status_t lc_kind_advance(const lc_kind_def_t *def, lc_resource_t *r,
                              apr_time_t now, apr_interval_time_t advance_after)
 {
     const lc_advance_t *a = advance_for(def, r);
 
-    if (!a) {
-        schedule(def, r, now, -1, 0, 0);
-        return LC_NOCHANGE;
-    }
-    enter_state(r, a->to, now);
-    if (a->effect) {
-        a->effect(r, now);
-    }
-    schedule(def, r, now, advance_after, a->flags & LC_RULE_ADVANCE, 1);
-    return APR_SUCCESS;
+    return a ? move(def, r, now, advance_after, 1, a->to, a->effect, a->flags)
+             : move(def, r, now, advance_after, 0, 0, NULL, 0);
 }
 
 /* A timeout passed: apply it if r is still in its state. */
@@ -241,16 +250,8 @@ static apr_status_t expire(const lc_kind_def_t *def, lc_resource_t *r, apr_time_
 {
     const lc_timeout_t *t = timeout_for(def, r);
 
-    if (!t) {
-        schedule(def, r, now, -1, 0, 0);
-        return LC_NOCHANGE;
-    }
-    enter_state(r, t->to, now);
-    if (t->effect) {
-        t->effect(r, now);
-    }
-    schedule(def, r, now, advance_after, t->flags & LC_RULE_ADVANCE, 1);
-    return APR_SUCCESS;
+    return t ? move(def, r, now, advance_after, 1, t->to, t->effect, t->flags)
+             : move(def, r, now, advance_after, 0, 0, NULL, 0);
 }
 
 apr_status_t lc_kind_due(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
@@ -306,7 +307,8 @@ apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)
 
 json_t *lc_kind_get_data(const lc_resource_t *r)
 {
-    json_t *j = r->data[0] ? json_loads(r->data, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    /* A new reference: the callers change the attributes and store them back. */
+    json_t *j = r->data[0] ? lc_json_load(r->data, strnlen(r->data, LC_DATA_MAX), 0) : NULL;
 
     return json_is_object(j) ? j : (json_decref(j), json_object());
 }

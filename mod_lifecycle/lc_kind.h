@@ -1,8 +1,9 @@
 /* lc_kind.h — a kind's state machine as data, and the pure engine that runs it.
  *
- * Each dialect file declares its kind's states, the rules that say which
- * action leads where, what the background task finishes, and how its
- * resources look in JSON.  Nothing here knows any particular kind.
+ * Each kind file (lc_kind_*.c) declares its kind's states, the rules that
+ * say which action leads where, what the background task finishes, and how
+ * its resources look in JSON.  Nothing here knows any particular kind; the
+ * kinds built are listed in lc_registry.h.
  */
 #ifndef LC_KIND_H
 #define LC_KIND_H
@@ -89,10 +90,17 @@ struct lc_kind_def {
                                  const char **field);
 };
 
+/* Every kind of lc_registry.h (lc_kinds.c), NULL-terminated. */
+extern const lc_kind_def_t *const lc_kinds[];
+
+/* Register every kind of lc_kinds (once per process, before any lookup). */
+void                 lc_kinds_register(void);
+
+/* Registered kinds, by number and by name (their def->name). */
 void                 lc_kind_register(const lc_kind_def_t *def);
-const lc_kind_def_t *lc_kind_def(lc_kind_e kind);       /* NULL: not built yet */
+const lc_kind_def_t *lc_kind_def(lc_kind_e kind);       /* NULL: not registered */
 lc_kind_e            lc_kind_by_name(const char *name); /* LC_KIND_NONE if unknown */
-const char          *lc_kind_name(lc_kind_e kind);
+const char          *lc_kind_name(lc_kind_e kind);      /* "?" if unknown */
 int                  lc_kind_state(const lc_kind_def_t *def, const char *name); /* -1 */
 const char          *lc_kind_state_name(const lc_kind_def_t *def, unsigned state);
 

@@ -11,14 +11,12 @@
 
 #include "lc_metrics.h"
 #include "lc_kind.h"
+#include "lc_config.h"
 
 enum { OUT_2XX, OUT_4XX, OUT_401, OUT_403, OUT_404, OUT_5XX, OUT_COUNT };
 
 static const char *const outcome_names[OUT_COUNT] = {
     "2xx", "4xx", "401", "403", "404", "5xx"
-};
-static const char *const dialect_names[LC_DIALECT_COUNT] = {
-    "none", "redivis", "notte", "workstation", "wrapper", "feldera", "admin"
 };
 static const char *const causes[] = {
     "missing", "malformed", "too_long", "unsupported", "unknown_kid", "bad_signature",
@@ -38,6 +36,12 @@ _Static_assert(sizeof(counters_t) <= 2048, "the counters fit the metrics area");
 
 static counters_t *c;
 
+static void hash_name(crypto_generichash_state *h, const char *name)
+{
+    name = name ? name : "?";
+    crypto_generichash_update(h, (const unsigned char *)name, strlen(name) + 1);
+}
+
 /* What the arrays mean: their dimensions and every name that indexes them.
  * A graceful restart keeps the counters of the module that made them; a
  * new module whose arrays differ must not add to them at other indexes. */
@@ -49,20 +53,17 @@ static uint64_t layout_word(void)
     unsigned i;
 
     crypto_generichash_init(&h, NULL, 0, sizeof(out));
-    for (i = 0; i < LC_DIALECT_COUNT; i++) {
-        crypto_generichash_update(&h, (const unsigned char *)dialect_names[i],
-                                  strlen(dialect_names[i]) + 1);
+    for (i = 1; i < LC_DIALECT_COUNT; i++) {
+        hash_name(&h, lc_config_dialect_name((lc_dialect_e)i));
     }
     for (i = 0; i < OUT_COUNT; i++) {
-        crypto_generichash_update(&h, (const unsigned char *)outcome_names[i],
-                                  strlen(outcome_names[i]) + 1);
+        hash_name(&h, outcome_names[i]);
     }
     for (i = 1; i < LC_KIND_COUNT; i++) {
-        const char *k = lc_kind_name((lc_kind_e)i);
-        crypto_generichash_update(&h, (const unsigned char *)(k ? k : "?"), strlen(k ? k : "?") + 1);
+        hash_name(&h, lc_kind_name((lc_kind_e)i));
     }
     for (i = 0; i < CAUSES; i++) {
-        crypto_generichash_update(&h, (const unsigned char *)causes[i], strlen(causes[i]) + 1);
+        hash_name(&h, causes[i]);
     }
     crypto_generichash_final(&h, out, sizeof(out));
     for (i = 0; i < sizeof(out); i++) {
@@ -144,8 +145,8 @@ static void write_requests(request_rec *r)
     for (d = 1; d < LC_DIALECT_COUNT; d++) {
         for (o = 0; o < OUT_COUNT; o++) {
             ap_rprintf(r, "lifecycle_requests_total{dialect=\"%s\",outcome=\"%s\"} %"
-                       APR_UINT64_T_FMT "\n", dialect_names[d], outcome_names[o],
-                       load(&c->requests[d][o]));
+                       APR_UINT64_T_FMT "\n", lc_config_dialect_name((lc_dialect_e)d),
+                       outcome_names[o], load(&c->requests[d][o]));
         }
     }
     ap_rputs("# HELP lifecycle_transitions_total State changes, by kind and by who made them.\n"

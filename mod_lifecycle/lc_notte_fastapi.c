@@ -2,9 +2,12 @@
  *
  * Notte is a FastAPI application: errors are {"detail": "..."}, and request
  * validation errors are FastAPI's 422 lists, reproduced here field by field
- * (pydantic v2 types and messages, FastAPI's json_invalid for broken JSON,
- * Python's json error messages and character positions).  Both collections,
- * /agents and /sessions, validate their bodies with these.
+ * (pydantic v2 types and messages, FastAPI's json_invalid for broken JSON
+ * with Python's json error messages and character positions, which
+ * lc_json_pyerr.c finds).  Both collections, /agents and /sessions,
+ * validate their bodies with these; the entries and the checks of one
+ * field are in lc_notte_pydantic.c (pure, for the kinds' admin PUT bodies
+ * too).
  */
 #include <string.h>
 #include <httpd.h>
@@ -15,198 +18,10 @@
 
 #include "lc_notte.h"
 #include "lc_http.h"
+#include "lc_json_pyerr.h"
 #include "lc_util.h"
 
 APLOG_USE_MODULE(lifecycle);
-
-/* ---- Python's json errors, for FastAPI's json_invalid ------------------------
- *
- * FastAPI answers a body json.loads() refuses with
- *   {"type":"json_invalid","loc":["body",<e.pos>],"msg":"JSON decode error",
- *    "input":{},"ctx":{"error":<e.msg>}}
- * so this scanner follows CPython's decoder (3.12 and before): the same
- * grammar (NaN and Infinity included), the same messages, the same position
- * (in characters).  It only finds the first error; jansson then parses. */
-
-typedef struct pj {
-    const char *s;
-    size_t      n, i;
-    const char *msg;      /* first error */
-    size_t      pos;      /* its byte offset */
-    int         deep;     /* nested more than LC_JSON_DEPTH_MAX */
-} pj_t;
-
-static int pj_fail(pj_t *p, const char *msg, size_t pos)
-{
-    p->msg = msg;
-    p->pos = pos;
-    return -1;
-}
-
-static void pj_ws(pj_t *p)
-{
-    while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t'
-                           || p->s[p->i] == '\n' || p->s[p->i] == '\r')) {
-        p->i++;
-    }
-}
-
-static int pj_at(pj_t *p, const char *lit)
-{
-    size_t len = strlen(lit);
-
-    if (p->n - p->i >= len && memcmp(p->s + p->i, lit, len) == 0) {
-        p->i += len;
-        return 1;
-    }
-    return 0;
-}
-
-static int pj_string(pj_t *p)
-{
-    size_t start = p->i++, k;
-
-    while (p->i < p->n) {
-        unsigned char c = (unsigned char)p->s[p->i];
-        if (c == '"') {
-            p->i++;
-            return 0;
-        }
-        if (c < 0x20) {
-            return pj_fail(p, "Invalid control character at", p->i);
-        }
-        if (c != '\\') {
-            p->i++;
-            continue;
-        }
-        if (p->i + 1 >= p->n) {
-            break;
-        }
-        c = (unsigned char)p->s[p->i + 1];
-        if (c == 'u') {
-            for (k = 2; k < 6; k++) {
-                if (p->i + k >= p->n || !apr_isxdigit(p->s[p->i + k])) {
-                    return pj_fail(p, "Invalid \\uXXXX escape", p->i);
-                }
-            }
-            p->i += 6;
-        }
-        else if (strchr("\"\\/bfnrt", c) && c) {
-            p->i += 2;
-        }
-        else {
-            return pj_fail(p, "Invalid \\escape", p->i);
-        }
-    }
-    return pj_fail(p, "Unterminated string starting at", start);
-}
-
-/* -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)? — a partial match stops where it fails. */
-static int pj_number(pj_t *p)
-{
-    size_t i = p->i + (p->s[p->i] == '-');
-
-    if (i >= p->n || !apr_isdigit(p->s[i])) {
-        return pj_fail(p, "Expecting value", p->i);
-    }
-    if (p->s[i] == '0') i++;
-    else while (i < p->n && apr_isdigit(p->s[i])) i++;
-    if (i + 1 < p->n && p->s[i] == '.' && apr_isdigit(p->s[i + 1])) {
-        for (i += 2; i < p->n && apr_isdigit(p->s[i]); i++);
-    }
-    if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
-        size_t j = i + 1 + (i + 1 < p->n && (p->s[i + 1] == '+' || p->s[i + 1] == '-'));
-        if (j < p->n && apr_isdigit(p->s[j])) {
-            for (i = j; i < p->n && apr_isdigit(p->s[i]); i++);
-        }
-    }
-    p->i = i;
-    return 0;
-}
-
-static int pj_value(pj_t *p, int depth);
-
-/* The members of an object or the items of an array, after its opening. */
-static int pj_container(pj_t *p, int depth, char close)
-{
-    int object = close == '}';
-
-    p->i++;
-    pj_ws(p);
-    if (p->i < p->n && p->s[p->i] == close) {
-        p->i++;
-        return 0;
-    }
-    for (;;) {
-        if (object) {
-            if (p->i >= p->n || p->s[p->i] != '"') {
-                return pj_fail(p, "Expecting property name enclosed in double quotes", p->i);
-            }
-            if (pj_string(p) < 0) return -1;
-            pj_ws(p);
-            if (p->i >= p->n || p->s[p->i] != ':') {
-                return pj_fail(p, "Expecting ':' delimiter", p->i);
-            }
-            p->i++;
-            pj_ws(p);
-        }
-        if (pj_value(p, depth + 1) < 0) return -1;
-        pj_ws(p);
-        if (p->i < p->n && p->s[p->i] == close) {
-            p->i++;
-            return 0;
-        }
-        if (p->i >= p->n || p->s[p->i] != ',') {
-            return pj_fail(p, "Expecting ',' delimiter", p->i);
-        }
-        p->i++;
-        pj_ws(p);
-    }
-}
-
-static int pj_value(pj_t *p, int depth)
-{
-    char c = p->i < p->n ? p->s[p->i] : '\0';
-
-    if ((c == '{' || c == '[') && depth >= LC_JSON_DEPTH_MAX) {
-        p->deep = 1;
-        return pj_fail(p, "too deep", p->i);
-    }
-    if (c == '{') return pj_container(p, depth, '}');
-    if (c == '[') return pj_container(p, depth, ']');
-    if (c == '"') return pj_string(p);
-    if (pj_at(p, "null") || pj_at(p, "true") || pj_at(p, "false") || pj_at(p, "NaN")
-        || pj_at(p, "Infinity") || pj_at(p, "-Infinity")) {
-        return 0;
-    }
-    return pj_number(p);
-}
-
-/* 0, or -1 with p->msg and p->pos as json.loads() would report them. */
-static int pj_scan(pj_t *p, const char *s, size_t n)
-{
-    memset(p, 0, sizeof(*p));
-    p->s = s;
-    p->n = n;
-    pj_ws(p);
-    if (pj_value(p, 0) < 0) {
-        return -1;
-    }
-    pj_ws(p);
-    return p->i == n ? 0 : pj_fail(p, "Extra data", p->i);
-}
-
-/* Python counts positions in characters, not bytes. */
-static long char_pos(const char *s, size_t bytes)
-{
-    long n = 0;
-    size_t i;
-
-    for (i = 0; i < bytes; i++) {
-        n += ((unsigned char)s[i] & 0xc0) != 0x80;
-    }
-    return n;
-}
 
 /* ---- FastAPI's errors --------------------------------------------------------- */
 
@@ -220,92 +35,6 @@ int lc_notte_error(lc_req_t *q, int status, const char *code, const char *messag
 int lc_notte_unprocessable(lc_req_t *q, json_t *errors)
 {
     return lc_http_json(q->r, HTTP_UNPROCESSABLE_ENTITY, json_pack("{s:o}", "detail", errors));
-}
-
-/* One pydantic error entry; `input` and `ctx` (may be NULL) are consumed.
- * field NULL: the location is just ["body"]. */
-void lc_notte_err(json_t *errors, const char *type, const char *where, const char *field,
-                  const char *msg, json_t *input, json_t *ctx)
-{
-    json_t *loc = field ? json_pack("[s,s]", where, field) : json_pack("[s]", where);
-    json_t *e = json_pack("{s:s, s:o, s:s, s:o}", "type", type, "loc", loc, "msg", msg,
-                          "input", input);
-
-    if (ctx) {
-        json_object_set_new(e, "ctx", ctx);
-    }
-    json_array_append_new(errors, e);
-}
-
-const char *lc_notte_check_str(json_t *errors, const lc_notte_field_t *f, json_t *v,
-                               json_t *whole, apr_pool_t *p)
-{
-    long n;
-
-    if (!v) {
-        if (f->required) {
-            lc_notte_err(errors, "missing", f->where, f->name, "Field required",
-                         whole ? json_incref(whole) : json_null(), NULL);
-        }
-        return NULL;
-    }
-    if (json_is_null(v) && !f->required) {
-        return NULL;
-    }
-    if (!json_is_string(v)) {
-        lc_notte_err(errors, "string_type", f->where, f->name, "Input should be a valid string",
-               json_incref(v), NULL);
-        return NULL;
-    }
-    n = (long)lc_utf8_chars(json_string_value(v));
-    if (n < f->min) {
-        lc_notte_err(errors, "string_too_short", f->where, f->name,
-               apr_psprintf(p, "String should have at least %ld character%s", f->min,
-                            f->min == 1 ? "" : "s"),
-               json_incref(v), json_pack("{s:I}", "min_length", (json_int_t)f->min));
-        return NULL;
-    }
-    if (n > f->max) {
-        lc_notte_err(errors, "string_too_long", f->where, f->name,
-               apr_psprintf(p, "String should have at most %ld character%s", f->max,
-                            f->max == 1 ? "" : "s"),
-               json_incref(v), json_pack("{s:I}", "max_length", (json_int_t)f->max));
-        return NULL;
-    }
-    return json_string_value(v);
-}
-
-/* pydantic's lax str -> int: surrounding whitespace, a sign, digits, and
- * decimal zeros ("5.0") allowed. */
-static int str_int(const char *s, long *out)
-{
-    char buf[32], *end;
-    size_t n;
-    long v;
-
-    while (apr_isspace(*s)) s++;
-    n = strlen(s);
-    while (n && apr_isspace(s[n - 1])) n--;
-    if (n == 0 || n >= sizeof(buf)) {
-        return -1;
-    }
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    if ((end = strchr(buf, '.')) != NULL) {
-        char *z = end + 1;
-        while (*z == '0') z++;
-        if (*z) {
-            return -1;
-        }
-        *end = '\0';
-    }
-    end = NULL;
-    v = strtol(buf, &end, 10);
-    if (!apr_isdigit(buf[buf[0] == '-' || buf[0] == '+']) || *end) {
-        return -1;
-    }
-    *out = v;
-    return 0;
 }
 
 /* ---- the body ---------------------------------------------------------------- */
@@ -346,7 +75,7 @@ static int not_an_object(lc_req_t *q, json_t *input)
 static int decode_object(lc_req_t *q, const char *buf, apr_size_t len, json_t **out)
 {
     json_t *errors, *j;
-    pj_t pj;
+    lc_json_pyerr_t pe;
 
     if (len == 0) {
         errors = json_array();
@@ -360,22 +89,24 @@ static int decode_object(lc_req_t *q, const char *buf, apr_size_t len, json_t **
         /* FastAPI hands the raw bytes to pydantic, which wants an object. */
         return not_an_object(q, json_stringn(buf, len));
     }
-    if (pj_scan(&pj, buf, len) != 0) {
-        if (pj.deep) {
+    if (lc_json_pyerr_scan(buf, len, &pe) != 0) {
+        if (pe.deep) {
             return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", PARSE_ERROR);
         }
         errors = json_array();
         json_array_append_new(errors, json_pack("{s:s, s:[s,I], s:s, s:{}, s:{s:s}}",
-            "type", "json_invalid", "loc", "body", (json_int_t)char_pos(buf, pj.pos),
-            "msg", "JSON decode error", "input", "ctx", "error", pj.msg));
+            "type", "json_invalid", "loc", "body", (json_int_t)pe.pos,
+            "msg", "JSON decode error", "input", "ctx", "error", pe.msg));
         return lc_notte_unprocessable(q, errors);
     }
-    /* What Python reads and jansson does not (NaN, huge numbers, \u0000). */
-    if (!(j = json_loadb(buf, len, JSON_DECODE_ANY, NULL))) {
+    /* Any value, the last of duplicate names, as json.loads() reads them.
+     * What Python reads and jansson does not (NaN, huge numbers, \u0000). */
+    j = lc_json_parse(q->r->pool, buf, len, LC_JSON_ANY_VALUE | LC_JSON_LAST_WINS, NULL);
+    if (!j) {
         return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", PARSE_ERROR);
     }
     if (!json_is_object(j)) {
-        return not_an_object(q, j);
+        return not_an_object(q, json_incref(j));
     }
     *out = j;
     return LC_PROCEED;
@@ -394,148 +125,7 @@ int lc_notte_read_object(lc_req_t *q, json_t **out)
     return decode_object(q, buf, len, out);
 }
 
-/* ---- int and bool, as pydantic's lax mode reads JSON values ------------------- */
-
-/* The bound a value broke, in pydantic's words; 1 if it broke one. */
-static int int_bounds(json_t *errors, const lc_notte_int_t *f, json_t *v, long n)
-{
-    char msg[80];
-
-    if (f->gt ? n <= f->min : n < f->min) {
-        apr_snprintf(msg, sizeof(msg), "Input should be greater than %s%ld",
-                     f->gt ? "" : "or equal to ", f->min);
-        lc_notte_err(errors, f->gt ? "greater_than" : "greater_than_equal", "body", f->name,
-                     msg, json_incref(v), json_pack("{s:I}", f->gt ? "gt" : "ge",
-                                                    (json_int_t)f->min));
-        return 1;
-    }
-    if (n > f->max) {
-        apr_snprintf(msg, sizeof(msg), "Input should be less than or equal to %ld", f->max);
-        lc_notte_err(errors, "less_than_equal", "body", f->name, msg, json_incref(v),
-                     json_pack("{s:I}", "le", (json_int_t)f->max));
-        return 1;
-    }
-    return 0;
-}
-
-/* v as a whole number (0), or -1 with the type error appended. */
-static int int_value(json_t *errors, const char *name, json_t *v, long *n)
-{
-    if (json_is_integer(v)) *n = (long)json_integer_value(v);
-    else if (json_is_boolean(v)) *n = json_is_true(v);
-    else if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (d > 1e9 || d < -1e9) {
-            d = d > 0 ? 1e9 : -1e9;     /* out of range either way; no overflow */
-        }
-        else if (d != (double)(long)d) {
-            lc_notte_err(errors, "int_from_float", "body", name,
-                         "Input should be a valid integer, got a number with a fractional part",
-                         json_incref(v), NULL);
-            return -1;
-        }
-        *n = (long)d;
-    }
-    else if (json_is_string(v)) {
-        if (str_int(json_string_value(v), n) != 0) {
-            lc_notte_err(errors, "int_parsing", "body", name,
-                         "Input should be a valid integer, unable to parse string as an integer",
-                         json_incref(v), NULL);
-            return -1;
-        }
-    }
-    else {
-        lc_notte_err(errors, "int_type", "body", name, "Input should be a valid integer",
-                     json_incref(v), NULL);
-        return -1;
-    }
-    return 0;
-}
-
-int lc_notte_check_int(json_t *errors, const lc_notte_int_t *f, json_t *v, long *out)
-{
-    long n;
-
-    if (!v || (json_is_null(v) && f->nullable)) {
-        return 0;
-    }
-    if (int_value(errors, f->name, v, &n) != 0 || int_bounds(errors, f, v, n)) {
-        return 0;
-    }
-    *out = n;
-    return 1;
-}
-
-/* pydantic's str -> bool words (compared lowercase, after stripping). */
-static int str_bool(const char *s, int *out)
-{
-    static const char *const yes[] = { "1", "on", "t", "true", "y", "yes", NULL };
-    static const char *const no[] = { "0", "off", "f", "false", "n", "no", NULL };
-    char buf[8];
-    size_t n;
-    int i;
-
-    while (apr_isspace(*s)) s++;
-    n = strlen(s);
-    while (n && apr_isspace(s[n - 1])) n--;
-    if (n == 0 || n >= sizeof(buf)) {
-        return -1;
-    }
-    for (i = 0; i < (int)n; i++) {
-        buf[i] = (char)apr_tolower(s[i]);
-    }
-    buf[n] = '\0';
-    for (i = 0; yes[i]; i++) {
-        if (strcmp(buf, yes[i]) == 0) return *out = 1, 0;
-    }
-    for (i = 0; no[i]; i++) {
-        if (strcmp(buf, no[i]) == 0) return *out = 0, 0;
-    }
-    return -1;
-}
-
-int lc_notte_check_bool(json_t *errors, const char *name, json_t *v, int *out)
-{
-    if (!v) {
-        return 0;
-    }
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v);
-        return 1;
-    }
-    if ((json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
-        || (json_is_real(v) && (json_real_value(v) == 0.0 || json_real_value(v) == 1.0))) {
-        *out = json_is_integer(v) ? json_integer_value(v) == 1 : json_real_value(v) == 1.0;
-        return 1;
-    }
-    if (json_is_string(v) && str_bool(json_string_value(v), out) == 0) {
-        return 1;
-    }
-    if (json_is_string(v) || json_is_number(v)) {
-        lc_notte_err(errors, "bool_parsing", "body", name,
-                     "Input should be a valid boolean, unable to interpret input",
-                     json_incref(v), NULL);
-    }
-    else {
-        lc_notte_err(errors, "bool_type", "body", name, "Input should be a valid boolean",
-                     json_incref(v), NULL);
-    }
-    return 0;
-}
-
 /* ---- shared by both collections ----------------------------------------------- */
-
-json_t *lc_notte_time(apr_time_t t)
-{
-    char buf[40];
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    apr_snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
-                 x.tm_sec, x.tm_usec);
-    return json_string(buf);
-}
 
 void lc_notte_log_client(request_rec *r)
 {

@@ -8,7 +8,9 @@
  * SessionStartRequest, SessionResponse; endpoints/sessions.py: the routes).
  * A session runs no browser here: it is the lifecycle record agents belong
  * to.  What the SDK sends that a browser would use (proxies, chrome_args,
- * profile, ...) is accepted; what SessionResponse echoes is kept.
+ * profile, ...) is accepted; what SessionResponse echoes is kept.  The
+ * kind (states, rules, SessionResponse, the request's validation) is
+ * lc_kind_notte_session.c.
  */
 #include <string.h>
 #include <httpd.h>
@@ -18,346 +20,7 @@
 #include "lc_notte.h"
 #include "lc_engine.h"
 #include "lc_http.h"
-#include "lc_audit.h"
 #include "lc_util.h"
-
-/* ---- the kind ---------------------------------------------------------------- */
-
-/* SessionResponse.status: Literal["active", "closed", "error", "timed_out"]. */
-enum { SS_ACTIVE, SS_CLOSED, SS_ERROR, SS_TIMED_OUT, SS_NSTATES };
-
-static const char *const ss_states[SS_NSTATES] = { "active", "closed", "error", "timed_out" };
-
-static const lc_rule_t ss_rules[] = {
-    { "stop", LC_BIT(SS_ACTIVE), SS_CLOSED, LC_STATE_KEEP, LC_RULE_CLOSE, NULL },
-    /* A session that is over answers its stop as it is (no version, no audit). */
-    { "stop", LC_BIT(SS_CLOSED) | LC_BIT(SS_ERROR) | LC_BIT(SS_TIMED_OUT), LC_STATE_KEEP,
-      LC_STATE_KEEP, LC_RULE_NOOP, NULL },
-    { NULL }
-};
-
-static const lc_advance_t ss_advances[] = {
-    { LC_STATE_KEEP }
-};
-
-/* Attribute keys in r->data, and the SDK's defaults for what is absent. */
-#define K_IDLE      "i"     /* idle_timeout_minutes, default 3 */
-#define K_MAX       "m"     /* max_duration_minutes, default 15 */
-#define K_HEADLESS  "h"
-#define K_CAPTCHAS  "c"
-#define K_PROXIES   "p"     /* whether any proxy was asked for */
-#define K_BROWSER   "b"
-#define K_FILES     "f"
-#define K_BOTAUTH   "w"
-#define K_VPW       "vw"
-#define K_VPH       "vh"
-#define K_AGENT     "ua"
-#define K_CDP       "cdp"
-#define K_ERROR     "e"     /* a runner's error message */
-
-#define SS_IDLE_DEFAULT 3
-#define SS_MAX_DEFAULT  15
-
-/* Append n and its unit to out when n is not 0. */
-static void ss_part(char *out, size_t size, apr_int64_t n, char unit)
-{
-    size_t len = strlen(out);
-
-    if (n) {
-        apr_snprintf(out + len, size - len, "%" APR_INT64_T_FMT "%c", n, unit);
-    }
-}
-
-/* pydantic's ISO 8601 duration, as it serializes a timedelta: "PT0S",
- * "PT41.286072S", "PT1H1M1.5S", "P1DT1H0.25S" (zero parts left out,
- * the fraction without trailing zeros). */
-static json_t *ss_duration(apr_interval_time_t d)
-{
-    char out[80] = "P", sec[40];
-    apr_int64_t s = d > 0 ? d / APR_USEC_PER_SEC : 0, us = d > 0 ? d % APR_USEC_PER_SEC : 0;
-    apr_int64_t days = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, rest = s % 60;
-    size_t n;
-
-    ss_part(out, sizeof(out), days, 'D');
-    if (!days || h || m || rest || us) {
-        strcat(out, "T");
-        ss_part(out, sizeof(out), h, 'H');
-        ss_part(out, sizeof(out), m, 'M');
-        if (rest || us || (!days && !h && !m)) {
-            apr_snprintf(sec, sizeof(sec), "%" APR_INT64_T_FMT ".%06" APR_INT64_T_FMT, rest, us);
-            for (n = strlen(sec); sec[n - 1] == '0'; n--) {
-                sec[n - 1] = '\0';
-            }
-            if (sec[n - 1] == '.') {
-                sec[n - 1] = '\0';
-            }
-            n = strlen(out);
-            apr_snprintf(out + n, sizeof(out) - n, "%sS", sec);
-        }
-    }
-    return json_string(out);
-}
-
-static json_t *ss_get(json_t *data, const char *key, json_t *dflt)
-{
-    json_t *v = json_object_get(data, key);
-
-    if (v) {
-        json_decref(dflt);
-        return json_incref(v);
-    }
-    return dflt;
-}
-
-static json_t *ss_closed_at(const lc_resource_t *r)
-{
-    if (r->state == SS_ACTIVE) {
-        return json_null();
-    }
-    return lc_notte_time(r->closed ? r->closed : r->state_since);
-}
-
-/* SessionResponse, fields in the model's order (timeout_minutes is its
- * computed field, which pydantic serializes too).  Reads are not recorded,
- * so last_accessed_at is the last change of state. */
-static json_t *ss_to_json(const lc_resource_t *r)
-{
-    json_t *data = lc_kind_get_data(r), *o;
-    apr_time_t end = r->state == SS_ACTIVE ? apr_time_now()
-                     : (r->closed ? r->closed : r->state_since);
-    json_t *idle = ss_get(data, K_IDLE, json_integer(SS_IDLE_DEFAULT));
-
-    o = json_pack("{s:s, s:O, s:o, s:o, s:o, s:o, s:o, s:s, s:[], s:o, s:o, s:o, s:o, "
-                  "s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:n, s:o, s:[], s:b, s:O}",
-        "session_id", r->id,
-        "idle_timeout_minutes", idle,
-        "max_duration_minutes", ss_get(data, K_MAX, json_integer(SS_MAX_DEFAULT)),
-        "created_at", lc_notte_time(r->created),
-        "closed_at", ss_closed_at(r),
-        "last_accessed_at", lc_notte_time(r->state_since),
-        "duration", ss_duration(end - r->created),
-        "status", lc_kind_state_name(&lc_session_kind, r->state),
-        "steps",
-        "error", ss_get(data, K_ERROR, json_null()),
-        "proxies", ss_get(data, K_PROXIES, json_false()),
-        "browser_type", ss_get(data, K_BROWSER, json_string("chromium")),
-        "use_file_storage", ss_get(data, K_FILES, json_true()),
-        "network_request_bytes", 0,
-        "network_response_bytes", 0,
-        "user_agent", ss_get(data, K_AGENT, json_null()),
-        "viewport_width", ss_get(data, K_VPW, json_null()),
-        "viewport_height", ss_get(data, K_VPH, json_null()),
-        "headless", ss_get(data, K_HEADLESS, json_false()),
-        "solve_captchas", ss_get(data, K_CAPTCHAS, json_true()),
-        "cdp_url", ss_get(data, K_CDP, json_null()),
-        "viewer_url",
-        "web_bot_auth", ss_get(data, K_BOTAUTH, json_false()),
-        "auth_ids",
-        "system_hidden", 0,
-        "timeout_minutes", idle);
-    json_decref(idle);
-    json_decref(data);
-    return o;
-}
-
-/* ---- SessionStartRequest ------------------------------------------------------ */
-
-static const char *const ss_browsers[] = {
-    "chromium", "chrome", "firefox", "chrome-nightly", "chrome-turbo", NULL
-};
-#define SS_BROWSERS "'chromium', 'chrome', 'firefox', 'chrome-nightly' or 'chrome-turbo'"
-
-/* browser_type: BrowserType, a Literal (pydantic's literal_error). */
-static void ss_browser(json_t *errors, json_t *v, json_t *data)
-{
-    int i;
-
-    if (!v) {
-        return;
-    }
-    for (i = 0; json_is_string(v) && ss_browsers[i]; i++) {
-        if (strcmp(json_string_value(v), ss_browsers[i]) == 0) {
-            json_object_set(data, K_BROWSER, v);
-            return;
-        }
-    }
-    lc_notte_err(errors, "literal_error", "body", "browser_type",
-                 "Input should be " SS_BROWSERS, json_incref(v),
-                 json_pack("{s:s}", "expected", SS_BROWSERS));
-}
-
-static void ss_bool(json_t *errors, json_t *body, const char *name, json_t *data,
-                    const char *key, int dflt)
-{
-    int b = dflt;
-
-    lc_notte_check_bool(errors, name, json_object_get(body, name), &b);
-    json_object_set_new(data, key, json_boolean(b));
-}
-
-/* An optional int kept under key; returns it, dflt when absent (kept too
- * unless < 0), -1 when null or refused (the error is then in the list). */
-static long ss_int(json_t *errors, json_t *body, const lc_notte_int_t *f, json_t *data,
-                   const char *key, long dflt)
-{
-    json_t *v = json_object_get(body, f->name);
-    long n = dflt;
-
-    if (v && !lc_notte_check_int(errors, f, v, &n)) {
-        return -1;
-    }
-    if (n >= 0) {
-        json_object_set_new(data, key, json_integer(n));
-    }
-    return n;
-}
-
-static void ss_str(json_t *errors, json_t *body, const char *name, json_t *data,
-                   const char *key, apr_pool_t *p)
-{
-    const lc_notte_field_t f = { "body", name, 0, 0, 1L << 30 };
-    const char *s = lc_notte_check_str(errors, &f, json_object_get(body, name), body, p);
-
-    if (s) {
-        json_object_set_new(data, key, json_string(s));
-    }
-}
-
-/* pydantic's validation_alias=AliasChoices("idle_timeout_minutes",
- * "timeout_minutes"): the first name present is read. */
-static const char *ss_idle_name(json_t *body)
-{
-    return json_object_get(body, "idle_timeout_minutes") || !json_object_get(body, "timeout_minutes")
-           ? "idle_timeout_minutes" : "timeout_minutes";
-}
-
-/* The model's after-validators this server keeps to (types.py,
- * SessionStartRequest.check_viewport and .validate_timeout_relationship);
- * they run only when every field passed, and the first failure is the one. */
-static void ss_model_checks(json_t *errors, json_t *body, json_t *data, long idle, long max,
-                            apr_pool_t *p)
-{
-    const char *msg = NULL;
-
-    if (!json_object_get(data, K_VPW) != !json_object_get(data, K_VPH)) {
-        msg = "Value error, Both viewport_width and viewport_height must be set together "
-              "or both must be None";
-    }
-    else if (idle > max) {
-        msg = apr_psprintf(p, "Value error, idle_timeout_minutes (%ld) cannot exceed "
-                           "max_duration_minutes (%ld)", idle, max);
-    }
-    if (msg) {
-        lc_notte_err(errors, "value_error", "body", NULL, msg, json_incref(body),
-                     json_pack("{s:{}}", "error"));
-    }
-}
-
-/* Validate a SessionStartRequest into the attributes to keep, appending
- * pydantic's errors; the attributes (also when errors were found). */
-static json_t *ss_attrs(json_t *errors, json_t *body, apr_pool_t *p)
-{
-    const lc_notte_int_t idle_f = { ss_idle_name(body), 0, SS_MAX_DEFAULT * 2, 1, 0 };
-    static const lc_notte_int_t max_f = { "max_duration_minutes", 0, 24 * 60, 1, 0 };
-    static const lc_notte_int_t vpw_f = { "viewport_width", -(1L << 30), 1L << 30, 0, 1 };
-    static const lc_notte_int_t vph_f = { "viewport_height", -(1L << 30), 1L << 30, 0, 1 };
-    json_t *data = json_object(), *proxies = json_object_get(body, "proxies");
-    long idle, max;
-
-    ss_bool(errors, body, "headless", data, K_HEADLESS, 0);
-    ss_bool(errors, body, "solve_captchas", data, K_CAPTCHAS, 1);
-    max = ss_int(errors, body, &max_f, data, K_MAX, SS_MAX_DEFAULT);
-    idle = ss_int(errors, body, &idle_f, data, K_IDLE, SS_IDLE_DEFAULT);
-    /* True, a country code or a non-empty list: some proxy is used. */
-    json_object_set_new(data, K_PROXIES, json_boolean(json_is_true(proxies)
-                        || json_is_string(proxies) || json_array_size(proxies) > 0));
-    ss_browser(errors, json_object_get(body, "browser_type"), data);
-    ss_str(errors, body, "user_agent", data, K_AGENT, p);
-    ss_int(errors, body, &vpw_f, data, K_VPW, -1);
-    ss_int(errors, body, &vph_f, data, K_VPH, -1);
-    ss_str(errors, body, "cdp_url", data, K_CDP, p);
-    ss_bool(errors, body, "use_file_storage", data, K_FILES, 1);
-    ss_bool(errors, body, "web_bot_auth", data, K_BOTAUTH, 0);
-    if (json_array_size(errors) == 0) {
-        ss_model_checks(errors, body, data, idle, max, p);
-    }
-    return data;
-}
-
-/* ---- admin PUT: a SessionResponse ---------------------------------------------- */
-
-static const char *const ss_fields[] = {
-    "session_id", "idle_timeout_minutes", "timeout_minutes", "max_duration_minutes",
-    "created_at", "closed_at", "last_accessed_at", "duration", "status", "steps", "error",
-    "proxies", "browser_type", "use_file_storage", "network_request_bytes",
-    "network_response_bytes", "user_agent", "viewport_width", "viewport_height", "headless",
-    "solve_captchas", "cdp_url", "viewer_url", "web_bot_auth", "auth_ids", "system_hidden",
-    NULL
-};
-
-/* The first field a list of pydantic errors names, for the admin API. */
-static const char *ss_culprit(json_t *errors, apr_pool_t *p)
-{
-    json_t *loc = json_object_get(json_array_get(errors, 0), "loc");
-    const char *f = json_string_value(json_array_get(loc, 1));
-
-    return apr_pstrdup(p, f ? f : "body");
-}
-
-/* What a runner may set beyond the request's fields: status, error, closed_at. */
-static const char *ss_fill_runner(json_t *body, lc_resource_t *r, json_t *data, int *state)
-{
-    json_t *id = json_object_get(body, "session_id"), *err = json_object_get(body, "error");
-    json_t *closed = json_object_get(body, "closed_at");
-
-    if (id && (!json_is_string(id) || strcmp(json_string_value(id), r->id) != 0)) {
-        return "session_id";
-    }
-    if ((*state = lc_kind_state(&lc_session_kind,
-                                json_string_value(json_object_get(body, "status")))) < 0) {
-        return "status";
-    }
-    if (err && !json_is_null(err) && !json_is_string(err)) {
-        return "error";
-    }
-    if (json_is_string(err)) {
-        json_object_set(data, K_ERROR, err);
-    }
-    if (closed && !json_is_null(closed)
-        && (!json_is_string(closed)
-            || lc_time_parse_rfc3339(json_string_value(closed), &r->closed) != 0)) {
-        return "closed_at";
-    }
-    return NULL;
-}
-
-static apr_status_t ss_from_json(json_t *body, lc_resource_t *r, const char **field,
-                                 apr_pool_t *p)
-{
-    json_t *errors = json_array(), *data;
-    apr_status_t rv = APR_EINVAL;
-    int state = 0;
-
-    *field = lc_kind_unknown_field(body, ss_fields);
-    data = ss_attrs(errors, body, p);
-    if (!*field && json_array_size(errors) > 0) {
-        *field = ss_culprit(errors, p);
-    }
-    if (!*field && !(*field = ss_fill_runner(body, r, data, &state))) {
-        if ((rv = lc_kind_set_data(r, data)) != APR_SUCCESS) {
-            *field = json_object_get(data, K_ERROR) ? "error" : "user_agent";
-        }
-        r->state = (uint8_t)state;
-    }
-    json_decref(errors);
-    json_decref(data);
-    return rv;
-}
-
-const lc_kind_def_t lc_session_kind = {
-    LC_KIND_SESSION, "session", ss_states, SS_NSTATES,
-    ss_rules, ss_advances, ss_to_json, ss_from_json
-};
 
 /* ---- POST /start ------------------------------------------------------------- */
 
@@ -384,7 +47,8 @@ static apr_status_t ss_start_cb(lc_resource_t *r, int exists, void *baton)
 /* The attributes of a valid body in tmpl; LC_PROCEED, or the 422 sent. */
 static int ss_start_attrs(lc_req_t *q, json_t *body, lc_resource_t *tmpl)
 {
-    json_t *errors = json_array(), *data = ss_attrs(errors, body, q->r->pool);
+    json_t *errors = json_array();
+    json_t *data = lc_notte_session_attrs(errors, body, q->r->pool);
     apr_status_t rv = APR_SUCCESS;
 
     if (json_array_size(errors) == 0 && (rv = lc_kind_set_data(tmpl, data)) != APR_SUCCESS) {
@@ -404,7 +68,7 @@ static int ss_start_attrs(lc_req_t *q, json_t *body, lc_resource_t *tmpl)
 static int ss_send(lc_req_t *q, const lc_resource_t *r)
 {
     lc_http_etag(q->r, r->version);
-    return lc_http_json(q->r, HTTP_OK, ss_to_json(r));
+    return lc_http_json(q->r, HTTP_OK, lc_session_kind.to_json(r));
 }
 
 static int ss_start(lc_req_t *q)
@@ -419,13 +83,11 @@ static int ss_start(lc_req_t *q)
     lc_resource_clear(&tmpl);
     if ((rc = lc_notte_read_object(q, &body)) != LC_PROCEED
         || (rc = ss_start_attrs(q, body, &tmpl)) != LC_PROCEED) {
-        json_decref(body);
         return rc;
     }
-    json_decref(body);
     do {                                    /* a UUID collision: draw again */
         lc_uuid4(id);
-        rv = lc_store_update(q->store, LC_KIND_SESSION, id, ss_start_cb, &baton, &after, q->r->pool);
+        rv = lc_dialect_update(q, &lc_session_kind, id, ss_start_cb, &baton, NULL, &after);
     } while (rv == LC_EEXISTS && ++tries < 3);
     if (rv == LC_EFULL) {
         return lc_notte_error(q, HTTP_INSUFFICIENT_STORAGE, "insufficient_storage",
@@ -435,7 +97,6 @@ static int ss_start(lc_req_t *q)
         return lc_dialect_store_failed(q, rv, "internal", apr_psprintf(q->r->pool,
                               "Failed to start the session: store error %d", rv));
     }
-    lc_audit_request(q->r, &q->actor, LC_KIND_SESSION, id, "-", ss_states[SS_ACTIVE]);
     return ss_send(q, &after);
 }
 
@@ -446,17 +107,10 @@ static int ss_not_found(lc_req_t *q)
     return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Session not found");
 }
 
-/* FastAPI path parameters are plain strings: one outside the id grammar is
- * a session that does not exist. */
-static apr_status_t ss_lookup(lc_req_t *q, const char *id, lc_resource_t *r)
-{
-    return lc_id_valid(id) ? lc_store_get(q->store, LC_KIND_SESSION, id, r, q->r->pool) : LC_ENOTFOUND;
-}
-
 static int ss_status(lc_req_t *q, const char *id)
 {
     lc_resource_t r;
-    apr_status_t rv = ss_lookup(q, id, &r);
+    apr_status_t rv = lc_notte_session_get(q, id, &r);
 
     if (rv == LC_ENOTFOUND) {
         return ss_not_found(q);
@@ -479,12 +133,37 @@ static int ss_closed(lc_req_t *q, const lc_resource_t *s)
     return ss_send(q, s);
 }
 
+/* What a stop that did not happen answers. */
+static const lc_act_words_t ss_words = {{
+    [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
+    [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Session not found" },
+    /* Another user's: as good as unknown to this one. */
+    [LC_ACT_FORBIDDEN] = { HTTP_NOT_FOUND, "not_found", "Session not found" },
+    [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
+                           "If-Match does not match the current version", 1 },
+    [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "Failed to stop the session: store error {rv}" }
+}};
+
+/* After If-Match: an id outside the grammar is a session that does not exist. */
+static int ss_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
+{
+    return lc_id_valid(c->id) ? LC_PROCEED : ss_not_found(q);
+}
+
+/* Closed now, or already: its agents are closed too. */
+static int ss_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
+                      const lc_resource_t *after)
+{
+    (void)c;
+    (void)before;
+    return ss_closed(q, after);
+}
+
 static int ss_stop(lc_req_t *q, const char *id)
 {
-    lc_resource_t before, after;
-    lc_precond_t if_match;
-    lc_act_t act;
-    apr_status_t rv;
+    lc_dialect_call_t c = { .def = &lc_session_kind, .id = id, .action = "stop",
+                            .words = &ss_words, .send = ss_stopped, .ready = ss_stop_ready };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -492,62 +171,8 @@ static int ss_stop(lc_req_t *q, const char *id)
                               big ? "The request body is too large"
                                   : "This endpoint does not take a request body");
     }
-    if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
-        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header");
-    }
-    if (!lc_id_valid(id)) {
-        return ss_not_found(q);
-    }
     /* First the session, atomically: from here no agent can join it. */
-    lc_dialect_act_init(q, &lc_session_kind, id, "stop", &if_match, &act);
-    switch ((rv = lc_engine_act(q->store, &act, &before, &after))) {
-    case APR_SUCCESS:
-        lc_audit_request(q->r, &q->actor, LC_KIND_SESSION, id, ss_states[before.state],
-                         ss_states[after.state]);
-        /* fall through */
-    case LC_NOCHANGE:
-        return ss_closed(q, &after);
-    case LC_ENOTFOUND:
-    case LC_EFORBIDDEN:         /* another user's: as good as unknown to this one */
-        return ss_not_found(q);
-    case LC_EVERSION:
-        lc_http_etag(q->r, after.version);
-        return lc_notte_error(q, HTTP_PRECONDITION_FAILED, "precondition_failed",
-                              "If-Match does not match the current version");
-    default:
-        return lc_dialect_store_failed(q, rv, "internal", apr_psprintf(q->r->pool,
-                              "Failed to stop the session: store error %d", rv));
-    }
-}
-
-/* ---- what agents ask of sessions ------------------------------------------------ */
-
-int lc_notte_session_open(lc_req_t *q, const char *id)
-{
-    lc_resource_t s;
-    lc_act_t act;
-    apr_status_t rv = ss_lookup(q, id, &s);
-
-    lc_dialect_act_init(q, &lc_session_kind, id, "stop", NULL, &act);
-    if (rv == LC_ENOTFOUND || (rv == APR_SUCCESS && !lc_engine_may_act(&act, &s))) {
-        return ss_not_found(q);
-    }
-    if (rv != APR_SUCCESS) {
-        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
-    }
-    if (s.state != SS_ACTIVE) {
-        return lc_notte_error(q, HTTP_BAD_REQUEST, "invalid_request", apr_psprintf(q->r->pool,
-                              "Session %s is %s", id, ss_states[s.state < SS_NSTATES ? s.state
-                                                                                     : SS_CLOSED]));
-    }
-    return LC_PROCEED;
-}
-
-int lc_notte_session_active(lc_req_t *q, const char *id)
-{
-    lc_resource_t s;
-
-    return ss_lookup(q, id, &s) == APR_SUCCESS && s.state == SS_ACTIVE;
+    return lc_dialect_act(q, &c);
 }
 
 /* ---- routing ------------------------------------------------------------------ */

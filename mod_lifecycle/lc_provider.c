@@ -1,15 +1,29 @@
-/* lc_provider.c — the list of store backends, and the one this process uses. */
+/* lc_provider.c — the list of store backends, and the one this process uses.
+ *
+ * The list is filled at register_hooks (mod_lifecycle.c names every backend
+ * built), before any directive is read, so that `LifecycleStore` can check
+ * its argument, and without this file naming the backends: they depend on
+ * the configuration, which depends on this list. */
 #include <string.h>
 #include <apr_strings.h>
 
 #include "lc_provider.h"
 
-/* Every backend built; the first is the default. */
-static const lc_provider_t *const providers[] = {
-    &lc_provider_shm,
-    &lc_provider_dbd,
-    NULL
-};
+#define LC_PROVIDERS_MAX 4
+
+/* Every backend built, in registration order; the first is the default. */
+static const lc_provider_t *providers[LC_PROVIDERS_MAX + 1];
+
+void lc_provider_register(const lc_provider_t *pv)
+{
+    int i;
+
+    for (i = 0; i < LC_PROVIDERS_MAX && providers[i] && providers[i] != pv; i++) {
+    }
+    if (i < LC_PROVIDERS_MAX) {
+        providers[i] = pv;
+    }
+}
 
 static lc_store_t *process_store;
 
@@ -27,7 +41,7 @@ const lc_provider_t *lc_provider_find(const char *name)
 
 const char *lc_provider_names(apr_pool_t *p)
 {
-    const char *s = providers[0]->name;
+    const char *s = providers[0] ? providers[0]->name : "";
     int i;
 
     for (i = 1; providers[i]; i++) {

@@ -5,7 +5,8 @@
  * every request its lc_store_t.  Nothing above this line knows which
  * backend is in use: dialects, the engine, the feed, the metrics and the
  * watchdog see lc_store.h only.  Adding a backend is one lc_provider_X.c
- * filling an lc_provider_t, plus its line in lc_provider.c's list.
+ * filling an lc_provider_t, plus its lc_provider_register() line in
+ * mod_lifecycle.c's register_hooks.
  */
 #ifndef LC_PROVIDER_H
 #define LC_PROVIDER_H
@@ -33,6 +34,9 @@ typedef struct lc_provider {
 
 extern const lc_provider_t lc_provider_shm;
 extern const lc_provider_t lc_provider_dbd;
+
+/* register_hooks: one call per backend built; the first is the default. */
+void lc_provider_register(const lc_provider_t *pv);
 
 /* The backend called `name`, or NULL. */
 const lc_provider_t *lc_provider_find(const char *name);

@@ -36,6 +36,7 @@
 #include "lc_config.h"
 #include "lc_metrics.h"
 #include "lc_stopping.h"
+#include "lc_dbd_schema.h"
 
 APLOG_USE_MODULE(lifecycle);
 

@@ -1,9 +1,9 @@
 /* lc_repr_cache.c — direct-mapped, sharded cache of serialized representations. */
 #include <string.h>
-#include <stdlib.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include "lc_json.h"
 #include "lc_repr_cache.h"
 
 #define SHARDS 16
@@ -53,16 +53,9 @@ static const char *build(apr_pool_t *pool, const lc_kind_def_t *def, const lc_re
                          apr_size_t *len)
 {
     json_t *j = def->to_json(r);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    char *out;
+    char *out = lc_json_dump(pool, j, JSON_COMPACT, len);
 
     json_decref(j);
-    if (!text) {
-        return NULL;
-    }
-    *len = strlen(text);
-    out = apr_pstrmemdup(pool, text, *len);
-    free(text);
     return out;
 }
 

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <apr_time.h>
 
+/* A kind's number is in every journal record and snapshot: append a new
+ * kind (its table is listed in lc_registry.h), never renumber one. */
 typedef enum {
     LC_KIND_NONE = 0,
     LC_KIND_NOTEBOOK,
@@ -59,7 +61,8 @@ typedef struct lc_resource {
     uint8_t     due_class;     /* lc_due_e */
     uint8_t     op;            /* lc_op_e: what the last change was (not stored) */
     uint64_t    version;       /* 1 on create, +1 on every change */
-    uint64_t    seq;           /* journal sequence number of the last change */
+    uint64_t    seq;           /* journal sequence number of the last change (dbd: its
+                                  position, unique per change; the feed numbers later) */
     uint64_t    ckpt_seq;      /* pipelines: checkpoint_sequence_number */
     apr_time_t  created;
     apr_time_t  state_since;

@@ -20,6 +20,8 @@
 #include "lc_state.h"
 #include "lc_config.h"
 #include "lc_stopping.h"
+#include "lc_snapshot.h"
+#include "lc_journal_recover.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -157,11 +159,6 @@ void lc_state_attach(lc_store_t *st, server_rec *s, apr_pool_t *p)
     process_journal = lc_journal_attach(st, &o, p);
     /* A feed's long-poll ends when this child is told to stop. */
     lc_journal_wait_stop_check(lc_stopping);
-}
-
-lc_journal_t *lc_state_journal(void)
-{
-    return process_journal;
 }
 
 void lc_state_tick(server_rec *s)

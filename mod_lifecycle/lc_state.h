@@ -14,9 +14,6 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p);
 /* child_init: journal this process's changes. */
 void lc_state_attach(lc_store_t *st, server_rec *s, apr_pool_t *p);
 
-/* This process's journal, or NULL (memory only). */
-lc_journal_t *lc_state_journal(void);
-
 /* The background tick: write a snapshot when one is due. */
 void lc_state_tick(server_rec *s);
 

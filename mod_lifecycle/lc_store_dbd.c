@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <apr_strings.h>
 
+#include "lc_store_dbd.h"
 #include "lc_dbd_int.h"
 
 static int valid_key(lc_kind_e kind, const char *id)

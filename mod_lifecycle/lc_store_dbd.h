@@ -17,63 +17,9 @@
 #include <apr_dbd.h>
 #include <apr_hash.h>
 #include "lc_store.h"
+#include "lc_dbd.h"
 
 /* The schema version this module creates and understands (lc_meta). */
-#define LC_DBD_SCHEMA 1
-
-#define LC_DBD_METRICS_AREA 2048   /* the request counters' bytes (lc_metrics.c) */
-
-/* One borrowed connection. */
-typedef struct lc_dbd_conn {
-    const apr_dbd_driver_t *driver;
-    apr_dbd_t              *handle;
-    apr_hash_t             *prepared;  /* label -> apr_dbd_prepared_t, as long as the connection */
-    apr_pool_t             *pool;      /* lives as long as the connection */
-    void                   *token;     /* the source's own (mod_dbd's ap_dbd_t) */
-    int                     tx;        /* in a transaction (BEGIN sent, not ended) */
-} lc_dbd_conn_t;
-
-/* Where connections come from. */
-typedef struct lc_dbd_source {
-    /* A connection for one operation; APR_EGENERAL when none can be had. */
-    apr_status_t (*open)(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c);
-    void         (*close)(void *ctx, lc_dbd_conn_t *c);
-    /* One line for the error log (never a secret: statements' text and the
-     * database's message only).  level: 0 error, 1 warning, 2 info. */
-    void         (*log)(void *ctx, int level, const char *msg);
-    /* Whether this process is on its way out (long-polls return); may be NULL. */
-    int          (*stopping)(void);
-    void          *ctx;
-} lc_dbd_source_t;
-
-/* The words one host's processes share.  Zeroed when made. */
-typedef struct lc_dbd_shared {
-    uint64_t head;              /* the feed's last sequence number this host saw */
-    uint32_t wake;              /* futex: bumped whenever head moves */
-    uint32_t layout;            /* LC_DBD_SHARED_LAYOUT once laid out */
-    int64_t  seq_claim;         /* when a process of this host last ran the sequencer */
-    int64_t  due_at;            /* the earliest due time known, 0 = none */
-    int64_t  due_read;          /* when due_at was last read from the database */
-    uint64_t statements;        /* statements run */
-    uint64_t retries;           /* lost races and retried errors */
-    uint64_t unavailable;       /* operations answered LC_EUNAVAIL */
-    uint64_t reprepared;        /* connections whose statements a reset had lost */
-    uint64_t sequenced;         /* changes numbered by this host's sequencer */
-    uint64_t seq_runs;          /* sequencer passes that numbered something */
-    uint64_t due_polls;         /* next-due reads from the database */
-    uint64_t moved;             /* due moves made by this host */
-    int64_t  trimmed;           /* changes up to this number were dropped (retention) */
-    char     metrics_area[LC_DBD_METRICS_AREA];   /* request counters (lc_metrics.c) */
-} lc_dbd_shared_t;
-
-#define LC_DBD_SHARED_LAYOUT 0x4c434431u   /* "LCD1": bump with the struct */
-
-typedef struct lc_dbd_options {
-    apr_interval_time_t feed_poll;     /* LifecycleFeedPoll: how often waiters number changes */
-    uint64_t            feed_retain;   /* LifecycleFeedRetain: changes kept, 0 = all */
-    apr_interval_time_t due_refresh;   /* how stale the cached next due time may get */
-    int                 schema_ok;     /* the schema is known to be in place already */
-} lc_dbd_options_t;
 
 #define LC_DBD_FEED_POLL_DEFAULT   apr_time_from_msec(100)
 #define LC_DBD_FEED_RETAIN_DEFAULT 1000000
@@ -86,11 +32,6 @@ lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_
 /* The shared words of a dbd store (metrics, tests). */
 lc_dbd_shared_t *lc_store_dbd_shared(lc_store_t *st);
 
-/* Create or upgrade the schema on connection c, under an advisory lock
- * (several hosts may start at once).  APR_SUCCESS; APR_EINVAL when the
- * database holds a schema newer than LC_DBD_SCHEMA; LC_EUNAVAIL when a
- * statement failed.  *why gets one line saying what was wrong. */
-apr_status_t lc_dbd_schema_ensure(lc_dbd_conn_t *c, apr_pool_t *p, const char **why);
 
 /* One pass of the feed's sequencer (lc_dbd_feed.c): number committed
  * changes, drop what LifecycleFeedRetain no longer keeps, publish the head

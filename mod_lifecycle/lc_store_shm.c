@@ -8,8 +8,9 @@
  *   Aliases have their own buckets, chained through the slots' `anext`.
  * - A slot holds the fixed fields; a heap block holds the strings.  Blocks
  *   come in size classes (32 B .. 24 KiB) with a free list each, carved from
- *   the heap's untouched end as needed; a rewrite writes a new block, points
- *   the slot at it, and frees the old one, all in one undo-logged mutation.
+ *   the heap's untouched end as needed (once it is used up, a free block of
+ *   a larger class serves); a rewrite writes a new block, points the slot
+ *   at it, and frees the old one, all in one undo-logged mutation.
  * - Free slots form a list through `next`; creating pops, deleting pushes.
  * - Due queues: per class, a doubly linked list kept in due order, so the
  *   background task looks only at the heads, never scans the slots.
@@ -18,8 +19,9 @@
  *   pre-image of the one slot it rewrites; allocator words and free-list
  *   links are words like any other) before changing anything.  The
  *   mutation commits by clearing the log.  A process killed mid-mutation
- *   leaves the log non-empty; the next process to take the mutex (APR's
- *   robust pthread mutex hands it over) rolls the changes back.
+ *   leaves the log non-empty; the kernel releases its lock (flock, the
+ *   default, or APR's robust pthread mutex), and the next process to take
+ *   the mutex rolls the changes back.
  * - Reads (get) take no mutex: a sequence counter, odd while a mutation is
  *   in progress, tells a reader that its copy may be torn, and it retries;
  *   after a few failed tries (or a writer that died) it takes the mutex,

@@ -14,9 +14,10 @@
 #include <apr_file_io.h>
 
 #include "lc_b64.h"
+#include "lc_json.h"
+#include "lc_time.h"
 #include "lc_token.h"
 
-#define LC_JSON_DEPTH_MAX 16         /* claims, headers, footers, key files */
 #define LC_KEYFILE_MAX    65536      /* bytes */
 #define LC_NUMERICDATE_MAX 253402300799LL  /* 9999-12-31T23:59:59Z */
 #define LC_LEEWAY_MAX     apr_time_from_sec(86400)
@@ -230,156 +231,18 @@ int lc_paserk_secret_decode(const char *s, size_t len, unsigned char sk[64])
 
 /* ---- JSON helpers ------------------------------------------------------- */
 
-/* Nesting bound before jansson sees the text (its own limit is 2048). */
-static int json_depth_ok(const char *s, size_t len, int max)
-{
-    int depth = 0, in_str = 0;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-
-        if (in_str) {
-            if (c == '\\') {
-                i++;
-            }
-            else if (c == '"') {
-                in_str = 0;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_str = 1;
-        }
-        else if (c == '{' || c == '[') {
-            if (++depth > max) {
-                return 0;
-            }
-        }
-        else if (c == '}' || c == ']') {
-            depth--;
-        }
-    }
-    return 1;
-}
-
-/* Strict: an object, no duplicate names, nothing after it but whitespace,
- * valid UTF-8, no NUL. */
+/* Strict and an object: lc_json's limits, no duplicate names, nothing after
+ * it but whitespace (jansson refuses bad UTF-8 and NUL).  Claims, headers,
+ * footers, key files.  A new reference. */
 static json_t *json_object_strict(const char *s, size_t len)
 {
-    json_error_t jerr;
-    json_t *j;
+    json_t *j = lc_json_load(s, len, 0);
 
-    if (len == 0 || !json_depth_ok(s, len, LC_JSON_DEPTH_MAX)) {
-        return NULL;
-    }
-    j = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
     if (j && !json_is_object(j)) {
         json_decref(j);
         j = NULL;
     }
     return j;
-}
-
-/* ---- times -------------------------------------------------------------- */
-
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    long long era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
-static int digits(const char *s, int n, int *v)
-{
-    int i, r = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        r = r * 10 + (s[i] - '0');
-    }
-    *v = r;
-    return 0;
-}
-
-int lc_rfc3339_parse(const char *s, size_t len, apr_time_t *t)
-{
-    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0, usec = 0, leap;
-    size_t i;
-    long long secs;
-
-    /* YYYY-MM-DDTHH:MM:SS */
-    if (s == NULL || len < 20
-        || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-'
-        || digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't')
-        || digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &m)
-        || s[16] != ':' || digits(s + 17, 2, &sec)) {
-        return -1;
-    }
-    i = 19;
-    if (s[i] == '.') {
-        int nd = 0, scale = 100000;
-
-        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
-            if (nd < 6) {
-                usec += (s[i] - '0') * scale;
-                scale /= 10;
-            }
-        }
-        if (nd == 0 || nd > 12) {
-            return -1;
-        }
-    }
-    if (i >= len) {
-        return -1;
-    }
-    if (s[i] == 'Z' || s[i] == 'z') {
-        i++;
-    }
-    else if (s[i] == '+' || s[i] == '-') {
-        sign = s[i] == '-' ? -1 : 1;
-        if (len - i < 6 || digits(s + i + 1, 2, &oh) || s[i + 3] != ':'
-            || digits(s + i + 4, 2, &om) || oh > 23 || om > 59) {
-            return -1;
-        }
-        i += 6;
-    }
-    else {
-        return -1;
-    }
-    if (i != len) {
-        return -1;
-    }
-    leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] + (M == 2 && leap)
-        || h > 23 || m > 59 || sec > 60) {
-        return -1;
-    }
-    secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400LL
-           + h * 3600LL + m * 60LL + sec - sign * (oh * 3600LL + om * 60LL);
-    *t = (apr_time_t)secs * APR_USEC_PER_SEC + usec;
-    return 0;
-}
-
-void lc_rfc3339_format(apr_time_t t, char *out, size_t outmax)
-{
-    apr_time_exp_t x;
-
-    if (apr_time_exp_gmt(&x, t) != APR_SUCCESS) {
-        memset(&x, 0, sizeof(x));
-    }
-    apr_snprintf(out, outmax, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
-                 x.tm_hour, x.tm_min, x.tm_sec);
 }
 
 /* ---- PAE ---------------------------------------------------------------- */
@@ -1233,12 +1096,11 @@ char *lc_token_mint_jwt(apr_pool_t *p, const unsigned char sk[64],
     if (kid) {
         json_object_set_new(h, "kid", json_string(kid));
     }
-    hs = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    hs = lc_json_dump(p, h, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL);
     json_decref(h);
     if (hs) {
         tok = lc_token_mint_jws(p, sk, hs, (const unsigned char *)claims_json,
                                 strlen(claims_json));
-        free(hs);
     }
     return tok;
 }

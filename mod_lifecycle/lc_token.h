@@ -165,11 +165,7 @@ lc_token_status_e lc_token_check_claims(const char *json, size_t len, int is_pas
 size_t lc_paseto_pae(unsigned char *out, int n, const unsigned char *const *pieces,
                      const size_t *lens);
 
-/* Strict RFC 3339 date-time ("2022-01-01T00:00:00+00:00", "…Z", fractional
- * seconds) to apr_time_t.  0 or -1. */
-int lc_rfc3339_parse(const char *s, size_t len, apr_time_t *t);
-/* "YYYY-MM-DDTHH:MM:SSZ" (UTC, whole seconds); out >= 21 bytes. */
-void lc_rfc3339_format(apr_time_t t, char *out, size_t outmax);
+/* PASETO's exp/nbf/iat are RFC 3339 strings: lc_time.h reads and writes them. */
 
 /* ---- minting (CLI and tests) ------------------------------------------ */
 

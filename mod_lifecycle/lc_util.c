@@ -1,4 +1,4 @@
-/* lc_util.c — small pure helpers: id grammar, path segments, times. */
+/* lc_util.c — small pure helpers: id grammar, path segments, numbers, UTF-8. */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -127,75 +127,6 @@ int lc_path_split(apr_pool_t *p, const char *path, const char **segs, int max)
         }
         path = end + 1;
     }
-}
-
-char *lc_time_rfc3339(apr_pool_t *p, apr_time_t t)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                        x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
-                        x.tm_hour, x.tm_min, x.tm_sec, x.tm_usec);
-}
-
-/* n decimal digits at s; -1 when they are not all digits. */
-static int digits(const char *s, int n)
-{
-    int v = 0;
-
-    while (n-- > 0) {
-        if (!apr_isdigit(*s)) {
-            return -1;
-        }
-        v = v * 10 + (*s++ - '0');
-    }
-    return v;
-}
-
-int lc_time_parse_rfc3339(const char *s, apr_time_t *out)
-{
-    apr_time_exp_t x;
-    apr_time_t t;
-    long usec = 0, scale = 100000;
-    int off = 0;
-
-    memset(&x, 0, sizeof(x));
-    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't')
-        || s[13] != ':' || s[16] != ':'
-        || (x.tm_year = digits(s, 4)) < 1970 || (x.tm_mon = digits(s + 5, 2)) < 1
-        || x.tm_mon > 12 || (x.tm_mday = digits(s + 8, 2)) < 1 || x.tm_mday > 31
-        || (x.tm_hour = digits(s + 11, 2)) < 0 || x.tm_hour > 23
-        || (x.tm_min = digits(s + 14, 2)) < 0 || x.tm_min > 59
-        || (x.tm_sec = digits(s + 17, 2)) < 0 || x.tm_sec > 60) {
-        return -1;
-    }
-    s += 19;
-    if (*s == '.') {
-        if (!apr_isdigit(s[1])) {
-            return -1;
-        }
-        for (s++; apr_isdigit(*s); s++, scale /= 10) {
-            usec += (*s - '0') * scale;
-        }
-    }
-    if ((*s == 'Z' || *s == 'z') && s[1] == '\0') {
-        off = 0;
-    }
-    else if ((*s == '+' || *s == '-') && strlen(s) == 6 && s[3] == ':'
-             && digits(s + 1, 2) >= 0 && digits(s + 4, 2) >= 0) {
-        off = (digits(s + 1, 2) * 60 + digits(s + 4, 2)) * (*s == '-' ? -1 : 1);
-    }
-    else {
-        return -1;
-    }
-    x.tm_year -= 1900;
-    x.tm_mon -= 1;
-    if (apr_time_exp_gmt_get(&t, &x) != APR_SUCCESS) {
-        return -1;
-    }
-    *out = t + usec - apr_time_from_sec((apr_time_t)off * 60);
-    return 0;
 }
 
 int lc_parse_uint(const char *s, long min, long max, long *out)

@@ -18,13 +18,6 @@ char *lc_segment_decode(apr_pool_t *p, const char *seg, apr_size_t len);
  * when a segment fails to decode or there are more than `max`. */
 int lc_path_split(apr_pool_t *p, const char *path, const char **segs, int max);
 
-/* RFC 3339 UTC with microseconds: 2026-11-23T04:43:48.123456Z */
-char *lc_time_rfc3339(apr_pool_t *p, apr_time_t t);
-
-/* Parse RFC 3339 (what lc_time_rfc3339 writes, any fraction, Z or an offset;
- * 't' / 'z' accepted as the RFC allows); 0 on success. */
-int lc_time_parse_rfc3339(const char *s, apr_time_t *out);
-
 /* Strict non-negative decimal within [min, max]; 0 on success. */
 int lc_parse_uint(const char *s, long min, long max, long *out);
 

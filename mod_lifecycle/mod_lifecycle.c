@@ -34,7 +34,7 @@ static int lc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     if (sodium_init() < 0) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    lc_dialect_register_kinds();
+    lc_kinds_register();
     return lc_provider_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -70,6 +70,19 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_auth_child_init(p, s);
     lc_repr_cache_init(p);
     lc_stopping_child_init(p);
+}
+
+/* Every dialect, indexed by lc_dialect_e, which the same list numbers: the
+ * dispatcher is the one file that knows them all (lc_registry.h). */
+static const lc_dialect_t *const dialects[LC_DIALECT_COUNT] = {
+    NULL,
+#define LC_REG_DIALECT(name) &lc_dialect_##name,
+#include "lc_registry.h"
+};
+
+static const lc_dialect_t *dialect_get(lc_dialect_e which)
+{
+    return (which > LC_DIALECT_NONE && which < LC_DIALECT_COUNT) ? dialects[which] : NULL;
 }
 
 /* Our locations are not files.  httpd merges the <Location> config before
@@ -200,7 +213,7 @@ static int lc_handler(request_rec *r)
     q.dc = dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
     q.sc = lc_config_global(r->server);
     q.now = apr_time_now();
-    if (!(q.dialect = lc_dialect_get(dc->dialect))) {
+    if (!(q.dialect = dialect_get(dc->dialect))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SetHandler lifecycle without "
                       "LifecycleDialect for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -247,6 +260,9 @@ static void lc_register_hooks(apr_pool_t *p)
     static const char *const lc_after_rewrite[] = { "mod_rewrite.c", NULL };
 
     (void)p;
+    /* The store backends built; the first is LifecycleStore's default. */
+    lc_provider_register(&lc_provider_shm);
+    lc_provider_register(&lc_provider_dbd);
     ap_hook_pre_config(lc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);

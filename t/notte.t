@@ -13,7 +13,7 @@ use LcAuth qw(lc_mint);
 
 use constant AG => '/agents';
 
-plan tests => 190;
+plan tests => 193;
 
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 my $TIME = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -338,7 +338,9 @@ for my $p ('', '/', "/$id/frobnicate", "/$id/stop/extra", '//stop') {
               "the dialect shows the runner's outcome, closed_at in UTC, steps not kept");
     isnt($g->{created_at}, '2020-01-01T00:00:00.000000Z', 'created_at is the server\'s');
     for my $t (['session_id', { %body, session_id => '' }], ['status', { %body, status => 'done' }],
-               ['closed_at', { %body, closed_at => 'yesterday' }], ['success', { %body, success => 'yes' }],
+               ['closed_at', { %body, closed_at => 'yesterday' }],
+               ['closed_at', { %body, closed_at => '2023-02-30T00:00:00Z' }],     # not on the calendar
+               ['success', { %body, success => 'yes' }],
                ['agent_id', { %body, agent_id => 'ag-other' }], ['colour', { %body, colour => 1 }],
                ['answer', { %body, answer => 'a' x 17000 }], ['task', { %body, task => undef }]) {
         my ($field, $bad) = @$t;

@@ -16,7 +16,7 @@ use LcAuth qw(lc_mint);
 use constant SS => '/sessions';
 use constant AG => '/agents';
 
-plan tests => 109;
+plan tests => 112;
 
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 my $TIME = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -338,6 +338,9 @@ is(slots()->{used}, $used, 'no refused start created anything');
               ['timed_out', 'idle', 5, '2026-01-02T03:04:05.000000Z'], 'the dialect shows it');
     is_admin_error(req(PUT => ADMIN . '/resources/session/ss-admin-1', body => { status => 'done' }), 400,
                    'invalid_request', 'admin PUT, bad status', 'status');
+    is_admin_error(req(PUT => ADMIN . '/resources/session/ss-admin-1',
+                       body => { status => 'timed_out', closed_at => '2023-02-30T00:00:00Z' }), 400,
+                   'invalid_request', 'admin PUT, closed_at not on the calendar', 'closed_at');
 }
 
 # ---- clean-up ------------------------------------------------------------------------------------------

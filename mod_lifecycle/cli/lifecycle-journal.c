@@ -25,6 +25,8 @@
 #include "lc_store_shm.h"
 #include "lc_journal.h"
 #include "lc_record.h"
+#include "lc_snapshot.h"
+#include "lc_journal_recover.h"
 
 static const char *prog = "lifecycle-journal";
 

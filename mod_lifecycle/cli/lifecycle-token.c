@@ -25,6 +25,8 @@
 #include <apr_time.h>
 
 #include "lc_b64.h"
+#include "lc_json.h"
+#include "lc_time.h"
 #include "lc_token.h"
 
 static const char *prog = "lifecycle-token";
@@ -156,7 +158,7 @@ static int cmd_keygen(apr_pool_t *p, int argc, const char *const *argv)
     json_object_set_new(jwk, "kid", json_string(kid ? kid : pid));
     json_object_set_new(jwk, "use", json_string("sig"));
     json_object_set_new(jwk, "alg", json_string("EdDSA"));
-    jwks = json_dumps(jwk, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    jwks = lc_json_dump(p, jwk, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     json_decref(jwk);
 
     rc = write_file(kpath, apr_pstrcat(p, secret, "\n", NULL), 0600, force);
@@ -168,7 +170,6 @@ static int cmd_keygen(apr_pool_t *p, int argc, const char *const *argv)
     if (rc == 0) {
         rc = write_file(jpath, apr_pstrcat(p, jwks, "\n", NULL), 0644, force);
     }
-    free(jwks);
     if (rc != 0) {
         return rc;
     }
@@ -222,8 +223,7 @@ static int load_secret(apr_pool_t *p, const char *path, unsigned char sk[64])
         }
     }
     else if (text[0] == '{') {
-        json_error_t jerr;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *j = lc_json_parse(p, text, len, 0, NULL);
         json_t *d = j ? json_object_get(j, "d") : NULL, *x = j ? json_object_get(j, "x") : NULL;
         json_t *kty = j ? json_object_get(j, "kty") : NULL, *crv = j ? json_object_get(j, "crv") : NULL;
         unsigned char seed[32], pk[32], xb[32];
@@ -255,7 +255,6 @@ static int load_secret(apr_pool_t *p, const char *path, unsigned char sk[64])
             }
         }
         sodium_memzero(seed, sizeof(seed));
-        json_decref(j);
     }
     else if (strncmp(text, "k4.public.", 10) == 0) {
         fail("%s: a public key; mint needs the secret key (issuer.key)", path);
@@ -278,20 +277,12 @@ static int parse_long(const char *s, long long *v)
 
 static json_t *time_claim(apr_time_t t, int paseto)
 {
-    char buf[32];
+    char buf[LC_TIME_TEXT_MAX];
 
     if (paseto) {
-        lc_rfc3339_format(t, buf, sizeof(buf));
-        return json_string(buf);
+        return json_string(lc_time_rfc3339_sec(buf, t));
     }
     return json_integer((json_int_t)apr_time_sec(t));
-}
-
-/* A pool cleanup that releases a JSON value (so early returns leak nothing). */
-static apr_status_t json_release(void *j)
-{
-    json_decref(j);
-    return APR_SUCCESS;
 }
 
 static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
@@ -300,13 +291,13 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
     const char *kid = NULL, *iss = NULL, *jti = NULL;
     long long ttl = 3600, nbf = 0, nowsec = 0;
     int has_nbf = 0, has_now = 0, scp = 0, paseto, i;
-    json_t *aud = json_array(), *extra = json_object(), *c;
+    /* The pool's, so that early returns leak nothing. */
+    json_t *aud = lc_json_pool_own(p, json_array()), *extra = lc_json_pool_own(p, json_object());
+    json_t *c;
     unsigned char sk[64], pk[32];
     char pid[LC_PASERK_PID_LEN + 1], *claims, *tok;
     apr_time_t now;
 
-    apr_pool_cleanup_register(p, aud, json_release, apr_pool_cleanup_null);
-    apr_pool_cleanup_register(p, extra, json_release, apr_pool_cleanup_null);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -346,13 +337,13 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
         }
         else if (strcmp(a, "--claim") == 0) {
             const char *eq = strchr(v, '=');
-            json_error_t jerr;
             json_t *val;
 
             if (eq == NULL || eq == v) {
                 return fail("--claim wants NAME=VALUE: %s", v);
             }
-            val = json_loads(eq + 1, JSON_DECODE_ANY, &jerr);
+            /* A JSON value, else the text as a string. */
+            val = lc_json_load(eq + 1, strlen(eq + 1), LC_JSON_ANY_VALUE | LC_JSON_LAST_WINS);
             if (val == NULL) {
                 val = json_string(eq + 1);
             }
@@ -422,7 +413,7 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
         }
     }
     json_object_update(c, extra);
-    claims = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    claims = lc_json_dump(p, c, JSON_COMPACT | JSON_PRESERVE_ORDER, NULL);
     json_decref(c);
     if (claims == NULL) {
         sodium_memzero(sk, sizeof(sk));
@@ -446,15 +437,13 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
         char *footer;
 
         json_object_set_new(f, "kid", json_string(kid ? kid : pid));
-        footer = json_dumps(f, JSON_COMPACT);
+        footer = lc_json_dump(p, f, JSON_COMPACT, NULL);
         json_decref(f);
         tok = lc_token_mint_paseto(p, sk, claims, footer);
-        free(footer);
     }
     else {
         tok = lc_token_mint_jwt(p, sk, kid ? kid : pid, claims);
     }
-    free(claims);
     sodium_memzero(sk, sizeof(sk));
     if (tok == NULL) {
         return fail("cannot mint the token");
@@ -469,11 +458,11 @@ static int cmd_mint(apr_pool_t *p, int argc, const char *const *argv)
 
 /* ---- inspect ------------------------------------------------------------------ */
 
-/* JSON if it parses as an object, else a string, else base64url. */
+/* JSON if it parses (any value; duplicate names shown as jansson keeps
+ * them, the last), else a string, else base64url.  A new reference. */
 static json_t *as_json(apr_pool_t *p, const unsigned char *b, size_t n)
 {
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)b, n, JSON_DECODE_ANY, &jerr);
+    json_t *j = lc_json_load((const char *)b, n, LC_JSON_ANY_VALUE | LC_JSON_LAST_WINS);
 
     if (j) {
         return j;
@@ -551,13 +540,12 @@ static int cmd_inspect(apr_pool_t *p, const char *tok)
         json_object_set_new(out, "header", as_json(p, b1, n1));
         json_object_set_new(out, "claims", as_json(p, b2, n2));
     }
-    s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    s = lc_json_dump(p, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER, NULL);
     json_decref(out);
     if (s == NULL) {
         return fail("cannot print the token");
     }
     printf("%s\n", s);
-    free(s);
     fprintf(stderr, "%s: signature NOT verified\n", prog);
     return 0;
 }

@@ -3,19 +3,17 @@
  * lc_agent_kind, lc_wrapper_kind, lc_pipeline_kind: from_json, to_json,
  * report, the rules), and the engine of lc_kind.c that applies them.
  *
- * The dialect files are linked whole, but only their kind tables are used:
- * the linker drops the request handlers (--gc-sections), so no httpd symbol
- * is needed.  The input: first byte = the kind (mod 5); then, up to a
+ * The kinds are pure (lc_kind_*.c, linked from the unit-test core).  The
+ * input: first byte = the kind (mod 5); then, up to a
  * newline, the id (none: a default id of that kind); then the JSON body.
  * What the admin API does before from_json (lc_dialect_admin.c
  * put_template, put_cb) is done here the same way.  An accepted body gives a
  * resource whose representation can be built, and so does every action,
  * advance and report applied to it afterwards. */
-#include <httpd.h>
 #include "lc_fuzz.h"
+#include "lc_json.h"
 #include "lc_kind.h"
 #include "lc_util.h"
-#include "lc_http.h"
 
 extern const lc_kind_def_t lc_workstation_kind, lc_notebook_kind, lc_agent_kind,
                            lc_wrapper_kind, lc_pipeline_kind;
@@ -53,7 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int registered;
     const lc_kind_def_t *def;
     const char *body, *nl, *id, *field = NULL, *why = NULL;
-    request_rec req;
     size_t bodylen;
     apr_pool_t *p;
     json_t *j, *owner, *report;
@@ -83,11 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bodylen -= (size_t)(nl + 1 - body);
         body = nl + 1;
     }
-    /* The body as lc_http_parse_json reads it (it uses only the request's
-     * pool), then put_template. */
-    memset(&req, 0, sizeof(req));
-    req.pool = p;
-    j = lc_http_parse_json(&req, body, bodylen, &why);
+    /* The body as put_template reads it (the pool's), then put_template. */
+    j = lc_json_parse(p, body, bodylen, 0, &why);
     LC_FUZZ_CHECK(j != NULL || why != NULL);
     if (j == NULL || !lc_id_valid(id) || !json_is_object(j)) {
         goto done;
@@ -151,7 +145,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_decref(report);
 done:
-    json_decref(j);
     apr_pool_destroy(p);
     return 0;
 }

@@ -120,6 +120,19 @@ static void strings(void)
     put_text("util", "utf8", -1, "caf\xc3\xa9 \xf0\x9f\x98\x80");
 }
 
+/* ---- JSON texts: the first byte is lc_json's flags ------------------------------------- */
+
+static void json_texts(void)
+{
+    put_text("json", "object", 0, "{\"task\":\"caf\xc3\xa9 \\u00e9\",\"n\":[1,-2.5e3,true,null],"
+             "\"o\":{\"a\":{}}}");
+    put_text("json", "duplicates", 2, "{\"task\":\"a\",\"task\":\"b\"}");
+    put_text("json", "scalar", 1, "  \"session\"  ");
+    put_text("json", "python-only", 3, "[NaN, Infinity, -Infinity, 1e400]");
+    put_text("json", "deep", 0, "[[[[[[[[[[[[[[[[[\"17\"]]]]]]]]]]]]]]]]]");
+    put_text("json", "broken", 0, "{\"task\": \"caf\xc3\xa9\" \"x\"}");
+}
+
 /* ---- kinds: admin PUT bodies (as the Apache::Test suite sends them) --------------------- */
 
 static void kinds(void)
@@ -246,6 +259,7 @@ int main(int argc, char **argv)
     tokens(p);
     keys(p);
     strings();
+    json_texts();
     kinds();
     journal();
     apr_pool_destroy(p);

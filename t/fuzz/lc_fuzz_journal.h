@@ -7,6 +7,8 @@
 #include "lc_fuzz.h"
 #include "lc_journal.h"
 #include "lc_record.h"
+#include "lc_snapshot.h"
+#include "lc_journal_recover.h"
 
 #define LC_FUZZ_REC_HEAD 80     /* lc_journal.c REC_HEAD */
 #define LC_FUZZ_REC_HASH 16     /* lc_journal.c REC_HASH: BLAKE2b-128 of what precedes */

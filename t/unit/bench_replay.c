@@ -20,6 +20,8 @@
 #include "lc_test_store.h"
 #include "lc_journal.h"
 #include "lc_record.h"
+#include "lc_snapshot.h"
+#include "lc_journal_recover.h"
 
 #define RECORDS   1000000
 #define CAPACITY  1000000

@@ -14,6 +14,8 @@
 #include <apr_strings.h>
 
 #include "lc_test.h"
+#include "lc_store_dbd.h"
+#include "lc_dbd_schema.h"
 #include "lc_dbd_int.h"
 #include "lc_engine.h"
 #include "lc_kind.h"

@@ -16,6 +16,7 @@
 #include "lc_test.h"
 #include "lc_b64.h"
 #include "lc_token.h"
+#include "lc_time.h"
 
 #define CHECK_ST(expr, want) do {                                            \
         lc_token_status_e got_ = (expr);                                     \
@@ -91,10 +92,7 @@ static const char *jc(const char *more)
 
 static char *rfc3339(apr_time_t t)
 {
-    char *b = apr_palloc(pool, 32);
-
-    lc_rfc3339_format(t, b, 32);
-    return b;
+    return lc_time_rfc3339_sec(apr_palloc(pool, LC_TIME_TEXT_MAX), t);
 }
 
 static char *replace_part(const char *tok, int part, const char *with)

@@ -1,0 +1,43 @@
+/* lc_kind_notte.h — what the Notte dialect's files need of its two kinds,
+ * agents (lc_kind_notte.c) and sessions (lc_kind_notte_session.c). */
+#ifndef LC_KIND_NOTTE_H
+#define LC_KIND_NOTTE_H
+
+#include <apr_pools.h>
+#include "lc_kind.h"
+
+/* ---- agents --------------------------------------------------------------------- */
+
+enum { AG_ACTIVE, AG_CLOSED, AG_NSTATES };
+
+/* Attribute keys in r->data that POST /agents/start sets. */
+#define AG_K_SESSION "s"
+#define AG_K_TASK    "t"
+#define AG_K_URL     "u"
+
+extern const lc_kind_def_t lc_agent_kind;
+
+/* AgentResponse (full 0: POST /start) or AgentStatusResponse (full 1:
+ * everything else), fields in the schema's order. */
+json_t *lc_notte_agent_json(const lc_resource_t *r, int full);
+
+/* data[key] when it is a string, else "". */
+static inline const char *ag_str(json_t *data, const char *key)
+{
+    const char *s = json_string_value(json_object_get(data, key));
+
+    return s ? s : "";
+}
+
+/* ---- sessions ------------------------------------------------------------------- */
+
+/* SessionResponse.status: Literal["active", "closed", "error", "timed_out"]. */
+enum { SS_ACTIVE, SS_CLOSED, SS_ERROR, SS_TIMED_OUT, SS_NSTATES };
+
+extern const lc_kind_def_t lc_session_kind;
+
+/* Validate a SessionStartRequest into the attributes to keep, appending
+ * pydantic's errors; the attributes (also when errors were found). */
+json_t *lc_notte_session_attrs(json_t *errors, json_t *body, apr_pool_t *p);
+
+#endif
