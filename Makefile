@@ -2,6 +2,7 @@
 #   make        build build/mod_lifecycle.so, the lifecycle-token and lifecycle-journal
 #               CLIs and lifecycle-runner (installs build deps when missing)
 #   make run    build and run a local Apache on 127.0.0.1:$(PORT) with the module
+#               (STORE=dbd: with its state in a local PostgreSQL started beside it)
 #   make test   unit tests + Apache::Test suite under the event and prefork MPMs
 #   make bench  wrk on loopback, ratios against a trivial handler in the same run
 #   make test SANITIZE=1   the same with the module and the unit tests built with
@@ -101,8 +102,10 @@ unit: $(UNIT_TESTS)
 	@perl build/directives.pl
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; env $(UNIT_ENV) $$t; done
 
+# STORE=dbd: the state in a local PostgreSQL (build/pg.sh) beside Apache.
 run: all
-	@bash build/run.sh $(PORT)
+	@$(if $(filter dbd,$(STORE)),bash build/deps.sh run,true)
+	@STORE="$(STORE)" bash build/run.sh $(PORT)
 
 # As root, build/test.sh re-runs the suite as an unprivileged user.
 test:

@@ -2,9 +2,13 @@
 # `make bench`: wrk on loopback, 64 connections, event MPM.  Each scenario is
 # reported as req/s and p99 and as a ratio to a trivial handler
 # (SetHandler lifecycle-baseline, no token) served by the same Apache in the
-# same run.  Two servers in turn: memory-only, then with the journal
-# (LifecycleStateDir, every change fdatasync'd before its 2xx).  Then the
-# start-up replay of 1,000,000 journal records.
+# same run.  Servers in turn: memory-only, then with the journal
+# (LifecycleStateDir, every change fdatasync'd before its 2xx), then
+# LifecycleStore dbd on a local PostgreSQL (build/pg.sh, fsync on, on the
+# same cores): GET and the cycle against the trivial handler and against shm,
+# then two Apache servers on that one database against one, with
+# PostgreSQL's CPU time per transition.  Then the start-up replay of
+# 1,000,000 journal records.  BENCH_DBD=0 leaves the dbd part out.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/bench
@@ -26,34 +30,67 @@ if [ "$(id -u)" -eq 0 ]; then
   user=$'User www-data\nGroup www-data'
   chmod -R a+rX "$RUN"
 fi
-sed -e "s|@RUN@|$RUN|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$PORT|g" \
-    -e "s|@USER@|${user//$'\n'/\\n}|" "$TOP/conf/bench.conf.in" > "$RUN/httpd.conf"
+PORT2=$((PORT + 1))
+for n in "" 2; do
+  p=$PORT; [ -n "$n" ] && p=$PORT2
+  mkdir -p "$RUN/rt$n"
+  sed -e "s|@RUN@|$RUN|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$p|g" -e "s|@SERVER@|$n|g" \
+      -e "s|@USER@|${user//$'\n'/\\n}|" "$TOP/conf/bench.conf.in" > "$RUN/httpd$n.conf"
+done
+[ -n "$user" ] && chown www-data: "$RUN/rt" "$RUN/rt2"
 base=http://127.0.0.1:$PORT
+base2=http://127.0.0.1:$PORT2
 auth="Authorization: Bearer $LC_TOKEN"
 
-start() { # [defines]
-  /usr/sbin/apache2 -f "$RUN/httpd.conf" "$@" -k start
-  for _ in $(seq 100); do curl -fs -o /dev/null "$base/baseline" && return 0; sleep 0.1; done
-  echo "bench: the server did not start (see $RUN/error_log)" >&2; exit 1
+start() { # [-2] [defines]: the first server, or (-2) the second one
+  local n="" b=$base
+  if [ "${1:-}" = -2 ]; then n=2; b=$base2; shift; fi
+  /usr/sbin/apache2 -f "$RUN/httpd$n.conf" "$@" -k start
+  for _ in $(seq 150); do curl -fs -o /dev/null "$b/baseline" && return 0; sleep 0.1; done
+  echo "bench: the server did not start (see $RUN/error_log$n)" >&2; exit 1
 }
 stop() {
-  /usr/sbin/apache2 -f "$RUN/httpd.conf" -k stop 2>/dev/null || true
-  for _ in $(seq 100); do [ -f "$RUN/httpd.pid" ] || return 0; sleep 0.1; done
+  local n
+  for n in "" 2; do
+    [ -f "$RUN/httpd$n.pid" ] || continue
+    /usr/sbin/apache2 -f "$RUN/httpd$n.conf" -k stop 2>/dev/null || true
+    for _ in $(seq 100); do [ -f "$RUN/httpd$n.pid" ] || break; sleep 0.1; done
+  done
 }
-trap stop EXIT
+pgdir=$RUN/pg
+pgstop() { [ -d "$pgdir" ] && bash "$TOP/build/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true; }
+trap 'stop; pgstop' EXIT
 
-seed() { # One workstation to GET, and LC_BENCH_N per wrk thread for the cycle.
+seed() { # [prefixes]: one workstation to GET, and LC_BENCH_N per wrk thread
+         # (bench-<prefix><thread>-<k>) for the cycle, for each prefix.
   perl -MLWP::UserAgent -e '
-    my ($base, $n, $auth) = @ARGV; my $ua = LWP::UserAgent->new(keep_alive => 1);
+    my ($base, $n, $auth, @pfx) = @ARGV; my $ua = LWP::UserAgent->new(keep_alive => 1);
     my $put = sub { my ($id, $st) = @_;
       my $r = $ua->put("$base/lifecycle/v1/resources/workstation/$id",
         "Content-Type" => "application/json", Authorization => $auth,
         Content => qq({"id":"$id","name":"bench","status":"$st","configuration":{"cpuCores":1,"memoryGB":1,"gpu":null,"storageGB":1,"region":"r"}}));
       die "seed $id: " . $r->status_line unless $r->is_success };
     $put->("ws-bench", "running");
-    for my $t (0, 1) { $put->("bench-$t-$_", "stopped") for 0 .. $n - 1 }' \
-    "$base" "$LC_BENCH_N" "Bearer $LC_TOKEN"
+    @pfx = ("") unless @pfx;
+    for my $p (@pfx) { for my $t (0, 1) { $put->("bench-$p$t-$_", "stopped") for 0 .. $n - 1 } }' \
+    "$base" "$LC_BENCH_N" "Bearer $LC_TOKEN" "$@"
 }
+
+# CPU time (clock ticks) of a process tree: the parent's own and its reaped
+# children's, plus its live children's own (PostgreSQL's postmaster and
+# backends; httpd's parent and children).
+cpu_ticks() { # parent pid
+  local pp=$1 t=0 c
+  [ -n "$pp" ] && [ -r "/proc/$pp/stat" ] || { echo 0; return; }
+  t=$(sed -E 's/^.*\) //' "/proc/$pp/stat" | awk '{print $12 + $13 + $14 + $15}')
+  for c in $(pgrep -P "$pp"); do
+    t=$((t + $(sed -E 's/^.*\) //' "/proc/$c/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+  done
+  echo "$t"
+}
+pg_pid() { head -n 1 "$pgdir/data/postmaster.pid" 2>/dev/null; }
+httpd_pid() { cat "$RUN/httpd$1.pid" 2>/dev/null; }
+all_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
 
 run() { # name, wrk args...
   local name=$1; shift
@@ -111,5 +148,72 @@ report "baseline again" "$b4" "$base_b"
 echo "$cyc_j $cyc_mem" | awk '{printf "\njournal on / off, same cycle: %.2fx\n", $1 / $4}'
 echo "journal: $changes changes made durable by $flushes fdatasync calls (group commit)"
 echo "$locks $waited" | awk '{printf "store mutex: %d acquisitions, %.1f us average wait\n", $1, $1 ? $2 * 1e6 / $1 : 0}'
+
+# LifecycleStore dbd: a local PostgreSQL on the same two cores, fsync and
+# synchronous_commit on (a 2xx means committed and flushed).
+if [ "${BENCH_DBD:-1}" != 0 ]; then
+  rm -rf "$pgdir"
+  LC_DBD_PARAMS=$(PG_OPTS="-c shared_preload_libraries=pg_stat_statements -c max_connections=300" \
+                  bash "$TOP/build/pg.sh" start "$pgdir")
+  export LC_DBD_PARAMS
+  psql() { bash "$TOP/build/pg.sh" psql "$pgdir" -Atq "$@"; }
+  psql -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
+  start -D LC_DBD
+  seed "" a b
+  psql -c 'VACUUM ANALYZE' 2>/dev/null || true
+  b5=$(run baseline-dbd "$base/baseline")
+  get_d=$(run get-dbd "$base/workstations/ws-bench" -H "$auth")
+  psql -c 'SELECT pg_stat_statements_reset()' >/dev/null
+  pg0=$(cpu_ticks "$(pg_pid)"); ap0=$(cpu_ticks "$(httpd_pid "")"); all0=$(all_ticks)
+  cyc_d=$(run cycle-dbd -s "$TOP/build/bench.lua" "$base")
+  pg1=$(cpu_ticks "$(pg_pid)"); ap1=$(cpu_ticks "$(httpd_pid "")"); all1=$(all_ticks)
+  top_statements=$(psql -F ' | ' -c "SELECT calls, round((total_exec_time / calls)::numeric, 3),
+      round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1),
+      left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+      FROM pg_stat_statements WHERE calls > 100 ORDER BY total_exec_time DESC LIMIT 8")
+  # Two servers on the one database, 32 connections each, each on its own
+  # workstations; the same 64 connections on the first server alone before.
+  start -2 -D LC_DBD
+  b6=$(run baseline-dbd2 "$base/baseline")
+  pg2=$(cpu_ticks "$(pg_pid)"); all2=$(all_ticks)
+  LC_BENCH_PREFIX=a wrk -t2 -c$((CONNS / 2)) -d${DUR}s --latency -s "$TOP/build/bench.lua" "$base" \
+      > "$RUN/cycle-two-a.txt" 2>&1 &
+  wa=$!
+  LC_BENCH_PREFIX=b wrk -t2 -c$((CONNS / 2)) -d${DUR}s --latency -s "$TOP/build/bench.lua" "$base2" \
+      > "$RUN/cycle-two-b.txt" 2>&1
+  wait $wa
+  pg3=$(cpu_ticks "$(pg_pid)"); all3=$(all_ticks)
+  two=$(for f in a b; do
+          awk '/^Requests\/sec:/ {r = $2} $1 == "99%" {p = $2} /Non-2xx or 3xx responses:/ {n = $5}
+               END {print r, p, n + 0}' "$RUN/cycle-two-$f.txt"
+        done | awk '{r += $1; n += $3; p = p (p ? "/" : "") $2} END {printf "%.1f %s %d\n", r, p, n}')
+  stop
+  tps() { awk '/requests in/ {print $1}' "$RUN/$1.txt"; }
+  n_one=$(( $(tps cycle-dbd) - $(echo "$cyc_d" | awk '{print $3}') ))
+  n_two=$(( $(tps cycle-two-a) + $(tps cycle-two-b) - $(echo "$two" | awk '{print $3}') ))
+  hz=$(getconf CLK_TCK)
+  base_d=$(echo "$b5 $b6" | awk '{printf "%.1f", ($1 + $4) / 2}')
+
+  printf '\n%-44s %10s %9s %9s %8s\n' "LifecycleStore dbd (PostgreSQL, same cores)" req/s p99 ratio non-2xx
+  report "baseline (trivial handler, no token)" "$b5" "$base_d"
+  report "GET /workstations/{id} (token, cached)" "$get_d" "$base_d"
+  report "launch / runner report / stop cycle" "$cyc_d" "$base_d"
+  report "the cycle, two Apache servers, one database" "$two" "$base_d"
+  report "baseline again (second server up)" "$b6" "$base_d"
+  echo "$get_d $get $cyc_d $cyc_j $cyc_mem $two" | awk '{
+    printf "\ndbd against shm: GET %.2fx, cycle %.2fx the journaled one, %.2fx the memory-only one\n", $1 / $4, $7 / $10, $7 / $13
+    printf "two servers against one, same database and cores: %.2fx\n", $16 / $7 }'
+  echo "$((pg1 - pg0)) $((ap1 - ap0)) $((all1 - all0)) $n_one $((pg3 - pg2)) $((all3 - all2)) $n_two $hz" | awk '{
+    hz = $8
+    printf "one server, %d transitions: PostgreSQL %.1f s CPU = %.0f us a transition, Apache %.1f s = %.0f us; of the machine (%.1f CPU s): PostgreSQL %.0f%%, Apache %.0f%%, wrk and the rest %.0f%%\n",
+      $4, $1 / hz, $4 ? $1 / hz * 1e6 / $4 : 0, $2 / hz, $4 ? $2 / hz * 1e6 / $4 : 0, $3 / hz,
+      $3 ? 100 * $1 / $3 : 0, $3 ? 100 * $2 / $3 : 0, $3 ? 100 * ($3 - $1 - $2) / $3 : 0
+    printf "two servers, %d transitions: PostgreSQL %.0f us CPU a transition\n", $7, $7 ? $5 / hz * 1e6 / $7 : 0
+    if ($4 && $1) printf "ceiling one database sets: %.0f transitions/s per PostgreSQL core, so N hosts at R transitions/s each need N x R / %.0f of its cores\n",
+      $4 * hz / $1, $4 * hz / $1 }'
+  echo "where PostgreSQL's time went (pg_stat_statements, one-server cycle): calls | mean ms | % of time | statement"
+  echo "$top_statements" | sed 's/^/  /'
+  pgstop
+fi
 echo
 "$TOP/build/unit/bench_replay" "$RUN/replay"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|bench|san|fuzz
+# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|run|bench|san|fuzz
 set -euo pipefail
 want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
+# LifecycleStore dbd: PostgreSQL (a throw-away cluster of build/pg.sh, never
+# the system service) and APR's pgsql driver, which mod_dbd loads.
+pg=(postgresql libaprutil1-dbd-pgsql)
 case "${1:-build}" in
   # groff-base: t/cli.t renders the man pages.
-  test)  want+=(libapache2-mod-perl2 libwww-perl wrk groff-base man-db) ;;
-  bench) want+=(wrk libwww-perl) ;;
+  test)  want+=(libapache2-mod-perl2 libwww-perl wrk groff-base man-db "${pg[@]}") ;;
+  run)   want+=("${pg[@]}") ;;
+  bench) want+=(wrk libwww-perl "${pg[@]}") ;;
   # SANITIZE=1: gcc's ASan and UBSan (libgcc-12-dev links them, libasan8 is
   # preloaded into httpd).
   san)   want+=(gcc libgcc-12-dev libasan8 libubsan1) ;;

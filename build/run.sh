@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # `make run`: Apache in the foreground on 127.0.0.1:PORT with mod_lifecycle and
 # all eight locations, a few demo resources, and the curl lines to try.
+# STORE=dbd (`make run STORE=dbd`): LifecycleStore dbd, the state in a local
+# PostgreSQL in build/run/pg (build/pg.sh: its own cluster on a unix socket,
+# kept across runs like the journal), started before Apache, stopped after it.
 set -euo pipefail
 PORT=${1:-8080}
+STORE=${STORE:-shm}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/run
 mkdir -p "$RUN"
+case $STORE in shm|dbd) ;; *) echo "run: STORE is shm (default) or dbd, not '$STORE'" >&2; exit 2 ;; esac
 # A dev signing key (kept across runs) and a demo token with every scope.
 if [ ! -f "$RUN/keys/issuer.key" ]; then
   "$TOP/build/lifecycle-token" keygen --out "$RUN/keys" >/dev/null
@@ -20,14 +25,26 @@ sed -e "s|@RUN@|$RUN|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$PORT|g" \
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "run: port $PORT is taken; try: make run PORT=8081" >&2; exit 1
 fi
+defines=()
+pgdir=$RUN/pg
+pgstop() { :; }
+if [ "$STORE" = dbd ]; then
+  echo "run: starting PostgreSQL in $pgdir (build/pg.sh)"
+  LC_DBD_PARAMS=$(bash "$TOP/build/pg.sh" start "$pgdir")
+  export LC_DBD_PARAMS
+  pgstop() { bash "$TOP/build/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true; }
+  defines=(-D LC_DBD)
+fi
 # Nothing moves by itself: lifecycle-runner (started below) finishes every move.
 runner_off=(-c 'LifecycleAutoAdvance off')
-/usr/sbin/apache2 -t -f "$RUN/httpd.conf" "${runner_off[@]}" >/dev/null
-/usr/sbin/apache2 -f "$RUN/httpd.conf" "${runner_off[@]}" -DFOREGROUND &
+if ! /usr/sbin/apache2 -t -f "$RUN/httpd.conf" "${defines[@]}" "${runner_off[@]}" >/dev/null; then
+  pgstop; exit 1
+fi
+/usr/sbin/apache2 -f "$RUN/httpd.conf" "${defines[@]}" "${runner_off[@]}" -DFOREGROUND &
 httpd=$!
 runner=
 stop() { [ -z "$runner" ] || kill -TERM $runner 2>/dev/null
-         kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; }
+         kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; pgstop; }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 base=http://127.0.0.1:$PORT
@@ -56,10 +73,20 @@ agent=$(curl -sS -X POST -H "$auth" -H 'Content-Type: application/json' \
         --data '{"task":"find a cute dog on google images","session_id":"'"$session"'"}' \
         "$base/agents/start" | sed -n 's/.*"agent_id":"\([^"]*\)".*/\1/p')
 
+if [ "$STORE" = dbd ]; then
+  where="LifecycleStore dbd: the state is in
+the PostgreSQL of build/run/pg ($LC_DBD_PARAMS),
+kept across runs of \`make run STORE=dbd\`; look at it with
+  bash build/pg.sh psql build/run/pg -c 'TABLE lc_resources'
+A second Apache on the same database serves the same state."
+else
+  where="State is journaled in
+build/run/state, so it survives a restart of \`make run\`."
+fi
 cat <<MSG
 
-mod_lifecycle is serving on $base (Ctrl-C stops it). State is journaled in
-build/run/state, so it survives a restart of \`make run\`. A demo token with every
+mod_lifecycle is serving on $base (Ctrl-C stops it). $where
+A demo token with every
 scope (24 h; mint others with build/lifecycle-token mint --key build/run/keys/issuer.key):
 
   export TOKEN=$TOKEN

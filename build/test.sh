@@ -15,4 +15,6 @@ tar -C "$TOP" --exclude=./build/obj --exclude=./build/unit --exclude=./build/run
     --exclude=./build/san --exclude=./build/fuzz --exclude=./t/logs --exclude=./.git -cf - . | tar -C "$work" -xf -
 chown -R "$user:" "$work"
 echo "test: running the suite as '$user' in $work"
-runuser -u "$user" -- env SANITIZE="${SANITIZE:-}" SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite
+# DBD_MPM passes through only when set (unset: build/suite.sh's default).
+runuser -u "$user" -- env SANITIZE="${SANITIZE:-}" SKIP_UNIT="${SKIP_UNIT:-}" MPMS="${MPMS:-event prefork}" \
+    ${DBD_MPM+"DBD_MPM=$DBD_MPM"} TEST_FILES="${TEST_FILES:-}" make -C "$work" --no-print-directory suite

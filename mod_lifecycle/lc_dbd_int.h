@@ -24,7 +24,9 @@
 #define LC_DBD_NIMAGE  14
 
 /* Results of lc_dbd_run beyond APR's and lc_store.h's. */
-#define LC_DBD_ERETRY (APR_OS_START_USERERR + 790)  /* rolled back by the server: run again */
+/* Never a value an update callback may return (those pass through the store:
+ * lc_store.h 701-706, the dialects' guard codes such as Feldera's 790-791). */
+#define LC_DBD_ERETRY (APR_OS_START_USERERR + 900)  /* rolled back by the server: run again */
 
 #define LC_DBD_TRIES 8          /* lost races and retried errors per operation */
 #define LC_DBD_OPTIMISTIC 2     /* lost races before an update takes the row's lock */

@@ -283,12 +283,18 @@ is_admin_error(req(GET => ADMIN . '/resources'), 404, 'not_found', '/resources w
     my $res = req(GET => ADMIN . '/metrics');
     is($res->code, 200, 'metrics: 200');
     like($res->header('Content-Type') // '', qr{^text/plain}, 'metrics: text/plain');
-    like($res->content, qr/^lifecycle_store_slots\{state="used"\} \d+$/m, 'metrics: used slots line');
-    like($res->content, qr/^lifecycle_store_slots\{state="free"\} \d+$/m, 'metrics: free slots line');
     my $s0 = slots();
-    is($s0->{used} + $s0->{free}, 64, 'used + free = LifecycleCapacity 64');
+    SKIP: {
+        skip 'LifecycleStore dbd: slots are the shared-memory store\'s (LifecycleCapacity)', 3
+            if lc_store() eq 'dbd';
+        like($res->content, qr/^lifecycle_store_slots\{state="used"\} \d+$/m, 'metrics: used slots line');
+        like($res->content, qr/^lifecycle_store_slots\{state="free"\} \d+$/m, 'metrics: free slots line');
+        is($s0->{used} + $s0->{free}, 64, 'used + free = LifecycleCapacity 64');
+    }
+    # Under dbd slots() counts the resources listed (free undef).
+    my $less = sub { defined $_[0] ? $_[0] - 1 : undef };
     is(aput('adm-q', ws_obj('adm-q', 'stopped'))->code, 201, 'create adm-q');
-    is_deeply(slots(), { used => $s0->{used} + 1, free => $s0->{free} - 1 }, 'a create takes one slot');
+    is_deeply(slots(), { used => $s0->{used} + 1, free => $less->($s0->{free}) }, 'a create takes one slot');
     is(del_ws('adm-q')->code, 204, 'delete adm-q');
     is_deeply(slots(), $s0, 'a delete frees it');
     $res = req(POST => ADMIN . '/metrics');

@@ -37,6 +37,10 @@ sub children { my $pp = shift; my @kids;
 
 # 1. A child dies halfway through writing a slot, mutex held.
 put_ws('crash-a', 'running');
+SKIP: {
+skip 'LifecycleStore dbd: the fault injected is a child killed inside a shared-memory slot '
+     . 'write with the store mutex held; a database transaction cut short is t/dbd_two_servers.t\'s '
+     . 'kill -9 and part 2 here', 8 if ($ENV{LC_STORE} // '') eq 'dbd';
 my (undef, $before, $etag0) = get_ws('crash-a');
 my $r0 = repairs();
 my $dead = $ua->request(HTTP::Request->new(POST => "$base/workstations/crash-a/stop",
@@ -52,6 +56,7 @@ is(repairs(), $r0 + 1, 'the store counted one repair');
 my $stop = $ua->post("$base/workstations/crash-a/stop");
 is($stop->code, 200, 'the mutex is free: a normal stop works');
 is(JSON::PP::decode_json($stop->content)->{status}, 'stopped', 'and stops it');
+}
 
 # 2. kill -9 of children while clients launch and stop.
 my @ids = map { "crash-l$_" } 1 .. 4;
@@ -106,7 +111,8 @@ while (time - $t1 < 3) {            # 300 ms auto-advance, whichever child ticks
 is($status, 'running', 'the background task still advances within 3 s');
 is($ua->post("$base/workstations/$id/stop")->code, 200, 'stop after the kills');
 my $m = $ua->get("$base/lifecycle/v1/metrics")->content;
-ok($m =~ /slots\{state="used"\} \d+/, 'metrics still readable');
+ok($m =~ (($ENV{LC_STORE} // '') eq 'dbd' ? qr/^lifecycle_requests_total\{/m : qr/slots\{state="used"\} \d+/),
+   'metrics still readable');
 
 $ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/$_"))
     for 'crash-a', @ids;

@@ -134,7 +134,11 @@ is($lost, 0, 'no acknowledged change was lost');
 is($broken, 0, 'every resource is whole');
 
 my $log = do { local $/; open my $fh, '<', "$vars->{t_logs}/error_log" or die; <$fh> };
-like($log, qr/state recovered from .*lifecycle-state/, 'the start-up log reports the replay');
+SKIP: {
+    skip 'LifecycleStore dbd: no journal to replay, the state is in PostgreSQL', 1
+        if ($ENV{LC_STORE} // '') eq 'dbd';
+    like($log, qr/state recovered from .*lifecycle-state/, 'the start-up log reports the replay');
+}
 
 # The recovered store takes new changes.
 is($ua->post("$base/workstations/$ids[0]/stop")->code =~ /^(200|400)$/ ? 1 : 0, 1,

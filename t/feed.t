@@ -8,6 +8,9 @@ use HTTP::Request ();
 use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+use LcTest ();
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $ua = LWP::UserAgent->new(timeout => 90);
@@ -19,9 +22,24 @@ sub req { my ($m, $path, $body, @h) = @_;
 sub jget { my $r = req(GET => shift); return ($r->code, eval { $json->decode($r->content) }) }
 sub ws { my ($id, $st) = @_; $json->encode({ id => $id, name => "n-$id", status => $st,
     configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
-sub last_seq { my (undef, $b) = jget('/lifecycle/v1/changes?since=999999999&wait=0');
-    my $m = req(GET => '/lifecycle/v1/metrics')->content;
-    return $m =~ /^lifecycle_journal_durable_seq (\d+)$/m ? $1 : -1 }
+my $dbd = LcTest::lc_store() eq 'dbd';
+# Under dbd a committed change gets its sequence number from the sequencer,
+# every LifecycleFeedPoll (50 ms here): let the changes of the files before
+# this one be numbered before the head is read.
+sub last_seq { sleep 0.5 if $dbd; LcTest::feed_head() // -1 }
+# The changes after `since` until `n` are seen (at most `secs`): one read on
+# shm, where a change is in the feed before its 2xx; a few under dbd.
+sub changes_upto { my ($since, $n, $secs) = @_;
+    my ($c, $b, @all);
+    my $t0 = time;
+    while (1) {
+        ($c, $b) = jget("/lifecycle/v1/changes?since=$since&wait=1");
+        last unless $c == 200;
+        push @all, @{ $b->{changes} };
+        $since = $b->{last_seq};
+        last if @all >= $n || time - $t0 > $secs;
+    }
+    return ($c, { changes => \@all, last_seq => $since }) }
 
 # ---- exactly the changes, in order -------------------------------------------------
 my $s0 = last_seq();
@@ -39,7 +57,7 @@ is($rep->header('ETag'), '"3"', 'a report is a new version');
 is(req(PUT => '/lifecycle/v1/resources/workstation/feed-a', ws('feed-a', 'stopped'))->code, 200, 'replace');
 is(req(DELETE => '/lifecycle/v1/resources/workstation/feed-a')->code, 204, 'delete');
 
-($c, $b) = jget("/lifecycle/v1/changes?since=$s0&wait=0");
+($c, $b) = $dbd ? changes_upto($s0, 5, 3) : jget("/lifecycle/v1/changes?since=$s0&wait=0");
 is($c, 200, 'the feed answers');
 my @ch = @{ $b->{changes} };
 is(scalar @ch, 5, 'exactly five changes');
@@ -100,21 +118,44 @@ is(req(POST => "/lifecycle/v1/resources/workstation/$id/report", '{"status":"sto
    ->header('ETag'), '"1"', 'reporting the state it has changes nothing');
 
 # ---- 410 once the start is pruned ------------------------------------------------------
-# Snapshots run every 2 s (t/conf/extra.conf.in) when something changed; after
-# three, the segments before the older kept snapshot are removed.
-for my $round (1 .. 4) {
-    req(POST => "/lifecycle/v1/resources/workstation/$id/report",
-        $json->encode({ status => $round % 2 ? 'error' : 'stopped' }));
-    sleep 2.6;
+my ($r, $g);
+if (!$dbd) {
+    # Snapshots run every 2 s (t/conf/extra.conf.in) when something changed; after
+    # three, the segments before the older kept snapshot are removed.
+    for my $round (1 .. 4) {
+        req(POST => "/lifecycle/v1/resources/workstation/$id/report",
+            $json->encode({ status => $round % 2 ? 'error' : 'stopped' }));
+        sleep 2.6;
+    }
+    my $m = req(GET => '/lifecycle/v1/metrics')->content;
+    like($m, qr/^lifecycle_journal_snapshot_seq [1-9]\d*$/m, 'snapshots were taken');
+    $r = req(GET => '/lifecycle/v1/changes?since=0&wait=0');
+    $g = eval { $json->decode($r->content) } || {};
 }
-my $m = req(GET => '/lifecycle/v1/metrics')->content;
-like($m, qr/^lifecycle_journal_snapshot_seq [1-9]\d*$/m, 'snapshots were taken');
-my $r = req(GET => '/lifecycle/v1/changes?since=0&wait=0');
-my $g = eval { $json->decode($r->content) } || {};
+else {
+    # LifecycleFeedRetain 200 (t/conf/extra.conf.in): changes in batches of
+    # 100 (at most 3000) until since=0 is gone: the backend may drop what it
+    # no longer keeps lazily, in steps, but never one of the last 200.
+    my ($ok, $made) = (0, 0);
+    while ($made < 3000) {
+        for (1 .. 100) {
+            $ok++ if req(POST => "/lifecycle/v1/resources/workstation/$id/report",
+                         $json->encode({ status => ++$made % 2 ? 'error' : 'stopped' }))->code == 200;
+        }
+        sleep 0.2;
+        $r = req(GET => '/lifecycle/v1/changes?since=0&wait=0');
+        last if $r->code != 200;
+    }
+    $g = eval { $json->decode($r->content) } || {};
+    my $head = last_seq();
+    ok($ok == $made && defined $g->{oldest_seq} && $g->{oldest_seq} <= $head - 200 + 1,
+       "$made reports acknowledged; the last 200 changes (LifecycleFeedRetain) are retained: oldest_seq "
+       . ($g->{oldest_seq} // '?') . ", head $head");
+}
 is($r->code, 410, 'since=0 after pruning -> 410');
 is($g->{error}, 'gone', 'error gone');
-ok($g->{oldest_seq} > 1 && $g->{message}, "oldest_seq $g->{oldest_seq} and a message");
-($c, $b) = jget('/lifecycle/v1/changes?since=' . ($g->{oldest_seq} - 1) . '&wait=0');
+ok(($g->{oldest_seq} // 0) > 1 && $g->{message}, 'oldest_seq ' . ($g->{oldest_seq} // 'none') . ' and a message');
+($c, $b) = jget('/lifecycle/v1/changes?since=' . (($g->{oldest_seq} // 1) - 1) . '&wait=0');
 is($c, 200, 'since = oldest_seq - 1 is served');
 is($b->{changes}[0]{seq}, $g->{oldest_seq}, 'starting at oldest_seq');
 

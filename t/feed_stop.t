@@ -10,6 +10,7 @@ use Apache::TestRequest ();
 use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
+use LcTest ();
 
 plan tests => 10;
 
@@ -29,9 +30,7 @@ sub up { my $t0 = time;
     return 0 }
 
 # Far beyond the journal's end, so that nothing but the stop can end the wait.
-my $m = $ua->get("$base/lifecycle/v1/metrics")->content;
-my ($durable) = $m =~ /^lifecycle_journal_durable_seq (\d+)$/m;
-my $since = ($durable // 0) + 100000;
+my $since = (LcTest::feed_head() // 0) + 100000;
 
 # Starts a wait=60 long-poll in a child process; returns (pid, read end),
 # where the child writes "code seconds body" when its answer comes.

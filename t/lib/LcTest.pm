@@ -8,7 +8,11 @@ package LcTest;
 #   put_ws(ID, STATUS, %over)   admin PUT of that object;  get_ws(ID)  dialect GET;  del_ws(ID)  admin DELETE
 #   ws_state(ID)                [code, status, etag] as the workstation dialect GET sees it
 #   wait_status(ID, STATUS, S)  poll the dialect GET up to S seconds; the last status seen
-#   slots()                     {used => N, free => N} from /lifecycle/v1/metrics
+#   slots()                     {used => N, free => N} from /lifecycle/v1/metrics (under
+#                               LifecycleStore dbd: {used => resources listed, free => undef})
+#   lc_store()                  'shm', or 'dbd' in build/suite.sh's run against PostgreSQL
+#   shm_only(WHY)               skip the whole file under dbd, saying why
+#   feed_head()                 the change feed's last sequence number, store-neutral
 #   is_ws_error / is_admin_error / unchanged     assertions with a fixed test count (see each)
 #
 # Each assertion helper runs a fixed number of tests, so that callers can
@@ -24,6 +28,7 @@ use Test::More ();
 use Apache::TestRequest ();
 
 our @EXPORT = qw(req jbody etag ws_obj put_ws get_ws del_ws ws_state wait_status slots
+                 lc_store shm_only feed_head
                  is_ws_error is_admin_error unchanged json_text
                  WS ADMIN JSON_CT);
 
@@ -121,7 +126,53 @@ sub wait_status {
     return $seen;
 }
 
+# Which store this run serves from: build/suite.sh exports LC_STORE=dbd (with
+# LC_PG_DIR, the throw-away cluster of build/pg.sh, and LC_DBD_PARAMS) for its
+# run against PostgreSQL.
+sub lc_store { ($ENV{LC_STORE} // '') eq 'dbd' ? 'dbd' : 'shm' }
+
+sub shm_only {
+    my $why = shift;
+    Test::More::plan(skip_all => "LifecycleStore dbd: $why") if lc_store() eq 'dbd';
+}
+
+# The last change's sequence number.  shm: the journal's durable seq (a
+# metric).  Any store: page through the feed from what it retains.
+sub feed_head {
+    if (lc_store() eq 'shm') {
+        my ($seq) = req(GET => ADMIN . '/metrics')->content =~ /^lifecycle_journal_durable_seq (\d+)$/m;
+        return $seq if defined $seq;
+    }
+    my ($since, $pages) = (0, 0);
+    while ($pages++ < 10000) {
+        my $res = req(GET => ADMIN . "/changes?since=$since&limit=1000&wait=0");
+        my $b = jbody($res) || {};
+        if ($res->code == 410 && defined $b->{oldest_seq}) { $since = $b->{oldest_seq} - 1; next }
+        return undef unless $res->code == 200 && ref $b->{changes} eq 'ARRAY';
+        return $b->{last_seq} unless @{ $b->{changes} };
+        $since = $b->{last_seq};
+    }
+    return undef;
+}
+
 sub slots {
+    # dbd has no slots: the resources there are, of every kind, through the
+    # admin list (what "nothing was created" means to a client).
+    if (lc_store() eq 'dbd') {
+        my $n = 0;
+        for my $kind (qw(notebook agent workstation wrapper pipeline session)) {
+            my ($after, $pages) = (undef, 0);
+            while ($pages++ < 1000) {
+                my $q = defined $after ? '&after=' . _qesc($after) : '';
+                my $res = req(GET => ADMIN . "/resources/$kind?limit=1000$q");
+                my $b = jbody($res);
+                last unless $res->code == 200 && ref $b eq 'HASH';
+                $n += @{ $b->{resources} || [] };
+                last unless defined($after = $b->{next_after});
+            }
+        }
+        return { used => $n, free => undef };
+    }
     my $res = req(GET => ADMIN . '/metrics');
     my %s;
     for my $state (qw(used free)) {
@@ -129,6 +180,8 @@ sub slots {
     }
     return \%s;
 }
+
+sub _qesc { my $v = shift; $v =~ s/([^A-Za-z0-9._~-])/sprintf '%%%02X', ord $1/ge; $v }
 
 sub _summary {
     my ($res, @keys) = @_;
