@@ -8,6 +8,10 @@
 #   make test SANITIZE=1   the same with the module and the unit tests built with
 #               ASan+UBSan (into build/san/), httpd run with libasan preloaded
 #   make fuzz   libFuzzer targets of t/fuzz/ (clang), FUZZ_SECONDS (60) each
+#   make deb    build/libapache2-mod-lifecycle_<version>_<arch>.deb (dpkg-buildpackage,
+#               packaging in build/debian/), checked by lintian
+#   make deb-test  installs that package into a fresh Debian 12 root (debootstrap,
+#               chroot) and serves a token-protected request; not part of make test
 
 PORT  ?= 8080
 SHELL := /bin/bash
@@ -38,7 +42,7 @@ LC_RUNNER  := $(LC_OUT)/lifecycle-runner
 # Sanitizer reports fail the unit tests (UBSan aborts by itself: no recover).
 UNIT_ENV   := $(if $(SANITIZE),ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) LC_TOKEN_CLI=$(LC_CLI)
 
-.PHONY: all deps run test unit suite bench fuzz fuzz-build fuzz-corpus clean
+.PHONY: all deps run test unit suite bench fuzz fuzz-build fuzz-corpus clean deb deb-test
 
 # make fuzz: the libFuzzer targets of t/fuzz/ (one file each), built with
 # clang into build/fuzz/ and run FUZZ_SECONDS each by build/fuzz.sh.  They
@@ -151,7 +155,19 @@ fuzz:
 	@$(MAKE) --no-print-directory fuzz-build
 	@FUZZ_SECONDS="$(FUZZ_SECONDS)" bash build/fuzz.sh $(FUZZ_TARGETS)
 
+# The Debian package: build/deb.sh (a copy of the tree in build/deb/, built
+# there by dpkg-buildpackage -b), then lintian.
+deb:
+	@bash build/deb.sh
+
+# Installs the package into a chroot made with debootstrap (root, network to
+# the Debian mirror): build/deb-test.sh.  Not in make test: it needs root and a
+# mirror, and takes minutes.
+deb-test: deb
+	@bash build/deps.sh deb-test
+	@bash build/deb-test.sh build/libapache2-mod-lifecycle_*.deb
+
 clean:
-	rm -rf build/obj build/unit build/run build/bench build/mod_lifecycle.so build/san build/fuzz
+	rm -rf build/deb build/*.deb build/obj build/unit build/run build/bench build/mod_lifecycle.so build/san build/fuzz
 	-[ -f t/TEST ] && perl t/TEST -clean >/dev/null 2>&1 || true
 	rm -rf t/logs t/TEST

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|run|bench|san|fuzz
+# Installs what a target needs when it is missing (Debian 12).  Usage: deps.sh build|test|run|bench|san|fuzz|deb|deb-test
 set -euo pipefail
 want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
 # LifecycleStore dbd: PostgreSQL (a throw-away cluster of build/pg.sh, never
@@ -15,6 +15,9 @@ case "${1:-build}" in
   san)   want+=(gcc libgcc-12-dev libasan8 libubsan1) ;;
   # make fuzz: clang with libFuzzer and its sanitizer runtimes.
   fuzz)  want+=(clang libclang-rt-14-dev) ;;
+  # make deb: Debian's packaging tools; make deb-test: a Debian 12 root to install into.
+  deb)   want+=(dpkg-dev debhelper fakeroot lintian) ;;
+  deb-test) want+=(dpkg-dev debootstrap) ;;
 esac
 missing=()
 # Node and npm mint the third-party tokens of the test suite; they may come
