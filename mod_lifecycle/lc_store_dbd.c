@@ -142,15 +142,15 @@ static apr_status_t written_version(lc_dbd_conn_t *c, apr_pool_t *p, apr_dbd_res
                                     lc_resource_t *r)
 {
     const char *v[2];
-    char *end;
+    char *end0 = NULL, *end1 = NULL;
 
     lc_dbd_row(c, p, res, 0, 0, 2, v);
     if (!v[0] || !v[1]) {
         return LC_EUNAVAIL;
     }
-    r->version = strtoull(v[0], &end, 10);
-    r->seq = strtoull(v[1], &end, 10);
-    return APR_SUCCESS;
+    r->version = strtoull(v[0], &end0, 10);
+    r->seq = strtoull(v[1], &end1, 10);
+    return *end0 || *end1 || !r->version ? LC_EUNAVAIL : APR_SUCCESS;
 }
 
 /* Write r: create (exists 0) or update from version `expect` with aliases
