@@ -118,6 +118,41 @@ static void note_due(lc_dbd_t *d, const lc_resource_t *r)
     }
 }
 
+/* The parameters of write statement q for r (expected version `expect`,
+ * aliases `old`), in the order q names them. */
+static void write_args(lc_dbd_q_e q, apr_pool_t *p, uint64_t expect, const lc_resource_t *old,
+                       const lc_resource_t *r, const char **args)
+{
+    const char *key[4] = { apr_itoa(p, r->kind), r->id, lc_dbd_i64(p, (int64_t)expect),
+                           apr_itoa(p, r->op) };
+
+    if (q == LC_Q_UPDATE) {         /* the image first, then the key, version and op */
+        lc_dbd_row_image(r, p, args);
+        memcpy(args + LC_DBD_NIMAGE, key, sizeof(key));
+        return;
+    }
+    memcpy(args, key, sizeof(key));
+    lc_dbd_row_image(r, p, args + 4);
+    args[4 + LC_DBD_NIMAGE] = old ? old->alias[0] : "";
+    args[5 + LC_DBD_NIMAGE] = old ? old->alias[1] : "";
+}
+
+/* LC_Q_UPDATE's answer, version and pos: the rest of the row is r as sent. */
+static apr_status_t written_version(lc_dbd_conn_t *c, apr_pool_t *p, apr_dbd_results_t *res,
+                                    lc_resource_t *r)
+{
+    const char *v[2];
+    char *end0 = NULL, *end1 = NULL;
+
+    lc_dbd_row(c, p, res, 0, 0, 2, v);
+    if (!v[0] || !v[1]) {
+        return LC_EUNAVAIL;
+    }
+    r->version = strtoull(v[0], &end0, 10);
+    r->seq = strtoull(v[1], &end1, 10);
+    return *end0 || *end1 || !r->version ? LC_EUNAVAIL : APR_SUCCESS;
+}
+
 /* Write r: create (exists 0) or update from version `expect` with aliases
  * `old`.  *wrote: 1 with r refreshed from the row written, 0 when the
  * statement matched nothing (a lost race, or a taken alias). */
@@ -133,13 +168,7 @@ static apr_status_t write_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, int 
     uint8_t op = r->op;
     apr_status_t rv;
 
-    args[0] = apr_itoa(p, r->kind);
-    args[1] = r->id;
-    args[2] = lc_dbd_i64(p, (int64_t)expect);
-    args[3] = apr_itoa(p, r->op);
-    lc_dbd_row_image(r, p, args + 4);
-    args[4 + LC_DBD_NIMAGE] = exists ? old->alias[0] : "";
-    args[5 + LC_DBD_NIMAGE] = exists ? old->alias[1] : "";
+    write_args(q, p, expect, exists ? old : NULL, r, args);
     *wrote = 0;
     if ((rv = lc_dbd_run(d, c, p, q, args, &res)) != APR_SUCCESS) {
         return rv;
@@ -147,9 +176,15 @@ static apr_status_t write_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, int 
     if (lc_dbd_rows(c, res) < 1) {
         return APR_SUCCESS;
     }
-    lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
-    if (lc_dbd_row_parse(v, r) != APR_SUCCESS) {
-        return LC_EUNAVAIL;
+    if (q == LC_Q_UPDATE) {
+        rv = written_version(c, p, res, r);
+    }
+    else {
+        lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
+        rv = lc_dbd_row_parse(v, r) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     r->op = op;
     *wrote = 1;
