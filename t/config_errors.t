@@ -160,7 +160,7 @@ for my $case (@bad) {
 # start in the foreground and expect a quick failure naming it and file:line.
 sub start_fails {
     my ($n, $state) = @_;
-    my $port = 20000 + $$ % 20000 + $n;
+    my $port = 20000 + $$ % 12000 + $n;     # below the ephemeral ports (32768-)
     my $file = "$dir/state$n.conf";
     my @all = (grep({ !/^Listen/ } base()), "Listen 127.0.0.1:$port",
                "LifecycleStateDir \"$state\"");
