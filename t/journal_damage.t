@@ -15,7 +15,7 @@ use JSON::PP ();
 use File::Path ();
 use Time::HiRes qw(sleep time);
 use Cwd ();
-use IO::Socket::INET ();
+use LcServer ();          # free_port
 
 plan skip_all => 'LifecycleStore dbd: the journal and its snapshots are the shared-memory store\'s '
                . '(state in PostgreSQL is its own to keep)' if ($ENV{LC_STORE} // '') eq 'dbd';
@@ -34,25 +34,13 @@ my $keys   = $ENV{LC_TEST_KEYS} || "$vars->{serverroot}/conf/keys";
 my $json   = JSON::PP->new;
 my $ua     = LWP::UserAgent->new(timeout => 10, keep_alive => 1);
 
-sub free_port {   # a port nothing listens on now, from a random start
-    # Below Linux's ephemeral ports (32768-60999): a port an outgoing
-    # connection holds cannot be bound, and no connect() finds it.
-    my $p = 20000 + int(rand(12000));
-    for (1 .. 200) {
-        my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p", Timeout => 1);
-        return $p unless $sock;
-        close $sock;
-        $p = 20000 + ($p - 20000 + 7) % 12000;
-    }
-    return $p;
-}
 
 sub server {   # name, snapshot interval -> {dir, conf, state, base}
     my ($name, $every) = @_;
     my $dir = "$vars->{t_logs}/journal_damage/$name";
     File::Path::remove_tree($dir);
     File::Path::make_path($dir);
-    my $port = free_port();
+    my $port = LcServer::free_port();
     my @conf = ("ServerRoot \"$dir\"", 'ServerName localhost', "DefaultRuntimeDir \"$dir\"",
         "PidFile \"$dir/httpd.pid\"", "ErrorLog \"$dir/error_log\"", 'LogLevel info',
         "Listen 127.0.0.1:$port",

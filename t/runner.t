@@ -16,7 +16,7 @@ use File::Path ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 use Cwd ();
-use IO::Socket::INET ();
+use LcServer ();          # free_port
 
 plan tests => 76;
 
@@ -34,19 +34,7 @@ my $dir    = "$vars->{t_logs}/runner";
 File::Path::remove_tree($dir);
 File::Path::make_path("$dir/hold");
 
-sub free_port {
-    # Below Linux's ephemeral ports (32768-60999): a port an outgoing
-    # connection holds cannot be bound, and no connect() finds it.
-    my $p = 20000 + int(rand(12000));
-    for (1 .. 200) {
-        my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$p", Timeout => 1);
-        return $p unless $sock;
-        close $sock;
-        $p = 20000 + ($p - 20000 + 7) % 12000;
-    }
-    return $p;
-}
-my $port = free_port();
+my $port = LcServer::free_port();
 my $base = "http://127.0.0.1:$port";
 
 sub write_file { my ($f, $text, $mode) = @_;
