@@ -42,6 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$cache"
+# It is the root's "/": the server's User (www-data) must be able to search
+# it, as on a real machine (mktemp made it, and the tar's ".", 0700).
+chmod 755 "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
@@ -49,8 +52,18 @@ printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/u
 cp "$deb" "$root/tmp/"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
                    DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
-fail() { echo "deb-test: FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "deb-test: FAIL: $*" >&2
+  if [ -s "$root/var/log/apache2/error.log" ]; then
+    echo "deb-test: the root's Apache error log, last lines:" >&2
+    tail -n 25 "$root/var/log/apache2/error.log" >&2
+  fi
+  exit 1
+}
 ok() { echo "deb-test: ok: $*"; }
+# A request that fails prints 000 and goes on to the check that names it
+# (and shows the log), instead of ending the script under `set -e`.
+curl() { command curl "$@" || true; }
 
 port=${DEB_TEST_PORT:-}
 if [ -z "$port" ]; then
