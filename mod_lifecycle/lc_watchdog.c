@@ -64,7 +64,7 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
     const lc_server_conf_t *sc = lc_config_global(s);
     const lc_provider_t *pv = lc_provider_configured(sc->store);
     lc_store_t *store = lc_provider_store();
-    apr_time_t now = apr_time_now(), due;
+    apr_time_t now, due;
     tick_t *t;
     int i;
 
@@ -72,8 +72,9 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
         return APR_SUCCESS;
     }
     if (pv->tick) {
-        pv->tick(store, s);
+        pv->tick(store, s);      /* a snapshot may take a while: the time is read after it */
     }
+    now = apr_time_now();
     /* Even with auto-advance off, timeouts are due (lc_kind_due drops
      * advances queued before it was turned off). */
     if (!(due = lc_store_next_due(store, pool)) || due > now) {
