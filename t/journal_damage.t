@@ -15,7 +15,7 @@ use JSON::PP ();
 use File::Path ();
 use Time::HiRes qw(sleep time);
 use Cwd ();
-use LcServer ();          # free_port
+use LcServer ();          # free_port, group_alive
 
 plan skip_all => 'LifecycleStore dbd: the journal and its snapshots are the shared-memory store\'s '
                . '(state in PostgreSQL is its own to keep)' if ($ENV{LC_STORE} // '') eq 'dbd';
@@ -87,21 +87,14 @@ sub start {    # 1 when it serves; 0 when it refused to start (or died)
 
 sub pid_of { my $s = shift; open my $fh, '<', "$s->{dir}/httpd.pid" or return; chomp(my $p = <$fh>); $p }
 
-sub group_alive { my $pg = shift;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next; my $l = <$fh>; close $fh;
-        return 1 if defined $l && $l =~ /^\d+ \(.*?\) \S \d+ (\d+)/ && $1 == $pg;
-    }
-    return 0 }
-
 sub stop {     # signal: KILL (the whole group at once) or TERM (a clean stop)
     my ($s, $sig) = @_;
     my $p = pid_of($s) or return 0;
     kill($sig, $sig eq 'KILL' ? -$p : $p);
     my $t0 = time;
-    sleep 0.1 while group_alive($p) && time - $t0 < 20;
+    sleep 0.1 while LcServer::group_alive($p) && time - $t0 < 20;
     unlink "$s->{dir}/httpd.pid";
-    return !group_alive($p);
+    return !LcServer::group_alive($p);
 }
 
 sub put_ws {
