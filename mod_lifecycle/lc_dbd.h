@@ -53,11 +53,13 @@ typedef struct lc_dbd_shared {
     uint64_t seq_runs;          /* sequencer passes that numbered something */
     uint64_t due_polls;         /* next-due reads from the database */
     uint64_t moved;             /* due moves made by this host */
+    uint64_t batches;           /* update statements that wrote several rows */
+    uint64_t batched;           /* the rows they wrote */
     int64_t  trimmed;           /* changes up to this number were dropped (retention) */
     char     metrics_area[LC_DBD_METRICS_AREA];   /* request counters (lc_metrics.c) */
 } lc_dbd_shared_t;
 
-#define LC_DBD_SHARED_LAYOUT 0x4c434431u   /* "LCD1": bump with the struct */
+#define LC_DBD_SHARED_LAYOUT 0x4c434432u   /* "LCD2": bump with the struct */
 
 typedef struct lc_dbd_options {
     apr_interval_time_t feed_poll;     /* LifecycleFeedPoll: how often waiters number changes */

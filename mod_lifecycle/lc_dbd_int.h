@@ -7,6 +7,7 @@
  *   lc_dbd_schema.c  creating and upgrading the schema
  *   lc_store_dbd.c   the store operations
  *   lc_dbd_feed.c    the change feed: sequencer, reads, long-polls
+ *   lc_dbd_batch.c   one statement for the updates a process makes at once
  */
 #ifndef LC_DBD_INT_H
 #define LC_DBD_INT_H
@@ -28,6 +29,8 @@
  * lc_store.h 701-706, the dialects' guard codes such as Feldera's 790-791). */
 #define LC_DBD_ERETRY (APR_OS_START_USERERR + 900)  /* rolled back by the server: run again */
 
+#define LC_DBD_ALONE (APR_OS_START_USERERR + 901)   /* lc_dbd_batch: the writer writes it */
+
 #define LC_DBD_TRIES 8          /* lost races and retried errors per operation */
 #define LC_DBD_OPTIMISTIC 2     /* lost races before an update takes the row's lock */
 
@@ -35,8 +38,10 @@ typedef enum {
     LC_Q_GET, LC_Q_GET_ALIAS, LC_Q_GET_LOCK, LC_Q_CREATE, LC_Q_UPDATE, LC_Q_UPDATE_ALIAS, LC_Q_REMOVE,
     LC_Q_LIST, LC_Q_DUE_CLAIM, LC_Q_DUE_CLEAR, LC_Q_NEXT_DUE,
     LC_Q_FEED_PEEK, LC_Q_FEED_LOCK, LC_Q_FEED_NUMBER, LC_Q_FEED_READ, LC_Q_FEED_TRIM,
-    LC_Q_COUNT
+    LC_Q_UPDATE_MANY, LC_Q_GET_MANY, LC_Q_COUNT
 } lc_dbd_q_e;
+
+typedef struct lc_dbd_batch lc_dbd_batch_t;
 
 /* The backend's per-process state (lc_store_t.impl). */
 typedef struct lc_dbd {
@@ -45,6 +50,7 @@ typedef struct lc_dbd {
     lc_dbd_options_t  opt;
     int               schema_ok;   /* this process saw the schema in place */
     apr_time_t        logged;      /* last failure logged (one line a second at most) */
+    lc_dbd_batch_t   *batch;       /* this process's writers at once (lc_dbd_batch.c) */
 } lc_dbd_t;
 
 /* ---- rows (lc_dbd_row.c) ---------------------------------------------------------- */
@@ -56,6 +62,24 @@ apr_status_t lc_dbd_row_parse(const char *const *v, lc_resource_t *r);
 
 /* r's LC_DBD_NIMAGE image values as statement parameters (text). */
 void lc_dbd_row_image(const lc_resource_t *r, apr_pool_t *p, const char **v);
+
+/* The parameters of write statement q (LC_Q_CREATE, LC_Q_UPDATE,
+ * LC_Q_UPDATE_ALIAS) for r made from version `expect` (aliases `old`, may
+ * be NULL), in the order q names them: LC_Q_UPDATE the image first, then
+ * kind, id, expect, op; the others kind, id, expect, op, the image, then
+ * old's aliases.  args holds LC_DBD_NWRITE. */
+#define LC_DBD_NWRITE (4 + LC_DBD_NIMAGE + 2)
+void lc_dbd_write_args(lc_dbd_q_e q, apr_pool_t *p, uint64_t expect, const lc_resource_t *old,
+                       const lc_resource_t *r, const char **args);
+
+/* The answer of an update statement, its new version and position
+ * (v[0], v[1]): *wrote 1.  LC_EUNAVAIL when they are not numbers. */
+apr_status_t lc_dbd_written(const char *const *v, int *wrote, uint64_t *version,
+                            uint64_t *pos);
+
+/* A PostgreSQL array literal of n texts, vals[0], vals[stride], ...: every
+ * element quoted, so that it reads back as the same text (or number). */
+const char *lc_dbd_array_literal(apr_pool_t *p, const char *const *vals, int stride, int n);
 
 /* "%" APR_INT64_T_FMT of v as the signed bigint the schema holds. */
 const char *lc_dbd_i64(apr_pool_t *p, int64_t v);
@@ -94,6 +118,39 @@ void lc_dbd_row(lc_dbd_conn_t *c, apr_pool_t *p, apr_dbd_results_t *res, int i, 
 
 /* One failure line, at most one a second per process. */
 void lc_dbd_log(lc_dbd_t *d, int level, const char *msg);
+
+/* ---- batched updates (lc_dbd_batch.c) ---------------------------------------------- */
+
+/* NULL when the process cannot make a mutex (then every update runs alone). */
+lc_dbd_batch_t *lc_dbd_batch_create(apr_pool_t *p);
+
+/* One update as the batch runs it.  The writer fills kind, id, cur, r,
+ * prepare and ctx; the batch reads the row into *cur (exists), calls
+ * prepare on whichever thread leads, and writes r over cur's version
+ * when prepare says APR_SUCCESS (a plain update, aliases as they were). */
+typedef struct lc_dbd_job lc_dbd_job_t;
+struct lc_dbd_job {
+    lc_kind_e      kind;
+    const char    *id;
+    lc_resource_t *cur;         /* the row read (when exists) */
+    lc_resource_t *r;           /* what prepare made of it; version and seq set when written */
+    int            exists;
+    /* After the read: APR_SUCCESS to have r written here, LC_DBD_ALONE to
+     * have the writer write it itself, else the update's result. */
+    apr_status_t (*prepare)(lc_dbd_job_t *job);
+    void          *ctx;
+    /* the batch's own */
+    apr_status_t   rv;
+    int            wrote, done;
+    lc_dbd_job_t  *next;
+};
+
+/* Run job, alone or with the updates this process's other threads make at
+ * the same time, on c or on theirs.  APR_SUCCESS (r written),
+ * LC_DBD_ERETRY (the version moved: run it again), LC_DBD_ALONE (prepare
+ * said so; cur, exists and r are set), LC_EUNAVAIL, or prepare's result. */
+apr_status_t lc_dbd_batch_update(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
+                                 lc_dbd_job_t *job);
 
 /* ---- the feed (lc_dbd_feed.c): lc_store.h's changes_read and changes_wait ----------- */
 

@@ -112,6 +112,73 @@ void lc_dbd_row_image(const lc_resource_t *r, apr_pool_t *p, const char **v)
     v[13] = r->data;
 }
 
+void lc_dbd_write_args(lc_dbd_q_e q, apr_pool_t *p, uint64_t expect, const lc_resource_t *old,
+                       const lc_resource_t *r, const char **args)
+{
+    const char *key[4] = { apr_itoa(p, r->kind), r->id, lc_dbd_i64(p, (int64_t)expect),
+                           apr_itoa(p, r->op) };
+
+    if (q == LC_Q_UPDATE) {         /* the image first, then the key, version and op */
+        lc_dbd_row_image(r, p, args);
+        memcpy(args + LC_DBD_NIMAGE, key, sizeof(key));
+        return;
+    }
+    memcpy(args, key, sizeof(key));
+    lc_dbd_row_image(r, p, args + 4);
+    args[4 + LC_DBD_NIMAGE] = old ? old->alias[0] : "";
+    args[5 + LC_DBD_NIMAGE] = old ? old->alias[1] : "";
+}
+
+apr_status_t lc_dbd_written(const char *const *v, int *wrote, uint64_t *version,
+                            uint64_t *pos)
+{
+    int64_t ver, at;
+
+    if (parse_i64(v[0], 1, INT64_MAX, &ver) != 0 || parse_i64(v[1], 0, INT64_MAX, &at) != 0) {
+        return LC_EUNAVAIL;
+    }
+    *version = (uint64_t)ver;
+    *pos = (uint64_t)at;
+    *wrote = 1;
+    return APR_SUCCESS;
+}
+
+/* Inside an element's quotes only the quote and the backslash are special. */
+static char *quote_into(char *out, const char *s)
+{
+    *out++ = '"';
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            *out++ = '\\';
+        }
+        *out++ = *s;
+    }
+    *out++ = '"';
+    return out;
+}
+
+const char *lc_dbd_array_literal(apr_pool_t *p, const char *const *vals, int stride, int n)
+{
+    size_t size = 3;
+    char *buf, *out;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        size += 2 * strlen(vals[(size_t)i * stride]) + 3;
+    }
+    out = buf = apr_palloc(p, size);
+    *out++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *out++ = ',';
+        }
+        out = quote_into(out, vals[(size_t)i * stride]);
+    }
+    *out++ = '}';
+    *out = '\0';
+    return buf;
+}
+
 int lc_dbd_sqlstate(const char *msg, char *out)
 {
     const char *s = msg ? strstr(msg, ":  ") : NULL;

@@ -144,12 +144,35 @@ static const char *const sql[LC_Q_COUNT] = {
 
     /* LC_Q_FEED_TRIM: the last sequence number retention drops */
     "DELETE FROM lc_changes WHERE seq <= %lld",
+
+    /* LC_Q_UPDATE_MANY: LC_Q_UPDATE for several rows of distinct keys
+     * (lc_dbd_batch.c), each parameter an array of one column: kind, id,
+     * expected version, op, then the image.  Each row written only at its
+     * own version; answers the written rows' ordinals (1-based), new
+     * versions and positions.  The rows come in key order and are locked
+     * in it (a nested loop over the arrays). */
+    "WITH p AS (SELECT * FROM unnest(%pDt::smallint[], %pDt::text[], %pDt::bigint[], "
+    "%pDt::smallint[], %pDt::smallint[], %pDt::smallint[], %pDt::smallint[], "
+    "%pDt::smallint[], %pDt::smallint[], %pDt::bigint[], %pDt::bigint[], %pDt::bigint[], "
+    "%pDt::bigint[], %pDt::bigint[], %pDt::text[], %pDt::text[], %pDt::text[], %pDt::text[]) "
+    "WITH ORDINALITY AS p(kind, id, expect, op, " LC_DBD_IMAGE("") ", n)), "
+    "u AS (UPDATE lc_resources r SET version = r.version + 1, pos = nextval('lc_pos'), "
+    SET_IMAGE " FROM p WHERE r.kind = p.kind AND r.id = p.id COLLATE \"C\" "
+    "AND r.version = p.expect RETURNING p.n, p.op, " LC_DBD_COLS("r.") "), "
+    "c AS (INSERT INTO lc_changes (op, " LC_DBD_COLS("") ") "
+    "SELECT u.op, " LC_DBD_COLS("u.") " FROM u) "
+    "SELECT u.n, u.version, u.pos FROM u",
+
+    /* LC_Q_GET_MANY: LC_Q_GET for several keys: an array of kinds, one of ids. */
+    "SELECT " LC_DBD_COLS("r.") " FROM unnest(%pDt::smallint[], %pDt::text[]) AS k(kind, id) "
+    "JOIN lc_resources r ON r.kind = k.kind AND r.id = k.id COLLATE \"C\"",
 };
 
 static const char *const labels[LC_Q_COUNT] = {
     "lc_get", "lc_get_alias", "lc_get_lock", "lc_create", "lc_update", "lc_update_alias", "lc_remove",
     "lc_list", "lc_due_claim", "lc_due_clear", "lc_next_due",
-    "lc_feed_peek", "lc_feed_lock", "lc_feed_number", "lc_feed_read", "lc_feed_trim"
+    "lc_feed_peek", "lc_feed_lock", "lc_feed_number", "lc_feed_read", "lc_feed_trim",
+    "lc_update_many", "lc_get_many"
 };
 
 const char *lc_dbd_sql_text(lc_dbd_q_e q)

@@ -118,39 +118,30 @@ static void note_due(lc_dbd_t *d, const lc_resource_t *r)
     }
 }
 
-/* The parameters of write statement q for r (expected version `expect`,
- * aliases `old`), in the order q names them. */
-static void write_args(lc_dbd_q_e q, apr_pool_t *p, uint64_t expect, const lc_resource_t *old,
-                       const lc_resource_t *r, const char **args)
+/* Statement q alone, for r; *wrote as write_row's. */
+static apr_status_t write_alone(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
+                                uint64_t expect, const lc_resource_t *old, lc_resource_t *r,
+                                int *wrote)
 {
-    const char *key[4] = { apr_itoa(p, r->kind), r->id, lc_dbd_i64(p, (int64_t)expect),
-                           apr_itoa(p, r->op) };
+    const char *args[LC_DBD_NWRITE], *v[LC_DBD_NCOLS];
+    apr_dbd_results_t *res = NULL;
+    apr_status_t rv;
 
-    if (q == LC_Q_UPDATE) {         /* the image first, then the key, version and op */
-        lc_dbd_row_image(r, p, args);
-        memcpy(args + LC_DBD_NIMAGE, key, sizeof(key));
-        return;
+    lc_dbd_write_args(q, p, expect, old, r, args);
+    if ((rv = lc_dbd_run(d, c, p, q, args, &res)) != APR_SUCCESS || lc_dbd_rows(c, res) < 1) {
+        return rv;
     }
-    memcpy(args, key, sizeof(key));
-    lc_dbd_row_image(r, p, args + 4);
-    args[4 + LC_DBD_NIMAGE] = old ? old->alias[0] : "";
-    args[5 + LC_DBD_NIMAGE] = old ? old->alias[1] : "";
-}
-
-/* LC_Q_UPDATE's answer, version and pos: the rest of the row is r as sent. */
-static apr_status_t written_version(lc_dbd_conn_t *c, apr_pool_t *p, apr_dbd_results_t *res,
-                                    lc_resource_t *r)
-{
-    const char *v[2];
-    char *end0 = NULL, *end1 = NULL;
-
-    lc_dbd_row(c, p, res, 0, 0, 2, v);
-    if (!v[0] || !v[1]) {
+    if (q == LC_Q_UPDATE) {
+        /* The version and pos only: the rest of the row is r as sent. */
+        lc_dbd_row(c, p, res, 0, 0, 2, v);
+        return lc_dbd_written(v, wrote, &r->version, &r->seq);
+    }
+    lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
+    if (lc_dbd_row_parse(v, r) != APR_SUCCESS) {
         return LC_EUNAVAIL;
     }
-    r->version = strtoull(v[0], &end0, 10);
-    r->seq = strtoull(v[1], &end1, 10);
-    return *end0 || *end1 || !r->version ? LC_EUNAVAIL : APR_SUCCESS;
+    *wrote = 1;
+    return APR_SUCCESS;
 }
 
 /* Write r: create (exists 0) or update from version `expect` with aliases
@@ -160,34 +151,19 @@ static apr_status_t write_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, int 
                               uint64_t expect, const lc_resource_t *old, lc_resource_t *r,
                               int *wrote)
 {
-    const char *args[4 + LC_DBD_NIMAGE + 2], *v[LC_DBD_NCOLS];
     int aliases = !exists || strcmp(old->alias[0], r->alias[0]) != 0
                   || strcmp(old->alias[1], r->alias[1]) != 0;
     lc_dbd_q_e q = !exists ? LC_Q_CREATE : aliases ? LC_Q_UPDATE_ALIAS : LC_Q_UPDATE;
-    apr_dbd_results_t *res = NULL;
     uint8_t op = r->op;
     apr_status_t rv;
 
-    write_args(q, p, expect, exists ? old : NULL, r, args);
     *wrote = 0;
-    if ((rv = lc_dbd_run(d, c, p, q, args, &res)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (lc_dbd_rows(c, res) < 1) {
-        return APR_SUCCESS;
-    }
-    if (q == LC_Q_UPDATE) {
-        rv = written_version(c, p, res, r);
-    }
-    else {
-        lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
-        rv = lc_dbd_row_parse(v, r) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
-    }
-    if (rv != APR_SUCCESS) {
+    rv = write_alone(d, c, p, q, expect, exists ? old : NULL, r, wrote);
+    if (rv != APR_SUCCESS || !*wrote) {
+        *wrote = 0;
         return rv;
     }
     r->op = op;
-    *wrote = 1;
     note_due(d, r);
     return APR_SUCCESS;
 }
@@ -225,21 +201,12 @@ typedef struct upd {
     int                 exists;
 } upd_t;
 
-/* One read-run-write round: APR_SUCCESS (written), LC_DBD_ERETRY (read
- * again), or the result to return.  `locked`: in a transaction, reading
- * with the row's lock. */
-static apr_status_t update_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u,
-                                int locked)
+/* After the read (u->cur when u->exists): run the callback on a copy.
+ * APR_SUCCESS with u->r what to write, or the update's result. */
+static apr_status_t apply(upd_t *u)
 {
-    apr_status_t rv = read_row(d, c, p, locked ? LC_Q_GET_LOCK : LC_Q_GET, u->kind, u->id,
-                               &u->cur);
-    uint64_t version;
-    int wrote;
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS && rv != LC_ENOTFOUND) {
-        return rv;
-    }
-    u->exists = rv == APR_SUCCESS;
     if (u->exists) {
         lc_resource_copy(&u->r, &u->cur);
     }
@@ -248,7 +215,6 @@ static apr_status_t update_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, up
         u->r.kind = (uint8_t)u->kind;
         apr_cpystrn(u->r.id, u->id, sizeof(u->r.id));
     }
-    version = u->r.version;
     u->r.op = LC_OP_NONE;
     if ((rv = u->fn(&u->r, u->exists, u->baton)) != APR_SUCCESS) {
         return rv;
@@ -260,12 +226,72 @@ static apr_status_t update_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, up
     }
     normalize_due(&u->r);
     u->r.op = !u->exists ? LC_OP_CREATE : u->r.op ? u->r.op : LC_OP_REPLACE;
-    if ((rv = write_row(d, c, p, u->exists, version, &u->cur, &u->r, &wrote)) != APR_SUCCESS
-        || wrote) {
+    return APR_SUCCESS;
+}
+
+/* Write u->r over the row read: APR_SUCCESS (written), LC_DBD_ERETRY
+ * (read again), or the result to return. */
+static apr_status_t write_applied(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u)
+{
+    apr_status_t rv;
+    int wrote;
+
+    if ((rv = write_row(d, c, p, u->exists, u->exists ? u->cur.version : 0, &u->cur, &u->r,
+                        &wrote)) != APR_SUCCESS || wrote) {
         return rv;
     }
     rv = alias_taken(d, c, p, &u->r);
     return rv == APR_SUCCESS ? LC_DBD_ERETRY : rv;
+}
+
+/* One read-run-write round on c alone: APR_SUCCESS (written),
+ * LC_DBD_ERETRY (read again), or the result to return.  `locked`: in a
+ * transaction, reading with the row's lock. */
+static apr_status_t update_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u,
+                                int locked)
+{
+    apr_status_t rv = read_row(d, c, p, locked ? LC_Q_GET_LOCK : LC_Q_GET, u->kind, u->id,
+                               &u->cur);
+
+    if (rv != APR_SUCCESS && rv != LC_ENOTFOUND) {
+        return rv;
+    }
+    u->exists = rv == APR_SUCCESS;
+    if ((rv = apply(u)) != APR_SUCCESS) {
+        return rv;
+    }
+    return write_applied(d, c, p, u);
+}
+
+/* The batch's prepare: the callback, on whichever thread leads; a plain
+ * update is written in the batch, the rest by the writer. */
+static apr_status_t prepare(lc_dbd_job_t *job)
+{
+    upd_t *u = job->ctx;
+    apr_status_t rv;
+
+    u->exists = job->exists;
+    if ((rv = apply(u)) != APR_SUCCESS) {
+        return rv;
+    }
+    return u->exists && strcmp(u->cur.alias[0], u->r.alias[0]) == 0
+           && strcmp(u->cur.alias[1], u->r.alias[1]) == 0 ? APR_SUCCESS : LC_DBD_ALONE;
+}
+
+/* The same round with this process's other writers (lc_dbd_batch.c). */
+static apr_status_t update_batched(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u)
+{
+    lc_dbd_job_t job = { u->kind, u->id, &u->cur, &u->r, 0, prepare, u,
+                         APR_SUCCESS, 0, 0, NULL };
+    apr_status_t rv = lc_dbd_batch_update(d, c, p, &job);
+
+    if (rv == LC_DBD_ALONE) {
+        return write_applied(d, c, p, u);
+    }
+    if (rv == APR_SUCCESS) {
+        note_due(d, &u->r);
+    }
+    return rv;
 }
 
 /* The same round in a transaction holding the row's lock: a resource many
@@ -316,8 +342,8 @@ static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
             if (tries) {
                 __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
             }
-            rv = tries < LC_DBD_OPTIMISTIC ? update_once(d, &c, sp, u, 0)
-                                           : update_locked(d, &c, sp, u);
+            rv = tries >= LC_DBD_OPTIMISTIC ? update_locked(d, &c, sp, u)
+                 : d->batch ? update_batched(d, &c, sp, u) : update_once(d, &c, sp, u, 0);
         }
     });
     if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
@@ -591,6 +617,10 @@ static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
             sequenced);
     COUNTER("lifecycle_dbd_due_polls_total", "Reads of the next due time from the database.",
             due_polls);
+    COUNTER("lifecycle_dbd_batches_total", "Update statements that wrote several "
+            "transitions at once (made by this server's threads at the same time).", batches);
+    COUNTER("lifecycle_dbd_batched_total", "Transitions written by those statements.",
+            batched);
     COUNTER("lifecycle_dbd_due_moves_total", "Due moves (auto-advance, timeouts) this "
             "server made.", moved);
     head.value = __atomic_load_n(&d->sh->head, __ATOMIC_RELAXED);
@@ -621,6 +651,7 @@ lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_
     if (d->opt.due_refresh <= 0) {
         d->opt.due_refresh = LC_DBD_DUE_REFRESH;
     }
+    d->batch = lc_dbd_batch_create(p);
     st->ops = &dbd_ops;
     st->impl = d;
     return st;

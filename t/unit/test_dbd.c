@@ -12,6 +12,8 @@
 #include <sodium.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <apr_thread_mutex.h>
 
 #include "lc_test.h"
 #include "lc_store_dbd.h"
@@ -92,7 +94,8 @@ static void test_sqlstate(void)
 /* Every statement has the parameters its callers pass, in apr_dbd's syntax. */
 static void test_statements(void)
 {
-    static const int nargs[LC_Q_COUNT] = { 2, 2, 2, 18, 18, 20, 3, 4, 1, 2, 0, 0, 0, 1, 2, 1 };
+    static const int nargs[LC_Q_COUNT] = { 2, 2, 2, 18, 18, 20, 3, 4, 1, 2, 0, 0, 0, 1, 2, 1,
+                                           18, 2 };
     int q;
 
     for (q = 0; q < LC_Q_COUNT; q++) {
@@ -481,6 +484,156 @@ static void test_race(void)
     free(ch);
 }
 
+/* ---- one process's threads at once: batched updates (lc_dbd_batch.c) ----------- */
+
+#define B_THREADS 8
+#define B_ROUNDS 100
+#define B_KEYS 16
+
+/* A connection per thread, as mod_dbd's reslist lends them. */
+typedef struct tsrc {
+    apr_thread_mutex_t *mu;
+    apr_dbd_t          *handle[B_THREADS + 1];
+    apr_hash_t         *prepared[B_THREADS + 1];
+    int                 busy[B_THREADS + 1];
+} tsrc_t;
+
+static tsrc_t tsrc;
+
+static apr_status_t tsrc_open(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c)
+{
+    tsrc_t *t = ctx;
+    const char *err = NULL;
+    int i;
+
+    (void)p;
+    apr_thread_mutex_lock(t->mu);
+    for (i = 0; i <= B_THREADS && t->busy[i]; i++) {
+    }
+    if (i > B_THREADS) {
+        apr_thread_mutex_unlock(t->mu);
+        return APR_EGENERAL;
+    }
+    t->busy[i] = 1;
+    if (!t->handle[i]) {
+        if (apr_dbd_open_ex(src.driver, pool, src.params, &t->handle[i], &err) != APR_SUCCESS) {
+            t->busy[i] = 0;
+            apr_thread_mutex_unlock(t->mu);
+            return APR_EGENERAL;
+        }
+        t->prepared[i] = apr_hash_make(pool);
+    }
+    apr_thread_mutex_unlock(t->mu);
+    c->driver = src.driver;
+    c->handle = t->handle[i];
+    c->prepared = t->prepared[i];
+    c->pool = pool;
+    c->token = &t->busy[i];
+    return APR_SUCCESS;
+}
+
+static void tsrc_close(void *ctx, lc_dbd_conn_t *c)
+{
+    tsrc_t *t = ctx;
+
+    apr_thread_mutex_lock(t->mu);
+    *(int *)c->token = 0;
+    apr_thread_mutex_unlock(t->mu);
+}
+
+/* Each write puts the version it was made from in the data, with a quote
+ * and a backslash (the array literal's special characters) around it. */
+static apr_status_t bump_cb(lc_resource_t *r, int exists, void *baton)
+{
+    (void)baton;
+    if (!exists) {
+        return LC_ENOTFOUND;
+    }
+    r->state = r->state == K_IDLE ? K_BUSY : K_IDLE;
+    snprintf(r->data, sizeof(r->data), "{\"from\":%" APR_UINT64_T_FMT ",\"q\":\"\\\"\\\\\"}",
+             r->version);
+    return APR_SUCCESS;
+}
+
+typedef struct bthread { lc_store_t *st; int no, ok; } bthread_t;
+
+static void *APR_THREAD_FUNC bump_thread(apr_thread_t *th, void *data)
+{
+    bthread_t *b = data;
+    apr_pool_t *tp;
+    char id[16];
+    int k;
+
+    (void)th;
+    apr_pool_create(&tp, NULL);
+    for (k = 0; k < B_ROUNDS; k++) {
+        snprintf(id, sizeof(id), "b%02d", (b->no * 5 + k) % B_KEYS);
+        b->ok += lc_store_update(b->st, LC_KIND_WORKSTATION, id, bump_cb, NULL, NULL, tp)
+                 == APR_SUCCESS;
+    }
+    apr_pool_destroy(tp);
+    return NULL;
+}
+
+static void test_batch(void)
+{
+    lc_dbd_source_t s = { tsrc_open, tsrc_close, src_log, NULL, &tsrc };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 0, apr_time_from_msec(250), 0 };
+    lc_store_t *st, *plain = new_store();
+    apr_thread_t *th[B_THREADS];
+    bthread_t bt[B_THREADS];
+    lc_change_t *ch = malloc(sizeof(*ch) * 1000);
+    uint64_t total = 0, oldest, last[B_KEYS] = { 0 };
+    lc_resource_t r;
+    char id[16], want[64];
+    apr_status_t trv;
+    int i, n, ok = 0, data_ok = 1, order_ok = 1;
+
+    fresh();
+    CHECK(apr_thread_mutex_create(&tsrc.mu, APR_THREAD_MUTEX_DEFAULT, pool) == APR_SUCCESS);
+    st = lc_store_dbd_open(pool, &s, shared, &o);
+    for (i = 0; i < B_KEYS; i++) {
+        snprintf(id, sizeof(id), "b%02d", i);
+        CHECK(put(plain, LC_KIND_WORKSTATION, id, K_IDLE, NULL) == APR_SUCCESS);
+    }
+    for (i = 0; i < B_THREADS; i++) {
+        bt[i].st = st;
+        bt[i].no = i;
+        bt[i].ok = 0;
+        CHECK(apr_thread_create(&th[i], NULL, bump_thread, &bt[i], pool) == APR_SUCCESS);
+    }
+    for (i = 0; i < B_THREADS; i++) {
+        apr_thread_join(&trv, th[i]);
+        ok += bt[i].ok;
+    }
+    /* Every update made it, each exactly over the version it read. */
+    CHECK(ok == B_THREADS * B_ROUNDS);
+    for (i = 0; i < B_KEYS; i++) {
+        snprintf(id, sizeof(id), "b%02d", i);
+        CHECK(lc_store_get(plain, LC_KIND_WORKSTATION, id, &r, pool) == APR_SUCCESS);
+        total += r.version - 1;
+        snprintf(want, sizeof(want), "{\"from\":%" APR_UINT64_T_FMT ",\"q\":\"\\\"\\\\\"}",
+                 r.version - 1);
+        data_ok &= strcmp(r.data, want) == 0;
+    }
+    CHECK(total == B_THREADS * B_ROUNDS);
+    CHECK(data_ok);
+    /* Several went in one statement. */
+    if (shared->batches == 0) fprintf(stderr, "batch: no statement wrote several rows\n");
+    CHECK(shared->batches > 0 && shared->batched >= 2 * shared->batches);
+    /* The feed: every write once, each resource's versions in order. */
+    CHECK(lc_store_dbd_sequence(plain, 0, pool) == APR_SUCCESS);
+    CHECK(lc_store_changes_read(plain, 0, ch, 1000, &n, &oldest, pool) == APR_SUCCESS);
+    CHECK(n == B_KEYS + B_THREADS * B_ROUNDS);
+    for (i = 0; i < n; i++) {
+        int k = atoi(ch[i].r.id + 1);
+        order_ok &= k >= 0 && k < B_KEYS && ch[i].r.version == last[k] + 1;
+        last[k] = ch[i].r.version;
+    }
+    CHECK(order_ok);
+    free(ch);
+}
+
 /* No database: every operation is LC_EUNAVAIL, and a newer schema is refused. */
 static void test_unavailable(void)
 {
@@ -514,6 +667,7 @@ static void test_live(void)
     test_aliases();
     test_feed();
     test_race();
+    test_batch();
     test_unavailable();
 }
 
