@@ -8,7 +8,8 @@
 # same cores): GET and the cycle against the trivial handler and against shm,
 # then two Apache servers on that one database against one, with
 # PostgreSQL's CPU time per transition.  Then the start-up replay of
-# 1,000,000 journal records.  BENCH_DBD=0 leaves the dbd part out.
+# 1,000,000 journal records.  BENCH_DBD=0 leaves the dbd part out,
+# BENCH_SHM=0 the shm servers and the replay (then dbd is not set against shm).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/bench
@@ -110,6 +111,8 @@ report() { # label, result, baseline req/s
 echo "make bench: wrk -t2 -c$CONNS -d${DUR}s on $base (event MPM), $(nproc) cores"
 echo "(wrk and Apache share the cores: read the ratios, not the absolute numbers)"
 
+get="0 0 0" cyc_j="0 0 0" cyc_mem="0 0 0"
+if [ "${BENCH_SHM:-1}" != 0 ]; then
 # Memory only.
 start
 seed
@@ -148,6 +151,7 @@ report "baseline again" "$b4" "$base_b"
 echo "$cyc_j $cyc_mem" | awk '{printf "\njournal on / off, same cycle: %.2fx\n", $1 / $4}'
 echo "journal: $changes changes made durable by $flushes fdatasync calls (group commit)"
 echo "$locks $waited" | awk '{printf "store mutex: %d acquisitions, %.1f us average wait\n", $1, $1 ? $2 * 1e6 / $1 : 0}'
+fi
 
 # LifecycleStore dbd: a local PostgreSQL on the same two cores, fsync and
 # synchronous_commit on (a 2xx means committed and flushed).
@@ -167,6 +171,9 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
   pg0=$(cpu_ticks "$(pg_pid)"); ap0=$(cpu_ticks "$(httpd_pid "")"); all0=$(all_ticks)
   cyc_d=$(run cycle-dbd -s "$TOP/build/bench.lua" "$base")
   pg1=$(cpu_ticks "$(pg_pid)"); ap1=$(cpu_ticks "$(httpd_pid "")"); all1=$(all_ticks)
+  # How the server saw it: answers that were not 2xx, lost races, 503s, batches.
+  dbd_metrics=$(curl -s -H "$auth" "$base/lifecycle/v1/metrics" \
+    | awk '/^lifecycle_requests_total/ && $1 !~ /2xx/ && $2 > 0 {print} /^lifecycle_dbd_(retries|unavailable|batches|batched)_total/ {print}')
   top_statements=$(psql -F ' | ' -c "SELECT calls, round((total_exec_time / calls)::numeric, 3),
       round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1),
       left(regexp_replace(query, '\s+', ' ', 'g'), 90)
@@ -201,7 +208,7 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
   report "the cycle, two Apache servers, one database" "$two" "$base_d"
   report "baseline again (second server up)" "$b6" "$base_d"
   echo "$get_d $get $cyc_d $cyc_j $cyc_mem $two" | awk '{
-    printf "\ndbd against shm: GET %.2fx, cycle %.2fx the journaled one, %.2fx the memory-only one\n", $1 / $4, $7 / $10, $7 / $13
+    if ($4 && $10 && $13) printf "\ndbd against shm: GET %.2fx, cycle %.2fx the journaled one, %.2fx the memory-only one\n", $1 / $4, $7 / $10, $7 / $13
     printf "two servers against one, same database and cores: %.2fx\n", $16 / $7 }'
   echo "$((pg1 - pg0)) $((ap1 - ap0)) $((all1 - all0)) $n_one $((pg3 - pg2)) $((all3 - all2)) $n_two $hz" | awk '{
     hz = $8
@@ -211,9 +218,11 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
     printf "two servers, %d transitions: PostgreSQL %.0f us CPU a transition\n", $7, $7 ? $5 / hz * 1e6 / $7 : 0
     if ($4 && $1) printf "ceiling one database sets: %.0f transitions/s per PostgreSQL core, so N hosts at R transitions/s each need N x R / %.0f of its cores\n",
       $4 * hz / $1, $4 * hz / $1 }'
+  echo "$dbd_metrics" | awk '/batches_total/ {b = $2} /batched_total/ {n = $2} {print "  " $0}
+    END {if (b) printf "  (%.1f transitions a batched statement)\n", n / b}'
   echo "where PostgreSQL's time went (pg_stat_statements, one-server cycle): calls | mean ms | % of time | statement"
   echo "$top_statements" | sed 's/^/  /'
   pgstop
 fi
 echo
-"$TOP/build/unit/bench_replay" "$RUN/replay"
+[ "${BENCH_SHM:-1}" = 0 ] || "$TOP/build/unit/bench_replay" "$RUN/replay"

@@ -346,6 +346,10 @@ static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
                  : d->batch ? update_batched(d, &c, sp, u) : update_once(d, &c, sp, u, 0);
         }
     });
+    if (rv == LC_DBD_ERETRY) {
+        lc_dbd_log(d, 0, apr_psprintf(p, "an update of %s still lost its race after %d "
+                                      "tries: answered 503", id, LC_DBD_TRIES));
+    }
     if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
         rv = LC_EUNAVAIL;
         __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
