@@ -113,13 +113,19 @@ static apr_status_t read_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item
     }
     rows = lc_dbd_rows(c, res);
     for (i = 0; i < rows; i++) {
+        int bad;
         lc_dbd_row(c, p, res, i, 0, LC_DBD_NCOLS, v);
-        if (lc_dbd_row_parse(v, row) != APR_SUCCESS) {
-            lc_dbd_log(d, 0, "a row of lc_resources does not fit this module");
-            return LC_EUNAVAIL;
+        if ((bad = lc_dbd_row_parse(v, row) != APR_SUCCESS)) {
+            lc_dbd_log(d, 0, apr_psprintf(p, "a row of lc_resources does not fit this module "
+                                          "(kind %s, id %s)", v[0], v[1]));
         }
         for (k = 0; k < n; k++) {
-            if (it[k]->kind == row->kind && strcmp(it[k]->id, row->id) == 0) {
+            /* A row that does not fit fails its own update only (LC_EUNAVAIL). */
+            if (bad && v[0] && v[1] && atoi(v[0]) == (int)it[k]->kind
+                && strcmp(it[k]->id, v[1]) == 0) {
+                it[k]->exists = -1;
+            }
+            else if (!bad && it[k]->kind == row->kind && strcmp(it[k]->id, row->id) == 0) {
                 lc_resource_copy(it[k]->cur, row);
                 it[k]->exists = 1;
             }
@@ -198,7 +204,8 @@ static void lead(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item_t **it, int 
     rv = read_rows(d, c, p, it, n);
     for (i = 0; i < n; i++) {
         it[i]->wrote = 0;
-        it[i]->rv = rv == APR_SUCCESS ? it[i]->prepare(it[i]) : rv;
+        it[i]->rv = rv != APR_SUCCESS ? rv : it[i]->exists < 0 ? LC_EUNAVAIL
+                  : it[i]->prepare(it[i]);
         if (it[i]->rv == APR_SUCCESS) {
             w[nw++] = it[i];                /* a plain update: written here */
         }

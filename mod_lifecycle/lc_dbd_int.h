@@ -134,7 +134,7 @@ struct lc_dbd_job {
     const char    *id;
     lc_resource_t *cur;         /* the row read (when exists) */
     lc_resource_t *r;           /* what prepare made of it; version and seq set when written */
-    int            exists;
+    int            exists;      /* 1 read, 0 none, -1 a row this module cannot read */
     /* After the read: APR_SUCCESS to have r written here, LC_DBD_ALONE to
      * have the writer write it itself, else the update's result. */
     apr_status_t (*prepare)(lc_dbd_job_t *job);

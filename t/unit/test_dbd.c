@@ -631,6 +631,12 @@ static void test_batch(void)
         last[k] = ch[i].r.version;
     }
     CHECK(order_ok);
+    /* A row this module cannot read fails its own update only. */
+    sql("UPDATE lc_resources SET state = 300 WHERE id = 'b00'");
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b00", bump_cb, NULL, NULL, pool)
+          == LC_EUNAVAIL);
+    CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b01", bump_cb, NULL, NULL, pool)
+          == APR_SUCCESS);
     free(ch);
 }
 
