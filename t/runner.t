@@ -273,7 +273,9 @@ my $token = slurp("$keys/all.token"); $token =~ s/\s+//g;
 ok(index($log, $token) < 0 && $log !~ /Bearer/, 'the token is never logged');
 like($log, qr{pipeline/pl-a: reported Suspended \(report 200, now v\d+\)}, 'one line per action');
 is(scalar(() = $log =~ /^\S+ \S+ lifecycle-runner: /mg), scalar(() = $log =~ /lifecycle-runner: /g),
-   'each line stamped');
+   'each line stamped')
+    or diag(join("\n", 'lines not stamped:',
+                 grep { /lifecycle-runner: / && !/^\S+ \S+ lifecycle-runner: / } split /\n/, $log));
 like(`$runner --help`, qr/usage: lifecycle-runner/, '--help');
 isnt(system("$runner --config /nonexistent/x.conf 2>/dev/null"), 0, 'a missing configuration is an error');
 ok(system("$runner --config \"$dir/runner.conf\" --check >/dev/null") == 0, '--check accepts the configuration');
