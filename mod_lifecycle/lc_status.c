@@ -96,9 +96,10 @@ static const char *number(apr_pool_t *p, uint64_t n)
 
 /* The journal's flush rate.  The counter is shared and outlives graceful
  * restarts, so it says nothing about when its flushes happened: each
- * process keeps two samples of its own, the older one at most 2 WINDOWs
- * old, and the rate covers the older one to now (10 to 20 s; less in a
- * child's first 10 s, since child_init's sample). */
+ * process keeps two samples of its own, taken when the page is viewed, and
+ * the rate covers the older one to now: 10 to 20 s while somebody looks
+ * every 10 s; otherwise since the view before last, or since child_init's
+ * sample (the child's whole life) before anybody looked twice. */
 static struct {
     apr_thread_mutex_t *mu;
     int                 have;
