@@ -189,7 +189,7 @@ static apr_status_t classify(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_db
 static int read_only(lc_dbd_q_e q)
 {
     return q == LC_Q_GET || q == LC_Q_GET_MANY || q == LC_Q_GET_ALIAS || q == LC_Q_LIST
-        || q == LC_Q_NEXT_DUE || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ;
+        || q == LC_Q_NEXT_DUE || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ || q == LC_Q_TALLY;
 }
 
 /* Give the dead connection back (mod_dbd resets it at the next open) and take one again. */

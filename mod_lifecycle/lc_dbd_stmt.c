@@ -166,13 +166,16 @@ static const char *const sql[LC_Q_COUNT] = {
     /* LC_Q_GET_MANY: LC_Q_GET for several keys: an array of kinds, one of ids. */
     "SELECT " LC_DBD_COLS("r.") " FROM unnest(%pDt::smallint[], %pDt::text[]) AS k(kind, id) "
     "JOIN lc_resources r ON r.kind = k.kind AND r.id = k.id COLLATE \"C\"",
+
+    /* LC_Q_TALLY: resources by kind and state (the status page) */
+    "SELECT kind, state, count(*) FROM lc_resources GROUP BY kind, state",
 };
 
 static const char *const labels[LC_Q_COUNT] = {
     "lc_get", "lc_get_alias", "lc_get_lock", "lc_create", "lc_update", "lc_update_alias", "lc_remove",
     "lc_list", "lc_due_claim", "lc_due_clear", "lc_next_due",
     "lc_feed_peek", "lc_feed_lock", "lc_feed_number", "lc_feed_read", "lc_feed_trim",
-    "lc_update_many", "lc_get_many"
+    "lc_update_many", "lc_get_many", "lc_tally"
 };
 
 const char *lc_dbd_sql_text(lc_dbd_q_e q)

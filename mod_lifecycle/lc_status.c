@@ -25,11 +25,6 @@
 #include "lc_provider.h"
 #include "lc_store.h"
 
-/* A backend without a count op is paged through, PAGE resources at a time,
- * at most PAGES pages a kind, so that a view of a huge database costs a
- * bounded number of statements; a count cut short says so. */
-#define PAGE   32
-#define PAGES  (10000 / PAGE)
 /* The flush rate's samples move on every WINDOW (see flush_rate). */
 #define WINDOW apr_time_from_sec(10)
 
@@ -156,41 +151,6 @@ static void show_store(request_rec *r, int flags, apr_hash_t *h)
     }
 }
 
-/* A backend without a count op: page through each kind's resources, in a
- * pool cleared after every page (a database backend allocates its rows
- * there). */
-static apr_status_t count_by_paging(lc_store_t *st, lc_store_counts_t *c, int *partial,
-                                    apr_pool_t *p)
-{
-    lc_resource_t *page = apr_palloc(p, sizeof(*page) * PAGE);
-    char after[LC_ID_MAX + 1];
-    apr_pool_t *sub;
-    apr_status_t rv = APR_SUCCESS;
-    int k, i, n, more, pages;
-
-    memset(c, 0, sizeof(*c));
-    apr_pool_create(&sub, p);
-    for (k = 1; k < LC_KIND_COUNT && rv == APR_SUCCESS; k++) {
-        for (more = 1, pages = 0, after[0] = '\0'; more && rv == APR_SUCCESS; pages++) {
-            if (pages == PAGES) {
-                *partial = 1;
-                break;
-            }
-            rv = lc_store_list(st, (lc_kind_e)k, -1, after[0] ? after : NULL, PAGE, page,
-                               &n, &more, sub);
-            for (i = 0; rv == APR_SUCCESS && i < n; i++) {
-                c->n[k][page[i].state]++;
-            }
-            if (rv == APR_SUCCESS && n > 0) {
-                apr_cpystrn(after, page[n - 1].id, sizeof(after));
-            }
-            apr_pool_clear(sub);
-        }
-    }
-    apr_pool_destroy(sub);
-    return rv;
-}
-
 /* Resources by kind and state: every state of every kind, zeros included,
  * so that ?auto always has the same keys. */
 static void show_resources(request_rec *r, int flags, lc_store_t *st)
@@ -198,13 +158,10 @@ static void show_resources(request_rec *r, int flags, lc_store_t *st)
     lc_store_counts_t *c = apr_palloc(r->pool, sizeof(*c));
     const lc_kind_def_t *def;
     uint64_t total = 0;
-    int partial = 0, k;
+    int k;
     unsigned s;
     apr_status_t rv = lc_store_count(st, c, r->pool);
 
-    if (rv == APR_ENOTIMPL) {
-        rv = count_by_paging(st, c, &partial, r->pool);
-    }
     if (rv != APR_SUCCESS) {
         line(r, flags, "Resources", "Resources", "unavailable");
         return;
@@ -214,12 +171,7 @@ static void show_resources(request_rec *r, int flags, lc_store_t *st)
             total += c->n[k][s];
         }
     }
-    line(r, flags, "Resources", partial ? "Resources (counted up to 10000 a kind)"
-                                        : "Resources", number(r->pool, total));
-    if (partial) {
-        line(r, flags, "ResourcesCountedPerKind", "Resources counted a kind at most",
-             number(r->pool, (uint64_t)PAGE * PAGES));
-    }
+    line(r, flags, "Resources", "Resources", number(r->pool, total));
     for (k = 1; k < LC_KIND_COUNT; k++) {
         if (!(def = lc_kind_def((lc_kind_e)k))) {
             continue;

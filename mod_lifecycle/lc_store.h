@@ -126,9 +126,9 @@ typedef struct lc_store_ops {
     apr_time_t (*next_due)(lc_store_t *st, apr_pool_t *p);
     /* Report the backend's gauges and counters, one emit per sample. */
     void (*metrics)(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_pool_t *p);
-    /* Optional (NULL = not available: callers page through `list`
-     * instead).  Every resource counted once by kind and state; a resource
-     * changing during the count is counted in its old or its new state. */
+    /* Optional (NULL = not available: the status page says so).  Every
+     * resource counted once by kind and state; a resource changing during
+     * the count is counted in its old or its new state. */
     apr_status_t (*count)(lc_store_t *st, lc_store_counts_t *out, apr_pool_t *p);
 } lc_store_ops_t;
 

@@ -95,7 +95,7 @@ static void test_sqlstate(void)
 static void test_statements(void)
 {
     static const int nargs[LC_Q_COUNT] = { 2, 2, 2, 18, 18, 20, 3, 4, 1, 2, 0, 0, 0, 1, 2, 1,
-                                           18, 2 };
+                                           18, 2, 0 };
     int q;
 
     for (q = 0; q < LC_Q_COUNT; q++) {
@@ -631,6 +631,14 @@ static void test_batch(void)
         last[k] = ch[i].r.version;
     }
     CHECK(order_ok);
+    /* The status page's count: one statement, by kind and state. */
+    {
+        lc_store_counts_t *cn = calloc(1, sizeof(*cn));
+        CHECK(lc_store_count(plain, cn, pool) == APR_SUCCESS);
+        CHECK(cn->n[LC_KIND_WORKSTATION][K_IDLE] + cn->n[LC_KIND_WORKSTATION][K_BUSY] == B_KEYS);
+        CHECK(cn->n[LC_KIND_WORKSTATION][K_DONE] == 0 && cn->n[LC_KIND_NOTEBOOK][K_IDLE] == 0);
+        free(cn);
+    }
     /* A row this module cannot read fails its own update only. */
     sql("UPDATE lc_resources SET state = 300 WHERE id = 'b00'");
     CHECK(lc_store_update(st, LC_KIND_WORKSTATION, "b00", bump_cb, NULL, NULL, pool)
