@@ -5,9 +5,7 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
-use HTTP::Request ();
 use LWP::UserAgent ();
-use JSON::PP ();
 use LcAuth qw(lc_mint);
 use LcTest ();
 
@@ -17,7 +15,6 @@ LcTest::shm_only('the section checked here is the shared-memory store\'s');
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $ua = LWP::UserAgent->new(timeout => 30);
-my $json = JSON::PP->new;
 
 # Every state of every kind, in the kinds' own order (lc_kind_*.c): the
 # section lists them all, zeros included, so ?auto always has the same keys.
@@ -92,11 +89,7 @@ is($v0->{'TokenRefusals.expired'}, $m->{'lifecycle_token_refusals_total{reason="
 
 # A running workstation, a stopped one, an expired token: the figures move.
 for my $w (['st-run', 'running'], ['st-stop', 'stopped']) {
-    my $put = $ua->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$w->[0]",
-        [ 'Content-Type' => 'application/json' ],
-        $json->encode({ id => $w->[0], name => 's', status => $w->[1],
-            configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1,
-                               region => 'r' } })));
+    my $put = LcTest::put_ws(@$w);
     ok($put->is_success, "admin PUT $w->[0]") or diag $put->status_line, $put->content;
 }
 my $expired = lc_mint(scope => 'workstations.read', now => time - 500, ttl => 100);
@@ -131,7 +124,5 @@ ok(scalar(grep { $_ eq "<dt>Resource slots used: $v2->{SlotsUsed}</dt>" } @dt), 
 ok(scalar(grep { $_ eq "<dt>Token refusals: expired: $v2->{'TokenRefusals.expired'}</dt>" } @dt),
    'HTML: expired tokens');
 
-for my $id (qw(st-run st-stop)) {
-    $ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/$id"));
-}
+LcTest::del_ws($_) for qw(st-run st-stop);
 done_testing();

@@ -6,9 +6,7 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
-use HTTP::Request ();
 use LWP::UserAgent ();
-use JSON::PP ();
 use LcTest ();
 
 plan(skip_all => 'LifecycleStore shm: t/status.t checks its section')
@@ -16,7 +14,6 @@ plan(skip_all => 'LifecycleStore shm: t/status.t checks its section')
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $ua = LWP::UserAgent->new(timeout => 30);
-my $json = JSON::PP->new;
 
 sub auto {
     my $r = $ua->get("$base/server-status?auto");
@@ -37,11 +34,7 @@ is(sum(map { $v0->{$_} } grep { /^Resources\./ } keys %$v0), $v0->{Resources},
 is(scalar(grep { /^Resources\.workstation\./ } keys %$v0), 4, 'every workstation state listed');
 
 for my $w ([ 'sd-run', 'running' ], [ 'sd-stop', 'stopped' ]) {
-    my $put = $ua->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$w->[0]",
-        [ 'Content-Type' => 'application/json' ],
-        $json->encode({ id => $w->[0], name => 's', status => $w->[1],
-            configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1,
-                               region => 'r' } })));
+    my $put = LcTest::put_ws(@$w);
     is($put->code, 201, "admin PUT $w->[0]: 201") or diag $put->content;
 }
 my (undef, undef, $v1) = auto();
@@ -56,7 +49,5 @@ my ($section) = $r->content =~ m{<h2>Lifecycle</h2>\n<dl>\n(.*?)</dl>\n}s;
 ok(defined $section && $section =~ m{^<dt>Store: dbd</dt>$}m, 'HTML: the store');
 ok(defined $section && $section =~ m{^<dt>Resources: \d+</dt>$}m, 'HTML: the resources');
 
-for my $id (qw(sd-run sd-stop)) {
-    $ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/$id"));
-}
+LcTest::del_ws($_) for qw(sd-run sd-stop);
 done_testing();
