@@ -5,6 +5,7 @@
  *   lc_runner_loop.c     follows the change feed, decides, re-lists after a 410
  *   lc_runner_jobs.c     the commands in flight: start, adopt, reap, cancel, report
  *   lc_runner_exec.c     the supervisor of one command
+ *   lc_runner_progress.c what a command reports while it runs
  *   lc_runner_state.c    the files that make a restart safe
  *   lc_runner_plan.c     what each kind's states ask for (pure)
  *   lc_runner_conf.c     the configuration file (pure)
@@ -41,6 +42,8 @@ typedef struct lc_runner_job {
     int         cancelled;
     int         told;           /* its outcome is logged (a report may be retried) */
     apr_time_t  retry_at;       /* a report the server could not take yet */
+    apr_off_t   progress_off;   /* NAME.progress posted up to here (lc_runner_progress.c) */
+    int         progress_skip;  /* inside a progress line too long to post */
 } lc_runner_job_t;
 
 typedef struct lc_runner {

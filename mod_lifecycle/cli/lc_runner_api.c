@@ -146,6 +146,13 @@ int lc_runner_api_report(lc_runner_api_t *a, apr_pool_t *p, const char *kind, co
     return st;
 }
 
+int lc_runner_api_progress(lc_runner_api_t *a, apr_pool_t *p, const char *kind, const char *id,
+                           json_t *body, json_t **res)
+{
+    return call(a, p, "POST", apr_pstrcat(p, "/resources/", kind, "/", id, "/report", NULL),
+                NULL, body, CALL_TIMEOUT, res, NULL);
+}
+
 const char *lc_runner_api_message(json_t *body)
 {
     const char *m = json_string_value(json_object_get(body, "message"));

@@ -48,6 +48,11 @@ int lc_runner_api_report(lc_runner_api_t *a, apr_pool_t *p, const char *kind, co
                          uint64_t version, json_t *body, int put, json_t **res,
                          uint64_t *newver);
 
+/* POST /resources/{kind}/{id}/report without If-Match: a command's progress
+ * report (lc_runner_progress.c).  *res: what the server answered. */
+int lc_runner_api_progress(lc_runner_api_t *a, apr_pool_t *p, const char *kind, const char *id,
+                           json_t *body, json_t **res);
+
 /* The "message" of an error body, or "" (for the log). */
 const char *lc_runner_api_message(json_t *body);
 

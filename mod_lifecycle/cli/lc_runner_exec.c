@@ -16,6 +16,7 @@
 
 #include "lc_runner_exec.h"
 #include "lc_runner_state.h"
+#include "lc_runner_progress.h"
 
 #define KILL_GRACE  apr_time_from_sec(5)
 #define POLL_MS     100
@@ -51,6 +52,26 @@ static void supervisor_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Descriptor 3 of the command: NAME.progress, appended to
+ * (lc_runner_progress.c posts its lines). */
+static int open_progress(const lc_runner_exec_t *e)
+{
+    char path[1024];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s.progress", e->jobs_dir, e->name);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0) {
+        return -1;
+    }
+    if (fd != LC_RUNNER_REPORT_FD) {
+        if (dup2(fd, LC_RUNNER_REPORT_FD) < 0) {
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
 /* In the command's process, before exec: its own group, stdin, stdout, the
  * signals as a fresh process has them. */
 static void command_child(const lc_runner_exec_t *e, int in_fd, int out_fd)
@@ -68,7 +89,7 @@ static void command_child(const lc_runner_exec_t *e, int in_fd, int out_fd)
     sigaction(SIGPIPE, &sa, NULL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0) {
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || open_progress(e) != 0) {
         _exit(127);
     }
     for (i = 0; e->env && e->env[i]; i++) {

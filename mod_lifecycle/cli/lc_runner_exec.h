@@ -5,7 +5,8 @@
  * take the command with it: the next runner finds the supervisor by its
  * NAME.pid, or its outcome in NAME.out, and reports it — the command is
  * never started a second time (lc_runner_state.h).  It writes NAME.pid,
- * starts the command in a process group of its own with NAME.in on stdin,
+ * starts the command in a process group of its own with NAME.in on stdin
+ * and NAME.progress on descriptor 3 (lc_runner_progress.h),
  * keeps the first LC_RUNNER_STDOUT_MAX bytes of its stdout (stderr is the
  * runner's), ends it at its timeout (SIGTERM to the group, SIGKILL 5 s
  * later) or when cancelled (SIGTERM to the supervisor), and writes NAME.out:

@@ -25,6 +25,7 @@
 
 #include "lc_runner.h"
 #include "lc_runner_exec.h"
+#include "lc_runner_progress.h"
 #include "lc_runner_log.h"
 #include "lc_json.h"
 
@@ -32,7 +33,8 @@
 #define SPAWNS_MAX   3
 #define FILE_MAX     (LC_JSON_TEXT_MAX)
 
-static const char *const job_exts[] = { "job", "in", "pid", "out", "cancel", NULL };
+static const char *const job_exts[] = { "job", "in", "pid", "out", "cancel", "progress", "ppos",
+                                         NULL };
 
 static const char *job_path(const lc_runner_t *r, const lc_runner_job_t *j, const char *ext,
                             apr_pool_t *p)
@@ -145,13 +147,14 @@ static void spawn(lc_runner_t *r, lc_runner_job_t *j, apr_pool_t *p)
         *(const char **)apr_array_push(words) = json_string_value(json_array_get(argv, i));
     }
     *(const char **)apr_array_push(words) = NULL;
-    env = apr_array_make(p, 6, sizeof(char *));
+    env = apr_array_make(p, 7, sizeof(char *));
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_KIND=", j->kind, NULL);
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_ID=", j->id, NULL);
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_ACTION=", j->action, NULL);
     *(char **)apr_array_push(env) = apr_psprintf(p, "LC_RUNNER_VERSION=%" APR_UINT64_T_FMT,
                                                  (apr_uint64_t)j->version);
     *(char **)apr_array_push(env) = apr_pstrcat(p, "LC_RUNNER_JOB=", j->name, NULL);
+    *(char **)apr_array_push(env) = apr_psprintf(p, "LC_RUNNER_REPORT_FD=%d", LC_RUNNER_REPORT_FD);
     *(char **)apr_array_push(env) = NULL;
     e.jobs_dir = r->jobs_dir;
     e.name = j->name;
@@ -433,6 +436,10 @@ static void finish(lc_runner_t *r, lc_runner_job_t *j, json_t *o, apr_pool_t *p)
                                      (apr_int64_t)json_integer_value(ms)) : "");
         j->told = 1;
     }
+    if (lc_runner_progress_post(r, j, p) != 0) {
+        j->retry_at = apr_time_now() + RETRY_AFTER;   /* its progress goes first */
+        return;
+    }
     if (row && (!row->action || strcmp(row->action, j->action))) {
         row = NULL;
     }
@@ -497,8 +504,14 @@ void lc_runner_jobs_reap(lc_runner_t *r)
     apr_pool_create(&p, r->p);
     jobs = (lc_runner_job_t *)r->jobs->elts;
     for (i = 0; i < r->jobs->nelts; i++) {
-        if (jobs[i].name[0] && jobs[i].retry_at <= now && (o = outcome(r, &jobs[i], p))) {
+        if (!jobs[i].name[0] || jobs[i].retry_at > now) {
+            continue;
+        }
+        if ((o = outcome(r, &jobs[i], p)) != NULL) {
             finish(r, &jobs[i], o, p);
+        }
+        else if (!jobs[i].cancelled && lc_runner_progress_post(r, &jobs[i], p) != 0) {
+            jobs[i].retry_at = now + RETRY_AFTER;
         }
         apr_pool_clear(p);
     }
@@ -531,6 +544,7 @@ static void adopt(lc_runner_t *r, const char *base, apr_pool_t *p)
     if (pid && sscanf(pid, "%ld %llu", &pv, &j->start) == 2) {
         j->pid = (pid_t)pv;
     }
+    lc_runner_progress_load(r, j, p);
     j->cancelled = apr_stat(&(apr_finfo_t){ 0 }, apr_psprintf(p, "%s/%s.cancel", r->jobs_dir, base),
                             APR_FINFO_TYPE, p) == APR_SUCCESS;
     lc_runner_log("%s/%s v%llu: %s found in flight (%s)", j->kind, j->id,
