@@ -13,6 +13,10 @@ const jwk = { ...(await exportJWK(publicKey)), kid };
 writeFileSync(`${out}/thirdparty.jwk`, JSON.stringify(jwk) + '\n');
 
 const now = Math.floor(Date.now() / 1000);
+// Minted once for the whole suite (every MPM and store run, 15 minutes and
+// more on a loaded machine): a day's life, as the suite's own token, so no
+// valid token expires while the suite runs.
+const life = 86400;
 async function jwt(claims, exp, header = {}) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid, ...header })
     .setIssuedAt(now).setExpirationTime(exp).setAudience(claims.aud ?? aud).setIssuer(iss)
@@ -21,15 +25,15 @@ async function jwt(claims, exp, header = {}) {
 async function pst({ audience = aud, exp } = {}) {
   const payload = { scope: 'workstations.read workstations.write' };
   const opts = { audience, issuer: iss, subject: 'paseto-client', iat: true };
-  if (exp) payload.exp = exp; else opts.expiresIn = '10 minutes';
+  if (exp) payload.exp = exp; else opts.expiresIn = '24 hours';
   return paseto.V4.sign(payload, privateKey, opts);
 }
 const tokens = {
-  'jose-ok':        await jwt({ scope: 'workstations.read workstations.write' }, now + 600),
-  'jose-scp':       await jwt({ scp: ['workstations.read'] }, now + 600),
+  'jose-ok':        await jwt({ scope: 'workstations.read workstations.write' }, now + life),
+  'jose-scp':       await jwt({ scp: ['workstations.read'] }, now + life),
   'jose-expired':   await jwt({ scope: 'workstations.read' }, now - 120),
-  'jose-wrong-aud': await jwt({ scope: 'workstations.read', aud: 'someone-else' }, now + 600),
-  'jose-no-scope':  await jwt({ scope: 'agents.read' }, now + 600),
+  'jose-wrong-aud': await jwt({ scope: 'workstations.read', aud: 'someone-else' }, now + life),
+  'jose-no-scope':  await jwt({ scope: 'agents.read' }, now + life),
   'paseto-ok':      await pst(),
   'paseto-expired': await pst({ exp: new Date((now - 120) * 1000).toISOString() }),
   'paseto-wrong-aud': await pst({ audience: 'someone-else' }),
