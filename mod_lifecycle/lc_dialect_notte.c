@@ -148,6 +148,9 @@ static int ag_start(lc_req_t *q)
     if (!lc_notte_session_active(q, session)) {
         lc_notte_close_agent(q, after.id, session, &after);
     }
+    else {
+        lc_notte_session_touch(q, session, 1);      /* busy: its idle clock stops */
+    }
     lc_http_etag(q->r, after.version);
     return lc_http_json(q->r, HTTP_OK, lc_notte_agent_json(&after, 0));
 }
@@ -222,8 +225,15 @@ static int ag_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
 static int ag_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
                       const lc_resource_t *after)
 {
+    json_t *data;
+
     (void)c;
-    (void)before;
+    if (before->state == AG_ACTIVE && after->state == AG_CLOSED) {
+        /* Activity: the session's idle clock starts again (lc_notte_timeout.c). */
+        data = lc_kind_get_data(after);
+        lc_notte_session_touch(q, ag_str(data, AG_K_SESSION), 0);
+        json_decref(data);
+    }
     return ag_send(q, after);
 }
 

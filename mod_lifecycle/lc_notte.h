@@ -65,6 +65,15 @@ int lc_notte_list_sessions(lc_req_t *q);
 int lc_notte_health_open(const lc_req_t *q);
 int lc_notte_health(lc_req_t *q);
 
+/* ---- a session's timeouts (lc_notte_timeout.c) --------------------------------- */
+
+/* The length of a minute of the sessions' timeouts (LifecycleNotteMinute). */
+apr_interval_time_t lc_notte_minute(const lc_req_t *q);
+
+/* Activity on session `id`: its idle clock starts again from now, or, when
+ * `busy` (an agent of it started), stops until the next activity. */
+void lc_notte_session_touch(lc_req_t *q, const char *id, int busy);
+
 /* ---- sessions (lc_notte_session.c) -------------------------------------------- */
 
 /* /sessions: POST /start, GET /{session_id}, DELETE /{session_id}/stop. */

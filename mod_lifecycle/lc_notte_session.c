@@ -43,6 +43,8 @@ static apr_status_t ss_start_cb(lc_resource_t *r, int exists, void *baton)
     r->created = r->state_since = b->q->now;
     apr_cpystrn(r->owner, strcmp(b->q->actor.sub, "-") ? b->q->actor.sub : "", sizeof(r->owner));
     apr_cpystrn(r->data, b->tmpl->data, sizeof(r->data));
+    /* Its timeouts run from now (lc_notte_timeout.c). */
+    lc_notte_session_clock(r, b->q->now, lc_notte_minute(b->q), 0);
     return APR_SUCCESS;
 }
 
@@ -124,11 +126,13 @@ static int ss_status(lc_req_t *q, const char *id)
 }
 
 /* The session is closed (now or before): close its agents, then answer it.
- * Sweeping again on a stop of a closed session finishes a sweep that an
- * earlier stop could not (a child killed halfway). */
+ * Sweeping again on a stop of a closed (or timed-out) session finishes a
+ * sweep that an earlier stop, or the host that timed it out, could not (a
+ * child killed halfway). */
 static int ss_closed(lc_req_t *q, const lc_resource_t *s)
 {
-    if (s->state == SS_CLOSED && lc_notte_close_agents(q, s->id) < 0) {
+    if ((s->state == SS_CLOSED || s->state == SS_TIMED_OUT)
+        && lc_notte_close_agents(q, s->id) < 0) {
         return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                               "The session is closed, but closing its agents failed; stop it again");
     }
