@@ -184,13 +184,19 @@ static int ag_get(lc_req_t *q, const char *id)
     return ag_send(q, &r);
 }
 
+/* The last session_id in the query, as Starlette reads it; -1 when absent. */
+static int ag_query_session(request_rec *r, lc_notte_session_ref_t *out)
+{
+    return lc_notte_query(r, "session_id", out);
+}
+
 /* session_id: required, at least one character; LC_PROCEED or the 422 sent. */
 static int ag_stop_params(lc_req_t *q, lc_notte_session_ref_t *session)
 {
     static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
     json_t *errors = json_array(), *v = NULL;
 
-    if (lc_notte_query(q->r, "session_id", session) == 0) {
+    if (ag_query_session(q->r, session) == 0) {
         v = json_stringn_nocheck(session->value, session->len);
     }
     lc_notte_check_str(errors, &field, v, NULL, q->r->pool);

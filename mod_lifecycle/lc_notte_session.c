@@ -3,6 +3,7 @@
  *   POST   /start                   a new session, active -> SessionResponse
  *   GET    /{session_id}            SessionResponse
  *   DELETE /{session_id}/stop       active -> closed, and its agents closed -> SessionResponse
+ *                                   (timed out already: 409 "already stopped", lc_notte_timeout.c)
  *   GET    /                        the sessions, paged (lc_notte_list.c)
  *   GET    /{session_id}/replay     501: nothing is recorded here (and /offset)
  *
@@ -135,6 +136,15 @@ static int ss_closed(lc_req_t *q, const lc_resource_t *s)
         && lc_notte_close_agents(q, s->id) < 0) {
         return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                               "The session is closed, but closing its agents failed; stop it again");
+    }
+    if (s->state == SS_TIMED_OUT) {
+        /* SessionsClient.stop raises unless the answer says "closed"; the
+         * SDK's `with` block (RemoteSession.stop, endpoints/sessions.py)
+         * tolerates only an error saying the session is "already stopped". */
+        lc_http_etag(q->r, s->version);
+        return lc_notte_error(q, HTTP_CONFLICT, "conflict", apr_psprintf(q->r->pool,
+                              "Session %s already stopped: it timed out "
+                              "(max_duration_minutes or idle_timeout_minutes passed)", s->id));
     }
     return ss_send(q, s);
 }
