@@ -9,8 +9,10 @@
  * every host (the store's take_due), and moves the session active ->
  * timed_out, as the SDK models a session that timed out (status
  * "timed_out", closed_at set).  The host that moved it then closes the
- * session's active agents (lc_notte_session_timed_out); a later stop of the
- * session sweeps again, should that host die halfway.
+ * session's active agents (lc_notte_session_timed_out), in the same tick,
+ * right after; a later stop of the session sweeps again, should that host die
+ * halfway, and answers 409 "already stopped" (lc_notte_session.c), which
+ * the SDK's `with` block tolerates.
  *
  * The deadline is the earlier of
  *   - created + max_duration_minutes, and
@@ -26,6 +28,8 @@
  * request, does not restart the clock: its session then ends at its max
  * duration at the latest.  A stop of one of two running agents restarts the
  * clock too (the store keeps no count of a session's running agents).
+ * Activity moves the session's last_accessed_at, so its version (ETag): an
+ * If-Match taken before an agent started no longer matches.
  * A session created through the admin API has no deadline.
  *
  * A minute lasts LifecycleNotteMinute (default 60 s): the SDK accepts whole
