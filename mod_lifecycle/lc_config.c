@@ -56,6 +56,7 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->leeway = add->leeway_set ? add->leeway : base->leeway;
     c->feed_poll = add->feed_poll ? add->feed_poll : base->feed_poll;
     c->feed_retain = add->feed_retain >= 0 ? add->feed_retain : base->feed_retain;
+    c->notte_minute = add->notte_minute ? add->notte_minute : base->notte_minute;
     return c;
 }
 
@@ -266,6 +267,20 @@ static const char *set_suspend_timeout(cmd_parms *cmd, void *dc, const char *arg
     LC_GLOBAL_ONLY(cmd, dc, arg, c);
     c->suspend_timeout_set = 1;
     return parse_delay(cmd, arg, &c->suspend_timeout);
+}
+
+/* How long a minute of a Notte session's timeouts lasts (tests shorten it). */
+static const char *set_notte_minute(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    const char *err;
+
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
+    if ((err = parse_delay(cmd, arg, &c->notte_minute)) != NULL) {
+        return err;
+    }
+    return c->notte_minute <= 0 ? fail(cmd, arg, "must be a positive duration (e.g. 60s, 1s)")
+                                : NULL;
 }
 
 static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
@@ -483,6 +498,9 @@ const command_rec lc_directives[] = {
                   "finish transitional states after this delay (2s, 500ms, 1mi), or off"),
     AP_INIT_TAKE1("LifecycleSuspendTimeout", set_suspend_timeout, NULL, RSRC_CONF,
                   "force-stop a pipeline still suspending after this delay (default 120s), or off"),
+    AP_INIT_TAKE1("LifecycleNotteMinute", set_notte_minute, NULL, RSRC_CONF,
+                  "the length of a minute in Notte sessions' timeouts (default 60s; tests "
+                  "shorten it)"),
     AP_INIT_TAKE1("LifecycleStateDir", set_state_dir, NULL, RSRC_CONF,
                   "directory for the journal and snapshots; without it state is memory-only"),
     AP_INIT_TAKE1("LifecycleSnapshotInterval", set_snapshot_every, NULL, RSRC_CONF,

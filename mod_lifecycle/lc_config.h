@@ -17,6 +17,7 @@ typedef enum {
 #define LC_CAPACITY_DEFAULT 10000
 #define LC_ADVANCE_OFF      ((apr_interval_time_t)-1)
 #define LC_SUSPEND_TIMEOUT_DEFAULT apr_time_from_sec(120)
+#define LC_NOTTE_MINUTE_DEFAULT    apr_time_from_sec(60)
 
 /* Server-wide settings: only the main server's count. */
 typedef struct lc_server_conf {
@@ -38,6 +39,7 @@ typedef struct lc_server_conf {
     int                 leeway_set;
     apr_interval_time_t feed_poll;       /* LifecycleFeedPoll (dbd), 0 = unset */
     apr_int64_t         feed_retain;     /* LifecycleFeedRetain (dbd), -1 = unset, 0 = all */
+    apr_interval_time_t notte_minute;    /* LifecycleNotteMinute, 0 = unset (60 s) */
 } lc_server_conf_t;
 
 #define LC_SNAPSHOT_DEFAULT apr_time_from_sec(300)

@@ -52,6 +52,10 @@ struct lc_dialect {
      * bad escapes, too many segments); q->nseg is then -1.  Redivis: a '/'
      * in a notebook's display name arrives as %2F inside its reference. */
     int          raw_path;
+    /* Optional (NULL = every request needs a token): whether this request
+     * is served without one, answered before authorization (Notte's
+     * /health).  What it opens must touch no store and reveal nothing. */
+    int        (*open)(const lc_req_t *q);
 };
 
 /* Every dialect of lc_registry.h: lc_dialect_redivis, ... (the dispatcher,

@@ -1,6 +1,7 @@
 /* lc_dialect_notte.c — the Notte agents API (seed 001, SPEC §4.3), at /agents,
- * and the routing of the dialect's two collections (/agents, /sessions).
+ * and the routing of the dialect's collections (/agents, /sessions, /health).
  *
+ *   GET    /                            the agents, paged (lc_notte_list.c)
  *   POST   /start                       a new agent in an active session -> AgentResponse
  *   GET    /{agent_id}                  AgentStatusResponse
  *   DELETE /{agent_id}/stop?session_id= active -> closed -> AgentStatusResponse
@@ -15,7 +16,6 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
-#include <apr_lib.h>
 
 #include "lc_notte.h"
 #include "lc_engine.h"
@@ -148,6 +148,9 @@ static int ag_start(lc_req_t *q)
     if (!lc_notte_session_active(q, session)) {
         lc_notte_close_agent(q, after.id, session, &after);
     }
+    else {
+        lc_notte_session_touch(q, session, 1);      /* busy: its idle clock stops */
+    }
     lc_http_etag(q->r, after.version);
     return lc_http_json(q->r, HTTP_OK, lc_notte_agent_json(&after, 0));
 }
@@ -181,47 +184,10 @@ static int ag_get(lc_req_t *q, const char *id)
     return ag_send(q, &r);
 }
 
-/* Python's unquote_plus: '+' is a space, a %XX that is not one stays as it is. */
-static char *ag_unquote(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
-{
-    char *out = apr_palloc(p, n + 1);
-    size_t i, o = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n
-            && apr_isxdigit(s[i + 1]) && apr_isxdigit(s[i + 2])) {
-            char hex[3] = { s[i + 1], s[i + 2], '\0' };
-            out[o++] = (char)strtol(hex, NULL, 16);
-            i += 2;
-        }
-        else {
-            out[o++] = s[i] == '+' ? ' ' : s[i];
-        }
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
-
 /* The last session_id in the query, as Starlette reads it; -1 when absent. */
 static int ag_query_session(request_rec *r, lc_notte_session_ref_t *out)
 {
-    const char *a = r->args ? r->args : "";
-    int found = -1;
-
-    while (*a) {
-        size_t n = strcspn(a, "&"), nlen, klen;
-        const char *eq = memchr(a, '=', n);
-        const char *name = ag_unquote(r->pool, a, eq ? (size_t)(eq - a) : n, &klen);
-
-        if (n && strlen(name) == klen && strcmp(name, "session_id") == 0) {
-            out->value = eq ? ag_unquote(r->pool, eq + 1, n - (size_t)(eq + 1 - a), &nlen) : "";
-            out->len = eq ? nlen : 0;
-            found = 0;
-        }
-        a += n + (a[n] == '&');
-    }
-    return found;
+    return lc_notte_query(r, "session_id", out);
 }
 
 /* session_id: required, at least one character; LC_PROCEED or the 422 sent. */
@@ -265,8 +231,15 @@ static int ag_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
 static int ag_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t *before,
                       const lc_resource_t *after)
 {
+    json_t *data;
+
     (void)c;
-    (void)before;
+    if (before->state == AG_ACTIVE && after->state == AG_CLOSED) {
+        /* Activity: the session's idle clock starts again (lc_notte_timeout.c). */
+        data = lc_kind_get_data(after);
+        lc_notte_session_touch(q, ag_str(data, AG_K_SESSION), 0);
+        json_decref(data);
+    }
     return ag_send(q, after);
 }
 
@@ -294,6 +267,10 @@ static int ag_handle(lc_req_t *q)
 {
     int m = q->r->method_number;
 
+    /* GET /agents/ (the SDK's list(); /agents too). */
+    if (q->nseg == 0) {
+        return m == M_GET ? lc_notte_list_agents(q) : lc_notte_method_not_allowed(q, "GET, HEAD");
+    }
     /* GET /start is GET /{agent_id} with the id "start", as in FastAPI. */
     if (q->nseg == 1 && strcmp(q->seg[0], "start") == 0 && m != M_GET) {
         return m == M_POST ? ag_start(q) : lc_notte_method_not_allowed(q, "GET, HEAD, POST");
@@ -312,13 +289,22 @@ static int ag_handle(lc_req_t *q)
 static int notte_handle(lc_req_t *q)
 {
     lc_notte_log_client(q->r);
+    if (lc_notte_health_open(q)) {
+        return lc_notte_health(q);
+    }
     if (q->collection && strcmp(q->collection, "sessions") == 0) {
         return lc_notte_sessions(q);
     }
     return ag_handle(q);
 }
 
+/* Only /health is served without a token. */
+static int notte_open(const lc_req_t *q)
+{
+    return lc_notte_health_open(q);
+}
+
 const lc_dialect_t lc_dialect_notte = {
     "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", notte_handle,
-    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE"
+    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE", 0, notte_open
 };

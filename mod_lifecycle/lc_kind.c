@@ -114,7 +114,7 @@ static const lc_timeout_t *timeout_for(const lc_kind_def_t *def, const lc_resour
 
     for (t = def->timeouts; t && t->state != LC_STATE_KEEP; t++) {
         if (t->state == r->state && desired_in(t->desired, r) && t->which < LC_TIMEOUTS
-            && timeouts[t->which] >= 0) {
+            && (t->which == LC_TIMEOUT_OWN || timeouts[t->which] >= 0)) {
             return t;
         }
     }
@@ -150,7 +150,12 @@ static void schedule(const lc_kind_def_t *def, lc_resource_t *r, apr_time_t now,
               && (!def->may_auto_advance || def->may_auto_advance(r));
     apr_time_t tmo = 0;
 
-    if (t) {
+    if (t && t->which == LC_TIMEOUT_OWN) {
+        /* The resource's own deadline, as its request path queued it. */
+        tmo = (r->due_class == LC_DUE_TIMEOUT) ? r->due : 0;
+        t = tmo ? t : NULL;
+    }
+    else if (t) {
         tmo = (!entered && r->due_class == LC_DUE_TIMEOUT && r->due) ? r->due
                                                                      : now + timeouts[t->which];
     }

@@ -47,6 +47,11 @@ typedef struct lc_advance {
 /* The configured timeouts a kind's table can name (LifecycleSuspendTimeout, ...). */
 typedef enum {
     LC_TIMEOUT_SUSPEND = 0,
+    /* No configured length: the resource's own deadline, the r->due its
+     * kind's request path queued as LC_DUE_TIMEOUT (a Notte session's
+     * max_duration_minutes / idle_timeout_minutes, lc_notte_timeout.c).
+     * Entering the state queues nothing; a state left clears it. */
+    LC_TIMEOUT_OWN,
     LC_TIMEOUTS
 } lc_timeout_e;
 

@@ -40,4 +40,13 @@ extern const lc_kind_def_t lc_session_kind;
  * pydantic's errors; the attributes (also when errors were found). */
 json_t *lc_notte_session_attrs(json_t *errors, json_t *body, apr_pool_t *p);
 
+/* When an active session times out (its own LC_TIMEOUT_OWN deadline, which
+ * the background task enforces): queue r->due at the earlier of its
+ * max_duration_minutes after its creation and, unless `busy` (an agent of
+ * it is running), its idle_timeout_minutes after `now`; a minute lasts
+ * `minute` (LifecycleNotteMinute); last_accessed_at becomes `now`.
+ * Returns whether r changed.  A session no longer active is left as it is. */
+int lc_notte_session_clock(lc_resource_t *r, apr_time_t now, apr_interval_time_t minute,
+                           int busy);
+
 #endif

@@ -4,6 +4,7 @@
  * the admin PUT share.  Pure.
  *
  *   stop   active -> closed (a session that is over: success, no change)
+ *   its own deadline (LC_TIMEOUT_OWN, lc_notte_session_clock): active -> timed_out
  */
 #include <string.h>
 #include <apr_strings.h>
@@ -27,6 +28,19 @@ static const lc_advance_t ss_advances[] = {
     { LC_STATE_KEEP }
 };
 
+/* A timed-out session is over: closed_at is when it timed out. */
+static void ss_timed_out(lc_resource_t *r, apr_time_t now)
+{
+    r->closed = now;
+}
+
+/* max_duration_minutes and idle_timeout_minutes: the deadline the request
+ * path queues (lc_notte_session_clock); the background task ends it. */
+static const lc_timeout_t ss_timeouts[] = {
+    { SS_ACTIVE, LC_TIMEOUT_OWN, SS_TIMED_OUT, 0, ss_timed_out },
+    { LC_STATE_KEEP }
+};
+
 /* Attribute keys in r->data, and the SDK's defaults for what is absent. */
 #define K_IDLE      "i"     /* idle_timeout_minutes, default 3 */
 #define K_MAX       "m"     /* max_duration_minutes, default 15 */
@@ -41,6 +55,7 @@ static const lc_advance_t ss_advances[] = {
 #define K_AGENT     "ua"
 #define K_CDP       "cdp"
 #define K_ERROR     "e"     /* a runner's error message */
+#define K_LAST      "la"    /* the last activity (lc_notte_session_clock), microseconds */
 
 #define SS_IDLE_DEFAULT 3
 #define SS_MAX_DEFAULT  15
@@ -73,9 +88,18 @@ static json_t *ss_closed_at(const lc_resource_t *r)
     return lc_notte_time(r->closed ? r->closed : r->state_since);
 }
 
+/* The last activity (lc_notte_timeout.c) or change of state, the later. */
+static apr_time_t ss_last_access(const lc_resource_t *r, json_t *data)
+{
+    json_t *v = json_object_get(data, K_LAST);
+    apr_time_t la = json_is_integer(v) ? (apr_time_t)json_integer_value(v) : 0;
+
+    return la > r->state_since ? la : r->state_since;
+}
+
 /* SessionResponse, fields in the model's order (timeout_minutes is its
  * computed field, which pydantic serializes too).  Reads are not recorded,
- * so last_accessed_at is the last change of state. */
+ * so last_accessed_at is the last activity or change of state. */
 static json_t *ss_to_json(const lc_resource_t *r)
 {
     json_t *data = lc_kind_get_data(r), *o;
@@ -90,7 +114,7 @@ static json_t *ss_to_json(const lc_resource_t *r)
         "max_duration_minutes", ss_get(data, K_MAX, json_integer(SS_MAX_DEFAULT)),
         "created_at", lc_notte_time(r->created),
         "closed_at", ss_closed_at(r),
-        "last_accessed_at", lc_notte_time(r->state_since),
+        "last_accessed_at", lc_notte_time(ss_last_access(r, data)),
         "duration", ss_duration(end - r->created),
         "status", lc_kind_state_name(&lc_session_kind, r->state),
         "steps",
@@ -238,6 +262,47 @@ json_t *lc_notte_session_attrs(json_t *errors, json_t *body, apr_pool_t *p)
     return data;
 }
 
+/* ---- its deadline ------------------------------------------------------------- */
+
+static long ss_minutes(json_t *data, const char *key, long dflt)
+{
+    json_t *v = json_object_get(data, key);
+
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (long)json_integer_value(v) : dflt;
+}
+
+int lc_notte_session_clock(lc_resource_t *r, apr_time_t now, apr_interval_time_t minute,
+                           int busy)
+{
+    json_t *data;
+    apr_time_t end, idle_end;
+
+    if (r->state != SS_ACTIVE) {
+        return 0;
+    }
+    data = lc_kind_get_data(r);
+    end = r->created + ss_minutes(data, K_MAX, SS_MAX_DEFAULT) * minute;
+    idle_end = now + ss_minutes(data, K_IDLE, SS_IDLE_DEFAULT) * minute;
+    if (!busy && idle_end < end) {
+        end = idle_end;
+    }
+    if (r->due == end && r->due_class == LC_DUE_TIMEOUT && ss_last_access(r, data) >= now) {
+        json_decref(data);
+        return 0;
+    }
+    /* last_accessed_at moves with it (a session started now needs no key). */
+    if (now > r->created) {
+        json_object_set_new(data, K_LAST, json_integer((json_int_t)now));
+        if (lc_kind_set_data(r, data) != APR_SUCCESS) {
+            json_object_del(data, K_LAST);      /* a full record keeps its deadline still */
+        }
+    }
+    json_decref(data);
+    r->due = end;
+    r->due_class = LC_DUE_TIMEOUT;
+    return 1;
+}
+
 /* ---- admin PUT: a SessionResponse ---------------------------------------------- */
 
 static const char *const ss_fields[] = {
@@ -310,5 +375,5 @@ static apr_status_t ss_from_json(json_t *body, lc_resource_t *r, const char **fi
 
 const lc_kind_def_t lc_session_kind = {
     LC_KIND_SESSION, "session", ss_states, SS_NSTATES,
-    ss_rules, ss_advances, ss_to_json, ss_from_json
+    ss_rules, ss_advances, ss_to_json, ss_from_json, ss_timeouts
 };

@@ -8,6 +8,9 @@
  *                        datetime (pure: lc_notte_pydantic.h)
  *   lc_dialect_notte.c   /agents, and the routing of both collections
  *   lc_notte_session.c   /sessions
+ *   lc_notte_list.c      GET /agents/ and GET /sessions/ (the SDK's list())
+ *   lc_notte_health.c    /health (the SDK's health_check(), served without a token)
+ *   lc_notte_timeout.c   a session's max_duration_minutes and idle_timeout_minutes
  *   lc_kind_notte.c      the agent kind, and lc_kind_notte_session.c the
  *                        session kind (pure, both: lc_kind_notte.h)
  */
@@ -34,10 +37,42 @@ int lc_notte_read_object(lc_req_t *q, json_t **out);
 
 /* ---- shared by both collections ----------------------------------------------- */
 
+/* A string as a client sent it, e.g. a session id (may hold NUL bytes:
+ * compared by length). */
+typedef struct lc_notte_session_ref {
+    const char *value;
+    size_t      len;
+} lc_notte_session_ref_t;
+
+/* The last value of query parameter `name`, as Starlette reads the query
+ * (unquote_plus, the last of repeated names): 0 with *out, -1 when absent. */
+int lc_notte_query(request_rec *r, const char *name, lc_notte_session_ref_t *out);
+
 /* Accepted, never required: the SDK's headers, logged at debug. */
 void lc_notte_log_client(request_rec *r);
 
 int lc_notte_method_not_allowed(lc_req_t *q, const char *allow);
+
+/* ---- lists (lc_notte_list.c) ---------------------------------------------------- */
+
+/* GET / of either collection: the SDK's AgentsClient.list(), SessionsClient.list(). */
+int lc_notte_list_agents(lc_req_t *q);
+int lc_notte_list_sessions(lc_req_t *q);
+
+/* ---- /health (lc_notte_health.c) ----------------------------------------------- */
+
+/* Whether the request is for the /health collection (served without a token). */
+int lc_notte_health_open(const lc_req_t *q);
+int lc_notte_health(lc_req_t *q);
+
+/* ---- a session's timeouts (lc_notte_timeout.c) --------------------------------- */
+
+/* The length of a minute of the sessions' timeouts (LifecycleNotteMinute). */
+apr_interval_time_t lc_notte_minute(const lc_req_t *q);
+
+/* Activity on session `id`: its idle clock starts again from now, or, when
+ * `busy` (an agent of it started), stops until the next activity. */
+void lc_notte_session_touch(lc_req_t *q, const char *id, int busy);
 
 /* ---- sessions (lc_notte_session.c) -------------------------------------------- */
 
@@ -45,12 +80,6 @@ int lc_notte_method_not_allowed(lc_req_t *q, const char *allow);
 int lc_notte_sessions(lc_req_t *q);
 
 /* ---- an agent and its session (lc_notte_link.c) ------------------------------ */
-
-/* A session id as a client named it (may hold NUL bytes: compared by length). */
-typedef struct lc_notte_session_ref {
-    const char *value;
-    size_t      len;
-} lc_notte_session_ref_t;
 
 /* Session `id` (LC_ENOTFOUND when the id is outside the id grammar). */
 apr_status_t lc_notte_session_get(lc_req_t *q, const char *id, lc_resource_t *r);

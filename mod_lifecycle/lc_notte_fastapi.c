@@ -125,6 +125,50 @@ int lc_notte_read_object(lc_req_t *q, json_t **out)
     return decode_object(q, buf, len, out);
 }
 
+/* ---- the query string --------------------------------------------------------- */
+
+/* Python's unquote_plus: '+' is a space, a %XX that is not one stays as it is. */
+static char *unquote(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
+{
+    char *out = apr_palloc(p, n + 1);
+    size_t i, o = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n
+            && apr_isxdigit(s[i + 1]) && apr_isxdigit(s[i + 2])) {
+            char hex[3] = { s[i + 1], s[i + 2], '\0' };
+            out[o++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        else {
+            out[o++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
+
+int lc_notte_query(request_rec *r, const char *name, lc_notte_session_ref_t *out)
+{
+    const char *a = r->args ? r->args : "";
+    int found = -1;
+
+    while (*a) {
+        size_t n = strcspn(a, "&"), nlen, klen;
+        const char *eq = memchr(a, '=', n);
+        const char *key = unquote(r->pool, a, eq ? (size_t)(eq - a) : n, &klen);
+
+        if (n && strlen(key) == klen && strcmp(key, name) == 0) {
+            out->value = eq ? unquote(r->pool, eq + 1, n - (size_t)(eq + 1 - a), &nlen) : "";
+            out->len = eq ? nlen : 0;
+            found = 0;
+        }
+        a += n + (a[n] == '&');
+    }
+    return found;
+}
+
 /* ---- shared by both collections ----------------------------------------------- */
 
 void lc_notte_log_client(request_rec *r)

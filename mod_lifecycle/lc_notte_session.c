@@ -3,6 +3,9 @@
  *   POST   /start                   a new session, active -> SessionResponse
  *   GET    /{session_id}            SessionResponse
  *   DELETE /{session_id}/stop       active -> closed, and its agents closed -> SessionResponse
+ *                                   (timed out already: 409 "already stopped", lc_notte_timeout.c)
+ *   GET    /                        the sessions, paged (lc_notte_list.c)
+ *   GET    /{session_id}/replay     501: nothing is recorded here (and /offset)
  *
  * Shapes are the official SDK's (packages/notte-sdk/src/notte_sdk/types.py:
  * SessionStartRequest, SessionResponse; endpoints/sessions.py: the routes).
@@ -41,6 +44,8 @@ static apr_status_t ss_start_cb(lc_resource_t *r, int exists, void *baton)
     r->created = r->state_since = b->q->now;
     apr_cpystrn(r->owner, strcmp(b->q->actor.sub, "-") ? b->q->actor.sub : "", sizeof(r->owner));
     apr_cpystrn(r->data, b->tmpl->data, sizeof(r->data));
+    /* Its timeouts run from now (lc_notte_timeout.c). */
+    lc_notte_session_clock(r, b->q->now, lc_notte_minute(b->q), 0);
     return APR_SUCCESS;
 }
 
@@ -122,13 +127,24 @@ static int ss_status(lc_req_t *q, const char *id)
 }
 
 /* The session is closed (now or before): close its agents, then answer it.
- * Sweeping again on a stop of a closed session finishes a sweep that an
- * earlier stop could not (a child killed halfway). */
+ * Sweeping again on a stop of a closed (or timed-out) session finishes a
+ * sweep that an earlier stop, or the host that timed it out, could not (a
+ * child killed halfway). */
 static int ss_closed(lc_req_t *q, const lc_resource_t *s)
 {
-    if (s->state == SS_CLOSED && lc_notte_close_agents(q, s->id) < 0) {
+    if ((s->state == SS_CLOSED || s->state == SS_TIMED_OUT)
+        && lc_notte_close_agents(q, s->id) < 0) {
         return lc_notte_error(q, HTTP_INTERNAL_SERVER_ERROR, "internal",
                               "The session is closed, but closing its agents failed; stop it again");
+    }
+    if (s->state == SS_TIMED_OUT) {
+        /* SessionsClient.stop raises unless the answer says "closed"; the
+         * SDK's `with` block (RemoteSession.stop, endpoints/sessions.py)
+         * tolerates only an error saying the session is "already stopped". */
+        lc_http_etag(q->r, s->version);
+        return lc_notte_error(q, HTTP_CONFLICT, "conflict", apr_psprintf(q->r->pool,
+                              "Session %s already stopped: it timed out "
+                              "(max_duration_minutes or idle_timeout_minutes passed)", s->id));
     }
     return ss_send(q, s);
 }
@@ -175,12 +191,45 @@ static int ss_stop(lc_req_t *q, const char *id)
     return lc_dialect_act(q, &c);
 }
 
+/* ---- GET /{session_id}/replay, GET /{session_id}/offset ----------------------- */
+
+/* No browser runs here, so nothing is recorded: a session has no replay and
+ * no trajectory offset, now or later.  The SDK's replay() polls for up to
+ * 240 s while the answer is 404 (endpoints/sessions.py, SessionsClient.
+ * replay) and raises at once on any other status; offset() raises on any
+ * non-200.  So a session that exists answers 501 at once, saying why; an
+ * unknown one is 404 "Session not found", as every route of a session. */
+static int ss_no_recording(lc_req_t *q, const char *id, const char *what)
+{
+    lc_resource_t r;
+    apr_status_t rv = lc_notte_session_get(q, id, &r);
+    int rc, big;
+
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return lc_notte_error(q, rc, "invalid_request", big ? "The request body is too large"
+                                                      : "This endpoint does not take a request body");
+    }
+    if (rv == LC_ENOTFOUND) {
+        return ss_not_found(q);
+    }
+    if (rv != APR_SUCCESS) {
+        return lc_dialect_store_failed(q, rv, "internal", "The store failed");
+    }
+    return lc_notte_error(q, HTTP_NOT_IMPLEMENTED, "not_implemented", apr_psprintf(q->r->pool,
+                          "Session %s has no %s: this server runs no browser and records "
+                          "no session, so no replay or offset will ever exist", id, what));
+}
+
 /* ---- routing ------------------------------------------------------------------ */
 
 int lc_notte_sessions(lc_req_t *q)
 {
     int m = q->r->method_number;
 
+    /* GET /sessions/ (the SDK's list(); /sessions too). */
+    if (q->nseg == 0) {
+        return m == M_GET ? lc_notte_list_sessions(q) : lc_notte_method_not_allowed(q, "GET, HEAD");
+    }
     /* GET /start is GET /{session_id} with the id "start", as in FastAPI. */
     if (q->nseg == 1 && strcmp(q->seg[0], "start") == 0 && m != M_GET) {
         return m == M_POST ? ss_start(q) : lc_notte_method_not_allowed(q, "GET, HEAD, POST");
@@ -190,6 +239,11 @@ int lc_notte_sessions(lc_req_t *q)
     }
     if (q->nseg == 2 && q->seg[0][0] && strcmp(q->seg[1], "stop") == 0) {
         return m == M_DELETE ? ss_stop(q, q->seg[0]) : lc_notte_method_not_allowed(q, "DELETE");
+    }
+    if (q->nseg == 2 && q->seg[0][0]
+        && (strcmp(q->seg[1], "replay") == 0 || strcmp(q->seg[1], "offset") == 0)) {
+        return m == M_GET ? ss_no_recording(q, q->seg[0], q->seg[1][0] == 'r' ? "replay" : "offset")
+                          : lc_notte_method_not_allowed(q, "GET, HEAD");
     }
     return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Not Found");
 }

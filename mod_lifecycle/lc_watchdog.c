@@ -1,5 +1,5 @@
-/* lc_watchdog.c — LifecycleAutoAdvance and LifecycleSuspendTimeout, driven
- * by mod_watchdog.
+/* lc_watchdog.c — LifecycleAutoAdvance, LifecycleSuspendTimeout and the
+ * Notte sessions' own timeouts, driven by mod_watchdog.
  *
  * One callback, every tick (100 ms), in every child.  Not a singleton on
  * purpose: when the child holding a mod_watchdog singleton is killed, the
@@ -24,6 +24,7 @@
 #include "lc_engine.h"
 #include "lc_provider.h"
 #include "lc_audit.h"
+#include "lc_notte_timeout.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -58,6 +59,15 @@ static void remember(const lc_resource_t *before, const lc_resource_t *after, vo
     }
 }
 
+/* What a move asks beyond its own record, done by the host that made it:
+ * a Notte session that timed out closes its agents. */
+static void follow_up(lc_store_t *store, server_rec *s, const moved_t *m, apr_pool_t *pool)
+{
+    if (m->kind == LC_KIND_SESSION && m->timeout) {
+        lc_notte_session_timed_out(store, s, m->id, pool);
+    }
+}
+
 static apr_status_t tick(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
@@ -89,6 +99,7 @@ static apr_status_t tick(int state, void *data, apr_pool_t *pool)
                                   lc_kind_state_name(def, t->m[i].from),
                                   lc_kind_state_name(def, t->m[i].to),
                                   t->m[i].timeout ? "timeout" : "auto-advance");
+        follow_up(store, s, &t->m[i], pool);
     }
     return APR_SUCCESS;
 }

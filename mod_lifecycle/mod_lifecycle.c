@@ -236,6 +236,10 @@ static int lc_handler(request_rec *r)
                                 "the path is not valid: bad percent-encoding, an encoded "
                                 "'/', non-UTF-8 bytes or too many segments");
     }
+    /* A route its dialect serves to anyone (a health check): no token asked. */
+    if (q.dialect->open && q.dialect->open(&q)) {
+        return handle_with_faults(&q);
+    }
     /* Authorization comes first: a refused request never reaches the store. */
     scope = (r->method_number == M_GET)
             ? (dc->scope_read ? dc->scope_read : q.dialect->scope_read)

@@ -295,7 +295,8 @@ for my $t (['GET', "/$id/stop", 'DELETE'], ['POST', "/$id/stop", 'DELETE'],
     is_detail($r, 405, 'Method Not Allowed', "$m $p");
     is($r->header('Allow'), $allow, "$m $p: Allow: $allow");
 }
-for my $p ('', '/', "/$id/frobnicate", "/$id/stop/extra", '//stop') {
+# '' and '/' are the list (t/notte_list.t).
+for my $p ("/$id/frobnicate", "/$id/stop/extra", '//stop', "/$id/replay", '/start/extra') {
     is_detail(req(GET => AG . $p), 404, 'Not Found', "GET /agents$p");
 }
 

@@ -183,6 +183,10 @@ my (undef, $d) = new_agent($osid, 'elsewhere');
 my $did = $d->{agent_id} // 'none';
 
 # ---- the with block ends: DELETE /sessions/{id}/stop --------------------------------------------
+# Each agent's start and stop was activity on the session (lc_notte_timeout.c):
+# its last_accessed_at, so its version, moved with each.
+my $active_version = etag(sdk_get(SS . "/$sid")) =~ tr/"//dr;
+my $stop_etag = '"' . ($active_version + 1) . '"';
 $res = sdk_del(SS . "/$sid/stop");
 my $closed = jbody($res) || {};
 # SessionsClient.stop raises unless status is "closed" (endpoints/sessions.py:349).
@@ -190,7 +194,7 @@ is_deeply([$res->code, $closed->{status}], [200, 'closed'], 'session stop: 200, 
 like($closed->{closed_at} // '', $TIME, 'session stop: closed_at set');
 is($closed->{last_accessed_at}, $closed->{closed_at}, 'last_accessed_at: the stop');
 like($closed->{duration} // '', $DURATION, 'duration: from start to stop');
-is(etag($res), '"2"', 'session stop: ETag "2"');
+is(etag($res), $stop_etag, 'session stop: ETag one past the version it had');
 $res = sdk_get(AG . "/$cid");
 is_deeply([@{ jbody($res) || {} }{qw(status success)}, etag($res)], ['closed', JSON::PP::false, '"2"'],
           'the agent left running is closed with its session');
@@ -203,11 +207,11 @@ is_deeply([audit_lines('session', $sid), audit_lines('agent', $cid)], [2, 2],
           'audit: the session stop and the agent it closed');
 
 $res = sdk_get(SS . "/$sid");
-is_deeply([$res->code, jbody($res), etag($res)], [200, { %$closed, duration => (jbody($res) || {})->{duration} }, '"2"'],
+is_deeply([$res->code, jbody($res), etag($res)], [200, { %$closed, duration => (jbody($res) || {})->{duration} }, $stop_etag],
           'session status: closed, as the stop answered');
 is((jbody($res) || {})->{duration}, $closed->{duration}, 'a closed session\'s duration stays put');
 $res = sdk_del(SS . "/$sid/stop");
-is_deeply([$res->code, jbody($res), etag($res)], [200, $closed, '"2"'],
+is_deeply([$res->code, jbody($res), etag($res)], [200, $closed, $stop_etag],
           'stop a closed session: 200, the same body, no new version');
 is(audit_lines('session', $sid), 2, 'no audit line for it');
 
@@ -231,7 +235,8 @@ is_detail(sdk_get(SS . '/a%20b'), 404, 'Session not found', 'GET session id outs
 is_detail(sdk_get(SS . '/start'), 404, 'Session not found', 'GET /start is a session lookup');
 is_detail(sdk_del(SS . '/00000000-0000-4000-8000-000000000000/stop'), 404, 'Session not found',
           'stop unknown session');
-for my $p ('', '/', "/$sid/frobnicate", "/$sid/stop/extra") {
+# '' and '/' are the list (t/notte_list.t).
+for my $p ("/$sid/frobnicate", "/$sid/stop/extra", "/$sid/cookies", "/$sid/replay/extra") {
     is_detail(req(GET => SS . $p), 404, 'Not Found', "GET /sessions$p");
 }
 
@@ -259,8 +264,10 @@ is_detail(req(DELETE => SS . "/$osid/stop", headers => { 'If-Match' => '"7"' }),
 }
 is_deeply([map { (jbody(req(GET => $_)) || {})->{status} } SS . "/$osid", AG . "/$did"], ['active', 'active'],
           'none of that changed the other session or its agent');
-$res = req(DELETE => SS . "/$osid/stop", headers => { 'If-Match' => '"1"' });
-is_deeply([$res->code, (jbody($res) || {})->{status}], [200, 'closed'], 'session stop, If-Match "1": 200');
+# Its agent's start moved its version (activity): If-Match takes the current one.
+my $oetag = etag(req(GET => SS . "/$osid"));
+$res = req(DELETE => SS . "/$osid/stop", headers => { 'If-Match' => $oetag });
+is_deeply([$res->code, (jbody($res) || {})->{status}], [200, 'closed'], "session stop, If-Match $oetag: 200");
 is((jbody(req(GET => AG . "/$did")) || {})->{status}, 'closed', 'and its agent closed');
 
 # ---- POST /sessions/start: FastAPI's 422 bodies ----------------------------------------------------

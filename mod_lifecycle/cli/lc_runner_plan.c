@@ -13,7 +13,7 @@
  *                may carry the answer
  *                closed, by a stop -> stop
  *   session      active, when created -> start (error, with the message)
- *                closed, by a stop -> stop
+ *                closed, by a stop -> stop; timed_out, by its timeout -> stop
  *   pipeline     Provisioning -> provision -> Initializing
  *                Initializing -> initialize -> the desired Running / Paused / Standby
  *                any runtime status wanted Suspended -> suspend -> Suspended
@@ -64,6 +64,9 @@ static const lc_runner_row_t ag_rows[] = {
 static const lc_runner_row_t ss_rows[] = {
     { "active", NULL, LC_RUN_OP_CREATE, "start", NULL, "error", 0 },
     { "closed", NULL, BY_STOP,          "stop",  NULL, NULL,    FOLLOWS },
+    /* Its max_duration_minutes or idle_timeout_minutes passed (the
+     * background task's move, a transition like a stop). */
+    { "timed_out", NULL, BY_STOP,       "stop",  NULL, NULL,    FOLLOWS },
     { NULL }
 };
 

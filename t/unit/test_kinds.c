@@ -458,6 +458,14 @@ static void timeout_case(const lc_kind_def_t *def, const lc_timeout_t *t, unsign
     lc_resource_t r;
 
     base(def, t->state, d, &r);
+    if (t->which == LC_TIMEOUT_OWN) {
+        /* The resource's own deadline: entering the state queues nothing;
+         * what its request path queued, scheduling keeps. */
+        lc_kind_schedule(def, &r, NOW, -1);
+        CHECK(r.due_class != LC_DUE_TIMEOUT && r.due == 0);
+        r.due = NOW + TMO;
+        r.due_class = LC_DUE_TIMEOUT;
+    }
     lc_kind_schedule(def, &r, NOW, -1);
     CHECK(r.due_class == LC_DUE_TIMEOUT && r.due == NOW + TMO);
     CHECK(lc_kind_due(def, &r, r.due, -1) == APR_SUCCESS);
@@ -699,6 +707,37 @@ static void spec_notte(void)
     CHECK(act(&lc_session_kind, &r, "stop") == LC_NOCHANGE && r.state == SS_TIMED_OUT);
 }
 
+/* SPEC §4.6: a session's max_duration_minutes and idle_timeout_minutes (the
+ * fixture's defaults, 15 and 3) end it as timed_out; a running agent stops
+ * the idle clock; activity moves last_accessed_at; a stop drops the deadline. */
+static void spec_notte_timeouts(void)
+{
+    const apr_interval_time_t min = apr_time_from_sec(60);
+    lc_resource_t r;
+
+    base(&lc_session_kind, SS_ACTIVE, 0, &r);
+    r.created = r.state_since = NOW;
+    CHECK(lc_notte_session_clock(&r, NOW, min, 0) == 1);
+    CHECK(r.due == NOW + 3 * min && r.due_class == LC_DUE_TIMEOUT);
+    CHECK_STR(shown(&lc_session_kind, &r, "last_accessed_at", NULL), "2027-01-15T08:00:00.000000Z");
+    CHECK(lc_notte_session_clock(&r, NOW, min, 0) == 0);                /* nothing new */
+    CHECK(lc_notte_session_clock(&r, NOW + min, min, 1) == 1 && r.due == NOW + 15 * min);
+    CHECK_STR(shown(&lc_session_kind, &r, "last_accessed_at", NULL), "2027-01-15T08:01:00.000000Z");
+    CHECK(lc_notte_session_clock(&r, NOW + 14 * min, min, 0) == 1 && r.due == NOW + 15 * min);
+    CHECK(lc_notte_session_clock(&r, NOW + 2 * min, min, 0) == 1 && r.due == NOW + 5 * min);
+    lc_kind_schedule(&lc_session_kind, &r, NOW + 2 * min, -1);          /* an admin PUT keeps it */
+    CHECK(r.due == NOW + 5 * min && r.due_class == LC_DUE_TIMEOUT);
+    CHECK(lc_kind_due(&lc_session_kind, &r, r.due, -1) == APR_SUCCESS && r.state == SS_TIMED_OUT);
+    CHECK(r.closed == NOW + 5 * min && r.due == 0 && r.due_class == LC_DUE_NONE);
+    CHECK_STR(shown(&lc_session_kind, &r, "status", NULL), "timed_out");
+    CHECK_STR(shown(&lc_session_kind, &r, "closed_at", NULL), "2027-01-15T08:05:00.000000Z");
+    CHECK(lc_notte_session_clock(&r, NOW + 6 * min, min, 0) == 0);      /* over: no deadline */
+    base(&lc_session_kind, SS_ACTIVE, 0, &r);
+    r.created = NOW;
+    CHECK(lc_notte_session_clock(&r, NOW, min, 0) == 1);
+    CHECK(act(&lc_session_kind, &r, "stop") == APR_SUCCESS && r.due == 0 && r.due_class == LC_DUE_NONE);
+}
+
 static void fd_put(const char *body, lc_resource_t *r)
 {
     const char *field;
@@ -811,6 +850,7 @@ static void test_spec(void)
     spec_wrapper();
     spec_notebook();
     spec_notte();
+    spec_notte_timeouts();
     spec_pipeline_lifecycle();
     spec_pipeline_timeout();
     spec_pipeline_reports();

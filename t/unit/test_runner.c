@@ -59,6 +59,10 @@ static void test_plan(void)
     CHECK_STR(action_of("session", C, "{\"status\":\"active\"}"), "start");
     /* A session is started once, when created: never again by a list. */
     CHECK(action_of("session", L, "{\"status\":\"active\"}") == NULL);
+    /* Nor by the activity that moves its idle clock (a report of it). */
+    CHECK(action_of("session", R, "{\"status\":\"active\"}") == NULL);
+    /* Its timeout (the background task's transition) tears it down. */
+    CHECK_STR(action_of("session", T, "{\"status\":\"timed_out\"}"), "stop");
     CHECK_STR(action_of("pipeline", T, "{\"deployment_status\":\"Provisioning\","
                         "\"deployment_desired_status\":\"Running\"}"), "provision");
     CHECK(action_of("pipeline", T, "{\"deployment_status\":\"Provisioning\","
