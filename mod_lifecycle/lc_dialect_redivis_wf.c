@@ -30,7 +30,6 @@
 #include "lc_util.h"
 
 #define WF_PAGE_DEFAULT 100     /* make_paginated_request's page_size */
-#define WF_PAGE_MAX     1000
 
 static int wf_error(lc_req_t *q, int status, const char *code, const char *message)
 {
@@ -61,28 +60,6 @@ static int wf_get(lc_req_t *q, const lc_redivis_ref_t *ref, const char *raw)
                              : wf_store_failed(q, rv);
 }
 
-/* One page being filled: up to `max` notebooks, and whether one more exists. */
-typedef struct wf_page {
-    json_t *results;
-    int max;
-    int more;
-    char last[LC_ID_MAX + 1];
-} wf_page_t;
-
-static int page_add(const lc_resource_t *r, const lc_redivis_ref_t *stored, void *baton)
-{
-    wf_page_t *pg = baton;
-
-    (void)stored;
-    if ((int)json_array_size(pg->results) == pg->max) {
-        pg->more = 1;             /* one past the page: the token is worth sending */
-        return 1;
-    }
-    json_array_append_new(pg->results, lc_notebook_kind.to_json(r));
-    apr_cpystrn(pg->last, r->id, sizeof(pg->last));
-    return 0;
-}
-
 /* maxResults and pageToken, nothing else; *why for the 400. */
 static int page_query(lc_req_t *q, int *max, const char **token, const char **why)
 {
@@ -104,7 +81,7 @@ static int page_query(lc_req_t *q, int *max, const char **token, const char **wh
     }
     if ((v = apr_table_get(args, "maxResults")) != NULL) {
         n = strtol(v, &end, 10);
-        if (!*v || *end || n < 1 || n > WF_PAGE_MAX) {
+        if (!*v || *end || n < 1 || n > LC_REDIVIS_WF_PAGE_MAX) {
             *why = "maxResults must be an integer from 1 to 1000";
             return -1;
         }
@@ -120,29 +97,47 @@ static int page_query(lc_req_t *q, int *max, const char **token, const char **wh
     return 0;
 }
 
+/* The page's notebooks, read by id; one removed or renamed since the page
+ * was chosen is left out. */
+static json_t *page_items(lc_req_t *q, const lc_redivis_ref_t *ref,
+                          const lc_redivis_wf_id_t *ids, int n)
+{
+    json_t *items = json_array();
+    lc_resource_t *r = apr_palloc(q->r->pool, sizeof(*r));
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (lc_store_get(q->store, LC_KIND_NOTEBOOK, ids[i], r, q->r->pool) == APR_SUCCESS
+            && lc_redivis_wf_holds(ref, r, NULL)) {
+            json_array_append_new(items, lc_notebook_kind.to_json(r));
+        }
+    }
+    return items;
+}
+
 static int wf_notebooks(lc_req_t *q, const lc_redivis_ref_t *ref, const char *raw)
 {
-    wf_page_t pg = { json_array(), 0, 0, "" };
+    lc_redivis_wf_id_t *ids;
     lc_redivis_ref_t found;
     const char *token, *why = "";
+    int max, n, more;
     apr_status_t rv;
 
-    if (page_query(q, &pg.max, &token, &why) != 0) {
-        json_decref(pg.results);
+    if (page_query(q, &max, &token, &why) != 0) {
         return wf_error(q, HTTP_BAD_REQUEST, "invalid_request", why);
     }
-    rv = lc_redivis_wf_scan(q->store, ref, token, page_add, &pg, q->r->pool);
+    ids = apr_palloc(q->r->pool, sizeof(*ids) * (size_t)max);
+    rv = lc_redivis_wf_page(q->store, ref, token, max, ids, &n, &more, q->r->pool);
     /* An empty page: a workflow no notebook names is a 404, not an empty list. */
-    if (rv == APR_SUCCESS && json_array_size(pg.results) == 0) {
+    if (rv == APR_SUCCESS && n == 0) {
         rv = lc_redivis_wf_find(q->store, ref, &found, q->r->pool);
     }
     if (rv != APR_SUCCESS) {
-        json_decref(pg.results);
         return rv == LC_ENOTFOUND ? wf_not_found(q, raw) : wf_store_failed(q, rv);
     }
     return lc_http_json(q->r, HTTP_OK,
-                        json_pack("{s:o, s:s?}", "results", pg.results, "nextPageToken",
-                                  pg.more ? pg.last : NULL));
+                        json_pack("{s:o, s:s?}", "results", page_items(q, ref, ids, n),
+                                  "nextPageToken", more ? ids[n - 1] : NULL));
 }
 
 static int wf_method_not_allowed(lc_req_t *q)

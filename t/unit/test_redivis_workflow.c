@@ -1,7 +1,7 @@
 /* Redivis workflows (lc_redivis_workflow.c, lc_redivis_wf_ref_parse): the
  * workflow reference grammar, and a workflow found through the notebooks
- * that name it in a real store — by name, by id, not another owner's, and
- * a scan from a page token. */
+ * that name it in a real store — by name, by id, not another owner's, pages
+ * from a page token — through the store's `each` and, without one, its list. */
 #include <stdlib.h>
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -72,50 +72,36 @@ static void test_parse(apr_pool_t *p)
     CHECK_STR(parsed(p, long_ref), "400: the reference is too long");
 }
 
-typedef struct seen {
-    char ids[64][LC_ID_MAX + 1];
-    int n;
-    int stop_at;
-} seen_t;
-
-static int collect(const lc_resource_t *r, const lc_redivis_ref_t *s, void *baton)
-{
-    seen_t *sn = baton;
-
-    (void)s;
-    apr_cpystrn(sn->ids[sn->n++], r->id, LC_ID_MAX + 1);
-    return sn->n == sn->stop_at;
-}
-
-static const char *joined(apr_pool_t *p, const seen_t *sn)
-{
-    const char *out = "";
-    int i;
-
-    for (i = 0; i < sn->n; i++) {
-        out = apr_pstrcat(p, out, i ? "," : "", sn->ids[i], NULL);
-    }
-    return out;
-}
-
-static const char *scan(apr_pool_t *p, lc_store_t *st, const char *raw, const char *after,
-                        int stop_at)
+/* A page's ids joined by ',', then "+" when there are more. */
+static const char *page(apr_pool_t *p, lc_store_t *st, const char *raw, const char *after,
+                        int max)
 {
     lc_redivis_ref_t wf;
-    const char *why;
-    seen_t *sn = apr_pcalloc(p, sizeof(*sn));
+    lc_redivis_wf_id_t ids[64];
+    const char *why, *out = "";
+    int n, more, i;
 
-    sn->stop_at = stop_at;
     if (lc_redivis_wf_ref_parse(p, raw, strlen(raw), &wf, &why) != APR_SUCCESS
-        || lc_redivis_wf_scan(st, &wf, after, collect, sn, p) != APR_SUCCESS) {
+        || lc_redivis_wf_page(st, &wf, after, max, ids, &n, &more, p) != APR_SUCCESS) {
         return "error";
     }
-    return joined(p, sn);
+    for (i = 0; i < n; i++) {
+        out = apr_pstrcat(p, out, i ? "," : "", ids[i], NULL);
+    }
+    return apr_pstrcat(p, out, more ? "+" : "", NULL);
 }
 
-static void test_store(apr_pool_t *p)
+static void test_store(apr_pool_t *p, int use_each)
 {
     lc_store_t *st = lc_test_store(p, 256);
+    static lc_store_ops_t no_each;
+
+    /* Without `each` (as the dbd store): the same answers through list. */
+    if (!use_each) {
+        no_each = *st->ops;
+        no_each.each = NULL;
+        st->ops = &no_each;
+    }
     lc_redivis_ref_t wf, found;
     const char *why;
     char id[32];
@@ -131,14 +117,19 @@ static void test_store(apr_pool_t *p)
         put(st, id, apr_psprintf(p, "alice.small_flow.nb_%d", i));
     }
     put(st, "b001", "bob.big_flow.stranger");
-    CHECK_STR(scan(p, st, "alice.big_flow", NULL, 3), "a000,a001,a002");
-    CHECK_STR(scan(p, st, "alice.:wbig", "a066", 0), "a067,a068");
-    CHECK_STR(scan(p, st, "ALICE.Big%20Flow", "a067", 0), "a068");
-    CHECK_STR(scan(p, st, "alice.renamed:wbig", "a068", 0), "");
-    CHECK_STR(scan(p, st, "bob.big_flow", NULL, 0), "b001");
-    CHECK_STR(scan(p, st, "bob.small_flow", NULL, 0), "");
-    CHECK_STR(scan(p, st, "alice.big_flow:wother", NULL, 0), "");
-
+    put(st, "a050y", "alice.big_flow:wbig.late");      /* between, by id */
+    CHECK_STR(page(p, st, "alice.big_flow", NULL, 3), "a000,a001,a002+");
+    CHECK_STR(page(p, st, "alice.big_flow", "a049", 3), "a050,a050y,a051+");
+    CHECK_STR(page(p, st, "alice.:wbig", "a066", 5), "a067,a068");
+    CHECK_STR(page(p, st, "alice.:wbig", "a066", 2), "a067,a068");
+    CHECK_STR(page(p, st, "ALICE.Big%20Flow", "a067", 1), "a068");
+    CHECK_STR(page(p, st, "alice.renamed:wbig", "a068", 10), "");
+    CHECK_STR(page(p, st, "alice.small_flow", "a067x", 10), "a068x");
+    CHECK_STR(page(p, st, "bob.big_flow", NULL, 10), "b001");
+    CHECK_STR(page(p, st, "bob.small_flow", NULL, 10), "");
+    CHECK_STR(page(p, st, "alice.big_flow:wother", NULL, 10), "");
+    CHECK_STR(page(p, st, "alice.big_flow", "zzz", 10), "");
+    CHECK(strcmp(page(p, st, "alice.big_flow", NULL, 0), "error") == 0);
     CHECK(lc_redivis_wf_ref_parse(p, "alice.big_flow", 14, &wf, &why) == APR_SUCCESS);
     CHECK(lc_redivis_wf_find(st, &wf, &found, p) == APR_SUCCESS);
     j = lc_redivis_wf_json(&found);
@@ -162,7 +153,8 @@ int main(void)
     apr_initialize();
     apr_pool_create(&p, NULL);
     test_parse(p);
-    test_store(p);
+    test_store(p, 1);
+    test_store(p, 0);
     apr_pool_destroy(p);
     apr_terminate();
     return lc_test_done("test_redivis_workflow");
