@@ -5,10 +5,10 @@
  * Cost.  There is no index by workflow: the store's aliases name one
  * resource each, and a workflow holds many notebooks.  Finding a workflow,
  * or a page of its notebooks, is one pass over the notebooks: the store's
- * `each` where it has one (shared memory: one chunked pass over the slots,
- * ~0.5 ms per 10,000 notebooks, ~4 ms per 100,000, measured on the
- * development machine), else pages of its `list` in id order
- * (PostgreSQL: an index range per batch, O(notebooks) rows read in all).  A
+ * `each` (shared memory: one chunked pass over the slots, ~0.5 ms per
+ * 10,000 notebooks, ~4 ms per 100,000, measured on the development
+ * machine; PostgreSQL: index ranges of 1,000 rows on one connection), else
+ * batches of its `list` in id order.  A
  * notebook is matched by its "name:" alias first (a prefix compare; its
  * attributes are parsed only when the reference carries a workflow id), so
  * the pass costs little per notebook but grows with the count; a workflow
