@@ -8,7 +8,8 @@
  * returned a status instead of answering (LimitRequestBody's 413 while the
  * body is discarded, a 500 from an output filter), and what core refuses
  * before the Location is even looked up (a path that does not unescape:
- * "%ZZ", AH10244).  ap_send_error_response runs the insert_error_filter
+ * "%ZZ", AH10244; a header over LimitRequestFieldSize; an Expect it does
+ * not know, 417).  ap_send_error_response runs the insert_error_filter
  * hook first: there, for a request under one of our Locations (walking the
  * Locations ourselves when core refused the request before it did), this
  * adds an output filter that drops httpd's HTML and sends, at its end, the
@@ -50,6 +51,7 @@ static const char *status_code(int status)
     case HTTP_LENGTH_REQUIRED:          return "length_required";
     case HTTP_REQUEST_ENTITY_TOO_LARGE: return "request_too_large";
     case HTTP_REQUEST_URI_TOO_LARGE:    return "uri_too_long";
+    case HTTP_EXPECTATION_FAILED:       return "expectation_failed";
     case HTTP_SERVICE_UNAVAILABLE:      return "unavailable";
     case HTTP_NOT_IMPLEMENTED:          return "not_implemented";
     default:

@@ -73,6 +73,23 @@ for my $loc (@locations) {
               'GET of a path core refuses: the redivis error object');
 }
 
+# Errors core answers while it reads the request, before any Location is
+# looked up: a header over LimitRequestFieldSize (16384, conf/lifecycle.conf),
+# an Expect it does not know.
+for my $c ([{ 'X-Big' => 'a' x 20000 }, 400, 'a header over LimitRequestFieldSize'],
+           [{ Expect => 'bogus' }, 417, 'an unknown Expect']) {
+    my ($h, $code, $what) = @$c;
+    for my $loc (['/api/v1/workflows/o.w', 'redivis'], ['/workstations/ws-1', 'workstation'],
+                 ['/v0/pipelines/p1', 'feldera']) {
+        my $res = req(GET => $loc->[0], headers => $h);
+        is_deeply([$res->code, scalar $res->header('Content-Type'), shape_of($res)],
+                  [$code, JSON_CT, $shape{$loc->[1]}], "$what, GET $loc->[0]: $code, $loc->[1] JSON")
+            or diag($res->code . ' ' . substr($res->content, 0, 200));
+    }
+}
+is(req(GET => '/no-module-here', headers => { Expect => 'bogus' })->header('Content-Type'),
+   'text/html; charset=iso-8859-1', 'outside our Locations httpd keeps its own page');
+
 # LimitRequestBody (64 bytes under /limited/...): 413 in the dialect's shape.
 my $big = 'x' x 200;
 for my $c (['/limited/api/v1/notebooks/o.w.n/stop', 'redivis'],
