@@ -133,9 +133,11 @@ static void errdoc_insert(request_rec *r)
 {
     const lc_dir_conf_t *dc;
 
-    if (!dialect_for(r, &dc) && r->per_dir_config && r->uri && r->uri[0] == '/') {
-        /* Core refused the request before it looked up the Locations
-         * (ap_process_request_internal: a path that does not unescape). */
+    if (!dialect_for(r, &dc) && r->per_dir_config
+        && r->per_dir_config == r->server->lookup_defaults && r->uri && r->uri[0] == '/') {
+        /* Core refused the request before it looked up the Locations (a
+         * path that does not unescape, a header too long): look them up.
+         * Only then: a request already walked keeps its merged config. */
         ap_location_walk(r);
     }
     if (dialect_for(r, &dc)) {
