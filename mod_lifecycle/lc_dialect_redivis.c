@@ -23,6 +23,9 @@
  * display name's '/' arrives as %2F and counts as '_', where the dispatcher
  * refuses an encoded '/' for every other dialect.
  *
+ * Workflows.  On a Location whose last component is "workflows" the same
+ * dialect serves Redivis's workflows (lc_dialect_redivis_wf.c).
+ *
  * State.  The kind's states are the current job's status, plus "none" before
  * any job: the notebook's own status derives from it.  The kind (states,
  * rules, representation) is lc_kind_redivis.c.
@@ -38,6 +41,7 @@
 #include "lc_http.h"
 #include "lc_util.h"
 #include "lc_redivis_ref.h"
+#include "lc_dialect_redivis_wf.h"
 
 /* ---- HTTP ------------------------------------------------------------------ */
 
@@ -224,6 +228,10 @@ static int redivis_handle(lc_req_t *q)
     nb_call_t c;
     int rc;
 
+    /* The second collection (SPEC §1): a Location ending in "workflows". */
+    if (strcmp(q->collection, "workflows") == 0) {
+        return lc_redivis_workflows_handle(q);
+    }
     if ((rc = nb_route(q, &c, &action)) != LC_PROCEED) {
         return rc;
     }

@@ -8,6 +8,20 @@
 #include "lc_http.h"
 #include "lc_util.h"
 
+__thread lc_http_capture_t *lc_http_capture;
+
+/* The body, written or, while lc_http_capture is set, kept there. */
+static void send_body(request_rec *r, const char *text, apr_size_t len)
+{
+    if (lc_http_capture) {
+        lc_http_capture->text = apr_pstrmemdup(r->pool, text, len);
+        lc_http_capture->len = len;
+    }
+    else if (!r->header_only) {
+        ap_rwrite(text, (int)len, r);
+    }
+}
+
 int lc_http_json(request_rec *r, int status, json_t *body)
 {
     /* JSON_ENCODE_ANY: some APIs answer a bare JSON string (Feldera's 202s). */
@@ -20,9 +34,7 @@ int lc_http_json(request_rec *r, int status, json_t *body)
     r->status = status;
     ap_set_content_type(r, "application/json; charset=utf-8");
     ap_set_content_length(r, (apr_off_t)strlen(text));
-    if (!r->header_only) {
-        ap_rwrite(text, (int)strlen(text), r);
-    }
+    send_body(r, text, strlen(text));
     free(text);
     return OK;
 }
@@ -35,9 +47,7 @@ int lc_http_json_text(request_rec *r, int status, const char *text, apr_size_t l
     r->status = status;
     ap_set_content_type(r, "application/json; charset=utf-8");
     ap_set_content_length(r, (apr_off_t)len);
-    if (!r->header_only) {
-        ap_rwrite(text, (int)len, r);
-    }
+    send_body(r, text, len);
     return OK;
 }
 

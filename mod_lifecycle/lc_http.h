@@ -20,6 +20,16 @@
 /* Send `body` (a new reference, consumed) as JSON with `status`. */
 int lc_http_json(request_rec *r, int status, json_t *body);
 
+/* While set (in this thread), lc_http_json and lc_http_json_text set the
+ * status and headers as usual but leave the body here (a pool copy) instead
+ * of writing it: lc_errdoc.c asks a dialect for its error this way, from an
+ * output filter where it may not write through the request's filters. */
+typedef struct lc_http_capture {
+    const char *text;
+    apr_size_t  len;
+} lc_http_capture_t;
+extern __thread lc_http_capture_t *lc_http_capture;
+
 /* Send ready JSON text (len bytes) with `status`. */
 int lc_http_json_text(request_rec *r, int status, const char *text, apr_size_t len);
 

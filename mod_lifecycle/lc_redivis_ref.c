@@ -185,6 +185,61 @@ apr_status_t lc_redivis_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len
     return parse_text(text, (apr_size_t)n, ref, why);   /* NUL and non-UTF-8 refused there */
 }
 
+/* A workflow reference, "owner.workflow[:wfId]" (Workflow.py's uri quotes
+ * it as the notebook's).  Same rules per part as a notebook reference. */
+apr_status_t lc_redivis_wf_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
+                                     lc_redivis_ref_t *ref, const char **why)
+{
+    char *text;
+    const char *dot;
+    long n;
+
+    memset(ref, 0, sizeof(*ref));
+    if (len == 0 || len > LC_REDIVIS_RAW_MAX) {
+        *why = len ? "the reference is too long" : "the reference is empty";
+        return APR_EINVAL;
+    }
+    text = apr_palloc(p, len + 1);
+    if ((n = percent_decode(raw, len, text)) < 0) {
+        *why = "the reference has a broken percent-encoding";
+        return APR_EINVAL;
+    }
+    if (memchr(text, '\0', (apr_size_t)n) || !lc_utf8_valid(text, (apr_size_t)n)) {
+        *why = "the reference contains NUL or bytes that are not UTF-8";
+        return APR_EINVAL;
+    }
+    dot = memchr(text, '.', (apr_size_t)n);
+    if (!dot || memchr(dot + 1, '.', (apr_size_t)(text + n - dot - 1))) {
+        *why = "a workflow reference has the form owner.workflow[:id]";
+        return APR_EINVAL;
+    }
+    if (parse_part(text, (apr_size_t)(dot - text), ref->owner, NULL, why) != APR_SUCCESS
+        || parse_part(dot + 1, (apr_size_t)(text + n - dot - 1), ref->workflow, ref->wf_id,
+                      why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!ref->owner[0] || (!ref->workflow[0] && !ref->wf_id[0])) {
+        *why = !ref->owner[0] ? "the reference must name the owner"
+                              : "the workflow needs a name or a ':id'";
+        return APR_EINVAL;
+    }
+    if (strlen(ref->owner) + strlen(ref->workflow) + 1 > LC_REDIVIS_KEY_MAX) {
+        *why = "the reference is too long";
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+int lc_redivis_wf_fits(const lc_redivis_ref_t *wf, const lc_redivis_ref_t *stored)
+{
+    if (strcmp(wf->owner, stored->owner) != 0) {
+        return 0;
+    }
+    /* Ids win over names, as for a notebook: a renamed workflow keeps its id. */
+    return wf->wf_id[0] ? strcmp(wf->wf_id, stored->wf_id) == 0
+                        : strcmp(wf->workflow, stored->workflow) == 0;
+}
+
 apr_status_t lc_redivis_ref_parse_decoded(const char *text, lc_redivis_ref_t *ref,
                                           const char **why)
 {

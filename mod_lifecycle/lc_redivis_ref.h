@@ -57,6 +57,16 @@ apr_status_t lc_redivis_name_norm(const char *in, apr_size_t len, char *out,
 apr_status_t lc_redivis_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
                                   lc_redivis_ref_t *ref, const char **why);
 
+/* Parse a workflow reference "owner.workflow[:wfId]" from its raw path
+ * segment, by the same rules; ref->notebook and ref->nb_id stay empty. */
+apr_status_t lc_redivis_wf_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
+                                     lc_redivis_ref_t *ref, const char **why);
+
+/* Whether the notebook whose stored names and ids are `stored` belongs to
+ * the workflow `wf` names: the same owner, and the same workflow id when wf
+ * has one (ids win over names), else the same workflow name. */
+int lc_redivis_wf_fits(const lc_redivis_ref_t *wf, const lc_redivis_ref_t *stored);
+
 /* Parse a reference that is already decoded (the admin API's
  * "qualifiedReference" field). */
 apr_status_t lc_redivis_ref_parse_decoded(const char *text, lc_redivis_ref_t *ref,

@@ -60,6 +60,10 @@ typedef apr_status_t lc_store_update_fn(lc_resource_t *r, int exists, void *bato
 /* Called once per listed or due resource, store locked. */
 typedef void lc_store_each_fn(const lc_resource_t *r, void *baton);
 
+/* Called once per resource by each (store locked, the same rules); return
+ * non-zero to end the walk there. */
+typedef int lc_store_visit_fn(const lc_resource_t *r, void *baton);
+
 /* A change as the feed reads it back. */
 typedef struct lc_change {
     uint64_t      seq;
@@ -130,6 +134,15 @@ typedef struct lc_store_ops {
      * resource counted once by kind and state; a resource changing during
      * the count is counted in its old or its new state. */
     apr_status_t (*count)(lc_store_t *st, lc_store_counts_t *out, apr_pool_t *p);
+    /* Optional (NULL = not available: page through list instead).  fn for
+     * every resource of `kind`, in no particular order, in one pass however
+     * many there are (list costs a pass per page on a store without an
+     * ordered index), the store locked in chunks: a resource changing during
+     * the walk is seen once, as it was or as it became; one created or
+     * removed meanwhile may or may not be seen.  Redivis's workflows find
+     * their notebooks with it (lc_redivis_workflow.c). */
+    apr_status_t (*each)(lc_store_t *st, lc_kind_e kind, lc_store_visit_fn *fn, void *baton,
+                         apr_pool_t *p);
 } lc_store_ops_t;
 
 struct lc_store {
@@ -150,6 +163,9 @@ struct lc_store {
 #define lc_store_changes_wait(st, s, t, p)       (st)->ops->changes_wait((st), (s), (t), (p))
 #define lc_store_next_due(st, p)                 (st)->ops->next_due((st), (p))
 #define lc_store_metrics(st, e, b, p)            (st)->ops->metrics((st), (e), (b), (p))
+/* APR_ENOTIMPL when the backend has no each op. */
+#define lc_store_each(st, k, fn, b, p) \
+    ((st)->ops->each ? (st)->ops->each((st), (k), (fn), (b), (p)) : APR_ENOTIMPL)
 /* APR_ENOTIMPL when the backend has no count op. */
 #define lc_store_count(st, o, p) \
     ((st)->ops->count ? (st)->ops->count((st), (o), (p)) : APR_ENOTIMPL)

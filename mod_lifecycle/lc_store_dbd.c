@@ -475,6 +475,62 @@ static apr_status_t dbd_list(lc_store_t *st, lc_kind_e kind, int state, const ch
     return rv;
 }
 
+/* `each` on the database: the list statement in large batches on one
+ * connection (an index range each, in id order, so every id is seen at
+ * most once), one record at a time for fn; each batch's rows in a pool of
+ * their own, cleared before the next. */
+#define LC_DBD_EACH_BATCH 1000
+
+static apr_status_t each_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_kind_e kind,
+                              lc_store_visit_fn *fn, void *baton)
+{
+    const char *args[4] = { apr_itoa(p, kind), "-1", "", apr_itoa(p, LC_DBD_EACH_BATCH) };
+    const char *v[LC_DBD_NCOLS];
+    lc_resource_t *r = apr_palloc(p, sizeof(*r));
+    char after[LC_ID_MAX + 1] = "";
+    apr_pool_t *bp;
+    apr_status_t rv = APR_SUCCESS;
+    int rows = LC_DBD_EACH_BATCH, i, stop = 0;
+
+    if (apr_pool_create(&bp, p) != APR_SUCCESS) {
+        return APR_ENOMEM;
+    }
+    while (rv == APR_SUCCESS && !stop && rows == LC_DBD_EACH_BATCH) {
+        apr_dbd_results_t *res = NULL;
+
+        apr_pool_clear(bp);
+        args[2] = after;
+        if (lc_dbd_run(d, c, bp, LC_Q_LIST, args, &res) != APR_SUCCESS) {
+            rv = LC_EUNAVAIL;
+            break;
+        }
+        rows = lc_dbd_rows(c, res);
+        for (i = 0; i < rows && !stop; i++) {
+            lc_dbd_row(c, bp, res, i, 0, LC_DBD_NCOLS, v);
+            if (lc_dbd_row_parse(v, r) != APR_SUCCESS) {
+                rv = LC_EUNAVAIL;
+                break;
+            }
+            stop = fn(r, baton);
+            apr_cpystrn(after, r->id, sizeof(after));
+        }
+    }
+    apr_pool_destroy(bp);
+    return rv;
+}
+
+static apr_status_t dbd_each(lc_store_t *st, lc_kind_e kind, lc_store_visit_fn *fn,
+                             void *baton, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    WITH_CONNECTION(d, p, sp, c, rv, rv = each_rows(d, &c, sp, kind, fn, baton));
+    return rv;
+}
+
 /* ---- background work: the due queue ------------------------------------------------- */
 
 /* One due move in its own short transaction: claim the oldest due row no
@@ -675,7 +731,7 @@ static apr_status_t dbd_count(lc_store_t *st, lc_store_counts_t *out, apr_pool_t
 static const lc_store_ops_t dbd_ops = {
     dbd_get, dbd_get_alias, dbd_update, dbd_remove, dbd_list, dbd_take_due,
     lc_dbd_changes_read, lc_dbd_changes_wait, dbd_next_due, dbd_metrics,
-    dbd_count
+    dbd_count, dbd_each
 };
 
 lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_shared_t *sh,

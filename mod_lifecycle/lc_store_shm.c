@@ -1572,9 +1572,41 @@ apr_status_t lc_store_shm_scan(lc_store_t *st, uint32_t *cursor, lc_resource_t *
     return APR_SUCCESS;
 }
 
+/* Every resource of a kind in one pass over the slots, chunked like list's;
+ * a resource never changes slot, so each is seen once.  The record is
+ * copied out of the slot for fn, under the mutex. */
+static apr_status_t shm_each(lc_store_t *st, lc_kind_e kind, lc_store_visit_fn *fn,
+                             void *baton, apr_pool_t *p)
+{
+    lc_shm_t *s = st->impl;
+    uint32_t i = 0, cap = s->hdr->capacity, end;
+    lc_resource_t *r = malloc(sizeof(*r));
+    apr_status_t rv = APR_SUCCESS;
+    int stop = 0;
+
+    (void)p;                    /* shared memory: nothing to allocate per call */
+    if (!r) {
+        return APR_ENOMEM;
+    }
+    while (i < cap && !stop) {
+        if ((rv = lock(s)) != APR_SUCCESS) {
+            break;
+        }
+        for (end = i + LC_SCAN_CHUNK > cap ? cap : i + LC_SCAN_CHUNK; i < end && !stop; i++) {
+            if (s->slots[i].kind == kind) {
+                load_record(s, i, r);
+                stop = fn(r, baton);
+            }
+        }
+        unlock(s);
+    }
+    free(r);
+    return rv;
+}
+
 static const lc_store_ops_t shm_ops = {
     shm_get, shm_get_alias, shm_update, shm_remove, shm_list, shm_take_due,
-    shm_changes_read, shm_changes_wait, shm_next_due, shm_metrics, shm_count
+    shm_changes_read, shm_changes_wait, shm_next_due, shm_metrics, shm_count, shm_each
 };
 
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex)

@@ -24,6 +24,7 @@
 #include "lc_metrics.h"
 #include "lc_repr_cache.h"
 #include "lc_status.h"
+#include "lc_errdoc.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -280,6 +281,8 @@ static void lc_register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(lc_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     /* mod_status's /server-status section, when mod_status is loaded. */
     lc_status_register_hooks(p);
+    /* httpd's own error pages under our Locations in the dialect's shape. */
+    lc_errdoc_register_hooks(p, dialect_get);
 }
 
 module AP_MODULE_DECLARE_DATA lifecycle_module = {

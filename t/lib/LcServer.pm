@@ -68,7 +68,8 @@ sub new {
     }
     push @conf, @{ $o{extra} || [] };
     for my $loc (['/lifecycle/v1', 'admin'], ['/workstations', 'workstation'],
-                 ['/api/v1/notebooks', 'redivis'], ['/agents', 'notte'], ['/sessions', 'notte'],
+                 ['/api/v1/notebooks', 'redivis'], ['/api/v1/workflows', 'redivis'],
+                 ['/agents', 'notte'], ['/sessions', 'notte'],
                  ['/resources/wrappers', 'wrapper'], ['/v0/pipelines', 'feldera'],
                  ['/v0/config', 'feldera']) {
         push @conf, "<Location $loc->[0]>", 'SetHandler lifecycle', "LifecycleDialect $loc->[1]",

@@ -247,6 +247,29 @@ static apr_status_t aput(lc_store_t *st, const char *id, const char *a0, const c
     return lc_store_update(st, LC_KIND_NOTEBOOK, id, aput_cb, &a, NULL, pool);
 }
 
+/* each: every resource of the kind once, in id order here; fn stops it. */
+typedef struct each_seen { int n, stop_at; char last[LC_ID_MAX + 1]; } each_seen_t;
+
+static int each_count(const lc_resource_t *r, void *baton)
+{
+    each_seen_t *e = baton;
+
+    snprintf(e->last, sizeof(e->last), "%s", r->id);
+    return ++e->n == e->stop_at;
+}
+
+static void test_each(lc_store_t *st)
+{
+    each_seen_t all = { 0, 0, "" }, two = { 0, 2, "" };
+
+    CHECK(lc_store_each(st, LC_KIND_WORKSTATION, each_count, &all, pool) == APR_SUCCESS);
+    CHECK(all.n == 65);                   /* B, overflow, r001..r063 */
+    CHECK_STR(all.last, "r063");
+    CHECK(lc_store_each(st, LC_KIND_WORKSTATION, each_count, &two, pool) == APR_SUCCESS);
+    CHECK(two.n == 2);
+    CHECK_STR(two.last, "overflow");
+}
+
 static void test_crud(void)
 {
     lc_store_t *st = new_store();
@@ -289,6 +312,7 @@ static void test_crud(void)
     CHECK(put(st, LC_KIND_WORKSTATION, "B", K_IDLE, NULL) == APR_SUCCESS);
     CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 1, page, &n, &more, pool) == APR_SUCCESS);
     CHECK_STR(page[0].id, "B");
+    test_each(st);
 }
 
 static void test_engine(void)
