@@ -24,7 +24,7 @@ my %shape = (
 );
 my @locations = (
     ['/api/v1/notebooks', 'redivis'], ['/api/v1/workflows', 'redivis'],
-    ['/agents', 'notte'], ['/sessions', 'notte'], ['/workstations', 'workstation'],
+    ['/agents', 'notte'], ['/sessions', 'notte'], ['/health', 'notte'], ['/workstations', 'workstation'],
     ['/resources/wrappers', 'wrapper'], ['/v0/pipelines', 'feldera'], ['/v0/config', 'feldera'],
     [ADMIN, 'admin'],
 );

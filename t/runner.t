@@ -18,7 +18,7 @@ use Time::HiRes qw(sleep time);
 use Cwd ();
 use LcServer ();          # free_port
 
-plan tests => 76;
+plan tests => 82;
 
 my $vars   = Apache::Test::vars();
 my $httpd  = $vars->{httpd} && -x $vars->{httpd} ? $vars->{httpd} : '/usr/sbin/apache2';
@@ -60,12 +60,23 @@ write_file("$dir/httpd.conf", join("\n", "ServerRoot \"$dir\"", 'ServerName loca
 # A file hold/KIND.ACTION.ID holds the command until the test removes it; an
 # id with "fail" in it fails (exit 3); the outputs are what the README says a
 # command may print.
+# One step as the Notte SDK's AgentCompletion (notte_core/agent_types.py).
+my $STEP = '{"steps":[{"state":{"previous_goal_status":"success","previous_goal_eval":"e",'
+         . '"page_summary":"p","relevant_interactions":[],"memory":"m","next_goal":"g"},'
+         . '"action":{"type":"goto","url":"https://example.com"},'
+         . '"started_at":"2026-01-01T00:00:00Z","ended_at":"2026-01-01T00:00:01Z"}]}';
 write_file("$dir/cmd.sh", <<"SH", 0755);
 #!/bin/sh
 # cmd.sh ACTION KIND ID VERSION (the resource on stdin)
 echo "\$2.\$1 \$3 v\$4 job=\$LC_RUNNER_JOB" >> "$dir/calls.log"
 cat > "$dir/stdin.\$2.\$1.\$3"
-while [ -e "$dir/hold/\$2.\$1.\$3" ]; do sleep 0.1; done
+# Progress on descriptor 3 (lifecycle-runner(1)): a line that is not JSON
+# (skipped), then one step of the agent, posted while the command runs.
+if [ "\$2.\$1" = agent.run ] && [ "\$LC_RUNNER_REPORT_FD" = 3 ]; then
+  echo 'not a report' >&3
+  echo '$STEP' >&3
+fi
+while [ -e "$dir/hold/\$2.\$1.\$3" ] || [ -e "$dir/hold/\$2.\$1.any" ]; do sleep 0.1; done
 case "\$3" in *fail*) echo "cannot \$1 \$3" >&2; exit 3 ;; esac
 case "\$2.\$1" in
   pipeline.suspend) echo '{"checkpoint_sequence_number":41}' ;;
@@ -174,10 +185,19 @@ is(admin(notebook => 'nb0fail')->{currentJob}{errorMessage}, 'notebook.start exi
 my $s = $json->decode(req(POST => '/sessions/start', { headless => JSON::PP::true })->content);
 my $sid = $s->{session_id};
 ok(wait_until('session.start', sub { calls("session.start $sid") }), 'session.start ran');
+hold('agent.run.any');
 my $ag = $json->decode(req(POST => '/agents/start', { task => 't', session_id => $sid })->content);
 my $aid = $ag->{agent_id};
+ok(wait_until('a step', sub { @{ admin(agent => $aid)->{steps} // [] } == 1 }),
+   'the step its command wrote on descriptor 3 is posted while it runs');
+is(status_of(agent => $aid), 'active', 'the agent is still running');
+release('agent.run.any');
 ok(reaches(agent => $aid, 'closed'), 'the agent ran: closed');
 my $a = admin(agent => $aid);
+is_deeply([map { $_->{action}{type} } @{ $a->{steps} }], ['goto'],
+          'its step kept through the final report, once');
+like(slurp("$dir/runner.log"), qr{agent/\Q$aid\E: .*not a JSON object: skipped},
+     'the line that is not JSON is skipped, and logged');
 ok($a->{success} && $a->{answer} eq "answer of $aid", 'success, with the answer its command printed');
 is(status_of(session => $sid), 'active', 'the session is still active');
 is(req(DELETE => "/sessions/$sid/stop")->code, 200, 'the session is stopped');
@@ -259,7 +279,17 @@ req(POST => '/v0/pipelines/pl-k/start');
 ok(wait_until('initialize running', sub { calls('pipeline.initialize pl-k') }), 'provisioned, initializing');
 kill_runner();
 write_file("$dir/rs/since", "$before\n");     # as if no page after pl-k's creation was saved
+# The supervisor, still running, may be writing its outcome through its
+# temporary file while the new runner recovers: that file must stay (a
+# recovery that removed it lost the outcome: 'cannot write its outcome').
+my ($plk) = map { m{/([^/]+)\.job$} } glob("$dir/rs/jobs/pipeline+pl-k+*+initialize.job");
+write_file("$dir/rs/jobs/.$plk.out.tmp", '');
+write_file("$dir/rs/jobs/.stray.tmp", '');
 start_runner();
+ok(wait_until('pl-k adopted', sub { slurp("$dir/runner.log") =~ m{pipeline/pl-k v\d+: initialize found in flight} }),
+   'the new runner finds the initialize in flight');
+ok(-e "$dir/rs/jobs/.$plk.out.tmp" && !-e "$dir/rs/jobs/.stray.tmp",
+   "recovery keeps a live job's temporary file, removes a stray one");
 release('pipeline.initialize.pl-k');
 ok(reaches(pipeline => 'pl-k', 'Running'), 'Running');
 is(join(',', map { calls("pipeline.$_ pl-k") } qw(provision initialize)), '1,1',

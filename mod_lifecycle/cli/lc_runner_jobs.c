@@ -89,6 +89,7 @@ static void job_remove(lc_runner_t *r, lc_runner_job_t *j)
     apr_pool_create(&p, r->p);
     for (i = 0; job_exts[i]; i++) {
         unlink(job_path(r, j, job_exts[i], p));
+        unlink(apr_psprintf(p, "%s/.%s.%s.tmp", r->jobs_dir, j->name, job_exts[i]));
     }
     apr_pool_destroy(p);
     memset(j, 0, sizeof(*j));
@@ -567,6 +568,31 @@ static int has_job(lc_runner_t *r, const char *base)
     return 0;
 }
 
+/* Whether `name` is a temporary file (.NAME.EXT.tmp, lc_runner_write_atomic)
+ * of a job found: its supervisor may be writing NAME.out through it right
+ * now, so it must stay (job_remove takes it with the job's files). */
+static int tmp_of_job(lc_runner_t *r, char *name)
+{
+    size_t n = strlen(name);
+    char *dot;
+    int found;
+
+    if (name[0] != '.' || n < 6 || strcmp(name + n - 4, ".tmp") != 0) {
+        return 0;
+    }
+    name[n - 4] = '\0';
+    dot = strrchr(name, '.');
+    if (dot && dot != name) {
+        *dot = '\0';
+    }
+    found = dot && dot != name && has_job(r, name + 1);
+    if (dot && dot != name) {
+        *dot = '.';
+    }
+    name[n - 4] = '.';
+    return found;
+}
+
 /* Every NAME.job becomes a job; files of no job (a cleanup cut short, a
  * decision never recorded) and temporary files go. */
 void lc_runner_jobs_recover(lc_runner_t *r)
@@ -587,8 +613,8 @@ void lc_runner_jobs_recover(lc_runner_t *r)
             if (base[0] == '.' && (!strcmp(base, ".") || !strcmp(base, ".."))) {
                 continue;
             }
-            if (!(dot = strrchr(base, '.')) || base[0] == '.') {
-                if (pass == 1) {
+            if (base[0] == '.' || !(dot = strrchr(base, '.'))) {
+                if (pass == 1 && !tmp_of_job(r, base)) {
                     unlink(apr_psprintf(p, "%s/%s", r->jobs_dir, e->d_name));
                 }
                 continue;
