@@ -715,7 +715,7 @@ static void fd_report_keep(lc_resource_t *r, const fd_report_in_t *in, apr_time_
         if (!json_is_object(g = json_object_get(data, FH_K_METRICS))) {
             json_object_set_new(data, FH_K_METRICS, g = json_object());
         }
-        json_object_foreach(in->metrics, k, v) {
+        json_object_foreach(json_object_get(in->metrics, FH_K_METRICS), k, v) {
             json_object_set(g, k, v);
         }
     }
