@@ -11,6 +11,10 @@ case "$kind.$action" in
     # The checkpoint a real pipeline would take: the next sequence number.
     n=$(printf '%s' "$resource" | sed -n 's/.*"checkpoint_sequence_number":\([0-9]*\).*/\1/p')
     printf '{"checkpoint_sequence_number":%d}\n' $(( ${n:-0} + 1 )) ;;
+  pipeline.initialize)
+    # What a real pipeline's runner reports of it: a log line, and (no input
+    # connectors here) that its inputs are done, for wait_for_completion().
+    printf '{"log":"runner-demo: pipeline %s initialized","pipeline_complete":true}\n' "$id" ;;
   wrapper.execute)
     now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     printf '{"checkpoint":{"high_water_mark":"%s","low_water_mark":"%s"}}\n' "$now" "$now" ;;
