@@ -21,16 +21,8 @@
 #include "lc_store.h"
 #include "lc_time.h"
 
-static const char *const fd_states[FD_NSTATES] = {
-    "Stopped", "Provisioning", "Initializing", "Paused", "Running", "Unavailable",
-    "Suspended", "Stopping", "Standby", "AwaitingApproval", "Bootstrapping", "Replaying"
-};
-const char *const lc_feldera_desired[FDD_N] = {
-    "Stopped", "Paused", "Running", "Suspended", "Standby", "Unavailable"
-};
+#define fd_states lc_feldera_states
 #define fd_desired lc_feldera_desired
-const char *const lc_feldera_res[FR_N] = { "Stopped", "Provisioning", "Provisioned", "Stopping" };
-const char *const lc_feldera_res_desired[FRD_N] = { "Stopped", "Provisioned" };
 
 #define B(s) LC_BIT(s)
 /* The states a pipeline process runs in before it has suspended (the
@@ -47,7 +39,7 @@ const char *const lc_feldera_res_desired[FRD_N] = { "Stopped", "Provisioned" };
 #define K_ERROR   FD_K_ERROR   /* lc_kind_feldera.h: the dialect's guards read it */
 #define K_RUNNER  "r"
 #define K_INITIAL "i"
-#define K_DEPLOY  "d"
+#define K_DEPLOY  FD_K_DEPLOY
 
 /* The record has no "desired status since" field; a pipeline is never
  * closed, so its `closed` timestamp keeps when the desired status last
@@ -355,16 +347,6 @@ static json_t *fd_error_json(json_t *data)
     }
     return json_pack("{s:O, s:O, s:O}", "message", json_object_get(e, "m"),
                      "error_code", json_object_get(e, "c"), "details", json_object_get(e, "d"));
-}
-
-json_t *lc_feldera_deployment_id(json_t *data)
-{
-    const char *h = json_string_value(json_object_get(data, K_DEPLOY));
-
-    if (!h || strlen(h) != 32) {
-        return json_null();
-    }
-    return json_sprintf("%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
 /* The name of a desired status, or null (v NULL or out of range). */

@@ -14,10 +14,8 @@
 #include <stdio.h>
 #include <sodium.h>
 
-#include "lc_kind_feldera.h"
+#include "lc_kind_feldera_hist.h"
 #include "lc_time.h"
-
-const char *const lc_feldera_storage[FS_N] = { "Cleared", "InUse", "Clearing" };
 
 /* Bounds: 48 events (~2 KiB), 4 KiB of log in lines of at most 512 bytes,
  * 8 checkpoints; the metrics are a fixed set of numbers. */
@@ -270,7 +268,7 @@ static json_t *fh_event_json(const lc_resource_t *r, json_t *e, int all)
     json_object_set_new(o, "deployment_resources_desired_status",
                         json_string(fh_name(lc_feldera_res_desired, FRD_N, rd)));
     json_object_set_new(o, "deployment_runtime_status", provisioned
-        ? json_string(fh_name(lc_pipeline_kind.states, lc_pipeline_kind.nstates, st)) : json_null());
+        ? json_string(fh_name(lc_feldera_states, FD_NSTATES, st)) : json_null());
     if (all) {
         json_object_set_new(o, "deployment_runtime_status_details", json_null());
     }
@@ -320,7 +318,7 @@ json_t *lc_feldera_stats_json(const lc_resource_t *r, apr_time_t now)
     int i;
 
     id = lc_feldera_deployment_id(data);
-    json_object_set_new(g, "state", json_string(lc_pipeline_kind.states[r->state]));
+    json_object_set_new(g, "state", json_string(fd_name(lc_feldera_states, FD_NSTATES, r->state)));
     json_object_set_new(g, "bootstrap_in_progress", json_boolean(r->state == FD_BOOTSTRAPPING));
     json_object_set_new(g, "transaction_status", json_string("NoTransaction"));
     json_object_set_new(g, "commit_progress", json_null());
