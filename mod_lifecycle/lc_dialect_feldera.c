@@ -866,7 +866,7 @@ static int fd_logs(lc_req_t *q, const char *name)
 }
 
 /* DELETE /{name}: as the manager, only fully stopped with its storage
- * cleared; If-Match honoured.  A change between the checks and the removal
+ * cleared; If-Match and LifecycleOwnerCheck honoured (as an action's).  A change between the checks and the removal
  * (the version moved) is checked again. */
 static int fd_delete(lc_req_t *q, const char *name)
 {
@@ -875,6 +875,7 @@ static int fd_delete(lc_req_t *q, const char *name)
     lc_precond_t im = { 0 };
     apr_table_t *args;
     lc_resource_t r, gone;
+    lc_act_t act;
     apr_status_t rv = LC_EVERSION;
     int rc, big, tries;
 
@@ -900,6 +901,11 @@ static int fd_delete(lc_req_t *q, const char *name)
                 apr_psprintf(q->r->pool, "Pipeline version (If-Match) is outdated by latest (%"
                              APR_UINT64_T_FMT ")", r.version),
                 json_pack("{s:I}", "latest_version", (json_int_t)r.version));
+        }
+        lc_dialect_act_init(q, &lc_pipeline_kind, name, "delete", &im, &act);
+        if (!lc_engine_may_act(&act, &r)) {
+            return fd_send_error(q, HTTP_FORBIDDEN, "Forbidden",
+                                 "The pipeline belongs to another user (LifecycleOwnerCheck)", NULL);
         }
         if (r.res_state != FR_STOPPED || r.res_desired != FRD_STOPPED) {
             return fd_send_error(q, HTTP_BAD_REQUEST, "DeleteRestrictedToFullyStopped",

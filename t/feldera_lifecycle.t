@@ -13,9 +13,10 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use LcTest;
+use LcAuth qw(lc_mint);
 use Time::HiRes qw(time sleep);
 
-plan tests => 81;
+plan tests => 86;
 
 my $N = 'fl-demo';
 my $R = 'fl-runner';
@@ -222,6 +223,25 @@ is_deeply([map { report($R, { deployment_status => $_ })->code } qw(Initializing
     is(get_p($R)->{storage_status}, 'Clearing', 'a runner-driven pipeline: Clearing until its runner says');
     report($R, { storage_status => 'Cleared' });
     is(req(DELETE => "/v0/pipelines/$R")->code, 200, 'the runner reports Cleared: delete() succeeds');
+}
+
+# ---- LifecycleOwnerCheck: another's pipeline can be read, not paused or deleted ------------------
+{
+    my $O = 'fl-owned';
+    push @mine, $O;
+    req(DELETE => ADMIN . "/resources/pipeline/$O");
+    is(req(PUT => ADMIN . "/resources/pipeline/$O",
+           body => { deployment_status => 'Stopped', owner => 'alice' })->code, 201, "alice's pipeline");
+    my $mallory = { Authorization => 'Bearer ' . lc_mint(scope => 'pipelines.read pipelines.write',
+                                                         sub => 'mallory') };
+    my $alice = { Authorization => 'Bearer ' . lc_mint(scope => 'pipelines.read pipelines.write',
+                                                       sub => 'alice') };
+    is(req(GET => "/owned/v0/pipelines/$O/events", headers => $mallory)->code, 200, 'mallory reads it');
+    my $res = req(POST => "/owned/v0/pipelines/$O/clear", headers => $mallory);
+    is_deeply([$res->code, (jbody($res) || {})->{error_code}], [403, 'Forbidden'], 'mallory: clear 403');
+    $res = req(DELETE => "/owned/v0/pipelines/$O", headers => $mallory);
+    is_deeply([$res->code, (jbody($res) || {})->{error_code}], [403, 'Forbidden'], 'mallory: delete 403');
+    is(req(DELETE => "/owned/v0/pipelines/$O", headers => $alice)->code, 200, 'alice deletes it');
 }
 
 # ---- an unknown route: Feldera's JSON error, never HTML ---------------------------------------
