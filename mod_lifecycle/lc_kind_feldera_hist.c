@@ -6,6 +6,14 @@
  * the history drops its oldest entries, the log its oldest lines.  Pure,
  * like the kind (lc_kind_feldera.c) that calls it.
  *
+ * An admin PUT replaces the whole record, these too (a new history begins
+ * with its status); a runner's reports and every action append to them.
+ * A runner reports them (POST /lifecycle/v1/resources/pipeline/{id}/report)
+ * as {"log": "line" | ["line", ...], "storage_status": "Cleared",
+ * "pipeline_complete": true, "total_input_records": N, ...} or inside
+ * {"global_metrics": {...}}; /stats shows the defaults (zeros, complete
+ * false) until it does.
+ *
  * Kept compactly: an event is [ms, status, desired, resources, resources
  * desired, has_error, storage] (an entry only when one of the six changes);
  * a checkpoint [32 hex digits of its uuid, sequence number].
