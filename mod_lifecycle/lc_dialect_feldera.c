@@ -19,6 +19,7 @@
  *   GET  /{name}/stats                     the process's ControllerStatus (global_metrics, ...)
  *   GET  /{name}/logs                      text/plain, the lines a runner reported
  *   GET  /{name}/events?selector=status|all  the status history, newest first
+ *   GET  /{name}/events/{event_id|latest}  one of it
  *   GET  /{name}/checkpoints               the checkpoints taken (CheckpointMetadata)
  *
  * pause, resume, activate and approve are, in Feldera, the pipeline
@@ -817,8 +818,43 @@ static int fd_process_get(lc_req_t *q, const char *name, int stats)
                                              : lc_feldera_checkpoints_json(&r));
 }
 
-/* GET /events?selector=status|all (default status): newest first. */
-static int fd_events(lc_req_t *q, const char *name)
+/* GET /events/{event_id|latest}: one event of the list (404 when it is no
+ * longer kept, as the manager's retention drops them too). */
+static int fd_event_one(lc_req_t *q, json_t *list, const char *want)
+{
+    json_t *e, *hit = NULL;
+    size_t i;
+
+    json_array_foreach(list, i, e) {
+        if (!strcmp(want, "latest") ? i == 0
+            : !strcasecmp(want, json_string_value(json_object_get(e, "event_id")))) {
+            hit = json_incref(e);
+            break;
+        }
+    }
+    if (!hit) {
+        int latest = !strcmp(want, "latest");
+        json_t *jw = json_string(want);
+        json_decref(list);
+        if (latest || !jw) {
+            json_decref(jw);
+            return fd_send_error(q, HTTP_NOT_FOUND, latest ? "NoPipelineMonitorEventsAvailable"
+                                                           : "UnknownPipelineMonitorEvent",
+                                 latest ? "There are no pipeline monitor events available"
+                                        : "Pipeline monitor event does not exist", json_null());
+        }
+        return fd_send_error(q, HTTP_NOT_FOUND, "UnknownPipelineMonitorEvent",
+            apr_psprintf(q->r->pool, "Pipeline monitor event with identifier '%s' does not exist "
+                         "-- it might have been deleted as only a limited number of events are "
+                         "retained", want), json_pack("{s:o}", "event_id", jw));
+    }
+    json_decref(list);
+    return lc_http_json(q->r, HTTP_OK, hit);
+}
+
+/* GET /events?selector=status|all (default status): newest first; with an
+ * event id (or `latest`), that one. */
+static int fd_events(lc_req_t *q, const char *name, const char *one)
 {
     static const char *const allowed[] = { "selector", NULL };
     apr_table_t *args;
@@ -835,6 +871,9 @@ static int fd_events(lc_req_t *q, const char *name)
             "variant `%s`, expected `all` or `status`", ap_escape_html(q->r->pool, s)));
     }
     apr_table_setn(q->r->headers_out, "Cache-Control", "no-cache");
+    if (one) {
+        return fd_event_one(q, lc_feldera_events_json(&r, s && !strcmp(s, "all")), one);
+    }
     return lc_http_json(q->r, HTTP_OK, lc_feldera_events_json(&r, s && !strcmp(s, "all")));
 }
 
@@ -968,7 +1007,7 @@ static int fd_view(lc_req_t *q, const char *name, const char *verb)
     switch (verb[0]) {
     case 's': return fd_process_get(q, name, 1);
     case 'l': return fd_logs(q, name);
-    case 'e': return fd_events(q, name);
+    case 'e': return fd_events(q, name, q->nseg == 3 ? q->seg[2] : NULL);
     default:
         return strcmp(verb, "checkpoints") == 0 ? fd_process_get(q, name, 0)
                                                 : fd_checkpoint_status(q, name);
@@ -985,7 +1024,12 @@ static int fd_handle(lc_req_t *q)
         && (!strcmp(q->collection, "config") || !strcmp(q->collection, "pipelines"))) {
         return fd_collection(q);
     }
-    if (q->nseg < 1 || q->nseg > 2 || strcmp(q->collection ? q->collection : "", "pipelines")
+    if (q->nseg == 3 && !strcmp(q->seg[1], "events")
+        && !strcmp(q->collection ? q->collection : "", "pipelines")) {
+        verb = "events";           /* GET /{name}/events/{event_id|latest} */
+    }
+    else if (q->nseg < 1 || q->nseg > 2
+             || strcmp(q->collection ? q->collection : "", "pipelines")
         || (verb && !fd_is_action(verb) && !fd_is_view(verb))) {
         return fd_not_found(q);
     }

@@ -16,7 +16,7 @@ use LcTest;
 use LcAuth qw(lc_mint);
 use Time::HiRes qw(time sleep);
 
-plan tests => 86;
+plan tests => 89;
 
 my $N = 'fl-demo';
 my $R = 'fl-runner';
@@ -171,6 +171,14 @@ is(get_p($N)->{storage_status}, 'InUse', 'started: storage InUse');
     $l = jbody(req(GET => "/v0/pipelines/$N/events?selector=all"));
     ok(ref $l eq 'ARRAY' && exists $l->[0]{deployment_error}, 'selector=all: with deployment_error');
     is(req(GET => "/v0/pipelines/$N/events?selector=x")->code, 400, 'selector=x: 400');
+    # event(event_id) (rest/feldera_client.py:2064-2085): GET /events/{id|latest}
+    is_deeply(jbody(req(GET => "/v0/pipelines/$N/events/latest?selector=status")), $e[0],
+              'events/latest: the newest');
+    is_deeply(jbody(req(GET => "/v0/pipelines/$N/events/$e[1]{event_id}")), $e[1],
+              'events/{event_id}: that one');
+    $res = req(GET => "/v0/pipelines/$N/events/01234567-89ab-7def-8123-456789abcdef");
+    is_deeply([$res->code, (jbody($res) || {})->{error_code}], [404, 'UnknownPipelineMonitorEvent'],
+              'an event not kept: 404');
 }
 
 # ---- delete(): 200, empty; then 404 -----------------------------------------------------------
