@@ -17,7 +17,8 @@ RUN=$TOP/build/run
   echo "state_dir = $RUN/runner"
   for a in workstation.launch workstation.stop wrapper.execute wrapper.stop notebook.start \
            notebook.run notebook.stop agent.run agent.stop session.start session.stop \
-           pipeline.provision pipeline.initialize pipeline.suspend pipeline.stop; do
+           pipeline.provision pipeline.initialize pipeline.suspend pipeline.stop \
+           pipeline.pause pipeline.resume pipeline.activate pipeline.bootstrap; do
     echo "$a = $TOP/build/runner-demo.sh %action %kind %id"
   done
 } > "$RUN/runner.conf"

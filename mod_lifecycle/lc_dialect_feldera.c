@@ -10,6 +10,28 @@
  *   POST /{name}/dismiss_error             200 "Pipeline deployment error has been dismissed"
  *   POST /{name}/checkpoint                200 {"checkpoint_sequence_number","incarnation_uuid"}
  *   GET  /{name}/checkpoint_status         200 {"success","failure"}
+ *   POST /{name}/pause                     202 "Pipeline transitioning from Running to Paused"
+ *   POST /{name}/resume                    202 (the process's /start: Paused -> Running)
+ *   POST /{name}/activate?initial=running|paused   202 (Standby -> Running or Paused)
+ *   POST /{name}/approve?silent_bootstrap=&concurrent_bootstrap=   200 "Bootstrap approved"
+ *   POST /{name}/clear                     202 "Pipeline storage is being cleared"
+ *   DELETE /{name}                         200, empty (fully stopped, storage Cleared)
+ *   GET  /{name}/stats                     the process's ControllerStatus (global_metrics, ...)
+ *   GET  /{name}/logs                      text/plain, the lines a runner reported
+ *   GET  /{name}/events?selector=status|all  the status history, newest first
+ *   GET  /{name}/events/{event_id|latest}  one of it
+ *   GET  /{name}/checkpoints               the checkpoints taken (CheckpointMetadata)
+ *
+ * pause, resume, activate and approve are, in Feldera, the pipeline
+ * process's own endpoints that the manager forwards: not provisioned, they
+ * answer the manager's 503 PipelineInteractionNotDeployed; a runtime desired
+ * status they may not leave, the process's 400 InvalidTransition.  The
+ * state changes go through the kind's table like start and stop (audited,
+ * If-Match honoured).  Without a runner, /clear makes the storage Cleared at
+ * once (there is none but the record's); a runner-driven pipeline shows
+ * Clearing until its runner reports storage_status Cleared.  /activate is
+ * an enterprise feature of Feldera's manager; it is served here as the
+ * enterprise manager forwards it.
  *
  * The 202/200 string bodies are the JSON strings Feldera's manager (and the
  * pipeline's /suspend, which it forwards) answer.  Errors are Feldera's
@@ -341,12 +363,60 @@ static int fd_refused_start(lc_req_t *q, const lc_resource_t *r)
         "become Stopped.", json_null());
 }
 
+/* The pipeline process's refusal of a runtime desired status change
+ * (PipelineError::InvalidTransition; its details are serde's form of it). */
+static int fd_invalid_transition(lc_req_t *q, const char *action, const lc_resource_t *r)
+{
+    const char *what = !strcmp(action, "resume") ? "start"
+                       : !strncmp(action, "activate", 8) ? "activate" : action;
+    const char *from = fd_name(lc_feldera_desired, FDD_N, r->desired);
+
+    return fd_send_error(q, HTTP_BAD_REQUEST, "InvalidTransition",
+        apr_psprintf(q->r->pool, "Cannot execute %s transition starting from %s", what, from),
+        json_pack("{s:[s, s]}", "InvalidTransition", what, from));
+}
+
+static int fd_is_runtime_action(const char *action)
+{
+    return !strcmp(action, "pause") || !strcmp(action, "resume")
+           || !strncmp(action, "activate", 8) || !strcmp(action, "approve");
+}
+
+/* /clear of a pipeline not fully stopped (the manager's
+ * StorageStatusImmutableUnlessStopped). */
+static int fd_clear_refused(lc_req_t *q, const lc_resource_t *r)
+{
+    static const char *const lower[FS_N] = { "cleared", "in_use", "clearing" };
+    const char *st = fd_name(lc_feldera_res, FR_N, r->res_state);
+    const char *de = fd_name(lc_feldera_res_desired, FRD_N, r->res_desired);
+    json_t *data = lc_kind_get_data(r);
+    int cur = lc_feldera_storage_status(r, data);
+
+    json_decref(data);
+    return fd_send_error(q, HTTP_BAD_REQUEST, "StorageStatusImmutableUnlessStopped",
+        apr_psprintf(q->r->pool, "Cannot transition storage status from '%s' to 'clearing' with "
+                     "resources status '%s' and desired status '%s'. Storage status cannot be "
+                     "changed unless the pipeline is fully stopped.", lower[cur],
+                     fd_name(fd_res_lower, FR_N, r->res_state),
+                     r->res_desired == FRD_STOPPED ? "stopped" : "provisioned"),
+        json_pack("{s:s, s:s, s:s, s:s}", "resources_status", st,
+                  "resources_desired_status", de, "current_status", lc_feldera_storage[cur],
+                  "new_status", "Clearing"));
+}
+
 static int fd_refused(lc_req_t *q, const char *action, const lc_resource_t *r)
 {
     const char *doing = r->state == FD_STOPPING ? "stopping" : "suspending";
 
     if (fd_is_start(action)) {
         return fd_refused_start(q, r);
+    }
+    if (strcmp(action, "clear") == 0) {
+        return fd_clear_refused(q, r);
+    }
+    if (fd_is_runtime_action(action)) {
+        return r->res_state != FR_PROVISIONED ? fd_not_deployed(q, r, HTTP_SERVICE_UNAVAILABLE)
+                                              : fd_invalid_transition(q, action, r);
     }
     if (strcmp(action, "stop") == 0) {
         return fd_illegal(q, r, "Stopped", apr_psprintf(q->r->pool,
@@ -375,6 +445,17 @@ static int fd_accepted(lc_req_t *q, const char *action, const lc_resource_t *bef
     if (strcmp(action, "dismiss_error") == 0) {
         return lc_http_json(q->r, HTTP_OK,
                             json_string("Pipeline deployment error has been dismissed"));
+    }
+    if (strcmp(action, "approve") == 0) {
+        return lc_http_json(q->r, HTTP_OK, json_string("Bootstrap approved"));
+    }
+    if (strcmp(action, "clear") == 0) {
+        return lc_http_json(q->r, HTTP_ACCEPTED, json_string("Pipeline storage is being cleared"));
+    }
+    if (fd_is_runtime_action(action)) {
+        return lc_http_json(q->r, HTTP_ACCEPTED, json_sprintf(
+            "Pipeline transitioning from %s to %s", fd_name(lc_feldera_desired, FDD_N, before->desired),
+            fd_name(lc_feldera_desired, FDD_N, after->desired)));
     }
     return lc_http_json(q->r, HTTP_ACCEPTED, json_string(
         fd_is_start(action) ? "Pipeline is starting"
@@ -440,7 +521,16 @@ static int fd_answer(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
 
 static int fd_has_error(const lc_resource_t *r)
 {
-    return strstr(r->data, "\"" FD_K_ERROR "\"") != NULL;
+    json_t *data;
+    int has;
+
+    if (!strstr(r->data, "\"" FD_K_ERROR "\"")) {
+        return 0;                  /* the common case, without parsing */
+    }
+    data = lc_kind_get_data(r);    /* a log line may hold the same text */
+    has = json_object_get(data, FD_K_ERROR) != NULL;
+    json_decref(data);
+    return has;
 }
 
 /* start?dismiss_error=false: refused while an error is set, unless the start
@@ -464,6 +554,70 @@ static apr_status_t fd_dismiss_guard(const lc_resource_t *r, void *baton)
         return LC_NOCHANGE;
     }
     return r->state == FD_STOPPED && r->desired == FDD_STOPPED ? APR_SUCCESS : FD_EDISMISS;
+}
+
+/* clear: storage already Cleared (or being cleared) is a success that
+ * changes nothing, whatever the status (the manager checks it first). */
+static apr_status_t fd_clear_guard(const lc_resource_t *r, void *baton)
+{
+    json_t *data = lc_kind_get_data(r);
+    int st = lc_feldera_storage_status(r, data);
+
+    (void)baton;
+    json_decref(data);
+    return st == FS_INUSE ? APR_SUCCESS : LC_NOCHANGE;
+}
+
+/* approve's query: the bootstrap options, which may not both be set. */
+static int fd_approve_query(lc_req_t *q)
+{
+    static const char *const allowed[] = { "silent_bootstrap", "concurrent_bootstrap", NULL };
+    apr_table_t *args;
+    int rc, silent, concurrent;
+
+    if ((rc = fd_query(q, allowed, &args)) != LC_PROCEED
+        || (rc = fd_query_bool(q, args, "silent_bootstrap", 0, &silent)) != LC_PROCEED
+        || (rc = fd_query_bool(q, args, "concurrent_bootstrap", 0, &concurrent)) != LC_PROCEED) {
+        return rc;
+    }
+    if (silent && concurrent) {
+        static const char why[] = "silent_bootstrap and concurrent_bootstrap are mutually "
+                                  "exclusive";
+        return fd_send_error(q, HTTP_BAD_REQUEST, "InvalidBootstrapConfig",
+            apr_psprintf(q->r->pool, "Invalid bootstrap configuration: %s", why),
+            json_pack("{s:s}", "reason", why));
+    }
+    return LC_PROCEED;
+}
+
+/* activate's query: initial=running (default) | paused. */
+static int fd_activate_query(lc_req_t *q, const char **action)
+{
+    static const char *const allowed[] = { "initial", NULL };
+    apr_table_t *args;
+    const char *initial;
+    int rc;
+
+    if ((rc = fd_query(q, allowed, &args)) != LC_PROCEED) {
+        return rc;
+    }
+    initial = apr_table_get(args, "initial");
+    if (!initial || !strcmp(initial, "running")) {
+        *action = "activate";
+    }
+    else if (!strcmp(initial, "paused")) {
+        *action = "activate_paused";
+    }
+    else {
+        json_t *ji = json_string(initial);
+        if (!ji) {
+            return fd_bad_query(q, "", "initial: not UTF-8");
+        }
+        return fd_send_error(q, HTTP_BAD_REQUEST, "InvalidActivateStatus",
+            apr_psprintf(q->r->pool, "Invalid activation status %s (only running and paused "
+                         "are valid)", initial), json_pack("{s:o}", "InvalidActivateStatus", ji));
+    }
+    return LC_PROCEED;
 }
 
 /* start's query: initial=running|paused|standby (default running) picks the
@@ -541,6 +695,15 @@ static int fd_action(lc_req_t *q, const char *verb, lc_dialect_call_t *c)
     if (strcmp(verb, "dismiss_error") == 0) {
         c->guard = fd_dismiss_guard;
     }
+    if (strcmp(verb, "clear") == 0) {
+        c->guard = fd_clear_guard;
+    }
+    if (strcmp(verb, "approve") == 0) {
+        return fd_approve_query(q);
+    }
+    if (strcmp(verb, "activate") == 0) {
+        return fd_activate_query(q, &c->action);
+    }
     return fd_query(q, none, &args);
 }
 
@@ -613,9 +776,200 @@ static int fd_method_not_allowed(lc_req_t *q, const char *allow)
 static int fd_not_found(lc_req_t *q)
 {
     return fd_send_error(q, HTTP_NOT_FOUND, "NotFound",
-        "No such endpoint: this server serves GET /v0/config, GET /v0/pipelines, "
-        "GET /v0/pipelines/{name}, GET /v0/pipelines/{name}/checkpoint_status and POST "
-        "/v0/pipelines/{name}/start, /stop, /checkpoint and /dismiss_error", NULL);
+        "No such endpoint: this server serves GET /v0/config, GET /v0/pipelines, GET and DELETE "
+        "/v0/pipelines/{name}, GET /v0/pipelines/{name}/checkpoint_status, /stats, /logs, "
+        "/events, /checkpoints and POST /v0/pipelines/{name}/start, /stop, /pause, /resume, "
+        "/activate, /approve, /checkpoint, /clear and /dismiss_error", NULL);
+}
+
+/* ---- what a pipeline keeps (lc_kind_feldera_hist.c) ----------------------------- */
+
+/* The pipeline named, read; LC_PROCEED or the answer sent. */
+static int fd_read(lc_req_t *q, const char *name, const char *const *allowed,
+                   apr_table_t **args, lc_resource_t *r)
+{
+    apr_status_t rv;
+    int rc;
+
+    if ((rc = fd_query(q, allowed, args)) != LC_PROCEED) {
+        return rc;
+    }
+    if ((rv = lc_store_get(q->store, LC_KIND_PIPELINE, name, r, q->r->pool)) != APR_SUCCESS) {
+        return rv == LC_ENOTFOUND ? fd_unknown(q, name) : fd_store_failed(q, rv);
+    }
+    return LC_PROCEED;
+}
+
+/* GET /stats and /checkpoints: the process's, so only while provisioned. */
+static int fd_process_get(lc_req_t *q, const char *name, int stats)
+{
+    static const char *const none[] = { NULL };
+    apr_table_t *args;
+    lc_resource_t r;
+    int rc;
+
+    if ((rc = fd_read(q, name, none, &args, &r)) != LC_PROCEED) {
+        return rc;
+    }
+    if (r.res_state != FR_PROVISIONED) {
+        return fd_not_deployed(q, &r, HTTP_SERVICE_UNAVAILABLE);
+    }
+    return lc_http_json(q->r, HTTP_OK, stats ? lc_feldera_stats_json(&r, apr_time_now())
+                                             : lc_feldera_checkpoints_json(&r));
+}
+
+/* GET /events/{event_id|latest}: one event of the list (404 when it is no
+ * longer kept, as the manager's retention drops them too). */
+static int fd_event_one(lc_req_t *q, json_t *list, const char *want)
+{
+    json_t *e, *hit = NULL;
+    size_t i;
+
+    json_array_foreach(list, i, e) {
+        if (!strcmp(want, "latest") ? i == 0
+            : !strcasecmp(want, json_string_value(json_object_get(e, "event_id")))) {
+            hit = json_incref(e);
+            break;
+        }
+    }
+    if (!hit) {
+        int latest = !strcmp(want, "latest");
+        json_t *jw = json_string(want);
+        json_decref(list);
+        if (latest || !jw) {
+            json_decref(jw);
+            return fd_send_error(q, HTTP_NOT_FOUND, latest ? "NoPipelineMonitorEventsAvailable"
+                                                           : "UnknownPipelineMonitorEvent",
+                                 latest ? "There are no pipeline monitor events available"
+                                        : "Pipeline monitor event does not exist", json_null());
+        }
+        return fd_send_error(q, HTTP_NOT_FOUND, "UnknownPipelineMonitorEvent",
+            apr_psprintf(q->r->pool, "Pipeline monitor event with identifier '%s' does not exist "
+                         "-- it might have been deleted as only a limited number of events are "
+                         "retained", want), json_pack("{s:o}", "event_id", jw));
+    }
+    json_decref(list);
+    return lc_http_json(q->r, HTTP_OK, hit);
+}
+
+/* GET /events?selector=status|all (default status): newest first; with an
+ * event id (or `latest`), that one. */
+static int fd_events(lc_req_t *q, const char *name, const char *one)
+{
+    static const char *const allowed[] = { "selector", NULL };
+    apr_table_t *args;
+    lc_resource_t r;
+    const char *s;
+    int rc;
+
+    if ((rc = fd_read(q, name, allowed, &args, &r)) != LC_PROCEED) {
+        return rc;
+    }
+    s = apr_table_get(args, "selector");
+    if (s && strcmp(s, "all") && strcmp(s, "status")) {
+        return fd_bad_query(q, q->r->args, apr_psprintf(q->r->pool, "selector: unknown "
+            "variant `%s`, expected `all` or `status`", ap_escape_html(q->r->pool, s)));
+    }
+    apr_table_setn(q->r->headers_out, "Cache-Control", "no-cache");
+    if (one) {
+        return fd_event_one(q, lc_feldera_events_json(&r, s && !strcmp(s, "all")), one);
+    }
+    return lc_http_json(q->r, HTTP_OK, lc_feldera_events_json(&r, s && !strcmp(s, "all")));
+}
+
+/* GET /logs: the manager streams the runner's circular buffer as text; here
+ * it is the lines runners reported (bounded), one per line, then the end. */
+static int fd_logs(lc_req_t *q, const char *name)
+{
+    static const char *const none[] = { NULL };
+    apr_table_t *args;
+    lc_resource_t r;
+    json_t *lines, *v;
+    size_t i;
+    int rc;
+
+    if ((rc = fd_read(q, name, none, &args, &r)) != LC_PROCEED) {
+        return rc;
+    }
+    lines = lc_feldera_log_lines(&r);
+    q->r->status = HTTP_OK;
+    ap_set_content_type(q->r, "text/plain; charset=utf-8");
+    json_array_foreach(lines, i, v) {
+        if (!q->r->header_only) {
+            ap_rwrite(json_string_value(v), (int)json_string_length(v), q->r);
+            ap_rputc('\n', q->r);
+        }
+    }
+    json_decref(lines);
+    return OK;
+}
+
+/* DELETE /{name}: as the manager, only fully stopped with its storage
+ * cleared; If-Match and LifecycleOwnerCheck honoured (as an action's).  A change between the checks and the removal
+ * (the version moved) is checked again. */
+static int fd_delete(lc_req_t *q, const char *name)
+{
+    static const char *const none[] = { NULL };
+    const char *h = apr_table_get(q->r->headers_in, "If-Match");
+    lc_precond_t im = { 0 };
+    apr_table_t *args;
+    lc_resource_t r, gone;
+    lc_act_t act;
+    apr_status_t rv = LC_EVERSION;
+    int rc, big, tries;
+
+    if (h && lc_precond_parse(h, &im) != 0) {
+        return fd_send_error(q, HTTP_BAD_REQUEST, "InvalidIfMatch", "Malformed If-Match header",
+                             NULL);
+    }
+    if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
+        return fd_send_error(q, rc, "InvalidRequestBody",
+                             big ? "The request body is too large"
+                                 : "This endpoint does not take a request body", NULL);
+    }
+    for (tries = 0; rv == LC_EVERSION && tries < 8; tries++) {
+        json_t *data;
+        int storage;
+
+        if ((rc = fd_read(q, name, none, &args, &r)) != LC_PROCEED) {
+            return rc;
+        }
+        if (im.present && !lc_precond_match(&im, 1, r.version)) {
+            lc_http_etag(q->r, r.version);
+            return fd_send_error(q, HTTP_PRECONDITION_FAILED, "OutdatedPipelineVersion",
+                apr_psprintf(q->r->pool, "Pipeline version (If-Match) is outdated by latest (%"
+                             APR_UINT64_T_FMT ")", r.version),
+                json_pack("{s:I}", "latest_version", (json_int_t)r.version));
+        }
+        lc_dialect_act_init(q, &lc_pipeline_kind, name, "delete", &im, &act);
+        if (!lc_engine_may_act(&act, &r)) {
+            return fd_send_error(q, HTTP_FORBIDDEN, "Forbidden",
+                                 "The pipeline belongs to another user (LifecycleOwnerCheck)", NULL);
+        }
+        if (r.res_state != FR_STOPPED || r.res_desired != FRD_STOPPED) {
+            return fd_send_error(q, HTTP_BAD_REQUEST, "DeleteRestrictedToFullyStopped",
+                "Cannot delete a pipeline which is not fully stopped. Stop the pipeline first "
+                "fully by invoking the '/stop' endpoint.", json_null());
+        }
+        data = lc_kind_get_data(&r);
+        storage = lc_feldera_storage_status(&r, data);
+        json_decref(data);
+        if (storage != FS_CLEARED) {
+            return fd_send_error(q, HTTP_BAD_REQUEST, "DeleteRestrictedToClearedStorage",
+                "Cannot delete pipeline unless its storage is cleared. Clear storage first "
+                "using `/clear`.", json_null());
+        }
+        rv = lc_dialect_remove(q, &lc_pipeline_kind, name, r.version, &gone);
+    }
+    if (rv == LC_ENOTFOUND) {
+        return fd_unknown(q, name);
+    }
+    if (rv != APR_SUCCESS) {
+        return fd_store_failed(q, rv);
+    }
+    q->r->status = HTTP_OK;
+    ap_set_content_length(q->r, 0);
+    return OK;
 }
 
 /* The collection-level routes: /v0/config and /v0/pipelines. */
@@ -629,8 +983,35 @@ static int fd_collection(lc_req_t *q)
 
 static int fd_is_action(const char *verb)
 {
-    return !strcmp(verb, "start") || !strcmp(verb, "stop") || !strcmp(verb, "checkpoint")
-           || !strcmp(verb, "dismiss_error");
+    static const char *const verbs[] = { "start", "stop", "checkpoint", "dismiss_error", "pause",
+                                         "resume", "activate", "approve", "clear", NULL };
+    int i;
+
+    for (i = 0; verbs[i] && strcmp(verbs[i], verb); i++) {
+    }
+    return verbs[i] != NULL;
+}
+
+static int fd_is_view(const char *verb)
+{
+    return !strcmp(verb, "checkpoint_status") || !strcmp(verb, "stats") || !strcmp(verb, "logs")
+           || !strcmp(verb, "events") || !strcmp(verb, "checkpoints");
+}
+
+/* GET /{name}/<verb>. */
+static int fd_view(lc_req_t *q, const char *name, const char *verb)
+{
+    if (q->r->method_number != M_GET) {
+        return fd_method_not_allowed(q, "GET, HEAD");
+    }
+    switch (verb[0]) {
+    case 's': return fd_process_get(q, name, 1);
+    case 'l': return fd_logs(q, name);
+    case 'e': return fd_events(q, name, q->nseg == 3 ? q->seg[2] : NULL);
+    default:
+        return strcmp(verb, "checkpoints") == 0 ? fd_process_get(q, name, 0)
+                                                : fd_checkpoint_status(q, name);
+    }
 }
 
 static int fd_handle(lc_req_t *q)
@@ -643,18 +1024,29 @@ static int fd_handle(lc_req_t *q)
         && (!strcmp(q->collection, "config") || !strcmp(q->collection, "pipelines"))) {
         return fd_collection(q);
     }
-    if (q->nseg < 1 || q->nseg > 2 || strcmp(q->collection ? q->collection : "", "pipelines")
-        || (verb && !fd_is_action(verb) && strcmp(verb, "checkpoint_status"))) {
+    if (q->nseg == 3 && !strcmp(q->seg[1], "events")
+        && !strcmp(q->collection ? q->collection : "", "pipelines")) {
+        verb = "events";           /* GET /{name}/events/{event_id|latest} */
+    }
+    else if (q->nseg < 1 || q->nseg > 2
+             || strcmp(q->collection ? q->collection : "", "pipelines")
+        || (verb && !fd_is_action(verb) && !fd_is_view(verb))) {
         return fd_not_found(q);
     }
     if ((rc = fd_name_check(q, name)) != LC_PROCEED) {
         return rc;
     }
-    if (!verb || !strcmp(verb, "checkpoint_status")) {
-        if (q->r->method_number != M_GET) {
-            return fd_method_not_allowed(q, "GET, HEAD");
+    if (verb && fd_is_view(verb)) {
+        return fd_view(q, name, verb);
+    }
+    if (!verb) {
+        if (q->r->method_number == M_DELETE) {
+            return fd_delete(q, name);
         }
-        return verb ? fd_checkpoint_status(q, name) : fd_get(q, name);
+        if (q->r->method_number != M_GET) {
+            return fd_method_not_allowed(q, "GET, HEAD, DELETE");
+        }
+        return fd_get(q, name);
     }
     if (q->r->method_number != M_POST) {
         return fd_method_not_allowed(q, "POST");
@@ -664,5 +1056,5 @@ static int fd_handle(lc_req_t *q)
 
 const lc_dialect_t lc_dialect_feldera = {
     "feldera", LC_KIND_PIPELINE, &lc_pipeline_kind, "pipelines.read", "pipelines.write",
-    fd_handle, fd_error, fd_method_not_allowed, "GET, HEAD, POST"
+    fd_handle, fd_error, fd_method_not_allowed, "GET, HEAD, POST, DELETE"
 };

@@ -21,15 +21,8 @@
 #include "lc_store.h"
 #include "lc_time.h"
 
-static const char *const fd_states[FD_NSTATES] = {
-    "Stopped", "Provisioning", "Initializing", "Paused", "Running", "Unavailable",
-    "Suspended", "Stopping", "Standby", "AwaitingApproval", "Bootstrapping", "Replaying"
-};
-static const char *const fd_desired[FDD_N] = {
-    "Stopped", "Paused", "Running", "Suspended", "Standby", "Unavailable"
-};
-const char *const lc_feldera_res[FR_N] = { "Stopped", "Provisioning", "Provisioned", "Stopping" };
-const char *const lc_feldera_res_desired[FRD_N] = { "Stopped", "Provisioned" };
+#define fd_states lc_feldera_states
+#define fd_desired lc_feldera_desired
 
 #define B(s) LC_BIT(s)
 /* The states a pipeline process runs in before it has suspended (the
@@ -46,7 +39,7 @@ const char *const lc_feldera_res_desired[FRD_N] = { "Stopped", "Provisioned" };
 #define K_ERROR   FD_K_ERROR   /* lc_kind_feldera.h: the dialect's guards read it */
 #define K_RUNNER  "r"
 #define K_INITIAL "i"
-#define K_DEPLOY  "d"
+#define K_DEPLOY  FD_K_DEPLOY
 
 /* The record has no "desired status since" field; a pipeline is never
  * closed, so its `closed` timestamp keeps when the desired status last
@@ -61,6 +54,7 @@ static void fd_checkpoint(lc_resource_t *r, apr_time_t now);
 static void fd_dismiss(lc_resource_t *r, apr_time_t now);
 static void fd_suspended(lc_resource_t *r, apr_time_t now);
 static void fd_suspend_timed_out(lc_resource_t *r, apr_time_t now);
+static void fd_clear(lc_resource_t *r, apr_time_t now);
 
 /* Actions: "start_running" / "start_paused" / "start_standby" (start?initial=),
  * "stop" (force=false), "stop_force" (force=true), "checkpoint", "dismiss_error".
@@ -89,6 +83,28 @@ static const lc_rule_t fd_rules[] = {
     { "checkpoint",     B(FD_PAUSED) | B(FD_RUNNING), LC_STATE_KEEP, LC_STATE_KEEP, 0,        fd_checkpoint, 0 },
     /* Only a fully stopped pipeline's error can go (the guard answers the rest). */
     { "dismiss_error",  B(FD_STOPPED),       LC_STATE_KEEP,   LC_STATE_KEEP, 0,               fd_dismiss,  B(FDD_STOPPED) },
+    /* The pipeline process's own /pause, /start (the manager's /resume) and
+     * /activate: a change of the runtime desired status, as its
+     * may_transition_to allows (Running <-> Paused; Standby -> either by
+     * /activate only); the status follows (fd_advances, or a runner).  Any
+     * other desired status (Standby for pause/resume, Suspended) is the
+     * process's InvalidTransition; not provisioned, it is not there at all. */
+    { "pause",          FD_RUNTIME,          LC_STATE_KEEP,   LC_STATE_KEEP, LC_RULE_NOOP,    NULL,        B(FDD_PAUSED) },
+    { "pause",          FD_RUNTIME,          LC_STATE_KEEP,   FDD_PAUSED,    LC_RULE_ADVANCE, fd_wanted,   B(FDD_RUNNING) },
+    { "resume",         FD_RUNTIME,          LC_STATE_KEEP,   LC_STATE_KEEP, LC_RULE_NOOP,    NULL,        B(FDD_RUNNING) },
+    { "resume",         FD_RUNTIME,          LC_STATE_KEEP,   FDD_RUNNING,   LC_RULE_ADVANCE, fd_wanted,   B(FDD_PAUSED) },
+    { "activate",       FD_RUNTIME,          LC_STATE_KEEP,   LC_STATE_KEEP, LC_RULE_NOOP,    NULL,        B(FDD_RUNNING) },
+    { "activate",       FD_RUNTIME,          LC_STATE_KEEP,   FDD_RUNNING,   LC_RULE_ADVANCE, fd_wanted,   B(FDD_PAUSED) | B(FDD_STANDBY) },
+    { "activate_paused", FD_RUNTIME,         LC_STATE_KEEP,   LC_STATE_KEEP, LC_RULE_NOOP,    NULL,        B(FDD_PAUSED) },
+    { "activate_paused", FD_RUNTIME,         LC_STATE_KEEP,   FDD_PAUSED,    LC_RULE_ADVANCE, fd_wanted,   B(FDD_RUNNING) | B(FDD_STANDBY) },
+    /* /approve: a pipeline awaiting approval bootstraps, then runs (or
+     * stays paused) as wanted; any other deployed pipeline answers 200 and
+     * nothing changes (the process only records the bootstrap options). */
+    { "approve",        B(FD_AWAITING),      FD_BOOTSTRAPPING, LC_STATE_KEEP, LC_RULE_ADVANCE, fd_derive,  B(FDD_RUNNING) | B(FDD_PAUSED) | B(FDD_STANDBY) },
+    { "approve",        FD_DEPLOYED & ~B(FD_AWAITING), LC_STATE_KEEP,   LC_STATE_KEEP, LC_RULE_NOOP,    NULL,        0 },
+    /* /clear: only a fully stopped pipeline's storage (the dialect's guard
+     * makes a Cleared one a no-change). */
+    { "clear",          B(FD_STOPPED),       LC_STATE_KEEP,   LC_STATE_KEEP, 0,               fd_clear,    B(FDD_STOPPED) },
     { NULL }
 };
 
@@ -105,6 +121,15 @@ static const lc_advance_t fd_advances[] = {
     FD_SUSPENDS(FD_INITIALIZING), FD_SUSPENDS(FD_PAUSED), FD_SUSPENDS(FD_RUNNING),
     FD_SUSPENDS(FD_UNAVAILABLE), FD_SUSPENDS(FD_STANDBY), FD_SUSPENDS(FD_AWAITING),
     FD_SUSPENDS(FD_BOOTSTRAPPING), FD_SUSPENDS(FD_REPLAYING),
+    /* pause / resume / activate / approve: the runtime status follows the
+     * runtime desired status. */
+    { FD_RUNNING,      FD_PAUSED,       0,               fd_derive, B(FDD_PAUSED) },
+    { FD_PAUSED,       FD_RUNNING,      0,               fd_derive, B(FDD_RUNNING) },
+    { FD_STANDBY,      FD_RUNNING,      0,               fd_derive, B(FDD_RUNNING) },
+    { FD_STANDBY,      FD_PAUSED,       0,               fd_derive, B(FDD_PAUSED) },
+    { FD_BOOTSTRAPPING, FD_RUNNING,     0,               fd_derive, B(FDD_RUNNING) },
+    { FD_BOOTSTRAPPING, FD_PAUSED,      0,               fd_derive, B(FDD_PAUSED) },
+    { FD_BOOTSTRAPPING, FD_STANDBY,     0,               fd_derive, B(FDD_STANDBY) },
     { FD_SUSPENDED,    FD_STOPPING,     LC_RULE_ADVANCE, fd_stop_now, 0 },
     { FD_STOPPING,     FD_STOPPED,      0,               fd_derive, 0 },
     { LC_STATE_KEEP }
@@ -122,6 +147,29 @@ static const lc_timeout_t fd_timeouts[] = {
     { LC_STATE_KEEP }
 };
 
+/* Store data in r; should it not fit (a runner's long error), give up the
+ * log, then the history, then (as before) all but the error and the runner
+ * flag (the deployment's id and initial status are then shown as null). */
+static void fd_data_store(lc_resource_t *r, json_t *data)
+{
+    int tries;
+
+    for (tries = 0; tries < 12; tries++) {
+        if (lc_kind_set_data(r, data) == APR_SUCCESS) {
+            return;
+        }
+        lc_feldera_trim(data);
+    }
+    {
+        json_t *only = json_pack("{s:O*, s:O*}", K_ERROR, json_object_get(data, K_ERROR),
+                                 K_RUNNER, json_object_get(data, K_RUNNER));
+        if (!only || lc_kind_set_data(r, only) != APR_SUCCESS) {
+            r->data[0] = '\0';
+        }
+        json_decref(only);
+    }
+}
+
 /* Set (v consumed) or remove (v NULL) one attribute. */
 static void fd_data_set(lc_resource_t *r, const char *key, json_t *v)
 {
@@ -133,17 +181,17 @@ static void fd_data_set(lc_resource_t *r, const char *key, json_t *v)
     else {
         json_object_del(data, key);
     }
-    if (lc_kind_set_data(r, data) != APR_SUCCESS) {
-        /* Our own errors are short; should a runner's overflow the record,
-         * keep the error (what the user must see) and the runner flag, and
-         * drop the deployment's id and initial status (shown as null). */
-        json_t *only = json_pack("{s:O*, s:O*}", K_ERROR, json_object_get(data, K_ERROR),
-                                 K_RUNNER, json_object_get(data, K_RUNNER));
-        if (!only || lc_kind_set_data(r, only) != APR_SUCCESS) {
-            r->data[0] = '\0';
-        }
-        json_decref(only);
-    }
+    fd_data_store(r, data);
+    json_decref(data);
+}
+
+/* The history gets r's status as it is now (when it changed). */
+static void fd_record(lc_resource_t *r, apr_time_t now)
+{
+    json_t *data = lc_kind_get_data(r);
+
+    lc_feldera_event(data, r, now);
+    fd_data_store(r, data);
     json_decref(data);
 }
 
@@ -169,6 +217,7 @@ static void fd_derive(lc_resource_t *r, apr_time_t now)
         fd_data_set(r, K_INITIAL, NULL);
         fd_data_set(r, K_DEPLOY, NULL);
     }
+    fd_record(r, now);
 }
 
 /* A new deployment: its initial status (the desired status the rule just
@@ -184,6 +233,10 @@ static void fd_start(lc_resource_t *r, apr_time_t now)
     fd_data_set(r, K_ERROR, NULL);
     fd_data_set(r, K_INITIAL, json_integer(r->desired));
     fd_data_set(r, K_DEPLOY, json_string(hex));
+    /* A new process: its storage is in use, its metrics start afresh. */
+    fd_data_set(r, FH_K_STORAGE, json_integer(FS_INUSE));
+    fd_data_set(r, FH_K_STARTED, json_integer((json_int_t)apr_time_sec(now)));
+    fd_data_set(r, FH_K_METRICS, NULL);
     FD_DESIRED_SINCE(r) = now;
     fd_derive(r, now);
 }
@@ -211,21 +264,43 @@ static void fd_stop_now(lc_resource_t *r, apr_time_t now)
  * /checkpoint_status reports it done on the next poll. */
 static void fd_checkpoint(lc_resource_t *r, apr_time_t now)
 {
+    json_t *data;
+
     (void)now;
     r->ckpt_seq++;
+    data = lc_kind_get_data(r);
+    lc_feldera_checkpoint_taken(data, r->ckpt_seq);
+    fd_data_store(r, data);
+    json_decref(data);
 }
 
 static void fd_dismiss(lc_resource_t *r, apr_time_t now)
 {
-    (void)now;
     fd_data_set(r, K_ERROR, NULL);
+    fd_record(r, now);
+}
+
+/* /clear: the storage goes, and with it the checkpoints.  A runner-driven
+ * pipeline shows Clearing until its runner reports storage_status Cleared;
+ * otherwise there is no storage but this record's, so it is Cleared at once
+ * (the client's clear_storage() polls for Cleared either way). */
+static void fd_clear(lc_resource_t *r, apr_time_t now)
+{
+    json_t *data = lc_kind_get_data(r);
+    int runner = json_is_true(json_object_get(data, K_RUNNER));
+
+    json_object_set_new(data, FH_K_STORAGE, json_integer(runner ? FS_CLEARING : FS_CLEARED));
+    json_object_del(data, FH_K_CKPTS);
+    lc_feldera_event(data, r, now);
+    fd_data_store(r, data);
+    json_decref(data);
 }
 
 /* The suspend's atomic checkpoint is taken: status Suspended, still wanted
  * Suspended until the resources go. */
 static void fd_suspended(lc_resource_t *r, apr_time_t now)
 {
-    r->ckpt_seq++;
+    fd_checkpoint(r, now);
     fd_derive(r, now);
 }
 
@@ -272,16 +347,6 @@ static json_t *fd_error_json(json_t *data)
     }
     return json_pack("{s:O, s:O, s:O}", "message", json_object_get(e, "m"),
                      "error_code", json_object_get(e, "c"), "details", json_object_get(e, "d"));
-}
-
-json_t *lc_feldera_deployment_id(json_t *data)
-{
-    const char *h = json_string_value(json_object_get(data, K_DEPLOY));
-
-    if (!h || strlen(h) != 32) {
-        return json_null();
-    }
-    return json_sprintf("%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
 /* The name of a desired status, or null (v NULL or out of range). */
@@ -353,8 +418,7 @@ json_t *lc_feldera_pipeline_json(const lc_resource_t *r, int all)
     }
     json_object_set_new(o, "refresh_version", json_integer((json_int_t)r->version));
     json_object_set_new(o, "storage_status",
-                        json_string(r->state == FD_STOPPED && r->ckpt_seq == 0
-                                    && !json_object_get(data, K_ERROR) ? "Cleared" : "InUse"));
+                        json_string(lc_feldera_storage[lc_feldera_storage_status(r, data)]));
     json_object_set_new(o, "storage_status_details", json_null());
     fd_deployment_json(o, r, data);
     json_object_set_new(o, "bootstrap_policy", json_object_get(data, K_INITIAL)
@@ -552,7 +616,94 @@ typedef struct fd_report_in {
     json_t *err;
     int     has_ckpt;
     uint64_t ckpt;
+    int     storage;      /* storage_status reported, or -1 */
+    json_t *log;          /* `log` (borrowed), or NULL */
+    json_t *metrics;      /* global_metrics fields, checked (owned) */
 } fd_report_in_t;
+
+/* A global_metrics field (top level, or inside "global_metrics"), checked
+ * on a scratch object so that a bad one changes nothing. */
+static apr_status_t fd_report_metric(fd_report_in_t *in, const char *k, json_t *v)
+{
+    if (!in->metrics) {
+        in->metrics = json_object();
+    }
+    return lc_feldera_metrics_set(in->metrics, k, v);
+}
+
+/* What a report may carry beside the status: storage_status, log lines,
+ * global metrics (SPEC §5). */
+static apr_status_t fd_report_extra(fd_report_in_t *in, const char *k, json_t *v,
+                                    const char **field)
+{
+    const char *mk;
+    json_t *mv, *probe;
+
+    if (strcmp(k, "storage_status") == 0) {
+        if ((in->storage = fd_index(lc_feldera_storage, FS_N, v)) < 0) {
+            return fd_fail(field, k);
+        }
+        return APR_SUCCESS;
+    }
+    if (strcmp(k, "log") == 0) {
+        probe = json_object();
+        if (lc_feldera_log_append(probe, v) != APR_SUCCESS) {
+            json_decref(probe);
+            return fd_fail(field, k);
+        }
+        json_decref(probe);
+        in->log = v;
+        return APR_SUCCESS;
+    }
+    if (strcmp(k, "global_metrics") == 0) {
+        if (!json_is_object(v)) {
+            return fd_fail(field, k);
+        }
+        json_object_foreach(v, mk, mv) {
+            if (fd_report_metric(in, mk, mv) != APR_SUCCESS) {
+                return fd_fail(field, "global_metrics");
+            }
+        }
+        return APR_SUCCESS;
+    }
+    if (lc_feldera_is_metric(k) && fd_report_metric(in, k, v) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    return fd_fail(field, k);
+}
+
+/* Keep what fd_report_extra checked. */
+static void fd_report_keep(lc_resource_t *r, const fd_report_in_t *in, apr_time_t now)
+{
+    json_t *data, *g;
+    const char *k;
+    json_t *v;
+
+    if (in->storage < 0 && !in->log && !in->metrics) {
+        return;
+    }
+    data = lc_kind_get_data(r);
+    if (in->storage >= 0) {
+        json_object_set_new(data, FH_K_STORAGE, json_integer(in->storage));
+        if (in->storage != FS_INUSE) {
+            json_object_del(data, FH_K_CKPTS);
+        }
+        lc_feldera_event(data, r, now);
+    }
+    if (in->log) {
+        lc_feldera_log_append(data, in->log);
+    }
+    if (in->metrics) {
+        if (!json_is_object(g = json_object_get(data, FH_K_METRICS))) {
+            json_object_set_new(data, FH_K_METRICS, g = json_object());
+        }
+        json_object_foreach(json_object_get(in->metrics, FH_K_METRICS), k, v) {
+            json_object_set(g, k, v);
+        }
+    }
+    fd_data_store(r, data);
+    json_decref(data);
+}
 
 static apr_status_t fd_report_parse(json_t *body, fd_report_in_t *in, const char **field)
 {
@@ -561,6 +712,7 @@ static apr_status_t fd_report_parse(json_t *body, fd_report_in_t *in, const char
 
     memset(in, 0, sizeof(*in));
     in->state = -1;
+    in->storage = -1;
     json_object_foreach(body, k, v) {
         if (strcmp(k, "deployment_status") == 0) {
             if ((in->state = fd_index(fd_states, FD_NSTATES, v)) < 0) {
@@ -580,8 +732,8 @@ static apr_status_t fd_report_parse(json_t *body, fd_report_in_t *in, const char
             in->has_ckpt = 1;
             in->ckpt = (uint64_t)json_integer_value(v);
         }
-        else {
-            return fd_fail(field, k);
+        else if (fd_report_extra(in, k, v, field) != APR_SUCCESS) {
+            return APR_EINVAL;
         }
     }
     /* An error stops the pipeline: it can only come with a stopping status. */
@@ -638,6 +790,7 @@ static apr_status_t fd_report(const lc_kind_def_t *def, lc_resource_t *r, json_t
     lc_resource_copy(&before, r);
     if ((rv = fd_report_parse(body, &in, field)) != APR_SUCCESS) {
         json_decref(in.err);
+        json_decref(in.metrics);
         return rv;
     }
     if (in.has_error) {
@@ -660,6 +813,8 @@ static apr_status_t fd_report(const lc_kind_def_t *def, lc_resource_t *r, json_t
     if (in.has_ckpt) {
         r->ckpt_seq = in.ckpt;
     }
+    fd_report_keep(r, &in, now);
+    json_decref(in.metrics);
     return lc_resource_same(&before, r) ? LC_NOCHANGE : APR_SUCCESS;
 }
 

@@ -140,16 +140,17 @@ for my $r (['GET', ''], ['POST', '/start'], ['POST', '/stop'], ['POST', '/stop?f
     is(req(GET => FD . '/a')->code, 404, 'one character: a valid name');
     is(req(GET => FD . '/A-b_9')->code, 404, 'A-b_9: a valid name');
 }
-is_code(req(GET => FD . '/p1/resume'), 404, 'NotFound', 'unknown action');
+is_code(req(GET => FD . '/p1/frobnicate'), 404, 'NotFound', 'unknown action');
 is_code(req(GET => FD . '/p1/start/x'), 404, 'NotFound', 'too many segments');
 is(req(GET => FD)->code, 200, 'the collection: the list (t/feldera_client.t)');
 {
     my $res = req(GET => FD . '/fd-nope/start');
     is_code($res, 405, 'MethodNotAllowed', 'GET /start');
     is($res->header('Allow'), 'POST', 'GET /start: Allow: POST');
-    $res = req(DELETE => FD . '/fd-nope');
-    is_code($res, 405, 'MethodNotAllowed', 'DELETE /{name}');
-    is($res->header('Allow'), 'GET, HEAD', 'DELETE: Allow: GET, HEAD');
+    # DELETE /{name} is delete() (t/feldera_lifecycle.t); PUT is not served.
+    $res = req(PUT => FD . '/fd-nope', body => {});
+    is_code($res, 405, 'MethodNotAllowed', 'PUT /{name}');
+    is($res->header('Allow'), 'GET, HEAD, DELETE', 'PUT: Allow: GET, HEAD, DELETE');
 }
 
 # ---- admin PUT / GET of the pipeline form ---------------------------------------------------------

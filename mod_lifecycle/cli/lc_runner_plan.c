@@ -20,6 +20,9 @@
  *                (the checkpoint; its output may carry checkpoint_sequence_number)
  *                Suspended -> (no command) -> Stopping
  *                Stopping -> stop -> Stopped
+ *                Running wanted Paused -> pause -> Paused; Paused wanted Running
+ *                -> resume -> Running; Standby wanted Running / Paused -> activate;
+ *                Bootstrapping (after /approve) -> bootstrap -> the desired status
  *                a failure stops the pipeline with deployment_error set.
  *
  * A state waiting for a runner is acted on whatever change put it there (a
@@ -81,6 +84,15 @@ static const lc_runner_row_t fd_rows[] = {
     SUSPENDS("Initializing"), SUSPENDS("Paused"), SUSPENDS("Running"),
     SUSPENDS("Unavailable"), SUSPENDS("Standby"), SUSPENDS("AwaitingApproval"),
     SUSPENDS("Bootstrapping"), SUSPENDS("Replaying"),
+    /* pause / resume / activate / approve: the runtime status follows the
+     * desired one (lc_kind_feldera.c's advances). */
+    { "Running",      "Paused",   ANY, "pause",      "Paused",       "Stopping", 0 },
+    { "Paused",       "Running",  ANY, "resume",     "Running",      "Stopping", 0 },
+    { "Standby",      "Running",  ANY, "activate",   "Running",      "Stopping", 0 },
+    { "Standby",      "Paused",   ANY, "activate",   "Paused",       "Stopping", 0 },
+    { "Bootstrapping", "Running", ANY, "bootstrap",  "Running",      "Stopping", 0 },
+    { "Bootstrapping", "Paused",  ANY, "bootstrap",  "Paused",       "Stopping", 0 },
+    { "Bootstrapping", "Standby", ANY, "bootstrap",  "Standby",      "Stopping", 0 },
     /* The checkpoint is taken: the resources may go (the next row's command). */
     { "Suspended",    NULL,       ANY, NULL,         "Stopping",     NULL,       0 },
     { "Stopping",     NULL,       ANY, "stop",       "Stopped",      "Stopped",  LC_RUN_CANCELS },

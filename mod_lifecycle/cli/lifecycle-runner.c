@@ -54,6 +54,7 @@ static void usage(FILE *f)
         "  agent.run           agent.stop\n"
         "  session.start       session.stop\n"
         "  pipeline.provision  pipeline.initialize  pipeline.suspend  pipeline.stop\n"
+        "  pipeline.pause  pipeline.resume  pipeline.activate  pipeline.bootstrap\n"
         "Logs one line per action on stderr; never logs the token.  See lifecycle-runner(1).\n",
         prog);
 }

@@ -844,6 +844,72 @@ static void spec_pipeline_reports(void)
     CHECK(r.state == FD_RUNNING && r.desired == FDD_RUNNING);
 }
 
+/* SPEC §4.6: pause / resume / activate / approve follow the runtime desired
+ * status; a runner's log lines, metrics and storage status are kept, bounded
+ * (the oldest go), and a bad field changes nothing. */
+static void spec_pipeline_runtime(void)
+{
+    const lc_kind_def_t *def = &lc_pipeline_kind;
+    const char *field;
+    char body[600];
+    lc_resource_t r, prev;
+    json_t *data;
+    int i;
+
+    fd_put("{\"deployment_status\":\"Running\"}", &r);
+    CHECK(act(def, &r, "pause") == APR_SUCCESS && r.desired == FDD_PAUSED && r.state == FD_RUNNING);
+    CHECK(lc_kind_advance(def, &r, NOW, AFTER) == APR_SUCCESS && r.state == FD_PAUSED);
+    CHECK(act(def, &r, "pause") == LC_NOCHANGE);
+    CHECK(act(def, &r, "resume") == APR_SUCCESS && r.desired == FDD_RUNNING);
+    CHECK(lc_kind_advance(def, &r, NOW, AFTER) == APR_SUCCESS && r.state == FD_RUNNING);
+    CHECK(act(def, &r, "approve") == LC_NOCHANGE);
+    fd_put("{\"deployment_status\":\"Standby\"}", &r);
+    CHECK(act(def, &r, "resume") == LC_EILLEGAL && act(def, &r, "pause") == LC_EILLEGAL);
+    CHECK(act(def, &r, "activate") == APR_SUCCESS && r.desired == FDD_RUNNING);
+    CHECK(lc_kind_advance(def, &r, NOW, AFTER) == APR_SUCCESS && r.state == FD_RUNNING);
+    fd_put("{\"deployment_status\":\"AwaitingApproval\",\"deployment_desired_status\":"
+           "\"Running\"}", &r);
+    CHECK(act(def, &r, "approve") == APR_SUCCESS && r.state == FD_BOOTSTRAPPING);
+    CHECK(lc_kind_advance(def, &r, NOW, AFTER) == APR_SUCCESS && r.state == FD_RUNNING);
+    fd_put("{\"deployment_status\":\"Stopped\"}", &r);
+    CHECK(act(def, &r, "pause") == LC_EILLEGAL && act(def, &r, "approve") == LC_EILLEGAL);
+    /* The log keeps its newest lines within its bound; the record fits. */
+    for (i = 0; i < 200; i++) {
+        snprintf(body, sizeof(body), "{\"log\":\"line %d %0400d\"}", i, 0);
+        CHECK(fd_report(&r, body, &field) == APR_SUCCESS);
+    }
+    data = lc_kind_get_data(&r);
+    CHECK(json_array_size(json_object_get(data, FH_K_LOG)) < 20);
+    CHECK(strncmp(json_string_value(json_array_get(json_object_get(data, FH_K_LOG),
+          json_array_size(json_object_get(data, FH_K_LOG)) - 1)), "line 199 ", 9) == 0);
+    json_decref(data);
+    /* The history keeps its newest entries. */
+    for (i = 0; i < 60; i++) {
+        CHECK(act(def, &r, "start_running") == APR_SUCCESS);
+        CHECK(act(def, &r, "stop_force") == APR_SUCCESS);
+        CHECK(lc_kind_advance(def, &r, NOW, AFTER) == APR_SUCCESS && r.state == FD_STOPPED);
+    }
+    data = lc_feldera_events_json(&r, 0);
+    CHECK(json_array_size(data) == 48);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(data, 0),
+                                                "deployment_resources_status")), "Stopped");
+    json_decref(data);
+    CHECK(strlen(r.data) < LC_DATA_MAX);
+    CHECK(fd_report(&r, "{\"pipeline_complete\":true,\"global_metrics\":"
+                        "{\"total_input_records\":3}}", &field) == APR_SUCCESS);
+    data = lc_feldera_stats_json(&r, NOW);
+    CHECK(json_is_true(json_object_get(json_object_get(data, "global_metrics"), "pipeline_complete")));
+    CHECK(json_integer_value(json_object_get(json_object_get(data, "global_metrics"),
+                                             "total_input_records")) == 3);
+    json_decref(data);
+    lc_resource_copy(&prev, &r);
+    CHECK(fd_report(&r, "{\"log\":\"ok\",\"total_input_records\":\"x\"}", &field) == APR_EINVAL);
+    CHECK_STR(field, "total_input_records");
+    CHECK(lc_resource_same(&r, &prev));
+    CHECK(fd_report(&r, "{\"storage_status\":\"Cleared\"}", &field) == APR_SUCCESS);
+    CHECK_STR(shown(def, &r, "storage_status", NULL), "Cleared");
+}
+
 static void test_spec(void)
 {
     spec_workstation();
@@ -854,6 +920,7 @@ static void test_spec(void)
     spec_pipeline_lifecycle();
     spec_pipeline_timeout();
     spec_pipeline_reports();
+    spec_pipeline_runtime();
 }
 
 int main(void)
