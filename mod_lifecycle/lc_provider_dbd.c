@@ -200,7 +200,7 @@ static lc_store_t *dbd_child_init(apr_pool_t *pchild, server_rec *s)
 {
     const lc_server_conf_t *sc = lc_config_global(s);
     lc_dbd_source_t src = { src_open, src_close, src_log, lc_stopping, NULL };
-    lc_dbd_options_t opt = { sc->feed_poll, 0, 0, schema_checked };
+    lc_dbd_options_t opt = { sc->feed_poll, 0, 0, schema_checked, sc->dbd_timeout };
 
     if (!retained || !dbd_open) {
         return NULL;
