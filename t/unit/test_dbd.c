@@ -931,6 +931,33 @@ static void test_half_prepared(void)
     apr_dbd_close(src.driver, h);
 }
 
+/* Issue 19.3: a commit whose wait for the synchronous standby was cancelled
+ * succeeds with a WARNING (01000, "canceling wait for synchronous
+ * replication ... committed locally, but might not have been
+ * replicated"): never a 2xx.  A trigger raises that warning here (a
+ * standby of its own is more than this test needs): the write answers
+ * LC_EUNAVAIL, counted as an unknown outcome, although it committed. */
+static void test_unreplicated(void)
+{
+    lc_store_t *st = new_store();
+    lc_resource_t r;
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "u1", K_IDLE, NULL) == APR_SUCCESS);
+    sql("CREATE OR REPLACE FUNCTION lc_test_warn() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE WARNING USING ERRCODE = '01000', MESSAGE = 'canceling wait for "
+        "synchronous replication due to user request'; RETURN NULL; END $$");
+    sql("CREATE TRIGGER lc_test_warn AFTER INSERT ON lc_changes "
+        "FOR EACH STATEMENT EXECUTE FUNCTION lc_test_warn()");
+    shared->unknown = 0;
+    CHECK(put(st, LC_KIND_WORKSTATION, "u1", K_BUSY, NULL) == LC_EUNAVAIL);
+    CHECK(shared->unknown == 1);
+    sql("DROP TRIGGER lc_test_warn ON lc_changes");
+    /* It did commit: an unknown outcome, not "nothing was changed". */
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "u1", &r, pool) == APR_SUCCESS);
+    CHECK(r.state == K_BUSY && r.version == 2);
+}
+
 static void test_live(void)
 {
     test_crud();
@@ -945,6 +972,7 @@ static void test_live(void)
     test_lost_session();
     test_dead_pool();
     test_half_prepared();
+    test_unreplicated();
 }
 
 int main(void)
