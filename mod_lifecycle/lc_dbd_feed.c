@@ -176,7 +176,7 @@ static apr_status_t sequence(lc_dbd_t *d, apr_interval_time_t every, apr_pool_t 
     }
     apr_pool_destroy(sp);
     /* A numbering whose commit was lost is done again by the next pass. */
-    return rv == LC_DBD_ERETRY ? APR_SUCCESS : rv == LC_DBD_EUNKNOWN ? LC_EUNAVAIL : rv;
+    return rv == LC_DBD_ERETRY ? APR_SUCCESS : rv == LC_DBD_EUNKNOWN || rv == LC_DBD_EUNREPL ? LC_EUNAVAIL : rv;
 }
 
 apr_status_t lc_store_dbd_sequence(lc_store_t *st, apr_interval_time_t every, apr_pool_t *p)

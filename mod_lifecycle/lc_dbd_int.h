@@ -37,6 +37,9 @@
  * deadline passed, its wait for the synchronous standby cancelled): the
  * store finds out by reading the row again when it can (SPEC 2c). */
 #define LC_DBD_EUNKNOWN (APR_OS_START_USERERR + 902)
+/* A commit whose wait for the synchronous standby was cancelled: visible
+ * here, perhaps not on the standby: unknown, and reading cannot tell. */
+#define LC_DBD_EUNREPL (APR_OS_START_USERERR + 903)
 
 #define LC_DBD_TRIES 8          /* lost races and retried errors per operation */
 #define LC_DBD_OPTIMISTIC 2     /* lost races before an update takes the row's lock */

@@ -28,7 +28,8 @@
  *     may have died with the server);
  *   - a write whose connection was lost, whose deadline passed or whose
  *     commit's wait for the synchronous standby was cancelled may have
- *     committed: LC_DBD_EUNKNOWN, never retried;
+ *     committed: LC_DBD_EUNKNOWN (LC_DBD_EUNREPL for the cancelled wait,
+ *     which reading the row cannot settle), never retried;
  *   - anything else is logged: LC_EUNAVAIL.
  */
 #include <string.h>
@@ -219,7 +220,7 @@ apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e
             lc_dbd_log(d, 0, apr_psprintf(p, "%s: the wait for the synchronous standby was "
                                           "cancelled: the change may not be replicated",
                                           lc_dbd_sql_label(q)));
-            return LC_DBD_EUNKNOWN;
+            return LC_DBD_EUNREPL;
         }
         if ((rv = failure(d, c, p, q, &call, &reconnects)) != RUN_AGAIN) {
             if (rv == APR_SUCCESS && res) {
@@ -247,7 +248,7 @@ apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
     __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
     lc_dbd_call_sql(c, p, sql, &call);
     if (call.outcome == LC_CALL_OK) {
-        rv = commit && call.unsure ? LC_DBD_EUNKNOWN : APR_SUCCESS;
+        rv = commit && call.unsure ? LC_DBD_EUNREPL : APR_SUCCESS;
         if (rv != APR_SUCCESS) {
             lc_dbd_log(d, 0, "COMMIT: the wait for the synchronous standby was cancelled: "
                              "the change may not be replicated");

@@ -313,6 +313,60 @@ static apr_status_t update_locked(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, 
     return rv;
 }
 
+/* Whether two records hold the same image (what a write sets). */
+static int same_image(const lc_resource_t *a, const lc_resource_t *b, apr_pool_t *p)
+{
+    const char *x[LC_DBD_NIMAGE], *y[LC_DBD_NIMAGE];
+    int i;
+
+    lc_dbd_row_image(a, p, x);
+    lc_dbd_row_image(b, p, y);
+    for (i = 0; i < LC_DBD_NIMAGE; i++) {
+        if (strcmp(x[i] ? x[i] : "", y[i] ? y[i] : "") != 0) {
+            return 0;
+        }
+    }
+    return strcmp(a->alias[0], b->alias[0]) == 0 && strcmp(a->alias[1], b->alias[1]) == 0;
+}
+
+/* A write of unknown outcome (SPEC 2c): on a connection taken anew, is
+ * this write's row there, at the version after the one it was made from,
+ * with its image?  Then it committed: APR_SUCCESS with u->r's version and
+ * position, answered as if in time.  Else LC_EUNKNOWN: another version
+ * (someone else wrote; ours may still have, before) or the old one (a
+ * commit still waiting for a standby becomes visible when it ends). */
+static apr_status_t verify(lc_dbd_t *d, upd_t *u, apr_pool_t *p)
+{
+    lc_resource_t *now;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    if ((now = malloc(sizeof(*now))) == NULL) {
+        return LC_EUNKNOWN;
+    }
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        rv = read_row(d, &c, sp, LC_Q_GET, u->kind, u->id, now);
+        if (rv == APR_SUCCESS && now->version == (u->exists ? u->cur.version + 1 : 1)
+            && same_image(now, &u->r, sp)) {
+            u->r.version = now->version;
+            u->r.seq = now->seq;
+            u->r.created = now->created;
+        }
+        else {
+            rv = LC_EUNKNOWN;
+        }
+    });
+    free(now);
+    if (rv == APR_SUCCESS) {
+        __atomic_add_fetch(&d->sh->verified, 1, __ATOMIC_RELAXED);
+        lc_dbd_log(d, 1, apr_psprintf(p, "an update of %s whose outcome was unknown was "
+                                      "found committed: answered as made", u->id));
+        return APR_SUCCESS;
+    }
+    return LC_EUNKNOWN;
+}
+
 static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
                                lc_store_update_fn *fn, void *baton, lc_resource_t *out,
                                apr_pool_t *p)
@@ -351,7 +405,10 @@ static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
                                       "tries: answered 503", id, LC_DBD_TRIES));
     }
     if (rv == LC_DBD_EUNKNOWN) {
-        rv = LC_EUNAVAIL;
+        rv = verify(d, u, p);
+    }
+    if (rv == LC_DBD_EUNREPL || rv == LC_EUNKNOWN) {
+        rv = LC_EUNKNOWN;
         __atomic_add_fetch(&d->sh->unknown, 1, __ATOMIC_RELAXED);
     }
     if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
@@ -422,8 +479,10 @@ static apr_status_t dbd_remove(lc_store_t *st, lc_kind_e kind, const char *id,
             rv = remove_once(d, &c, sp, kind, id, expect_version, gone);
         }
     });
-    if (rv == LC_DBD_EUNKNOWN) {
-        rv = LC_EUNAVAIL;
+    if (rv == LC_DBD_EUNKNOWN || rv == LC_DBD_EUNREPL) {
+        /* A delete that may have been made: not read back (an absent row
+         * does not say whose delete it was). */
+        rv = LC_EUNKNOWN;
         __atomic_add_fetch(&d->sh->unknown, 1, __ATOMIC_RELAXED);
     }
     if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
@@ -566,7 +625,7 @@ static apr_status_t dbd_take_due(lc_store_t *st, apr_time_t now, int max,
     /* Read the next due time again at the next tick. */
     __atomic_store_n(&d->sh->due_read, 0, __ATOMIC_RELEASE);
     free(u);
-    return rv == LC_DBD_EUNKNOWN ? LC_EUNAVAIL : rv;
+    return rv == LC_DBD_EUNKNOWN || rv == LC_DBD_EUNREPL ? LC_EUNAVAIL : rv;
 }
 
 /* Every child of every host asks at every tick (100 ms): answered from the

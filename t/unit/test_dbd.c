@@ -767,7 +767,7 @@ static void test_deadline(void)
     undo.after = apr_time_from_sec(4);
     th = later(&undo);
     t0 = apr_time_now();
-    CHECK(put(st, LC_KIND_WORKSTATION, "d1", K_BUSY, NULL) == LC_EUNAVAIL);
+    CHECK(put(st, LC_KIND_WORKSTATION, "d1", K_BUSY, NULL) == LC_EUNKNOWN);
     took = secs_since(t0);
     CHECK(took >= 0.9 && took < 2.5);
     CHECK(shared->timeouts == 2 && shared->unknown == 1);
@@ -936,7 +936,7 @@ static void test_half_prepared(void)
  * replication ... committed locally, but might not have been
  * replicated"): never a 2xx.  A trigger raises that warning here (a
  * standby of its own is more than this test needs): the write answers
- * LC_EUNAVAIL, counted as an unknown outcome, although it committed. */
+ * LC_EUNKNOWN, although it committed. */
 static void test_unreplicated(void)
 {
     lc_store_t *st = new_store();
@@ -950,12 +950,117 @@ static void test_unreplicated(void)
     sql("CREATE TRIGGER lc_test_warn AFTER INSERT ON lc_changes "
         "FOR EACH STATEMENT EXECUTE FUNCTION lc_test_warn()");
     shared->unknown = 0;
-    CHECK(put(st, LC_KIND_WORKSTATION, "u1", K_BUSY, NULL) == LC_EUNAVAIL);
+    CHECK(put(st, LC_KIND_WORKSTATION, "u1", K_BUSY, NULL) == LC_EUNKNOWN);
     CHECK(shared->unknown == 1);
     sql("DROP TRIGGER lc_test_warn ON lc_changes");
     /* It did commit: an unknown outcome, not "nothing was changed". */
     CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "u1", &r, pool) == APR_SUCCESS);
     CHECK(r.state == K_BUSY && r.version == 2);
+}
+
+/* The first column of the first row of q on h into out (bounded), "" when none. */
+static void other_value(apr_dbd_t *h, apr_pool_t *p, const char *q, char *out, size_t n)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *v = NULL;
+
+    if (apr_dbd_select(src.driver, p, h, &res, q, 1) == 0
+        && apr_dbd_get_row(src.driver, p, res, &row, 1) == 0) {
+        v = apr_dbd_get_entry(src.driver, row, 0);
+    }
+    apr_cpystrn(out, v ? v : "", n);
+}
+
+/* synchronous_standby_names for the whole cluster, seen by the store's session. */
+static void standby_names(apr_dbd_t *h, const char *names)
+{
+    char v[64];
+    int i;
+
+    other_sql(h, apr_psprintf(pool, "ALTER SYSTEM SET synchronous_standby_names = '%s'", names));
+    other_sql(h, "SELECT pg_reload_conf()");
+    for (i = 0; i < 100; i++) {
+        other_value(src.handle, pool, "SELECT current_setting('synchronous_standby_names')",
+                    v, sizeof(v));
+        if (strcmp(v, names) == 0) {
+            return;
+        }
+        apr_sleep(apr_time_from_msec(50));
+    }
+    CHECK(!"the setting reached the store's session");
+}
+
+typedef struct bg_put { lc_store_t *st; apr_pool_t *p; apr_status_t rv; } bg_put_t;
+
+static void *APR_THREAD_FUNC bg_put_thread(apr_thread_t *th, void *data)
+{
+    bg_put_t *b = data;
+    aput_t a = { NULL, NULL, "{\"n\":2}", K_BUSY };
+
+    b->rv = lc_store_update(b->st, LC_KIND_WORKSTATION, "s2", aput_cb, &a, NULL, b->p);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Issue 19.1 and 19.2, the synchronous standby gone (synchronous_standby_names
+ * naming one that never connects: every commit waits for it, and
+ * statement_timeout does not end that wait).  A write answers within the
+ * deadline, its outcome unknown (it committed locally and waits).  A write
+ * whose waiting session is then terminated (pg_terminate_backend: the
+ * commit stands, the client sees only the connection close) is read back,
+ * found committed, and answered as made. */
+static void test_standby_gone(void)
+{
+    lc_store_t *st = new_store();
+    lc_dbd_source_t s = { src_open, src_close, src_log, NULL, &src };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 1,
+                           apr_time_from_sec(20) };
+    lc_store_t *slow = lc_store_dbd_open(pool, &s, shared, &o);
+    apr_dbd_t *h = other_session(src.params);
+    bg_put_t b = { slow, NULL, APR_EGENERAL };
+    apr_pool_t *mine;
+    apr_thread_t *th = NULL;
+    apr_status_t trv;
+    lc_resource_t r;
+    apr_time_t t0;
+    double took;
+    char n[16] = "0";
+    int i;
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "s1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(put(st, LC_KIND_WORKSTATION, "s2", K_IDLE, NULL) == APR_SUCCESS);
+    standby_names(h, "lc_absent_standby");
+    shared->unknown = shared->verified = 0;
+    t0 = apr_time_now();
+    CHECK(put(st, LC_KIND_WORKSTATION, "s1", K_BUSY, NULL) == LC_EUNKNOWN);
+    took = secs_since(t0);
+    printf("test_dbd: a write with the synchronous standby gone answered in %.2f s "
+           "(LifecycleDbdTimeout 1 s)\n", took);
+    CHECK(took >= 0.9 && took < 2.5);
+    CHECK(shared->unknown == 1);
+    /* The same, with a long deadline and the waiting session terminated. */
+    apr_pool_create(&b.p, NULL);
+    apr_pool_create(&mine, NULL);
+    CHECK(apr_thread_create(&th, NULL, bg_put_thread, &b, pool) == APR_SUCCESS);
+    for (i = 0; i < 200 && strcmp(n, "2") != 0; i++) {
+        apr_sleep(apr_time_from_msec(50));
+        other_value(h, mine, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
+                    n, sizeof(n));
+    }
+    CHECK(strcmp(n, "2") == 0);         /* the first write's session, and the second's */
+    other_sql(h, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE wait_event = 'SyncRep'");
+    apr_thread_join(&trv, th);
+    CHECK(b.rv == APR_SUCCESS);
+    CHECK(shared->verified == 1 && shared->unknown == 1);
+    standby_names(h, "");
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "s2", &r, pool) == APR_SUCCESS);
+    CHECK(r.state == K_BUSY && r.version == 2);
+    apr_pool_destroy(b.p);
+    apr_pool_destroy(mine);
+    apr_dbd_close(src.driver, h);
 }
 
 static void test_live(void)
@@ -973,6 +1078,7 @@ static void test_live(void)
     test_dead_pool();
     test_half_prepared();
     test_unreplicated();
+    test_standby_gone();
 }
 
 int main(void)
