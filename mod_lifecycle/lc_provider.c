@@ -74,10 +74,15 @@ const lc_provider_t *lc_provider_configured(const char *name)
  * the store is read only once it is whole. */
 lc_store_t *lc_provider_store(void)
 {
-    return __atomic_load_n(&process_store, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&process_store, __ATOMIC_SEQ_CST);
 }
 
 void lc_provider_set_store(lc_store_t *st)
 {
     __atomic_store_n(&process_store, st, __ATOMIC_RELEASE);
+}
+
+void lc_provider_withdraw_store(void)
+{
+    __atomic_store_n(&process_store, NULL, __ATOMIC_SEQ_CST);
 }

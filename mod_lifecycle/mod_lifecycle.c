@@ -68,6 +68,7 @@ static void lc_child_init(apr_pool_t *p, server_rec *s)
     lc_store_t *st = pv->child_init(p, s);
 
     lc_provider_set_store(st);
+    lc_watchdog_child_init(p);
     lc_metrics_bind(st && pv->counters ? pv->counters(st) : NULL);
     lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, lc_config_global(s)->suspend_timeout);
     lc_auth_child_init(p, s);
