@@ -778,6 +778,31 @@ lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_
     return st;
 }
 
+#define WARM_MAX 8             /* connections made ready at a process's start */
+
+int lc_store_dbd_warm(lc_store_t *st, int n, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c[WARM_MAX];
+    apr_pool_t *sp;
+    int i, ready = 0;
+
+    if (n > WARM_MAX) {
+        n = WARM_MAX;
+    }
+    if (apr_pool_create(&sp, p) != APR_SUCCESS) {
+        return 0;
+    }
+    while (ready < n && lc_dbd_begin(d, sp, &c[ready]) == APR_SUCCESS) {
+        ready++;
+    }
+    for (i = 0; i < ready; i++) {
+        lc_dbd_end(d, &c[i]);
+    }
+    apr_pool_destroy(sp);
+    return ready;
+}
+
 lc_dbd_shared_t *lc_store_dbd_shared(lc_store_t *st)
 {
     return ((lc_dbd_t *)st->impl)->sh;

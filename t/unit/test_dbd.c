@@ -896,6 +896,16 @@ static void test_dead_pool(void)
     shared->reconnects = 0;
     CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "p1", &r, pool) == APR_SUCCESS);
     CHECK(shared->reconnects == R_CONNS);
+    /* Issue 19.11: a process's connections made ready before it serves. */
+    for (i = 0; i < R_CONNS; i++) {
+        apr_dbd_close(src.driver, rr_handle[i]);
+        rr_handle[i] = other_session(src.params);
+        rr_prepared[i] = apr_hash_make(pool);
+    }
+    CHECK(lc_store_dbd_warm(st, R_CONNS, pool) == R_CONNS);
+    for (i = 0; i < R_CONNS; i++) {
+        CHECK(apr_hash_get(rr_prepared[i], "lc:ready", APR_HASH_KEY_STRING) != NULL);
+    }
     for (i = 0; i < R_CONNS; i++) {
         apr_dbd_close(src.driver, rr_handle[i]);
     }
