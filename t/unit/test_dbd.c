@@ -522,6 +522,12 @@ static apr_status_t tsrc_open(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c)
         return APR_EGENERAL;
     }
     t->busy[i] = 1;
+    /* What mod_dbd does at each open: a connection gone bad is reset. */
+    if (t->handle[i] && apr_dbd_check_conn(src.driver, pool, t->handle[i]) != APR_SUCCESS) {
+        t->busy[i] = 0;
+        apr_thread_mutex_unlock(t->mu);
+        return APR_EGENERAL;
+    }
     if (!t->handle[i]) {
         if (apr_dbd_open_ex(src.driver, pool, src.params, &t->handle[i], &err) != APR_SUCCESS) {
             t->busy[i] = 0;
@@ -1073,6 +1079,68 @@ static void test_standby_gone(void)
     apr_dbd_close(src.driver, h);
 }
 
+typedef struct timed_upd {
+    lc_store_t  *st;
+    const char  *id;
+    apr_pool_t  *p;
+    apr_status_t rv;
+    double       took;
+} timed_upd_t;
+
+static void *APR_THREAD_FUNC timed_upd_thread(apr_thread_t *th, void *data)
+{
+    timed_upd_t *u = data;
+    apr_time_t t0 = apr_time_now();
+
+    u->rv = lc_store_update(u->st, LC_KIND_WORKSTATION, u->id, bump_cb, NULL, NULL, u->p);
+    u->took = secs_since(t0);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Issue 19.1: a writer queued behind a batch leader whose statement does not
+ * come back (another session holds the leader's row for 4 s) is answered
+ * within the deadline (1 s), not when the leader's row is let go: the
+ * leader's call ends at its deadline, and a writer still queued at its own
+ * leaves.  The leader's write answers LC_EUNKNOWN. */
+static void test_batch_stuck(void)
+{
+    lc_dbd_source_t s = { tsrc_open, tsrc_close, src_log, NULL, &tsrc };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 0, apr_time_from_msec(250), 1,
+                           apr_time_from_sec(1) };
+    lc_store_t *st, *plain = new_store();
+    apr_dbd_t *h = other_session(src.params);
+    later_t undo = { h, "ROLLBACK", apr_time_from_sec(4) };
+    timed_upd_t a = { NULL, "q1", NULL, APR_EGENERAL, 0 }, b = { NULL, "q2", NULL, APR_EGENERAL, 0 };
+    apr_thread_t *ta = NULL, *tb = NULL, *tu;
+    apr_status_t trv;
+
+    fresh();
+    CHECK(put(plain, LC_KIND_WORKSTATION, "q1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(put(plain, LC_KIND_WORKSTATION, "q2", K_IDLE, NULL) == APR_SUCCESS);
+    st = lc_store_dbd_open(pool, &s, shared, &o);
+    a.st = b.st = st;
+    apr_pool_create(&a.p, NULL);
+    apr_pool_create(&b.p, NULL);
+    other_sql(h, "BEGIN");
+    other_sql(h, "SELECT 1 FROM lc_resources WHERE id = 'q1' FOR UPDATE");
+    tu = later(&undo);
+    CHECK(apr_thread_create(&ta, NULL, timed_upd_thread, &a, pool) == APR_SUCCESS);
+    apr_sleep(apr_time_from_msec(300));     /* a leads, its write waits on the row */
+    CHECK(apr_thread_create(&tb, NULL, timed_upd_thread, &b, pool) == APR_SUCCESS);
+    apr_thread_join(&trv, tb);
+    apr_thread_join(&trv, ta);
+    apr_thread_join(&trv, tu);
+    if (b.took >= 2.5) {
+        fprintf(stderr, "test_batch_stuck: the queued writer answered after %.1f s\n", b.took);
+    }
+    CHECK(b.rv == APR_SUCCESS && b.took < 2.5);
+    CHECK(a.rv == LC_EUNKNOWN && a.took < 2.5);
+    apr_pool_destroy(a.p);
+    apr_pool_destroy(b.p);
+    apr_dbd_close(src.driver, h);
+}
+
 static void test_live(void)
 {
     test_crud();
@@ -1089,6 +1157,7 @@ static void test_live(void)
     test_half_prepared();
     test_unreplicated();
     test_standby_gone();
+    test_batch_stuck();
 }
 
 int main(void)
