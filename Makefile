@@ -26,13 +26,13 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 # apr-util: apr_dbd, for the dbd backend's tests.
 APU_CFLAGS := $(shell apu-1-config --includes 2>/dev/null)
 APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
-UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: sources that depend on APR, jansson and libsodium only,
 # every kind (lc_kind_*.c) included.
 UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c lc_redivis_workflow.c) \
               $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # The dbd backend's core: APR's apr_dbd, no httpd (t/unit/test_dbd.c).
-DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_sql.c lc_dbd_schema.c lc_store_dbd.c lc_dbd_feed.c lc_dbd_batch.c)
+DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_call.c lc_dbd_sql.c lc_dbd_schema.c lc_store_dbd.c lc_dbd_feed.c lc_dbd_batch.c)
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
@@ -69,7 +69,7 @@ $(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $
 # test_dbd runs against PostgreSQL when LC_TEST_DBD_PARAMS is set.
 $(UNIT_DIR)/test_dbd: t/unit/test_dbd.c t/unit/lc_test.h $(UNIT_CORE) $(DBD_CORE) $(LC_HDR)
 	@mkdir -p $(UNIT_DIR)
-	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(DBD_CORE) $(APR_LIBS) $(APU_LIBS) -ljansson -lsodium
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(DBD_CORE) $(APR_LIBS) $(APU_LIBS) -ljansson -lsodium $(LC_PQ_LIBS)
 
 # The replay bench measures the code as apxs builds it (-O2), not the tests' -O1.
 build/unit/bench_replay: UNIT_CFLAGS += -O2

@@ -13,7 +13,11 @@ LC_SRCDIR  := mod_lifecycle
 LC_SRC     := $(sort $(wildcard $(LC_SRCDIR)/*.c))
 LC_HDR     := $(sort $(wildcard $(LC_SRCDIR)/*.h))
 LC_WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
-LC_LIBS    := -ljansson -lsodium
+# libpq: the dbd backend's deadline-bounded calls (lc_dbd_call.c) on the
+# pgsql driver's own connection.
+LC_PQ_CFLAGS := -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+LC_PQ_LIBS := -lpq
+LC_LIBS    := -ljansson -lsodium $(LC_PQ_LIBS)
 # What SANITIZE=1 adds when compiling and linking (gcc's runtimes: httpd gets
 # gcc's libasan preloaded, see build/san-httpd.sh).
 LC_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -32,7 +36,7 @@ $(LC_MODULE): $(LC_SRC) $(LC_HDR) apxs.mk
 	@rm -f $(LC_OBJDIR)/*.c $(LC_OBJDIR)/*.h
 	@for f in $(LC_SRC) $(LC_HDR); do ln -sf $(CURDIR)/$$f $(LC_OBJDIR)/; done
 	@cd $(LC_OBJDIR) && $(APXS) -c -o mod_lifecycle.la \
-	    $(foreach w,$(LC_WARN) -std=gnu11,-Wc,$(w)) $(LC_APXS_SAN) \
+	    $(foreach w,$(LC_WARN) -std=gnu11 $(LC_PQ_CFLAGS),-Wc,$(w)) $(LC_APXS_SAN) \
 	    $(notdir $(LC_SRC)) $(LC_LIBS) >build.log 2>&1 \
 	    || { cat build.log; exit 1; }
 	cp $(LC_OBJDIR)/.libs/mod_lifecycle.so $@

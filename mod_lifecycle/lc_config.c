@@ -57,6 +57,7 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->feed_poll = add->feed_poll ? add->feed_poll : base->feed_poll;
     c->feed_retain = add->feed_retain >= 0 ? add->feed_retain : base->feed_retain;
     c->notte_minute = add->notte_minute ? add->notte_minute : base->notte_minute;
+    c->dbd_timeout = add->dbd_timeout ? add->dbd_timeout : base->dbd_timeout;
     return c;
 }
 
@@ -158,6 +159,26 @@ static const char *set_feed_poll(cmd_parms *cmd, void *dc, const char *arg)
         return fail(cmd, arg, "must be a delay from 10ms to 10s, such as 100ms");
     }
     c->feed_poll = t;
+    return NULL;
+}
+
+/* LifecycleDbdTimeout (LifecycleStore dbd): the longest any call to the
+ * database may take (statement, commit, preparation) before the request
+ * answers 503 and the connection is closed. */
+static const char *set_dbd_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    const char *err = global_conf(cmd, arg, &c);
+    apr_interval_time_t t;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!delay_in(arg, apr_time_from_msec(100), apr_time_from_sec(600), &t)) {
+        return fail(cmd, arg, "must be a delay from 100ms to 600s, such as 5s");
+    }
+    c->dbd_timeout = t;
     return NULL;
 }
 
@@ -487,6 +508,9 @@ const command_rec lc_directives[] = {
     AP_INIT_TAKE1("LifecycleFeedPoll", set_feed_poll, NULL, RSRC_CONF,
                   "dbd: how often change-feed long-polls look for changes made through "
                   "other servers (default 100ms)"),
+    AP_INIT_TAKE1("LifecycleDbdTimeout", set_dbd_timeout, NULL, RSRC_CONF,
+                  "dbd: the longest one call to the database may take before the request "
+                  "answers 503 (default 5s)"),
     AP_INIT_TAKE1("LifecycleFeedRetain", set_feed_retain, NULL, RSRC_CONF,
                   "dbd: changes kept for the change feed (default 1000000; 0 = all)"),
     AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,

@@ -22,6 +22,7 @@ typedef struct lc_dbd_conn {
     apr_pool_t             *pool;      /* lives as long as the connection */
     void                   *token;     /* the source's own (mod_dbd's ap_dbd_t) */
     int                     tx;        /* in a transaction (BEGIN sent, not ended) */
+    apr_interval_time_t     timeout;   /* each call's bound (LifecycleDbdTimeout), 0 = default */
 } lc_dbd_conn_t;
 
 /* Where connections come from. */
@@ -56,16 +57,21 @@ typedef struct lc_dbd_shared {
     uint64_t batches;           /* update statements that wrote several rows */
     uint64_t batched;           /* the rows they wrote */
     int64_t  trimmed;           /* changes up to this number were dropped (retention) */
+    uint64_t timeouts;          /* calls that passed LifecycleDbdTimeout (connection closed) */
+    uint64_t reconnects;        /* sessions replaced after a lost connection or a read-only node */
+    uint64_t unknown;           /* writes whose outcome stayed unknown (503 saying so) */
+    uint64_t verified;          /* writes of unknown outcome found committed by reading again */
     char     metrics_area[LC_DBD_METRICS_AREA];   /* request counters (lc_metrics.c) */
 } lc_dbd_shared_t;
 
-#define LC_DBD_SHARED_LAYOUT 0x4c434432u   /* "LCD2": bump with the struct */
+#define LC_DBD_SHARED_LAYOUT 0x4c434433u   /* "LCD3": bump with the struct */
 
 typedef struct lc_dbd_options {
     apr_interval_time_t feed_poll;     /* LifecycleFeedPoll: how often waiters number changes */
     uint64_t            feed_retain;   /* LifecycleFeedRetain: changes kept, 0 = all */
     apr_interval_time_t due_refresh;   /* how stale the cached next due time may get */
     int                 schema_ok;     /* the schema is known to be in place already */
+    apr_interval_time_t timeout;       /* LifecycleDbdTimeout: every call's bound, 0 = default */
 } lc_dbd_options_t;
 
 #endif

@@ -23,6 +23,12 @@
  * statement that fails fails every row of it the same way: rolled back
  * (run again) or unknown (503), as it would have failed each alone.
  *
+ * Waiting is bounded: every call the leader makes has its deadline
+ * (LifecycleDbdTimeout), and a writer still queued when its own deadline
+ * passes takes itself out and answers LC_EUNAVAIL (nothing of it was
+ * sent).  A writer whose job a leader took waits for that leader, whose
+ * calls are bounded: the leader holds the job's memory until it is done.
+ *
  * A callback runs on the leading thread, never on two threads at once:
  * its writer stays blocked, its memory untouched, until the result is set.
  * What is not a plain update (a create, new aliases) goes back to its
@@ -79,6 +85,7 @@ static int take(lc_dbd_batch_t *b, item_t **out)
             continue;
         }
         *pp = it->next;
+        it->taken = 1;
         /* Insertion into key order: n is small. */
         for (i = n++; i > 0 && key_cmp(out[i - 1], it) > 0; i--) {
             out[i] = out[i - 1];
@@ -94,7 +101,7 @@ static apr_status_t read_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item
                               int n)
 {
     const char **keys = apr_palloc(p, sizeof(*keys) * 2 * n), *args[2], *v[LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     lc_resource_t *row = apr_palloc(p, sizeof(*row));
     apr_status_t rv;
     int i, k, rows;
@@ -138,7 +145,7 @@ static apr_status_t read_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item
 static apr_status_t write_one(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item_t *it)
 {
     const char *args[LC_DBD_NWRITE], *v[2];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv;
 
     lc_dbd_write_args(LC_Q_UPDATE, p, it->cur->version, NULL, it->r, args);
@@ -161,7 +168,7 @@ static apr_status_t write_many(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, ite
 {
     const char **rows_in = apr_palloc(p, sizeof(*rows_in) * LC_DBD_NWRITE * n);
     const char *args[LC_DBD_NWRITE - 2], *v[3];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv;
     int i, k, rows;
 
@@ -224,23 +231,47 @@ static void lead(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item_t **it, int 
     }
 }
 
+/* Take a job still queued out of the queue (under the lock). */
+static void withdraw(lc_dbd_batch_t *b, item_t *job)
+{
+    item_t **pp;
+
+    for (pp = &b->head; *pp && *pp != job; pp = &(*pp)->next) {
+    }
+    if (*pp) {
+        *pp = job->next;
+    }
+}
+
 apr_status_t lc_dbd_batch_update(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
                                  lc_dbd_job_t *job)
 {
     lc_dbd_batch_t *b = d->batch;
     item_t **tail, *taken[BATCH_MAX];
+    apr_time_t deadline = apr_time_now() + d->opt.timeout, now;
     apr_pool_t *sp;
     int n, i;
 
     job->done = 0;
+    job->taken = 0;
     job->next = NULL;
     apr_thread_mutex_lock(b->mu);
     for (tail = &b->head; *tail; tail = &(*tail)->next) {
     }
     *tail = job;
     while (!job->done) {
+        if (b->leading && !job->taken && (now = apr_time_now()) >= deadline) {
+            withdraw(b, job);
+            apr_thread_mutex_unlock(b->mu);
+            lc_dbd_log(d, 0, "an update waited LifecycleDbdTimeout behind another "
+                             "thread's batch: answered 503, nothing changed");
+            __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
+            return LC_EUNAVAIL;
+        }
         if (b->leading) {
-            apr_thread_cond_wait(b->cv, b->mu);
+            /* Taken: the leader's calls are bounded; else up to our own deadline. */
+            apr_thread_cond_timedwait(b->cv, b->mu, job->taken ? apr_time_from_sec(1)
+                                                     : deadline - apr_time_now());
             continue;
         }
         b->leading = 1;

@@ -66,7 +66,7 @@ static void publish(lc_dbd_t *d, uint64_t head)
 static apr_status_t two(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
                         const char **args, int64_t *a, int64_t *b)
 {
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     const char *v[2];
     apr_status_t rv = lc_dbd_run(d, c, p, q, args, &res);
 
@@ -175,7 +175,8 @@ static apr_status_t sequence(lc_dbd_t *d, apr_interval_time_t every, apr_pool_t 
         lc_dbd_end(d, &c);
     }
     apr_pool_destroy(sp);
-    return rv == LC_DBD_ERETRY ? APR_SUCCESS : rv;
+    /* A numbering whose commit was lost is done again by the next pass. */
+    return rv == LC_DBD_ERETRY ? APR_SUCCESS : rv == LC_DBD_EUNKNOWN || rv == LC_DBD_EUNREPL ? LC_EUNAVAIL : rv;
 }
 
 apr_status_t lc_store_dbd_sequence(lc_store_t *st, apr_interval_time_t every, apr_pool_t *p)
@@ -188,7 +189,7 @@ static apr_status_t read_changes(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, u
 {
     const char *args[2] = { lc_dbd_i64(p, (int64_t)since), apr_itoa(p, max) };
     const char *v[2 + LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv = lc_dbd_run(d, c, p, LC_Q_FEED_READ, args, &res);
     int rows, i;
 

@@ -2,6 +2,7 @@
  *
  *   lc_dbd_row.c     a row's text <-> lc_resource_t (pure)
  *   lc_dbd_stmt.c    the statements' text
+ *   lc_dbd_call.c    one call to the database, with a deadline (libpq)
  *   lc_dbd_sql.c     preparing them per connection, running them, and
  *                    telling a lost race from a lost database
  *   lc_dbd_schema.c  creating and upgrading the schema
@@ -13,6 +14,7 @@
 #define LC_DBD_INT_H
 
 #include "lc_dbd.h"
+#include "lc_dbd_call.h"
 
 /* The columns of a resource row, in the order every statement returns
  * them: LC_DBD_COLS("u.") names them in CTE u.  The image (what a change
@@ -30,6 +32,14 @@
 #define LC_DBD_ERETRY (APR_OS_START_USERERR + 900)  /* rolled back by the server: run again */
 
 #define LC_DBD_ALONE (APR_OS_START_USERERR + 901)   /* lc_dbd_batch: the writer writes it */
+
+/* A write that may or may not have committed (its connection lost, its
+ * deadline passed, its wait for the synchronous standby cancelled): the
+ * store finds out by reading the row again when it can (SPEC 2c). */
+#define LC_DBD_EUNKNOWN (APR_OS_START_USERERR + 902)
+/* A commit whose wait for the synchronous standby was cancelled: visible
+ * here, perhaps not on the standby: unknown, and reading cannot tell. */
+#define LC_DBD_EUNREPL (APR_OS_START_USERERR + 903)
 
 #define LC_DBD_TRIES 8          /* lost races and retried errors per operation */
 #define LC_DBD_OPTIMISTIC 2     /* lost races before an update takes the row's lock */
@@ -104,16 +114,16 @@ void lc_dbd_end(lc_dbd_t *d, lc_dbd_conn_t *c);
  * LC_EUNAVAIL (logged).  A statement a connection reset lost is prepared
  * again and run once more. */
 apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
-                        const char **args, apr_dbd_results_t **res);
+                        const char **args, lc_dbd_res_t **res);
 
 /* Plain SQL without parameters (BEGIN, COMMIT, ROLLBACK, the schema). */
 apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql);
 
 /* How many rows res holds (0 for NULL). */
-int lc_dbd_rows(lc_dbd_conn_t *c, apr_dbd_results_t *res);
+int lc_dbd_rows(lc_dbd_conn_t *c, lc_dbd_res_t *res);
 
 /* Row i's n texts from column `first` (NULLs past the end). */
-void lc_dbd_row(lc_dbd_conn_t *c, apr_pool_t *p, apr_dbd_results_t *res, int i, int first,
+void lc_dbd_row(lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_res_t *res, int i, int first,
                 int n, const char **v);
 
 /* One failure line, at most one a second per process. */
@@ -141,7 +151,7 @@ struct lc_dbd_job {
     void          *ctx;
     /* the batch's own */
     apr_status_t   rv;
-    int            wrote, done;
+    int            wrote, done, taken;
     lc_dbd_job_t  *next;
 };
 
@@ -164,5 +174,8 @@ apr_status_t lc_dbd_changes_wait(lc_store_t *st, uint64_t since, apr_interval_ti
 /* Text and label of statement q; label "sql" for q = LC_Q_COUNT (plain SQL). */
 const char *lc_dbd_sql_text(lc_dbd_q_e q);
 const char *lc_dbd_sql_label(lc_dbd_q_e q);
+
+/* How many parameters statement q takes. */
+int lc_dbd_sql_nargs(lc_dbd_q_e q);
 
 #endif

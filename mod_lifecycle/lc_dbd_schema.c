@@ -14,6 +14,7 @@
 
 #include "lc_dbd_int.h"
 #include "lc_dbd_schema.h"
+#include "lc_dbd_call.h"
 
 /* Version 1.  Times are apr_time_t (microseconds since the epoch); the
  * attributes are text (jsonb would reorder keys and refuse \u0000). */
@@ -56,15 +57,16 @@ typedef struct step {
     const char   **why;
 } step_t;
 
+/* Each with the connection's deadline (lc_dbd_call.c): a database that
+ * does not answer fails the check instead of holding the first request. */
 static apr_status_t query(step_t *s, const char *sql)
 {
-    int nrows = 0;
-    int rv = apr_dbd_query(s->c->driver, s->c->handle, &nrows, sql);
+    lc_dbd_call_t call;
 
-    if (rv != 0) {
-        const char *m = apr_dbd_error(s->c->driver, s->c->handle, rv);
-        *s->why = apr_psprintf(s->p, "creating the lifecycle schema failed at \"%.60s\": %.*s",
-                               sql, m ? (int)strcspn(m, "\n") : 0, m ? m : "");
+    lc_dbd_call_sql(s->c, s->p, sql, &call);
+    if (call.outcome != LC_CALL_OK) {
+        *s->why = apr_psprintf(s->p, "creating the lifecycle schema failed at \"%.60s\": %s",
+                               sql, call.message);
         return LC_EUNAVAIL;
     }
     return APR_SUCCESS;
@@ -73,19 +75,19 @@ static apr_status_t query(step_t *s, const char *sql)
 /* The first column of the only row of sql, or "" when there is none. */
 static apr_status_t value(step_t *s, const char *sql, const char **out)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rv = apr_dbd_select(s->c->driver, s->p, s->c->handle, &res, sql, 1);
+    lc_dbd_call_t call;
+    const char *v = NULL;
 
-    if (rv != 0) {
-        return query(s, sql);           /* fails the same way: says why */
+    lc_dbd_call_sql(s->c, s->p, sql, &call);
+    if (call.outcome != LC_CALL_OK) {
+        *s->why = apr_psprintf(s->p, "creating the lifecycle schema failed at \"%.60s\": %s",
+                               sql, call.message);
+        return LC_EUNAVAIL;
     }
-    *out = "";
-    if (apr_dbd_get_row(s->c->driver, s->p, res, &row, 1) == 0) {
-        const char *v = apr_dbd_get_entry(s->c->driver, row, 0);
-        *out = apr_pstrdup(s->p, v ? v : "");
-        apr_dbd_get_row(s->c->driver, s->p, res, &row, 2);    /* frees the result */
+    if (lc_dbd_res_rows(call.res) > 0) {
+        lc_dbd_res_row(call.res, 0, 0, 1, &v);
     }
+    *out = apr_pstrdup(s->p, v ? v : "");
     return APR_SUCCESS;
 }
 

@@ -6,54 +6,41 @@
  * connection constructor, so a database that was empty or unreachable when
  * the server started would fail every connection until a restart.  Here
  * the schema is checked first (once per process), then the statements are
- * prepared into the connection's own table (mod_dbd's ap_dbd_t.prepared).
+ * prepared into the connection's session.
  *
- * mod_dbd repairs a broken connection with PQreset, which keeps the handle
- * but loses every prepared statement: its next EXECUTE fails with 26000
- * (invalid_sql_statement_name).  The statement never ran, so they are all
- * prepared again and it runs once more.
+ * What is prepared belongs to one server process: the connection's table
+ * (mod_dbd's ap_dbd_t.prepared) holds READY -> that process's id, set only
+ * once every statement is prepared.  A preparation that stopped half-way
+ * (a statement_timeout behind a lock) leaves no mark, and a session that
+ * mod_dbd reset (PQreset: a new server process, nothing prepared) has
+ * another id: either way the next use prepares them all again, never
+ * runs on a half-prepared session.  A statement that still exists in the
+ * session (42P05) is as good as prepared.
  *
- * Telling failures apart needs two things apr_dbd does not give: whether
- * the connection is still up (a statement lost in flight may or may not
- * have committed: never retried, LC_EUNAVAIL) and the SQLSTATE (a conflict
- * the server rolled back is retried).  Both come from libpq itself through
- * the driver's native handle: PQstatus, and PQsetErrorVerbosity(VERBOSE),
- * which puts the SQLSTATE in the message apr_dbd_error returns.  libpq is
- * the driver's (apr_dbd_pgsql links it); looking the two functions up in
- * the already loaded library keeps the module itself free of a libpq
- * dependency, so a server on the shm store needs neither.
+ * Every call has a deadline (lc_dbd_call.c).  Telling failures apart:
+ *   - a conflict the server rolled back (serialization, deadlock, unique
+ *     key): run the operation again (LC_DBD_ERETRY);
+ *   - 26000, a statement lost: prepare again, run once more;
+ *   - 25006 (a read-only node: the statement was refused, nothing ran)
+ *     and a lost connection (no SQLSTATE, 57P01..57P03): the session is
+ *     closed and a new one taken, and a statement that cannot have written
+ *     runs again, up to RECONNECTS times (more than one pooled connection
+ *     may have died with the server);
+ *   - a write whose connection was lost, whose deadline passed or whose
+ *     commit's wait for the synchronous standby was cancelled may have
+ *     committed: LC_DBD_EUNKNOWN (LC_DBD_EUNREPL for the cancelled wait,
+ *     which reading the row cannot settle), never retried;
+ *   - anything else is logged: LC_EUNAVAIL.
  */
 #include <string.h>
-#include <dlfcn.h>
 #include <apr_strings.h>
 
 #include "lc_dbd_int.h"
+#include "lc_dbd_call.h"
 #include "lc_dbd_schema.h"
 
-#define PQ_CONNECTION_OK 0      /* libpq's ConnStatusType CONNECTION_OK */
-#define PQ_ERRORS_VERBOSE 2     /* libpq's PGVerbosity PQERRORS_VERBOSE */
-#define LOG_MSG_MAX 300         /* bytes of a database message in a log line */
-
-typedef int pq_status_fn(const void *conn);
-typedef int pq_verbosity_fn(void *conn, int verbosity);
-
-static pq_status_fn *pq_status;
-static pq_verbosity_fn *pq_verbosity;
-
-/* Once the pgsql driver is loaded (it is, when a connection exists). */
-static void pq_bind(void)
-{
-    void *lib;
-
-    if (pq_status) {
-        return;
-    }
-    if ((lib = dlopen("libpq.so.5", RTLD_LAZY | RTLD_NOLOAD)) == NULL) {
-        return;
-    }
-    pq_verbosity = (pq_verbosity_fn *)dlsym(lib, "PQsetErrorVerbosity");
-    __atomic_store_n(&pq_status, (pq_status_fn *)dlsym(lib, "PQstatus"), __ATOMIC_RELEASE);
-}
+#define READY "lc:ready"        /* c->prepared: every statement, in this server process */
+#define RECONNECTS 3            /* new sessions for one statement that cannot have written */
 
 void lc_dbd_log(lc_dbd_t *d, int level, const char *msg)
 {
@@ -71,47 +58,34 @@ void lc_dbd_log(lc_dbd_t *d, int level, const char *msg)
     }
 }
 
-/* The database's message: its first line, bounded. */
-static const char *db_message(lc_dbd_conn_t *c, apr_pool_t *p, int rv)
+static int prepared(lc_dbd_conn_t *c)
 {
-    const char *m = apr_dbd_error(c->driver, c->handle, rv);
-    size_t n = m ? strcspn(m, "\n") : 0;
+    int pid = lc_dbd_call_backend(c);
 
-    return m ? apr_pstrmemdup(p, m, n > LOG_MSG_MAX ? LOG_MSG_MAX : n) : "(no message)";
-}
-
-static int conn_up(lc_dbd_conn_t *c)
-{
-    void *native = apr_dbd_native_handle(c->driver, c->handle);
-
-    return pq_status && native && pq_status(native) == PQ_CONNECTION_OK;
+    return pid && (intptr_t)apr_hash_get(c->prepared, READY, APR_HASH_KEY_STRING) == pid;
 }
 
 static apr_status_t prepare_all(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
 {
-    void *native = apr_dbd_native_handle(c->driver, c->handle);
-    int q;
+    lc_dbd_call_t call;
+    int q, pid;
 
-    pq_bind();
-    if (pq_verbosity && native) {
-        pq_verbosity(native, PQ_ERRORS_VERBOSE);
-    }
+    apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, NULL);
     for (q = 0; q < LC_Q_COUNT; q++) {
-        apr_dbd_prepared_t *stmt = NULL;
-        /* The connection's pool: the statement lives as long as it does. */
-        int rv = apr_dbd_prepare(c->driver, c->pool, c->handle, lc_dbd_sql_text(q),
-                                 lc_dbd_sql_label(q), &stmt);
-        char state[6];
-        if (rv != 0) {
-            const char *m = db_message(c, p, rv);
-            /* 42P05: still there (only some were lost): keep using it. */
-            if (!(lc_dbd_sqlstate(m, state) && strcmp(state, "42P05") == 0)) {
-                lc_dbd_log(d, 0, apr_psprintf(p, "cannot prepare %s: %s",
-                                              lc_dbd_sql_label(q), m));
-                return LC_EUNAVAIL;
+        lc_dbd_call_prepare(c, p, lc_dbd_sql_label(q), lc_dbd_sql_text(q), &call);
+        /* 42P05: still there from an earlier, interrupted preparation. */
+        if (call.outcome != LC_CALL_OK
+            && !(call.outcome == LC_CALL_ERROR && strcmp(call.sqlstate, "42P05") == 0)) {
+            if (call.outcome == LC_CALL_TIMEOUT) {
+                __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
             }
+            lc_dbd_log(d, 0, apr_psprintf(p, "cannot prepare %s: %s", lc_dbd_sql_label(q),
+                                          call.message));
+            return LC_EUNAVAIL;
         }
-        apr_hash_set(c->prepared, lc_dbd_sql_label(q), APR_HASH_KEY_STRING, stmt);
+    }
+    if ((pid = lc_dbd_call_backend(c)) != 0) {
+        apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, (void *)(intptr_t)pid);
     }
     return APR_SUCCESS;
 }
@@ -123,11 +97,12 @@ apr_status_t lc_dbd_begin(lc_dbd_t *d, apr_pool_t *p, lc_dbd_conn_t *c)
 
     memset(c, 0, sizeof(*c));
     if (d->src.open(d->src.ctx, p, c) != APR_SUCCESS || !c->handle) {
+        c->handle = NULL;
         lc_dbd_log(d, 0, "no database connection (mod_dbd could not open one)");
         __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
         return LC_EUNAVAIL;
     }
-    pq_bind();
+    c->timeout = d->opt.timeout;
     if (!d->schema_ok) {
         if ((rv = lc_dbd_schema_ensure(c, p, &why)) != APR_SUCCESS) {
             lc_dbd_log(d, 0, why);
@@ -139,8 +114,7 @@ apr_status_t lc_dbd_begin(lc_dbd_t *d, apr_pool_t *p, lc_dbd_conn_t *c)
         }
         d->schema_ok = 1;
     }
-    if (!apr_hash_get(c->prepared, lc_dbd_sql_label(0), APR_HASH_KEY_STRING)
-        && prepare_all(d, c, p) != APR_SUCCESS) {
+    if (!prepared(c) && prepare_all(d, c, p) != APR_SUCCESS) {
         lc_dbd_end(d, c);
         return LC_EUNAVAIL;
     }
@@ -155,106 +129,104 @@ void lc_dbd_end(lc_dbd_t *d, lc_dbd_conn_t *c)
     }
 }
 
-#define LOST 2       /* classify: the connection is gone */
-#define RESET 1      /* classify: a reset lost the prepared statements */
-
-/* A failed statement: LC_DBD_ERETRY when the server rolled it back on a
- * conflict, RESET when a reset lost the statements, LOST when the
- * connection is gone, else LC_EUNAVAIL (logged). */
-static apr_status_t classify(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
-                             int rv)
-{
-    const char *m = db_message(c, p, rv);
-    char state[6] = "";
-
-    if (!conn_up(c)) {
-        return LOST;
-    }
-    lc_dbd_sqlstate(m, state);
-    if (strcmp(state, "26000") == 0) {
-        return RESET;
-    }
-    if (lc_dbd_retryable(state)) {
-        __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
-        return LC_DBD_ERETRY;
-    }
-    lc_dbd_log(d, 0, apr_psprintf(p, "statement %s failed: %s", lc_dbd_sql_label(q), m));
-    return LC_EUNAVAIL;
-}
-
-/* Statements that change nothing: when the connection turns out dead
- * (the database restarted while it sat in the pool), running them again
- * on another one cannot do anything twice.  A statement that writes is
- * never run again: it may have committed before the connection broke. */
+/* Statements that change nothing: run again on a new session, they cannot
+ * do anything twice.  A statement that writes is never run again after its
+ * connection was lost: it may have committed before the connection broke. */
 static int read_only(lc_dbd_q_e q)
 {
     return q == LC_Q_GET || q == LC_Q_GET_MANY || q == LC_Q_GET_ALIAS || q == LC_Q_LIST
         || q == LC_Q_NEXT_DUE || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ || q == LC_Q_TALLY;
 }
 
-/* Give the dead connection back (mod_dbd resets it at the next open) and take one again. */
+/* Give the broken connection back (mod_dbd makes a new session of it at
+ * the next open) and take one again, prepared. */
 static apr_status_t reconnect(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
 {
+    apr_interval_time_t t = c->timeout;
+
+    __atomic_add_fetch(&d->sh->reconnects, 1, __ATOMIC_RELAXED);
+    lc_dbd_call_break(c);
     lc_dbd_end(d, c);
     memset(c, 0, sizeof(*c));
     if (d->src.open(d->src.ctx, p, c) != APR_SUCCESS || !c->handle) {
         c->handle = NULL;
         return LC_EUNAVAIL;
     }
-    if (!apr_hash_get(c->prepared, lc_dbd_sql_label(0), APR_HASH_KEY_STRING)) {
-        return prepare_all(d, c, p);
-    }
-    return APR_SUCCESS;
+    c->timeout = t;
+    return prepared(c) ? APR_SUCCESS : prepare_all(d, c, p);
 }
 
-/* What to do after a failure: APR_SUCCESS to run the statement again
- * (its connection repaired), else the result. */
-static apr_status_t recover(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
-                            apr_status_t why, int *reconnected)
+/* What a failed call comes to: RUN_AGAIN (repaired), or the result. */
+#define RUN_AGAIN (-1)
+
+static apr_status_t failure(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
+                            const lc_dbd_call_t *call, int *reconnects)
 {
-    if (why == RESET) {
-        /* The EXECUTE never ran. */
-        __atomic_add_fetch(&d->sh->reprepared, 1, __ATOMIC_RELAXED);
-        return prepare_all(d, c, p) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
-    }
-    if (why == LOST && read_only(q) && !c->tx && !*reconnected) {
-        *reconnected = 1;
-        return reconnect(d, c, p) == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
-    }
-    if (why == LOST) {
-        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s",
-                                      lc_dbd_sql_label(q), db_message(c, p, 0)));
+    const char *what = lc_dbd_sql_label(q);
+
+    switch (call->outcome) {
+    case LC_CALL_OK:
+        return APR_SUCCESS;
+    case LC_CALL_TIMEOUT:
+        __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
+        lc_dbd_log(d, 0, apr_psprintf(p, "%s: %s (the connection was closed)", what,
+                                      call->message));
+        return read_only(q) || c->tx ? LC_EUNAVAIL : LC_DBD_EUNKNOWN;
+    case LC_CALL_ERROR:
+        if (strcmp(call->sqlstate, "26000") == 0 && !c->tx) {
+            /* A reset lost the statements; the EXECUTE never ran. */
+            __atomic_add_fetch(&d->sh->reprepared, 1, __ATOMIC_RELAXED);
+            return prepare_all(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
+        }
+        if (lc_dbd_retryable(call->sqlstate)) {
+            __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
+            return LC_DBD_ERETRY;
+        }
+        if (strcmp(call->sqlstate, "25006") == 0 && !c->tx && *reconnects < RECONNECTS) {
+            /* A read-only node (a standby since a failover): refused, nothing ran. */
+            ++*reconnects;
+            return reconnect(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
+        }
+        lc_dbd_log(d, 0, apr_psprintf(p, "statement %s failed: %s", what, call->message));
         return LC_EUNAVAIL;
+    case LC_CALL_LOST:
+        if (read_only(q) && !c->tx && *reconnects < RECONNECTS) {
+            ++*reconnects;
+            return reconnect(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
+        }
+        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s", what,
+                                      call->message));
+        /* In a transaction nothing commits before COMMIT: its loss rolled back. */
+        return read_only(q) || c->tx ? LC_EUNAVAIL : LC_DBD_EUNKNOWN;
     }
-    return why;
+    return LC_EUNAVAIL;
 }
 
 apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
-                        const char **args, apr_dbd_results_t **res)
+                        const char **args, lc_dbd_res_t **res)
 {
-    apr_status_t why = LC_EUNAVAIL;
-    int attempt, rv, reconnected = 0;
+    lc_dbd_call_t call;
+    apr_status_t rv;
+    int attempt, reconnects = 0;
 
-    for (attempt = 0; attempt < 3; attempt++) {
-        apr_dbd_prepared_t *stmt = c->handle ? apr_hash_get(c->prepared, lc_dbd_sql_label(q),
-                                                            APR_HASH_KEY_STRING) : NULL;
-        apr_dbd_results_t *tmp = NULL;
-        if (!stmt) {
+    /* Bounded: each pass either succeeds, fails, or repaired something. */
+    for (attempt = 0; attempt < RECONNECTS + 2; attempt++) {
+        if (!c->handle || (!prepared(c) && !c->tx && prepare_all(d, c, p) != APR_SUCCESS)) {
             return LC_EUNAVAIL;
         }
         __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
-        /* random = 1: the whole result at once (sequential access sleeps
-         * 100 ms on an empty result, apr_dbd_pgsql.c's get_row). */
-        rv = apr_dbd_pselect(c->driver, p, c->handle, &tmp, stmt, 1, 0, args);
-        if (rv == 0) {
-            if (res) {
-                *res = tmp;
-            }
-            return APR_SUCCESS;
+        lc_dbd_call_prepared(c, p, lc_dbd_sql_label(q), lc_dbd_sql_nargs(q), args, &call);
+        if (call.outcome == LC_CALL_OK && call.unsure && !read_only(q) && !c->tx) {
+            lc_dbd_log(d, 0, apr_psprintf(p, "%s: the wait for the synchronous standby was "
+                                          "cancelled: the change may not be replicated",
+                                          lc_dbd_sql_label(q)));
+            return LC_DBD_EUNREPL;
         }
-        why = classify(d, c, p, q, rv);
-        if ((why = recover(d, c, p, q, why, &reconnected)) != APR_SUCCESS) {
-            return why;
+        if ((rv = failure(d, c, p, q, &call, &reconnects)) != RUN_AGAIN) {
+            if (rv == APR_SUCCESS && res) {
+                *res = call.res;
+            }
+            return rv;
         }
     }
     return LC_EUNAVAIL;
@@ -262,48 +234,59 @@ apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e
 
 apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
 {
-    int nrows = 0;
-    int rv = apr_dbd_query(c->driver, c->handle, &nrows, sql);
+    int commit = strcmp(sql, "COMMIT") == 0, begin = strcmp(sql, "BEGIN") == 0;
+    lc_dbd_call_t call;
     apr_pool_t *p;
-    apr_status_t why;
+    apr_status_t rv;
 
-    __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
-    /* BEGIN opens a transaction; COMMIT and ROLLBACK end it, even failing. */
-    c->tx = strcmp(sql, "BEGIN") == 0 && rv == 0;
-    if (rv == 0) {
-        return APR_SUCCESS;
+    if (!c->handle) {
+        return LC_EUNAVAIL;
     }
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         return LC_EUNAVAIL;
     }
-    why = classify(d, c, p, LC_Q_COUNT, rv);
-    if (why == LOST) {
-        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s", sql,
-                                      db_message(c, p, 0)));
+    __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
+    lc_dbd_call_sql(c, p, sql, &call);
+    if (call.outcome == LC_CALL_OK) {
+        rv = commit && call.unsure ? LC_DBD_EUNREPL : APR_SUCCESS;
+        if (rv != APR_SUCCESS) {
+            lc_dbd_log(d, 0, "COMMIT: the wait for the synchronous standby was cancelled: "
+                             "the change may not be replicated");
+        }
     }
+    else if (call.outcome == LC_CALL_ERROR) {
+        rv = lc_dbd_retryable(call.sqlstate) ? LC_DBD_ERETRY : LC_EUNAVAIL;
+        if (rv == LC_DBD_ERETRY) {
+            __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
+        }
+        else {
+            lc_dbd_log(d, 0, apr_psprintf(p, "%s failed: %s", sql, call.message));
+        }
+    }
+    else {
+        if (call.outcome == LC_CALL_TIMEOUT) {
+            __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
+        }
+        lc_dbd_log(d, 0, apr_psprintf(p, "%s: %s", sql, call.message));
+        /* Only a COMMIT may have done something we cannot see. */
+        rv = commit ? LC_DBD_EUNKNOWN : LC_EUNAVAIL;
+    }
+    /* BEGIN opens a transaction; COMMIT and ROLLBACK end it, even failing. */
+    c->tx = begin && rv == APR_SUCCESS;
     apr_pool_destroy(p);
-    return why == RESET || why == LOST ? LC_EUNAVAIL : why;
+    return rv;
 }
 
-int lc_dbd_rows(lc_dbd_conn_t *c, apr_dbd_results_t *res)
+int lc_dbd_rows(lc_dbd_conn_t *c, lc_dbd_res_t *res)
 {
-    return res ? apr_dbd_num_tuples(c->driver, res) : 0;
+    (void)c;
+    return lc_dbd_res_rows(res);
 }
 
-void lc_dbd_row(lc_dbd_conn_t *c, apr_pool_t *p, apr_dbd_results_t *res, int i, int first,
+void lc_dbd_row(lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_res_t *res, int i, int first,
                 int n, const char **v)
 {
-    apr_dbd_row_t *row = NULL;
-    int k;
-
-    /* Random access (the results are whole): row i + 1, 1-based. */
-    if (apr_dbd_get_row(c->driver, p, res, &row, i + 1) != 0) {
-        for (k = 0; k < n; k++) {
-            v[k] = NULL;
-        }
-        return;
-    }
-    for (k = 0; k < n; k++) {
-        v[k] = apr_dbd_get_entry(c->driver, row, first + k);
-    }
+    (void)c;
+    (void)p;
+    lc_dbd_res_row(res, i, first, n, v);
 }

@@ -187,3 +187,19 @@ const char *lc_dbd_sql_label(lc_dbd_q_e q)
 {
     return q < LC_Q_COUNT ? labels[q] : "sql";
 }
+
+int lc_dbd_sql_nargs(lc_dbd_q_e q)
+{
+    const char *s = q < LC_Q_COUNT ? sql[q] : "";
+    int n = 0;
+
+    for (; *s; s++) {
+        if (s[0] == '%' && s[1] == '%') {
+            s++;
+        }
+        else if (s[0] == '%') {
+            n++;
+        }
+    }
+    return n;
+}

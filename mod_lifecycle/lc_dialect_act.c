@@ -114,11 +114,25 @@ int lc_dialect_unavailable(lc_req_t *q, const char *code)
                              "reached); nothing was changed: retry shortly");
 }
 
+/* LC_EUNKNOWN: a write that may have been made (SPEC 2c: a 503 says what
+ * is known).  The same 503 and code as LC_EUNAVAIL, another message. */
+int lc_dialect_unknown(lc_req_t *q, const char *code)
+{
+    apr_table_setn(q->r->headers_out, "Retry-After", LC_RETRY_AFTER);
+    return q->dialect->error(q, HTTP_SERVICE_UNAVAILABLE, code,
+                             "The resource store lost its database during this change: "
+                             "whether it was made is unknown; read the resource before "
+                             "retrying");
+}
+
 int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
                             const char *message)
 {
     if (rv == LC_EUNAVAIL) {
         return lc_dialect_unavailable(q, "unavailable");
+    }
+    if (rv == LC_EUNKNOWN) {
+        return lc_dialect_unknown(q, "unavailable");
     }
     return q->dialect->error(q, HTTP_INTERNAL_SERVER_ERROR, code, message);
 }
@@ -203,6 +217,10 @@ int lc_dialect_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
 
     /* Before the dialect's own answers: nothing happened, and a client
      * retries a 503 as it would against the vendor's service. */
+    if (rv == LC_EUNKNOWN) {
+        return lc_dialect_unknown(q, c->words->on[LC_ACT_UNAVAILABLE].status
+                                     ? c->words->on[LC_ACT_UNAVAILABLE].code : "unavailable");
+    }
     if (rv == LC_EUNAVAIL) {
         if (!c->words->on[LC_ACT_UNAVAILABLE].status) {
             return lc_dialect_unavailable(q, "unavailable");

@@ -112,7 +112,7 @@ int lc_dialect_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
 /* A store that failed: `Retry-After` of a 503. */
 #define LC_RETRY_AFTER "1"
 
-/* A store call failed with rv: LC_EUNAVAIL is 503 with
+/* A store call failed with rv: LC_EUNAVAIL and LC_EUNKNOWN are 503 with
  * Retry-After in the dialect's error shape (code "unavailable"); anything
  * else 500 with `code` and `message`.  Returns the handler's result. */
 int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
@@ -120,5 +120,8 @@ int lc_dialect_store_failed(lc_req_t *q, apr_status_t rv, const char *code,
 
 /* The 503 itself, with the dialect's own code for it. */
 int lc_dialect_unavailable(lc_req_t *q, const char *code);
+
+/* The 503 of LC_EUNKNOWN (a write that may have been made), same code. */
+int lc_dialect_unknown(lc_req_t *q, const char *code);
 
 #endif

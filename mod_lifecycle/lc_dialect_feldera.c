@@ -153,6 +153,9 @@ static int fd_store_failed(lc_req_t *q, apr_status_t rv)
     if (rv == LC_EUNAVAIL) {
         return lc_dialect_unavailable(q, "StoreUnavailable");
     }
+    if (rv == LC_EUNKNOWN) {
+        return lc_dialect_unknown(q, "StoreUnavailable");
+    }
     return fd_send_error(q, HTTP_INTERNAL_SERVER_ERROR, "StoreError",
                          apr_psprintf(q->r->pool, "The pipeline store failed (%d)", rv), NULL);
 }

@@ -70,12 +70,19 @@ const lc_provider_t *lc_provider_configured(const char *name)
     return pv ? pv : providers[0];
 }
 
+/* Published by child_init while the watchdog's thread may already tick:
+ * the store is read only once it is whole. */
 lc_store_t *lc_provider_store(void)
 {
-    return process_store;
+    return __atomic_load_n(&process_store, __ATOMIC_SEQ_CST);
 }
 
 void lc_provider_set_store(lc_store_t *st)
 {
-    process_store = st;
+    __atomic_store_n(&process_store, st, __ATOMIC_RELEASE);
+}
+
+void lc_provider_withdraw_store(void)
+{
+    __atomic_store_n(&process_store, NULL, __ATOMIC_SEQ_CST);
 }

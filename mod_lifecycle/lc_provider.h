@@ -53,4 +53,7 @@ const lc_provider_t *lc_provider_configured(const char *name);
 lc_store_t *lc_provider_store(void);
 void lc_provider_set_store(lc_store_t *st);
 
+/* At the child's exit: lc_provider_store() answers NULL from now on. */
+void lc_provider_withdraw_store(void);
+
 #endif

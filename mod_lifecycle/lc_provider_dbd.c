@@ -196,11 +196,33 @@ static apr_status_t dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server
     return check_schema(ptemp, s, driver, cfg);
 }
 
+/* Cold start (issue 19.11): the connections mod_dbd keeps (DBDKeep, at
+ * least one) are made ready here, before the child accepts requests, so
+ * that no request waits for the schema check and the statements'
+ * preparation after a start, a graceful restart or a replaced child.
+ * Bounded: each call has its deadline, and a database that is down fails
+ * the first open at once (DBDParams' connect_timeout for one that hangs). */
+static lc_store_t *warm(lc_store_t *st, server_rec *s, apr_pool_t *pchild)
+{
+    const dbd_cfg_t *cfg = dbd_config(s);
+    int want = cfg && cfg->persist ? (cfg->nkeep > 0 ? cfg->nkeep : 1) : 0;
+
+    /* Held at once: never more than the pool may hold (or acquire would wait). */
+    if (cfg && cfg->nmax > 0 && want > cfg->nmax) {
+        want = cfg->nmax;
+    }
+
+    if (st && want) {
+        lc_store_dbd_warm(st, want, pchild);
+    }
+    return st;
+}
+
 static lc_store_t *dbd_child_init(apr_pool_t *pchild, server_rec *s)
 {
     const lc_server_conf_t *sc = lc_config_global(s);
     lc_dbd_source_t src = { src_open, src_close, src_log, lc_stopping, NULL };
-    lc_dbd_options_t opt = { sc->feed_poll, 0, 0, schema_checked };
+    lc_dbd_options_t opt = { sc->feed_poll, 0, 0, schema_checked, sc->dbd_timeout };
 
     if (!retained || !dbd_open) {
         return NULL;
@@ -211,7 +233,7 @@ static lc_store_t *dbd_child_init(apr_pool_t *pchild, server_rec *s)
     if (apr_pool_create(&tick_pool, pchild) != APR_SUCCESS) {
         return NULL;
     }
-    return lc_store_dbd_open(pchild, &src, retained->sh, &opt);
+    return warm(lc_store_dbd_open(pchild, &src, retained->sh, &opt), s, pchild);
 }
 
 static void *dbd_counters(lc_store_t *st)

@@ -34,6 +34,11 @@
  * failed, retries exhausted): nothing was changed, or nothing is known to
  * have been; the client may retry (503, Retry-After). */
 #define LC_EUNAVAIL   (APR_OS_START_USERERR + 706)
+/* A write whose outcome the store could not learn (its database connection
+ * was lost, or its deadline passed, during the write or its commit, or the
+ * commit may not have reached the synchronous standby): it may have been
+ * made.  503 with Retry-After, saying so, never "nothing was changed". */
+#define LC_EUNKNOWN   (APR_OS_START_USERERR + 707)
 
 typedef struct lc_store lc_store_t;
 

@@ -33,7 +33,7 @@ static apr_status_t read_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_db
 {
     const char *args[2] = { apr_itoa(p, kind), key };
     const char *v[LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv = lc_dbd_run(d, c, p, q, args, &res);
 
     if (rv != APR_SUCCESS) {
@@ -124,7 +124,7 @@ static apr_status_t write_alone(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc
                                 int *wrote)
 {
     const char *args[LC_DBD_NWRITE], *v[LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv;
 
     lc_dbd_write_args(q, p, expect, old, r, args);
@@ -282,7 +282,7 @@ static apr_status_t prepare(lc_dbd_job_t *job)
 static apr_status_t update_batched(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, upd_t *u)
 {
     lc_dbd_job_t job = { u->kind, u->id, &u->cur, &u->r, 0, prepare, u,
-                         APR_SUCCESS, 0, 0, NULL };
+                         APR_SUCCESS, 0, 0, 0, NULL };
     apr_status_t rv = lc_dbd_batch_update(d, c, p, &job);
 
     if (rv == LC_DBD_ALONE) {
@@ -307,10 +307,64 @@ static apr_status_t update_locked(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, 
     rv = update_once(d, c, p, u, 1);
     if (rv == APR_SUCCESS) {
         /* Unknown outcome when the commit is lost: never retried. */
-        return lc_dbd_exec(d, c, "COMMIT") == APR_SUCCESS ? APR_SUCCESS : LC_EUNAVAIL;
+        return lc_dbd_exec(d, c, "COMMIT");
     }
     lc_dbd_exec(d, c, "ROLLBACK");
     return rv;
+}
+
+/* Whether two records hold the same image (what a write sets). */
+static int same_image(const lc_resource_t *a, const lc_resource_t *b, apr_pool_t *p)
+{
+    const char *x[LC_DBD_NIMAGE], *y[LC_DBD_NIMAGE];
+    int i;
+
+    lc_dbd_row_image(a, p, x);
+    lc_dbd_row_image(b, p, y);
+    for (i = 0; i < LC_DBD_NIMAGE; i++) {
+        if (strcmp(x[i] ? x[i] : "", y[i] ? y[i] : "") != 0) {
+            return 0;
+        }
+    }
+    return strcmp(a->alias[0], b->alias[0]) == 0 && strcmp(a->alias[1], b->alias[1]) == 0;
+}
+
+/* A write of unknown outcome (SPEC 2c): on a connection taken anew, is
+ * this write's row there, at the version after the one it was made from,
+ * with its image?  Then it committed: APR_SUCCESS with u->r's version and
+ * position, answered as if in time.  Else LC_EUNKNOWN: another version
+ * (someone else wrote; ours may still have, before) or the old one (a
+ * commit still waiting for a standby becomes visible when it ends). */
+static apr_status_t verify(lc_dbd_t *d, upd_t *u, apr_pool_t *p)
+{
+    lc_resource_t *now;
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    if ((now = malloc(sizeof(*now))) == NULL) {
+        return LC_EUNKNOWN;
+    }
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        rv = read_row(d, &c, sp, LC_Q_GET, u->kind, u->id, now);
+        if (rv == APR_SUCCESS && now->version == (u->exists ? u->cur.version + 1 : 1)
+            && same_image(now, &u->r, sp)) {
+            u->r.version = now->version;
+            u->r.seq = now->seq;
+            u->r.created = now->created;
+        }
+        else {
+            rv = LC_EUNKNOWN;
+        }
+    });
+    free(now);
+    if (rv == APR_SUCCESS) {
+        __atomic_add_fetch(&d->sh->verified, 1, __ATOMIC_RELAXED);
+        lc_dbd_log(d, 1, apr_psprintf(p, "an update of %s whose outcome was unknown was "
+                                      "found committed: answered as made", u->id));
+        return APR_SUCCESS;
+    }
+    return LC_EUNKNOWN;
 }
 
 static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
@@ -350,6 +404,13 @@ static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
         lc_dbd_log(d, 0, apr_psprintf(p, "an update of %s still lost its race after %d "
                                       "tries: answered 503", id, LC_DBD_TRIES));
     }
+    if (rv == LC_DBD_EUNKNOWN) {
+        rv = verify(d, u, p);
+    }
+    if (rv == LC_DBD_EUNREPL || rv == LC_EUNKNOWN) {
+        rv = LC_EUNKNOWN;
+        __atomic_add_fetch(&d->sh->unknown, 1, __ATOMIC_RELAXED);
+    }
     if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
         rv = LC_EUNAVAIL;
         __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
@@ -367,7 +428,7 @@ static apr_status_t remove_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
 {
     const char *args[3] = { apr_itoa(p, kind), id, lc_dbd_i64(p, (int64_t)expect) };
     const char *v[LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv = lc_dbd_run(d, c, p, LC_Q_REMOVE, args, &res);
 
     if (rv != APR_SUCCESS) {
@@ -418,6 +479,12 @@ static apr_status_t dbd_remove(lc_store_t *st, lc_kind_e kind, const char *id,
             rv = remove_once(d, &c, sp, kind, id, expect_version, gone);
         }
     });
+    if (rv == LC_DBD_EUNKNOWN || rv == LC_DBD_EUNREPL) {
+        /* A delete that may have been made: not read back (an absent row
+         * does not say whose delete it was). */
+        rv = LC_EUNKNOWN;
+        __atomic_add_fetch(&d->sh->unknown, 1, __ATOMIC_RELAXED);
+    }
     if (rv == LC_DBD_ERETRY || rv == LC_EUNAVAIL) {
         rv = LC_EUNAVAIL;
         __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
@@ -438,7 +505,7 @@ static apr_status_t list_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_k
     const char *args[4] = { apr_itoa(p, kind), apr_itoa(p, state < 0 ? -1 : state),
                             after ? after : "", apr_itoa(p, limit + 1) };
     const char *v[LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv = lc_dbd_run(d, c, p, LC_Q_LIST, args, &res);
     int rows, i;
 
@@ -541,7 +608,7 @@ static apr_status_t due_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, apr_t
 {
     const char *args[2] = { lc_dbd_i64(p, now), NULL };
     const char *v[LC_DBD_NCOLS];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     apr_status_t rv;
     int wrote = 0;
 
@@ -614,7 +681,7 @@ static apr_status_t dbd_take_due(lc_store_t *st, apr_time_t now, int max,
     /* Read the next due time again at the next tick. */
     __atomic_store_n(&d->sh->due_read, 0, __ATOMIC_RELEASE);
     free(u);
-    return rv;
+    return rv == LC_DBD_EUNKNOWN || rv == LC_DBD_EUNREPL ? LC_EUNAVAIL : rv;
 }
 
 /* Every child of every host asks at every tick (100 ms): answered from the
@@ -628,7 +695,7 @@ static apr_time_t dbd_next_due(lc_store_t *st, apr_pool_t *p)
     apr_time_t now = apr_time_now();
     int64_t read = __atomic_load_n(&d->sh->due_read, __ATOMIC_ACQUIRE);
     const char *v[1];
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     lc_dbd_conn_t c;
     apr_pool_t *sp;
     apr_status_t rv;
@@ -683,6 +750,14 @@ static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
             batched);
     COUNTER("lifecycle_dbd_due_moves_total", "Due moves (auto-advance, timeouts) this "
             "server made.", moved);
+    COUNTER("lifecycle_dbd_timeouts_total", "Database calls that passed LifecycleDbdTimeout "
+            "(their connection closed).", timeouts);
+    COUNTER("lifecycle_dbd_reconnects_total", "Sessions replaced after a lost connection or "
+            "a read-only node.", reconnects);
+    COUNTER("lifecycle_dbd_unknown_outcomes_total", "Writes answered 503 with their outcome "
+            "unknown (may have committed).", unknown);
+    COUNTER("lifecycle_dbd_verified_total", "Writes of unknown outcome found committed by "
+            "reading the row again (answered as if in time).", verified);
     head.value = __atomic_load_n(&d->sh->head, __ATOMIC_RELAXED);
     emit(&head, baton);
 }
@@ -691,7 +766,7 @@ static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
 
 static apr_status_t tally(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_store_counts_t *out)
 {
-    apr_dbd_results_t *res = NULL;
+    lc_dbd_res_t *res = NULL;
     const char *v[3];
     apr_status_t rv = lc_dbd_run(d, c, p, LC_Q_TALLY, NULL, &res);
     int rows, i;
@@ -750,10 +825,38 @@ lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_
     if (d->opt.due_refresh <= 0) {
         d->opt.due_refresh = LC_DBD_DUE_REFRESH;
     }
+    if (d->opt.timeout <= 0) {
+        d->opt.timeout = LC_DBD_TIMEOUT_DEFAULT;
+    }
     d->batch = lc_dbd_batch_create(p);
     st->ops = &dbd_ops;
     st->impl = d;
     return st;
+}
+
+#define WARM_MAX 8             /* connections made ready at a process's start */
+
+int lc_store_dbd_warm(lc_store_t *st, int n, apr_pool_t *p)
+{
+    lc_dbd_t *d = st->impl;
+    lc_dbd_conn_t c[WARM_MAX];
+    apr_pool_t *sp;
+    int i, ready = 0;
+
+    if (n > WARM_MAX) {
+        n = WARM_MAX;
+    }
+    if (apr_pool_create(&sp, p) != APR_SUCCESS) {
+        return 0;
+    }
+    while (ready < n && lc_dbd_begin(d, sp, &c[ready]) == APR_SUCCESS) {
+        ready++;
+    }
+    for (i = 0; i < ready; i++) {
+        lc_dbd_end(d, &c[i]);
+    }
+    apr_pool_destroy(sp);
+    return ready;
 }
 
 lc_dbd_shared_t *lc_store_dbd_shared(lc_store_t *st)

@@ -32,6 +32,13 @@ lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_
 /* The shared words of a dbd store (metrics, tests). */
 lc_dbd_shared_t *lc_store_dbd_shared(lc_store_t *st);
 
+/* Make up to n of the source's connections ready (schema checked,
+ * statements prepared) before the process serves: held together, so that
+ * each is another one, then given back.  Stops at the first that fails
+ * (the database down: requests answer 503 until it is back).  How many
+ * were made ready. */
+int lc_store_dbd_warm(lc_store_t *st, int n, apr_pool_t *p);
+
 
 /* One pass of the feed's sequencer (lc_dbd_feed.c): number committed
  * changes, drop what LifecycleFeedRetain no longer keeps, publish the head

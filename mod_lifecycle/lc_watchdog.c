@@ -12,6 +12,16 @@
  * shm store peeks at its queue heads without the lock) and only when one
  * is due takes at most LC_TICK_MAX moves at once (kept in due order, so
  * nothing is scanned), and then writes the audit lines.
+ *
+ * The tick's thread outlives the child's pool: mod_watchdog starts it on a
+ * pool of the configuration (never destroyed in a child) and joins it only
+ * there, so when a child exits (a stop, a graceful restart, idle children
+ * reaped) pchild and everything on it (the store, mod_dbd's connection
+ * pool, the tick's own pool) are destroyed while a tick may be running on
+ * them: a crash at child exit.  So the child's pool says when it goes (a
+ * pre-cleanup, lc_watchdog_child_init): the store is withdrawn and the
+ * cleanup waits for a tick in flight (bounded: its database calls have
+ * their deadline) before anything is freed.
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -40,7 +50,10 @@ typedef struct tick {
     int     n;
 } tick_t;
 
+#define LC_TICK_DRAIN apr_time_from_sec(30)   /* the longest a child's exit waits for a tick */
+
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
+static int ticking;             /* ticks in flight (seq-cst with the store's withdrawal) */
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
 
 /* Store locked: copy only. */
@@ -68,12 +81,42 @@ static void follow_up(lc_store_t *store, server_rec *s, const moved_t *m, apr_po
     }
 }
 
+static apr_status_t tick_on(int state, server_rec *s, apr_pool_t *pool, lc_store_t *store);
+
 static apr_status_t tick(int state, void *data, apr_pool_t *pool)
 {
-    server_rec *s = data;
+    apr_status_t rv;
+
+    /* Counted before the store is read: the exit's cleanup either sees
+     * this tick or this tick sees no store. */
+    __atomic_add_fetch(&ticking, 1, __ATOMIC_SEQ_CST);
+    rv = tick_on(state, data, pool, lc_provider_store());
+    __atomic_sub_fetch(&ticking, 1, __ATOMIC_SEQ_CST);
+    return rv;
+}
+
+/* pchild is going: no tick may start on its store; wait for one in flight. */
+static apr_status_t child_exit(void *data)
+{
+    apr_time_t end = apr_time_now() + LC_TICK_DRAIN;
+
+    (void)data;
+    lc_provider_withdraw_store();
+    while (__atomic_load_n(&ticking, __ATOMIC_SEQ_CST) > 0 && apr_time_now() < end) {
+        apr_sleep(apr_time_from_msec(5));
+    }
+    return APR_SUCCESS;
+}
+
+void lc_watchdog_child_init(apr_pool_t *pchild)
+{
+    apr_pool_pre_cleanup_register(pchild, NULL, child_exit);
+}
+
+static apr_status_t tick_on(int state, server_rec *s, apr_pool_t *pool, lc_store_t *store)
+{
     const lc_server_conf_t *sc = lc_config_global(s);
     const lc_provider_t *pv = lc_provider_configured(sc->store);
-    lc_store_t *store = lc_provider_store();
     apr_time_t now, due;
     tick_t *t;
     int i;

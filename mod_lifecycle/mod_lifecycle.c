@@ -61,12 +61,15 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     return OK;
 }
 
+static const char *const lc_child_init_after[] = { "mod_dbd.c", NULL };
+
 static void lc_child_init(apr_pool_t *p, server_rec *s)
 {
     const lc_provider_t *pv = lc_provider_configured(lc_config_global(s)->store);
     lc_store_t *st = pv->child_init(p, s);
 
     lc_provider_set_store(st);
+    lc_watchdog_child_init(p);
     lc_metrics_bind(st && pv->counters ? pv->counters(st) : NULL);
     lc_kind_set_timeout(LC_TIMEOUT_SUSPEND, lc_config_global(s)->suspend_timeout);
     lc_auth_child_init(p, s);
@@ -271,7 +274,12 @@ static void lc_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(lc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_watchdog's own post_config (APR_HOOK_LAST) collects callbacks. */
     ap_hook_post_config(lc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(lc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_dbd's: it makes its connection pool there, and the
+     * background tick (another thread, started by mod_watchdog) uses the
+     * store as soon as lc_child_init publishes it; before mod_dbd's pool
+     * exists ap_dbd_open fails ("no database connection" at every child
+     * start) or races with its creation. */
+    ap_hook_child_init(lc_child_init, lc_child_init_after, NULL, APR_HOOK_MIDDLE);
     /* After mod_rewrite, as mod_proxy does; before mod_alias and core. */
     ap_hook_translate_name(lc_translate_name, lc_after_rewrite, NULL, APR_HOOK_FIRST);
     /* Before core's and mod_http's (TRACE) map_to_storage hooks. */

@@ -15,6 +15,8 @@
 #include <apr_thread_proc.h>
 #include <apr_thread_mutex.h>
 
+#include <libpq-fe.h>
+
 #include "lc_test.h"
 #include "lc_store_dbd.h"
 #include "lc_dbd_schema.h"
@@ -144,6 +146,10 @@ static apr_status_t src_open(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c)
         }
         s->prepared = apr_hash_make(s->pool);
     }
+    /* What mod_dbd does at each open: a connection gone bad is reset. */
+    else if (apr_dbd_check_conn(s->driver, s->pool, s->handle) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
     c->driver = s->driver;
     c->handle = s->handle;
     c->prepared = s->prepared;
@@ -170,7 +176,8 @@ static lc_dbd_shared_t *shared;
 static lc_store_t *new_store(void)
 {
     lc_dbd_source_t s = { src_open, src_close, src_log, NULL, &src };
-    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 0 };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 0,
+                           apr_time_from_sec(1) };     /* LifecycleDbdTimeout 1s */
 
     return lc_store_dbd_open(pool, &s, shared, &o);
 }
@@ -539,6 +546,12 @@ static apr_status_t tsrc_open(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c)
         return APR_EGENERAL;
     }
     t->busy[i] = 1;
+    /* What mod_dbd does at each open: a connection gone bad is reset. */
+    if (t->handle[i] && apr_dbd_check_conn(src.driver, pool, t->handle[i]) != APR_SUCCESS) {
+        t->busy[i] = 0;
+        apr_thread_mutex_unlock(t->mu);
+        return APR_EGENERAL;
+    }
     if (!t->handle[i]) {
         if (apr_dbd_open_ex(src.driver, pool, src.params, &t->handle[i], &err) != APR_SUCCESS) {
             t->busy[i] = 0;
@@ -697,6 +710,461 @@ static void test_unavailable(void)
     CHECK(shared->reprepared == 1);
 }
 
+/* ---- database faults (SPEC 2c) --------------------------------------------------- */
+
+/* A second session of its own (what another host or an operator does). */
+static apr_dbd_t *other_session(const char *params)
+{
+    apr_dbd_t *h = NULL;
+    const char *err = NULL;
+
+    CHECK(apr_dbd_open_ex(src.driver, pool, params, &h, &err) == APR_SUCCESS);
+    return h;
+}
+
+static int other_sql(apr_dbd_t *h, const char *q)
+{
+    int n = 0, rv = apr_dbd_query(src.driver, h, &n, q);
+
+    if (rv != 0) {
+        fprintf(stderr, "%s: %s\n", q, apr_dbd_error(src.driver, h, rv));
+    }
+    return rv;
+}
+
+typedef struct later { apr_dbd_t *h; const char *sql; apr_interval_time_t after; } later_t;
+
+static void *APR_THREAD_FUNC later_thread(apr_thread_t *th, void *data)
+{
+    later_t *l = data;
+
+    apr_sleep(l->after);
+    other_sql(l->h, l->sql);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Run sql on h after a delay, on a thread of its own. */
+static apr_thread_t *later(later_t *l)
+{
+    apr_thread_t *th = NULL;
+
+    CHECK(apr_thread_create(&th, NULL, later_thread, l, pool) == APR_SUCCESS);
+    return th;
+}
+
+static double secs_since(apr_time_t t0)
+{
+    return (double)(apr_time_now() - t0) / APR_USEC_PER_SEC;
+}
+
+/* Issue 19.1: a database that does not answer holds no request past
+ * LifecycleDbdTimeout (1 s here): a table locked by another session (as a
+ * frozen primary or a commit waiting for a lost standby would hold it)
+ * answers LC_EUNAVAIL within the deadline, the connection is replaced,
+ * and the next operation works.  The lock is let go after 4 s, so that the
+ * code before the fix answers (late) instead of hanging the test. */
+static void test_deadline(void)
+{
+    lc_store_t *st = new_store();
+    apr_dbd_t *h = other_session(src.params);
+    later_t undo = { h, "ROLLBACK", apr_time_from_sec(4) };
+    apr_thread_t *th;
+    apr_status_t trv;
+    lc_resource_t r;
+    apr_time_t t0;
+    double took;
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "d1", K_IDLE, NULL) == APR_SUCCESS);
+    /* A read behind a table lock. */
+    other_sql(h, "BEGIN");
+    other_sql(h, "LOCK TABLE lc_resources IN ACCESS EXCLUSIVE MODE");
+    th = later(&undo);
+    t0 = apr_time_now();
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "d1", &r, pool) == LC_EUNAVAIL);
+    took = secs_since(t0);
+    if (took >= 2.5) {
+        fprintf(stderr, "test_deadline: a read answered after %.1f s\n", took);
+    }
+    CHECK(took >= 0.9 && took < 2.5);
+    CHECK(shared->timeouts == 1);
+    apr_thread_join(&trv, th);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "d1", &r, pool) == APR_SUCCESS);
+    /* A write behind the row's lock: may have committed, never a 2xx. */
+    other_sql(h, "BEGIN");
+    other_sql(h, "SELECT 1 FROM lc_resources WHERE id = 'd1' FOR UPDATE");
+    undo.after = apr_time_from_sec(4);
+    th = later(&undo);
+    t0 = apr_time_now();
+    CHECK(put(st, LC_KIND_WORKSTATION, "d1", K_BUSY, NULL) == LC_EUNKNOWN);
+    took = secs_since(t0);
+    CHECK(took >= 0.9 && took < 2.5);
+    CHECK(shared->timeouts == 2 && shared->unknown == 1);
+    apr_thread_join(&trv, th);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "d1", &r, pool) == APR_SUCCESS);
+    apr_dbd_close(src.driver, h);
+}
+
+/* The store's own session (the test's source keeps one). */
+static int own_pid(void)
+{
+    return PQbackendPID(apr_dbd_native_handle(src.driver, src.handle));
+}
+
+/* Issue 19.4 and 19.6: a session killed under the store (an immediate stop,
+ * pg_terminate_backend: 57P01, or no SQLSTATE at all) and a session on a
+ * read-only node (25006) are replaced and the statement runs again. */
+static void test_lost_session(void)
+{
+    lc_store_t *st = new_store();
+    apr_dbd_t *h = other_session(src.params);
+    lc_resource_t r;
+    int pid, i, gone = 0;
+    char q[96];
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "k1", K_IDLE, NULL) == APR_SUCCESS);
+    pid = own_pid();
+    snprintf(q, sizeof(q), "SELECT pg_terminate_backend(%d)", pid);
+    other_sql(h, q);
+    /* Until the server process is gone (bounded). */
+    snprintf(q, sizeof(q), "SELECT 1/(count(*) = 0)::int FROM pg_stat_activity WHERE pid = %d",
+             pid);
+    for (i = 0; i < 100 && !gone; i++) {
+        gone = other_sql(h, q) == 0;
+        if (!gone) {
+            apr_sleep(apr_time_from_msec(50));
+        }
+    }
+    CHECK(gone);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "k1", &r, pool) == APR_SUCCESS);
+    CHECK(shared->reconnects == 1);
+    CHECK(own_pid() != pid);
+    /* A read-only session (a standby since a failover): the write was refused. */
+    sql("SET default_transaction_read_only = on");
+    CHECK(put(st, LC_KIND_WORKSTATION, "k2", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "k2", &r, pool) == APR_SUCCESS);
+    CHECK(shared->reconnects == 2);
+    sql("RESET default_transaction_read_only");
+    apr_dbd_close(src.driver, h);
+}
+
+/* A pool of R_CONNS sessions handed out in turn, checked at each open as
+ * mod_dbd does (a bad one is reset). */
+#define R_CONNS 3
+static apr_dbd_t *rr_handle[R_CONNS];
+static apr_hash_t *rr_prepared[R_CONNS];
+static int rr_next;
+
+static apr_status_t rr_open(void *ctx, apr_pool_t *p, lc_dbd_conn_t *c)
+{
+    int i = rr_next++ % R_CONNS;
+
+    (void)ctx;
+    (void)p;
+    if (apr_dbd_check_conn(src.driver, pool, rr_handle[i]) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    c->driver = src.driver;
+    c->handle = rr_handle[i];
+    c->prepared = rr_prepared[i];
+    c->pool = pool;
+    return APR_SUCCESS;
+}
+
+static void rr_close(void *ctx, lc_dbd_conn_t *c)
+{
+    (void)ctx;
+    (void)c;
+}
+
+/* Issue 19.4: the database restarted while several pooled sessions sat
+ * idle: each of them is dead, and a read goes through them all to a new
+ * session instead of answering 503 after the second. */
+static void test_dead_pool(void)
+{
+    lc_dbd_source_t s = { rr_open, rr_close, src_log, NULL, NULL };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 1,
+                           apr_time_from_sec(1) };
+    lc_store_t *st, *mk = new_store();
+    apr_dbd_t *h = other_session(src.params);
+    lc_resource_t r;
+    char q[96];
+    const char *pids = "0";
+    int i, n = 0;
+
+    fresh();
+    CHECK(put(mk, LC_KIND_WORKSTATION, "p1", K_IDLE, NULL) == APR_SUCCESS);
+    st = lc_store_dbd_open(pool, &s, shared, &o);
+    for (i = 0; i < R_CONNS; i++) {
+        rr_handle[i] = other_session(src.params);
+        rr_prepared[i] = apr_hash_make(pool);
+        CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "p1", &r, pool) == APR_SUCCESS);
+    }
+    for (i = 0; i < R_CONNS; i++) {
+        int pid = PQbackendPID(apr_dbd_native_handle(src.driver, rr_handle[i]));
+        snprintf(q, sizeof(q), "SELECT pg_terminate_backend(%d)", pid);
+        other_sql(h, q);
+        pids = apr_psprintf(pool, "%s, %d", pids, pid);
+    }
+    /* Until they are all gone (bounded). */
+    q[0] = '\0';
+    for (i = 0; i < 100 && n != 1; i++) {
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        const char *v;
+        n = apr_dbd_select(src.driver, pool, h, &res, apr_psprintf(pool, "SELECT count(*) = 0 "
+                           "FROM pg_stat_activity WHERE pid IN (%s)", pids), 1) == 0
+            && apr_dbd_get_row(src.driver, pool, res, &row, 1) == 0
+            && (v = apr_dbd_get_entry(src.driver, row, 0)) != NULL && strcmp(v, "t") == 0;
+        if (n != 1) {
+            apr_sleep(apr_time_from_msec(50));
+        }
+    }
+    CHECK(n == 1);
+    shared->reconnects = 0;
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "p1", &r, pool) == APR_SUCCESS);
+    CHECK(shared->reconnects == R_CONNS);
+    /* Issue 19.11: a process's connections made ready before it serves. */
+    for (i = 0; i < R_CONNS; i++) {
+        apr_dbd_close(src.driver, rr_handle[i]);
+        rr_handle[i] = other_session(src.params);
+        rr_prepared[i] = apr_hash_make(pool);
+    }
+    CHECK(lc_store_dbd_warm(st, R_CONNS, pool) == R_CONNS);
+    for (i = 0; i < R_CONNS; i++) {
+        CHECK(apr_hash_get(rr_prepared[i], "lc:ready", APR_HASH_KEY_STRING) != NULL);
+    }
+    for (i = 0; i < R_CONNS; i++) {
+        apr_dbd_close(src.driver, rr_handle[i]);
+    }
+    apr_dbd_close(src.driver, h);
+}
+
+/* Issue 19.5: a preparation cut short (statement_timeout 0.5 s behind another
+ * session's lock of lc_changes) is done again at the next use, never
+ * left half-prepared: the statements after the first all work. */
+static void test_half_prepared(void)
+{
+    src_t keep = src;
+    lc_store_t *st;
+    apr_dbd_t *h = other_session(keep.params);
+    lc_resource_t r;
+
+    fresh();
+    st = new_store();
+    CHECK(put(st, LC_KIND_WORKSTATION, "h1", K_IDLE, NULL) == APR_SUCCESS);
+    /* A session of its own with statement_timeout 0.5 s, nothing prepared. */
+    src.handle = NULL;
+    src.params = apr_pstrcat(pool, keep.params, " options='-c statement_timeout=500'", NULL);
+    other_sql(h, "BEGIN");
+    other_sql(h, "LOCK TABLE lc_changes IN ACCESS EXCLUSIVE MODE");
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "h1", &r, pool) == LC_EUNAVAIL);
+    other_sql(h, "ROLLBACK");
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "h1", &r, pool) == APR_SUCCESS);
+    CHECK(put(st, LC_KIND_WORKSTATION, "h2", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(put(st, LC_KIND_WORKSTATION, "h1", K_BUSY, NULL) == APR_SUCCESS);
+    apr_dbd_close(src.driver, src.handle);
+    apr_pool_destroy(src.pool);
+    src = keep;
+    apr_dbd_close(src.driver, h);
+}
+
+/* Issue 19.3: a commit whose wait for the synchronous standby was cancelled
+ * succeeds with a WARNING (01000, "canceling wait for synchronous
+ * replication ... committed locally, but might not have been
+ * replicated"): never a 2xx.  A trigger raises that warning here (a
+ * standby of its own is more than this test needs): the write answers
+ * LC_EUNKNOWN, although it committed. */
+static void test_unreplicated(void)
+{
+    lc_store_t *st = new_store();
+    lc_resource_t r;
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "u1", K_IDLE, NULL) == APR_SUCCESS);
+    sql("CREATE OR REPLACE FUNCTION lc_test_warn() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE WARNING USING ERRCODE = '01000', MESSAGE = 'canceling wait for "
+        "synchronous replication due to user request'; RETURN NULL; END $$");
+    sql("CREATE TRIGGER lc_test_warn AFTER INSERT ON lc_changes "
+        "FOR EACH STATEMENT EXECUTE FUNCTION lc_test_warn()");
+    shared->unknown = 0;
+    CHECK(put(st, LC_KIND_WORKSTATION, "u1", K_BUSY, NULL) == LC_EUNKNOWN);
+    CHECK(shared->unknown == 1);
+    sql("DROP TRIGGER lc_test_warn ON lc_changes");
+    /* It did commit: an unknown outcome, not "nothing was changed". */
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "u1", &r, pool) == APR_SUCCESS);
+    CHECK(r.state == K_BUSY && r.version == 2);
+}
+
+/* The first column of the first row of q on h into out (bounded), "" when none. */
+static void other_value(apr_dbd_t *h, apr_pool_t *p, const char *q, char *out, size_t n)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *v = NULL;
+
+    if (apr_dbd_select(src.driver, p, h, &res, q, 1) == 0
+        && apr_dbd_get_row(src.driver, p, res, &row, 1) == 0) {
+        v = apr_dbd_get_entry(src.driver, row, 0);
+    }
+    apr_cpystrn(out, v ? v : "", n);
+}
+
+/* synchronous_standby_names for the whole cluster, seen by the store's session. */
+static void standby_names(apr_dbd_t *h, const char *names)
+{
+    char v[64];
+    int i;
+
+    other_sql(h, apr_psprintf(pool, "ALTER SYSTEM SET synchronous_standby_names = '%s'", names));
+    other_sql(h, "SELECT pg_reload_conf()");
+    for (i = 0; i < 100; i++) {
+        other_value(src.handle, pool, "SELECT current_setting('synchronous_standby_names')",
+                    v, sizeof(v));
+        if (strcmp(v, names) == 0) {
+            return;
+        }
+        apr_sleep(apr_time_from_msec(50));
+    }
+    CHECK(!"the setting reached the store's session");
+}
+
+typedef struct bg_put { lc_store_t *st; apr_pool_t *p; apr_status_t rv; } bg_put_t;
+
+static void *APR_THREAD_FUNC bg_put_thread(apr_thread_t *th, void *data)
+{
+    bg_put_t *b = data;
+    aput_t a = { NULL, NULL, "{\"n\":2}", K_BUSY };
+
+    b->rv = lc_store_update(b->st, LC_KIND_WORKSTATION, "s2", aput_cb, &a, NULL, b->p);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Issue 19.1 and 19.2, the synchronous standby gone (synchronous_standby_names
+ * naming one that never connects: every commit waits for it, and
+ * statement_timeout does not end that wait).  A write answers within the
+ * deadline, its outcome unknown (it committed locally and waits).  A write
+ * whose waiting session is then terminated (pg_terminate_backend: the
+ * commit stands, the client sees only the connection close) is read back,
+ * found committed, and answered as made. */
+static void test_standby_gone(void)
+{
+    lc_store_t *st = new_store();
+    lc_dbd_source_t s = { src_open, src_close, src_log, NULL, &src };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 50, apr_time_from_msec(250), 1,
+                           apr_time_from_sec(20) };
+    lc_store_t *slow = lc_store_dbd_open(pool, &s, shared, &o);
+    apr_dbd_t *h = other_session(src.params);
+    bg_put_t b = { slow, NULL, APR_EGENERAL };
+    apr_pool_t *mine;
+    apr_thread_t *th = NULL;
+    apr_status_t trv;
+    lc_resource_t r;
+    apr_time_t t0;
+    double took;
+    char n[16] = "0";
+    int i;
+
+    fresh();
+    CHECK(put(st, LC_KIND_WORKSTATION, "s1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(put(st, LC_KIND_WORKSTATION, "s2", K_IDLE, NULL) == APR_SUCCESS);
+    standby_names(h, "lc_absent_standby");
+    shared->unknown = shared->verified = 0;
+    t0 = apr_time_now();
+    CHECK(put(st, LC_KIND_WORKSTATION, "s1", K_BUSY, NULL) == LC_EUNKNOWN);
+    took = secs_since(t0);
+    printf("test_dbd: a write with the synchronous standby gone answered in %.2f s "
+           "(LifecycleDbdTimeout 1 s)\n", took);
+    CHECK(took >= 0.9 && took < 2.5);
+    CHECK(shared->unknown == 1);
+    /* The same, with a long deadline and the waiting session terminated. */
+    apr_pool_create(&b.p, NULL);
+    apr_pool_create(&mine, NULL);
+    CHECK(apr_thread_create(&th, NULL, bg_put_thread, &b, pool) == APR_SUCCESS);
+    for (i = 0; i < 200 && strcmp(n, "2") != 0; i++) {
+        apr_sleep(apr_time_from_msec(50));
+        other_value(h, mine, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
+                    n, sizeof(n));
+    }
+    CHECK(strcmp(n, "2") == 0);         /* the first write's session, and the second's */
+    other_sql(h, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE wait_event = 'SyncRep'");
+    apr_thread_join(&trv, th);
+    CHECK(b.rv == APR_SUCCESS);
+    CHECK(shared->verified == 1 && shared->unknown == 1);
+    standby_names(h, "");
+    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "s2", &r, pool) == APR_SUCCESS);
+    CHECK(r.state == K_BUSY && r.version == 2);
+    apr_pool_destroy(b.p);
+    apr_pool_destroy(mine);
+    apr_dbd_close(src.driver, h);
+}
+
+typedef struct timed_upd {
+    lc_store_t  *st;
+    const char  *id;
+    apr_pool_t  *p;
+    apr_status_t rv;
+    double       took;
+} timed_upd_t;
+
+static void *APR_THREAD_FUNC timed_upd_thread(apr_thread_t *th, void *data)
+{
+    timed_upd_t *u = data;
+    apr_time_t t0 = apr_time_now();
+
+    u->rv = lc_store_update(u->st, LC_KIND_WORKSTATION, u->id, bump_cb, NULL, NULL, u->p);
+    u->took = secs_since(t0);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Issue 19.1: a writer queued behind a batch leader whose statement does not
+ * come back (another session holds the leader's row for 4 s) is answered
+ * within the deadline (1 s), not when the leader's row is let go: the
+ * leader's call ends at its deadline, and a writer still queued at its own
+ * leaves.  The leader's write answers LC_EUNKNOWN. */
+static void test_batch_stuck(void)
+{
+    lc_dbd_source_t s = { tsrc_open, tsrc_close, src_log, NULL, &tsrc };
+    lc_dbd_options_t o = { apr_time_from_msec(20), 0, apr_time_from_msec(250), 1,
+                           apr_time_from_sec(1) };
+    lc_store_t *st, *plain = new_store();
+    apr_dbd_t *h = other_session(src.params);
+    later_t undo = { h, "ROLLBACK", apr_time_from_sec(4) };
+    timed_upd_t a = { NULL, "q1", NULL, APR_EGENERAL, 0 }, b = { NULL, "q2", NULL, APR_EGENERAL, 0 };
+    apr_thread_t *ta = NULL, *tb = NULL, *tu;
+    apr_status_t trv;
+
+    fresh();
+    CHECK(put(plain, LC_KIND_WORKSTATION, "q1", K_IDLE, NULL) == APR_SUCCESS);
+    CHECK(put(plain, LC_KIND_WORKSTATION, "q2", K_IDLE, NULL) == APR_SUCCESS);
+    st = lc_store_dbd_open(pool, &s, shared, &o);
+    a.st = b.st = st;
+    apr_pool_create(&a.p, NULL);
+    apr_pool_create(&b.p, NULL);
+    other_sql(h, "BEGIN");
+    other_sql(h, "SELECT 1 FROM lc_resources WHERE id = 'q1' FOR UPDATE");
+    tu = later(&undo);
+    CHECK(apr_thread_create(&ta, NULL, timed_upd_thread, &a, pool) == APR_SUCCESS);
+    apr_sleep(apr_time_from_msec(300));     /* a leads, its write waits on the row */
+    CHECK(apr_thread_create(&tb, NULL, timed_upd_thread, &b, pool) == APR_SUCCESS);
+    apr_thread_join(&trv, tb);
+    apr_thread_join(&trv, ta);
+    apr_thread_join(&trv, tu);
+    if (b.took >= 2.5) {
+        fprintf(stderr, "test_batch_stuck: the queued writer answered after %.1f s\n", b.took);
+    }
+    CHECK(b.rv == APR_SUCCESS && b.took < 2.5);
+    CHECK(a.rv == LC_EUNKNOWN && a.took < 2.5);
+    apr_pool_destroy(a.p);
+    apr_pool_destroy(b.p);
+    apr_dbd_close(src.driver, h);
+}
+
 static void test_live(void)
 {
     test_crud();
@@ -707,6 +1175,13 @@ static void test_live(void)
     test_race();
     test_batch();
     test_unavailable();
+    test_deadline();
+    test_lost_session();
+    test_dead_pool();
+    test_half_prepared();
+    test_unreplicated();
+    test_standby_gone();
+    test_batch_stuck();
 }
 
 int main(void)
