@@ -563,7 +563,7 @@ static apr_status_t each_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_k
         return APR_ENOMEM;
     }
     while (rv == APR_SUCCESS && !stop && rows == LC_DBD_EACH_BATCH) {
-        apr_dbd_results_t *res = NULL;
+        lc_dbd_res_t *res = NULL;
 
         apr_pool_clear(bp);
         args[2] = after;
