@@ -30,8 +30,8 @@ static const lc_advance_t ag_advances[] = {
 #define K_SESSION AG_K_SESSION   /* these three: lc_kind_notte.h, POST /start sets them */
 #define K_TASK    AG_K_TASK
 #define K_URL     AG_K_URL
-#define K_SUCCESS "ok"     /* the runner's outcome; absent: none reported */
-#define K_ANSWER  "a"
+#define K_SUCCESS AG_K_SUCCESS  /* the runner's outcome; absent: none reported */
+#define K_ANSWER  AG_K_ANSWER
 #define K_SAVED   "sv"
 
 static json_t *ag_str_or_null(json_t *data, const char *key)
@@ -62,6 +62,14 @@ static json_t *ag_success(const lc_resource_t *r, json_t *data)
     return r->state == AG_CLOSED ? json_false() : json_null();
 }
 
+/* The steps a runner reported (lc_kind_notte_report.c), as given. */
+static json_t *ag_steps(json_t *data)
+{
+    json_t *v = json_object_get(data, AG_K_STEPS);
+
+    return json_is_array(v) ? json_incref(v) : json_array();
+}
+
 json_t *lc_notte_agent_json(const lc_resource_t *r, int full)
 {
     json_t *data = lc_kind_get_data(r), *o;
@@ -77,7 +85,7 @@ json_t *lc_notte_agent_json(const lc_resource_t *r, int full)
         json_object_set_new(o, "url", ag_str_or_null(data, K_URL));
         json_object_set_new(o, "success", ag_success(r, data));
         json_object_set_new(o, "answer", ag_str_or_null(data, K_ANSWER));
-        json_object_set_new(o, "steps", json_array());
+        json_object_set_new(o, "steps", ag_steps(data));
     }
     json_decref(data);
     return o;
@@ -130,6 +138,26 @@ static int ag_put_closed(json_t *body, lc_resource_t *r)
     return json_is_string(v) && lc_time_parse_rfc3339(json_string_value(v), &r->closed) == 0;
 }
 
+/* The steps of an admin PUT replace those kept: each must be a step. */
+static int ag_put_steps(json_t *steps, json_t *data)
+{
+    size_t i;
+
+    if (!json_is_array(steps)) {
+        return 0;
+    }
+    for (i = 0; i < json_array_size(steps); i++) {
+        if (!lc_notte_step_valid(json_array_get(steps, i))) {
+            return 0;
+        }
+    }
+    if (json_array_size(steps) > 0) {
+        json_object_set(data, AG_K_STEPS, steps);
+        json_object_set_new(data, AG_K_NSTEPS, json_integer((json_int_t)json_array_size(steps)));
+    }
+    return 1;
+}
+
 /* Fill data (and r->closed) from an AgentStatusResponse; the field that does
  * not fit, or NULL. */
 static const char *ag_fill(json_t *body, lc_resource_t *r, json_t *data)
@@ -154,15 +182,16 @@ static const char *ag_fill(json_t *body, lc_resource_t *r, json_t *data)
     if (!ag_put_bool(body, "success", data, K_SUCCESS)) return "success";
     if (!ag_put_bool(body, "saved", data, K_SAVED)) return "saved";
     if (!ag_put_closed(body, r)) return "closed_at";
-    if (steps && !json_is_array(steps)) return "steps";
+    if (steps && !ag_put_steps(steps, data)) return "steps";
     if (!json_is_true(json_object_get(data, K_SAVED))) {
         json_object_del(data, K_SAVED);
     }
     return NULL;
 }
 
-/* The admin PUT body: an AgentStatusResponse.  "steps" is accepted and not
- * kept (the record has no room for it): an agent always shows []. */
+/* The admin PUT body: an AgentStatusResponse.  Its "steps" replace those
+ * kept (the oldest dropped when the attributes would pass 16 KiB), so that
+ * a runner's full PUT of what it read keeps them. */
 static apr_status_t ag_from_json(json_t *body, lc_resource_t *r, const char **field,
                                  apr_pool_t *p)
 {
@@ -175,7 +204,7 @@ static apr_status_t ag_from_json(json_t *body, lc_resource_t *r, const char **fi
         if (state < 0) {
             *field = "status";
         }
-        else if ((rv = lc_kind_set_data(r, data)) != APR_SUCCESS) {
+        else if ((rv = lc_notte_agent_fit(r, data)) != APR_SUCCESS) {
             *field = json_object_get(data, K_ANSWER) ? "answer" : "task";
         }
         r->state = (uint8_t)(state < 0 ? 0 : state);
@@ -186,5 +215,6 @@ static apr_status_t ag_from_json(json_t *body, lc_resource_t *r, const char **fi
 
 const lc_kind_def_t lc_agent_kind = {
     LC_KIND_AGENT, "agent", ag_states, AG_NSTATES,
-    ag_rules, ag_advances, ag_to_json, ag_from_json
+    ag_rules, ag_advances, ag_to_json, ag_from_json,
+    NULL, NULL, lc_notte_agent_report
 };
