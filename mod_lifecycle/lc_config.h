@@ -38,6 +38,7 @@ typedef struct lc_server_conf {
     int                 leeway_set;
     apr_interval_time_t feed_poll;       /* LifecycleFeedPoll (dbd), 0 = unset */
     apr_int64_t         feed_retain;     /* LifecycleFeedRetain (dbd), -1 = unset, 0 = all */
+    int                 watchers_per_child; /* LifecycleWatchersPerChild, 0 = unset */
 } lc_server_conf_t;
 
 #define LC_SNAPSHOT_DEFAULT apr_time_from_sec(300)

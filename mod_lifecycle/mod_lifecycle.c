@@ -24,6 +24,7 @@
 #include "lc_metrics.h"
 #include "lc_repr_cache.h"
 #include "lc_status.h"
+#include "lc_notte.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -276,6 +277,8 @@ static void lc_register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(lc_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     /* mod_status's /server-status section, when mod_status is loaded. */
     lc_status_register_hooks(p);
+    /* The Notte watcher's token in its query string (redacted, then used). */
+    lc_notte_watch_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA lifecycle_module = {
