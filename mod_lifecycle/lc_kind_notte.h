@@ -14,7 +14,7 @@ enum { AG_ACTIVE, AG_CLOSED, AG_NSTATES };
 #define AG_K_SESSION "s"
 #define AG_K_TASK    "t"
 #define AG_K_URL     "u"
-/* What a runner reports (lc_kind_notte_report.c): the outcome, the answer,
+/* What a runner reports (the kind's report hook, lc_kind_notte.c): the outcome, the answer,
  * the steps kept (oldest dropped first when 16 KiB would overflow) and how
  * many steps were ever reported (a step's number is its place in that count). */
 #define AG_K_SUCCESS "ok"
@@ -27,11 +27,6 @@ extern const lc_kind_def_t lc_agent_kind;
 /* AgentResponse (full 0: POST /start) or AgentStatusResponse (full 1:
  * everything else), fields in the schema's order. */
 json_t *lc_notte_agent_json(const lc_resource_t *r, int full);
-
-/* A runner's report of an agent (the kind's report hook). */
-apr_status_t lc_notte_agent_report(const lc_kind_def_t *def, lc_resource_t *r, json_t *body,
-                                   apr_time_t now, apr_interval_time_t advance_after,
-                                   const char **field);
 
 /* Whether v is a step as the SDK's watcher parses it (AgentCompletion: an
  * object with a "state" object and an "action" object). */

@@ -17,7 +17,7 @@
  * shared memory or one SELECT), in between answering the client's pings
  * (the SDK pings every 5 s, wants the pong within 40 s).  Each watcher holds
  * its worker thread (lc_ws_conn.h says why); steps dropped from the record
- * (lc_kind_notte_report.c keeps the newest within 16 KiB) before a watcher
+ * (the agent kind keeps the newest within 16 KiB) before a watcher
  * saw them are skipped, never sent twice or out of order.
  */
 #include <string.h>
@@ -213,24 +213,34 @@ static int watch_look(watcher_t *w, apr_pool_t *tick)
     return 0;
 }
 
-static void watch_run(watcher_t *w)
+/* Until the agent is over, the client leaves or the server stops; what
+ * ended it, for the log. */
+static const char *watch_run(watcher_t *w)
 {
+    const char *why = NULL;
     apr_pool_t *tick;
+    int end;
 
     apr_pool_create(&tick, w->q->r->pool);
-    for (;;) {
+    while (!why) {
         if (lc_stopping()) {
             lc_ws_conn_close(w->ws, LC_WS_GOING_AWAY, "server stopping", WATCH_LINGER / 4);
+            why = "the server is stopping (1001)";
             break;
         }
         apr_pool_clear(tick);
-        if (watch_look(w, tick) || lc_ws_conn_poll(w->ws, WATCH_TICK) != 0) {
-            break;
+        if (watch_look(w, tick)) {
+            why = "the agent is over, or gone";
+        }
+        else if ((end = lc_ws_conn_poll(w->ws, WATCH_TICK)) != 0) {
+            why = end < 0 ? "the client went away"
+                          : apr_psprintf(w->q->r->pool, "close %d", end);
         }
     }
-    /* Ended by the client (close, protocol error, gone): finish the request. */
+    /* Whoever ended it: the request is finished for httpd. */
     lc_ws_conn_close(w->ws, LC_WS_NORMAL, NULL, 0);
     apr_pool_destroy(tick);
+    return why;
 }
 
 int lc_notte_watch(lc_req_t *q, const char *id)
@@ -262,8 +272,8 @@ int lc_notte_watch(lc_req_t *q, const char *id)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, "watch agent %s (sub=%s): open", id,
                   lc_audit_value(q->r->pool, q->actor.sub));
     w.ws = lc_ws_conn_open(q->r, accept);
-    watch_run(&w);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, "watch agent %s: closed after %"
-                  APR_UINT64_T_FMT " steps", id, w.next);
+    why = watch_run(&w);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, "watch agent %s: ended after %"
+                  APR_UINT64_T_FMT " steps: %s", id, w.next, why);
     return OK;
 }

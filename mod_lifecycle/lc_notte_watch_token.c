@@ -7,7 +7,9 @@
  *   in /debug/logs, every `token` parameter is taken out of the request as
  *   httpd keeps it (the_request, which the access log's %r prints,
  *   unparsed_uri, args, parsed_uri.query) and replaced by token=[redacted];
- *   the first value is kept aside in the request pool.
+ *   the first value is kept aside in the request pool.  The same is done
+ *   at translate_name for a request to any lifecycle Location (its
+ *   <Location> is known by then): a token there is never logged either.
  * - fixups, once the <Location> is known: on that route of a Location whose
  *   dialect is notte (agents, not sessions), and only when the request has
  *   no Authorization header of its own, the kept token becomes
@@ -27,6 +29,7 @@
 #include "lc_notte.h"
 
 #define TOKEN_KEY   "lifecycle-watch-token"
+#define REDACTED_KEY "lifecycle-watch-redacted"
 #define ROUTE_TAIL  "/debug/logs"
 #define REDACTED    "token=[redacted]"
 
@@ -76,15 +79,19 @@ static char *swap_query(apr_pool_t *p, char *s, const char *old, const char *new
                        at + 1 + strlen(old), NULL);
 }
 
-static int watch_post_read(request_rec *r)
+/* Redact every token parameter from what httpd keeps of r, once; keep the
+ * first value aside. */
+static void redact(request_rec *r)
 {
     const char *tok = NULL;
+    void *done = NULL;
     char *args;
 
-    if (!r->args || !ends_with(r->parsed_uri.path, ROUTE_TAIL)
-        || !(args = redact_args(r->pool, r->args, &tok))) {
-        return DECLINED;
+    apr_pool_userdata_get(&done, REDACTED_KEY, r->pool);
+    if (done || !r->args || !(args = redact_args(r->pool, r->args, &tok))) {
+        return;
     }
+    apr_pool_userdata_setn("1", REDACTED_KEY, NULL, r->pool);
     r->the_request = swap_query(r->pool, r->the_request, r->args, args);
     r->unparsed_uri = swap_query(r->pool, r->unparsed_uri, r->args, args);
     r->parsed_uri.query = args;
@@ -95,6 +102,26 @@ static int watch_post_read(request_rec *r)
     }
     if (tok && *tok) {
         apr_pool_userdata_setn(tok, TOKEN_KEY, NULL, r->pool);
+    }
+}
+
+/* The watcher's route, wherever it is mounted: before anything logs it. */
+static int watch_post_read(request_rec *r)
+{
+    if (ends_with(r->parsed_uri.path, ROUTE_TAIL)) {
+        redact(r);
+    }
+    return DECLINED;
+}
+
+/* Any other request to a lifecycle Location (known from here on): a token
+ * in its query string is never logged either, and is not used. */
+static int watch_translate(request_rec *r)
+{
+    const lc_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
+
+    if (dc && dc->dialect != LC_DIALECT_NONE) {
+        redact(r);
     }
     return DECLINED;
 }
@@ -138,5 +165,6 @@ void lc_notte_watch_register_hooks(apr_pool_t *p)
     (void)p;
     /* First: before mod_log_forensic or any other module sees the line. */
     ap_hook_post_read_request(watch_post_read, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_translate_name(watch_translate, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(watch_fixups, NULL, NULL, APR_HOOK_MIDDLE);
 }
