@@ -81,7 +81,7 @@ static char *swap_query(apr_pool_t *p, char *s, const char *old, const char *new
 
 /* Redact every token parameter from what httpd keeps of r, once; keep the
  * first value aside. */
-static void redact(request_rec *r)
+static void redact(request_rec *r, int sb_status)
 {
     const char *tok = NULL;
     void *done = NULL;
@@ -96,9 +96,10 @@ static void redact(request_rec *r)
     r->unparsed_uri = swap_query(r->pool, r->unparsed_uri, r->args, args);
     r->parsed_uri.query = args;
     r->args = args;
-    /* The scoreboard (/server-status) copied the request line already. */
+    /* The scoreboard (/server-status) copied the request line already:
+     * again, with the status the request has at this point. */
     if (r->connection->sbh) {
-        ap_update_child_status(r->connection->sbh, SERVER_BUSY_READ, r);
+        ap_update_child_status(r->connection->sbh, sb_status, r);
     }
     if (tok && *tok) {
         apr_pool_userdata_setn(tok, TOKEN_KEY, NULL, r->pool);
@@ -109,7 +110,7 @@ static void redact(request_rec *r)
 static int watch_post_read(request_rec *r)
 {
     if (ends_with(r->parsed_uri.path, ROUTE_TAIL)) {
-        redact(r);
+        redact(r, SERVER_BUSY_READ);
     }
     return DECLINED;
 }
@@ -121,7 +122,7 @@ static int watch_translate(request_rec *r)
     const lc_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &lifecycle_module);
 
     if (dc && dc->dialect != LC_DIALECT_NONE) {
-        redact(r);
+        redact(r, SERVER_BUSY_WRITE);     /* ap_process_request set it so */
     }
     return DECLINED;
 }

@@ -27,7 +27,7 @@ use LcServer;
 my $node_dir = $ENV{LC_WS_NODE_DIR} // '';
 plan skip_all => 'no ws client (build/suite.sh installs it: LC_WS_NODE_DIR)'
     unless -f "$node_dir/watch.mjs" && -d "$node_dir/node_modules/ws";
-plan tests => 98;
+plan tests => 100;
 
 my $json  = JSON::PP->new->canonical;
 my $token = lc_token();
@@ -183,6 +183,10 @@ like(req(GET => ADMIN . '/metrics')->content, qr/^lifecycle_watchers_open 1$/m,
      'metrics: lifecycle_watchers_open 1');
 like(req(GET => '/server-status?auto')->content, qr/^LifecycleWatchersOpen: 1$/m,
      'server-status: LifecycleWatchersOpen: 1');
+my $sb = req(GET => '/server-status')->content;
+# (mod_status keeps 64 bytes of a request line: the query is cut there.)
+like($sb, qr{GET /agents/$A/debug/logs\?}, 'server-status: the watcher\'s request line');
+ok(index($sb, $token) < 0, 'server-status: the token is nowhere');
 
 is(report($A, { steps => [ step(3) ] })->code, 200, 'a step reported while watching');
 $ev = next_ev($w);
