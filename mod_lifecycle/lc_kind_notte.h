@@ -14,9 +14,10 @@ enum { AG_ACTIVE, AG_CLOSED, AG_NSTATES };
 #define AG_K_SESSION "s"
 #define AG_K_TASK    "t"
 #define AG_K_URL     "u"
-/* What a runner reports (the kind's report hook, lc_kind_notte.c): the outcome, the answer,
- * the steps kept (oldest dropped first when 16 KiB would overflow) and how
- * many steps were ever reported (a step's number is its place in that count). */
+/* What a runner reports (the kind's report hook, lc_kind_notte.c): the
+ * outcome, the answer, the steps kept (oldest dropped first when 16 KiB
+ * would overflow) and how many steps were ever reported (a step's number is
+ * its place in that count). */
 #define AG_K_SUCCESS "ok"
 #define AG_K_ANSWER  "a"
 #define AG_K_STEPS   "st"
@@ -33,7 +34,8 @@ json_t *lc_notte_agent_json(const lc_resource_t *r, int full);
 int lc_notte_step_valid(json_t *v);
 
 /* Store data in r, dropping its oldest steps until it fits the 16 KiB of
- * attributes: APR_SUCCESS, or APR_ENOSPC when even no step left is too big. */
+ * attributes (the newest always stays): APR_SUCCESS, or APR_ENOSPC when it
+ * does not fit even with the newest step alone. */
 apr_status_t lc_notte_agent_fit(lc_resource_t *r, json_t *data);
 
 /* The steps r keeps (a new reference, an array) and the number of the
