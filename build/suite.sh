@@ -51,6 +51,16 @@ for attempt in 1 2 3; do
   sleep 5
 done
 node "$tp/mint.mjs" "$keys"
+# A real WebSocket client (ws, from npm) for t/notte_ws.t, test only.
+wsdir=build/ws
+mkdir -p "$wsdir"
+cp t/ws/package.json t/ws/watch.mjs "$wsdir/"
+for attempt in 1 2 3; do
+  (cd "$wsdir" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) && break
+  [ "$attempt" = 3 ] && { echo "suite: npm install of ws failed" >&2; exit 1; }
+  sleep 5
+done
+export LC_WS_NODE_DIR="$TOP/$wsdir"
 export PERL5OPT="-I$TOP/t/lib -MLcAuth"
 export LC_TEST_KEYS="$TOP/$keys"
 # A port nobody listens on: Apache::Test's own "-port select" starts at 8529

@@ -58,6 +58,8 @@ void *lc_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     c->feed_retain = add->feed_retain >= 0 ? add->feed_retain : base->feed_retain;
     c->notte_minute = add->notte_minute ? add->notte_minute : base->notte_minute;
     c->dbd_timeout = add->dbd_timeout ? add->dbd_timeout : base->dbd_timeout;
+    c->watchers_per_child = add->watchers_per_child ? add->watchers_per_child
+                                                    : base->watchers_per_child;
     return c;
 }
 
@@ -201,6 +203,21 @@ static const char *set_feed_retain(cmd_parms *cmd, void *dc, const char *arg)
         return fail(cmd, arg, "must be a number of changes (0 keeps them all)");
     }
     c->feed_retain = n;
+    return NULL;
+}
+
+/* LifecycleWatchersPerChild: WebSocket watchers one child serves at once
+ * (each holds a worker thread: lc_notte_watch.c). */
+static const char *set_watchers(cmd_parms *cmd, void *dc, const char *arg)
+{
+    lc_server_conf_t *c;
+    long v;
+
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
+    if (lc_parse_uint(arg, 1, 100000, &v) != 0) {
+        return fail(cmd, arg, "must be a whole number from 1 to 100000");
+    }
+    c->watchers_per_child = (int)v;
     return NULL;
 }
 
@@ -513,6 +530,9 @@ const command_rec lc_directives[] = {
                   "answers 503 (default 5s)"),
     AP_INIT_TAKE1("LifecycleFeedRetain", set_feed_retain, NULL, RSRC_CONF,
                   "dbd: changes kept for the change feed (default 1000000; 0 = all)"),
+    AP_INIT_TAKE1("LifecycleWatchersPerChild", set_watchers, NULL, RSRC_CONF,
+                  "WebSocket watchers (GET /agents/{id}/debug/logs) one child serves at "
+                  "once (default half its ThreadsPerChild, at least 1)"),
     AP_INIT_TAKE1("LifecycleCapacity", set_capacity, NULL, RSRC_CONF,
                   "resource slots in shared memory, server-wide (64..4000000)"),
     AP_INIT_TAKE1("LifecycleAttributeMemory", set_heap, NULL, RSRC_CONF,

@@ -41,6 +41,7 @@ typedef struct lc_server_conf {
     apr_int64_t         feed_retain;     /* LifecycleFeedRetain (dbd), -1 = unset, 0 = all */
     apr_interval_time_t notte_minute;    /* LifecycleNotteMinute, 0 = unset (60 s) */
     apr_interval_time_t dbd_timeout;     /* LifecycleDbdTimeout (dbd), 0 = unset (5 s) */
+    int                 watchers_per_child; /* LifecycleWatchersPerChild, 0 = unset */
 } lc_server_conf_t;
 
 #define LC_SNAPSHOT_DEFAULT apr_time_from_sec(300)

@@ -281,6 +281,10 @@ static int ag_handle(lc_req_t *q)
     if (q->nseg == 2 && q->seg[0][0] && strcmp(q->seg[1], "stop") == 0) {
         return m == M_DELETE ? ag_stop(q, q->seg[0]) : lc_notte_method_not_allowed(q, "DELETE");
     }
+    if (q->nseg == 3 && q->seg[0][0] && strcmp(q->seg[1], "debug") == 0
+        && strcmp(q->seg[2], "logs") == 0) {
+        return lc_notte_watch(q, q->seg[0]);       /* the WebSocket: lc_notte_watch.c */
+    }
     return lc_notte_error(q, HTTP_NOT_FOUND, "not_found", "Not Found");
 }
 

@@ -31,6 +31,7 @@ typedef struct counters {
     uint64_t requests[LC_DIALECT_COUNT][OUT_COUNT];
     uint64_t transitions[LC_KIND_COUNT][2];          /* [kind][background] */
     uint64_t token_refused[CAUSES];
+    uint64_t watchers_open;                          /* a gauge: WebSocket watchers now */
 } counters_t;
 
 _Static_assert(sizeof(counters_t) <= 2048, "the counters fit the metrics area");
@@ -66,6 +67,7 @@ static uint64_t layout_word(void)
     for (i = 0; i < CAUSES; i++) {
         hash_name(&h, causes[i]);
     }
+    hash_name(&h, "watchers_open");
     crypto_generichash_final(&h, out, sizeof(out));
     for (i = 0; i < sizeof(out); i++) {
         v = (v << 8) | out[i];
@@ -136,6 +138,22 @@ static uint64_t load(const uint64_t *n)
     return __atomic_load_n(n, __ATOMIC_RELAXED);
 }
 
+void lc_metrics_watchers(int delta)
+{
+    if (c) {
+        __atomic_add_fetch(&c->watchers_open, (uint64_t)(int64_t)delta, __ATOMIC_RELAXED);
+    }
+}
+
+int lc_metrics_watchers_open(uint64_t *n)
+{
+    if (!c) {
+        return 0;
+    }
+    *n = load(&c->watchers_open);
+    return 1;
+}
+
 static void write_requests(request_rec *r)
 {
     int d, o, k;
@@ -165,6 +183,9 @@ static void write_requests(request_rec *r)
         ap_rprintf(r, "lifecycle_token_refusals_total{reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
                    causes[i], load(&c->token_refused[i]));
     }
+    ap_rprintf(r, "# HELP lifecycle_watchers_open WebSocket watchers open now (every child).\n"
+               "# TYPE lifecycle_watchers_open gauge\nlifecycle_watchers_open %" APR_UINT64_T_FMT
+               "\n", load(&c->watchers_open));
 }
 
 void lc_metrics_token_refusals(lc_metric_fn *emit, void *baton)

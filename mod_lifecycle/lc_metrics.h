@@ -31,6 +31,14 @@ void lc_metrics_token_refused(const char *cause);
  * nothing when no counters are bound. */
 void lc_metrics_token_refusals(lc_metric_fn *emit, void *baton);
 
+/* A WebSocket watcher opened (+1) or ended (-1): the gauge of every child
+ * (lc_notte_watch.c).  A child killed with watchers open leaves them counted
+ * until the next full restart. */
+void lc_metrics_watchers(int delta);
+
+/* The gauge; 0 when no counters are bound in this process. */
+int lc_metrics_watchers_open(uint64_t *n);
+
 /* Write every counter, plus the store's and journal's gauges, to r. */
 void lc_metrics_write(request_rec *r, lc_store_t *store);
 

@@ -79,6 +79,15 @@ void lc_notte_session_touch(lc_req_t *q, const char *id, int busy);
 /* /sessions: POST /start, GET /{session_id}, DELETE /{session_id}/stop. */
 int lc_notte_sessions(lc_req_t *q);
 
+/* ---- the agent's WebSocket watcher (lc_notte_watch.c) ------------------------ */
+
+/* GET /{agent_id}/debug/logs: the SDK's watch_logs() WebSocket. */
+int lc_notte_watch(lc_req_t *q, const char *id);
+
+/* Its token in the query string (lc_notte_watch_token.c): redacted from
+ * what httpd logs, accepted on that route only. */
+void lc_notte_watch_register_hooks(apr_pool_t *p);
+
 /* ---- an agent and its session (lc_notte_link.c) ------------------------------ */
 
 /* Session `id` (LC_ENOTFOUND when the id is outside the id grammar). */

@@ -227,6 +227,16 @@ static void show_refusals(request_rec *r, int flags)
     }
 }
 
+/* WebSocket watchers open now, every child's (LifecycleWatchersPerChild). */
+static void show_watchers(request_rec *r, int flags)
+{
+    uint64_t n;
+
+    if (lc_metrics_watchers_open(&n)) {
+        line(r, flags, "WatchersOpen", "WebSocket watchers open", number(r->pool, n));
+    }
+}
+
 static int lc_status_hook(request_rec *r, int flags)
 {
     const lc_provider_t *pv = lc_provider_configured(lc_config_global(r->server)->store);
@@ -243,6 +253,7 @@ static int lc_status_hook(request_rec *r, int flags)
         show_resources(r, flags, st);
     }
     show_refusals(r, flags);
+    show_watchers(r, flags);
     if (!(flags & AP_STATUS_SHORT)) {
         ap_rputs("</dl>\n", r);
     }

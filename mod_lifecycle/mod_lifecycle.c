@@ -25,6 +25,7 @@
 #include "lc_repr_cache.h"
 #include "lc_status.h"
 #include "lc_errdoc.h"
+#include "lc_notte.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -291,6 +292,8 @@ static void lc_register_hooks(apr_pool_t *p)
     lc_status_register_hooks(p);
     /* httpd's own error pages under our Locations in the dialect's shape. */
     lc_errdoc_register_hooks(p, dialect_get);
+    /* The Notte watcher's token in its query string (redacted, then used). */
+    lc_notte_watch_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA lifecycle_module = {

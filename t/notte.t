@@ -335,8 +335,9 @@ for my $p ("/$id/frobnicate", "/$id/stop/extra", '//stop', "/$id/replay", '/star
     my $g = jbody(req(GET => AG . "/$aid")) || {};
     is_deeply($g, { agent_id => $aid, created_at => $g->{created_at}, session_id => 'sess-adm',
                     status => 'closed', closed_at => '2026-01-02T02:04:05.500000Z', saved => JSON::PP::true,
-                    task => 'runner', url => undef, success => JSON::PP::true, answer => '42', steps => [] },
-              "the dialect shows the runner's outcome, closed_at in UTC, steps not kept");
+                    task => 'runner', url => undef, success => JSON::PP::true, answer => '42',
+                    steps => [{ action => 'click' }] },
+              "the dialect shows the runner's outcome, closed_at in UTC, the steps kept");
     isnt($g->{created_at}, '2020-01-01T00:00:00.000000Z', 'created_at is the server\'s');
     for my $t (['session_id', { %body, session_id => '' }], ['status', { %body, status => 'done' }],
                ['closed_at', { %body, closed_at => 'yesterday' }],

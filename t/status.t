@@ -33,7 +33,7 @@ my @keys = (qw(Store SlotsUsed SlotsFree JournalSeq JournalSnapshotSeq JournalFl
                JournalFlushesPerSec JournalFlushRateSeconds MutexAcquisitions MutexWaitSeconds
                Resources),
             (map { my ($k, @s) = @$_; map { "Resources.$k.$_" } @s } @kinds),
-            'TokenRefusals', (map { "TokenRefusals.$_" } @reasons));
+            'TokenRefusals', (map { "TokenRefusals.$_" } @reasons), 'WatchersOpen');
 
 # The section's lines of ?auto, in order, and as a hash.
 sub auto {
