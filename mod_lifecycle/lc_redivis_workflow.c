@@ -138,33 +138,18 @@ apr_status_t lc_redivis_wf_page(lc_store_t *st, const lc_redivis_ref_t *wf, cons
 
 /* ---- the workflow itself ------------------------------------------------------------- */
 
-typedef struct wf_first {
-    const lc_redivis_ref_t *wf;
-    lc_redivis_ref_t *found;
-    int hit;
-} wf_first_t;
-
-static int take_first(const lc_resource_t *r, void *baton)
-{
-    wf_first_t *f = baton;
-
-    return f->hit = lc_redivis_wf_holds(f->wf, r, f->found);
-}
-
 apr_status_t lc_redivis_wf_find(lc_store_t *st, const lc_redivis_ref_t *wf,
                                 lc_redivis_ref_t *found, apr_pool_t *p)
 {
-    wf_first_t f = { wf, found, 0 };
     lc_redivis_wf_id_t id;
     lc_resource_t *r;
-    apr_status_t rv = lc_store_each(st, LC_KIND_NOTEBOOK, take_first, &f, p);
+    apr_status_t rv;
     int n, more;
 
-    if (rv != APR_ENOTIMPL) {
-        return rv != APR_SUCCESS ? rv : f.hit ? APR_SUCCESS : LC_ENOTFOUND;
-    }
-    /* No `each`: the first notebook of a one-notebook page, read again for
-     * its names. */
+    /* The notebook with the smallest id (the first of the first page), read
+     * again for its names: which notebook speaks for the workflow does not
+     * depend on the store's order (its notebooks may disagree on the
+     * workflow's id, one naming it and another not). */
     if ((rv = lc_redivis_wf_page(st, wf, NULL, 1, &id, &n, &more, p)) != APR_SUCCESS) {
         return rv;
     }

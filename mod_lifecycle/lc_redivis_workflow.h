@@ -12,8 +12,8 @@
  * notebook is matched by its "name:" alias first (a prefix compare; its
  * attributes are parsed only when the reference carries a workflow id), so
  * the pass costs little per notebook but grows with the count; a workflow
- * index kept by both stores would make it O(page).  A get stops at the first
- * notebook found.  The page is then read by id, one O(1) get per notebook. */
+ * index kept by both stores would make it O(page).  A get speaks with the
+ * names of the workflow's notebook of the smallest id.  The page is then read by id, one O(1) get per notebook. */
 #ifndef LC_REDIVIS_WORKFLOW_H
 #define LC_REDIVIS_WORKFLOW_H
 
@@ -36,8 +36,8 @@ apr_status_t lc_redivis_wf_page(lc_store_t *st, const lc_redivis_ref_t *wf, cons
                                 int max, lc_redivis_wf_id_t *ids, int *n, int *more,
                                 apr_pool_t *p);
 
-/* Find the workflow: *found gets the stored names and ids of a notebook of
- * it.  APR_SUCCESS, LC_ENOTFOUND when no notebook names it, or the store's
+/* Find the workflow: *found gets the stored names and ids of its notebook
+ * of the smallest id.  APR_SUCCESS, LC_ENOTFOUND when no notebook names it, or the store's
  * error. */
 apr_status_t lc_redivis_wf_find(lc_store_t *st, const lc_redivis_ref_t *wf,
                                 lc_redivis_ref_t *found, apr_pool_t *p);

@@ -76,7 +76,7 @@ for my $f (@forms) {
                              qualifiedReference => 'rdvwf.small_flow', scopedReference => 'small_flow',
                              referenceId => undef, uri => '/workflows/rdvwf.small_flow',
                              url => WF . '/rdvwf.small_flow', owner => { name => 'rdvwf' } },
-              'GET a workflow whose first notebook has no workflow id: referenceId null');
+              'GET a workflow whose notebooks disagree on its id: the one of the smallest id speaks (no id: referenceId null)');
 }
 
 # ---- Workflow.exists(): HEAD ----------------------------------------------------------------------
