@@ -113,13 +113,15 @@ echo "make bench: wrk -t2 -c$CONNS -d${DUR}s on $base (event MPM), $(nproc) core
 echo "(wrk and Apache share the cores: read the ratios, not the absolute numbers)"
 
 get="0 0 0" cyc_j="0 0 0" cyc_mem="0 0 0"
-# The store mutex and the journal as the server saw them: "locks waited_s
-# flushes changes" from the metrics, then "changes/flush, average wait us".
+# The store mutex and the journal as the server saw them, from its metrics:
+# "changes, changes per flush, average mutex wait (us), changes that waited
+# for room in the journal's ring".
 mutex_figures() {
   curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '
     /^lifecycle_journal_flushes_total/ {f = $2} /^lifecycle_journal_durable_seq/ {c = $2}
     /^lifecycle_mutex_acquisitions_total/ {l = $2} /^lifecycle_mutex_wait_seconds_total/ {w = $2}
-    END {printf "%d %.1f %.1f\n", c, f ? c / f : 0, l ? w * 1e6 / l : 0}'
+    /^lifecycle_journal_ring_full_total/ {r = $2}
+    END {printf "%d %.1f %.1f %d\n", c, f ? c / f : 0, l ? w * 1e6 / l : 0, r}'
 }
 shm_round() { # connections: the memory-only and the journaled server at that many
   CONNS=$1
@@ -159,7 +161,7 @@ shm_round() { # connections: the memory-only and the journaled server at that ma
   report "baseline again" "$b4" "$base_b"
   echo "$cyc_j $cyc_mem" | awk -v c=$CONNS '{printf "%d connections: journaled cycle / memory-only cycle %.2fx\n", c, $1 / $4}'
   echo "$m_mem" | awk '{printf "  memory-only: store mutex average wait %.1f us\n", $3}'
-  echo "$m_j" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us\n", $1, $2, $3}'
+  echo "$m_j" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us, %d waits for room in the ring\n", $1, $2, $3, $4}'
 }
 if [ "${BENCH_SHM:-1}" != 0 ]; then
   for c in ${BENCH_CONNS:-64 256}; do
