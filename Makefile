@@ -29,7 +29,7 @@ APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
 UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: sources that depend on APR, jansson and libsodium only,
 # every kind (lc_kind_*.c) included.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c lc_redivis_workflow.c) \
+UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_journal_ring.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c lc_redivis_workflow.c) \
               $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # The dbd backend's core: APR's apr_dbd, no httpd (t/unit/test_dbd.c).
 DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_call.c lc_dbd_sql.c lc_dbd_schema.c lc_store_dbd.c lc_dbd_feed.c lc_dbd_batch.c)
@@ -81,7 +81,7 @@ $(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(TOKEN_CORE) $(addprefix $(LC_SRC
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(TOKEN_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
-JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_snapshot.c lc_journal_recover.c lc_time.c)
+JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_journal_ring.c lc_snapshot.c lc_journal_recover.c lc_time.c)
 $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium

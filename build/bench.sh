@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: wrk on loopback, 64 connections, event MPM.  Each scenario is
+# `make bench`: wrk on loopback, 64 connections, event MPM (the shm cycles at
+# 64 and at 256: BENCH_CONNS).  Each scenario is
 # reported as req/s and p99 and as a ratio to a trivial handler
 # (SetHandler lifecycle-baseline, no token) served by the same Apache in the
 # same run.  Servers in turn: memory-only, then with the journal
@@ -112,45 +113,64 @@ echo "make bench: wrk -t2 -c$CONNS -d${DUR}s on $base (event MPM), $(nproc) core
 echo "(wrk and Apache share the cores: read the ratios, not the absolute numbers)"
 
 get="0 0 0" cyc_j="0 0 0" cyc_mem="0 0 0"
+# The store mutex and the journal as the server saw them, from its metrics:
+# "changes, changes per flush, average mutex wait (us), changes that waited
+# for room in the journal's ring".
+mutex_figures() {
+  curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '
+    /^lifecycle_journal_flushes_total/ {f = $2} /^lifecycle_journal_durable_seq/ {c = $2}
+    /^lifecycle_mutex_acquisitions_total/ {l = $2} /^lifecycle_mutex_wait_seconds_total/ {w = $2}
+    /^lifecycle_journal_ring_full_total/ {r = $2}
+    END {printf "%d %.1f %.1f %d\n", c, f ? c / f : 0, l ? w * 1e6 / l : 0, r}'
+}
+shm_round() { # connections: the memory-only and the journaled server at that many
+  CONNS=$1
+  start
+  seed
+  local b1 b2 b3 b4 m_mem m_j
+  b1=$(run baseline-a-$CONNS "$base/baseline")
+  if [ "$CONNS" = 64 ]; then
+    get=$(run get "$base/workstations/ws-bench" -H "$auth")
+    fresh=$(run get-fresh-tokens -s "$TOP/build/bench_tokens.lua" "$base")
+  fi
+  cyc_mem=$(run cycle-mem-$CONNS -s "$TOP/build/bench.lua" "$base")
+  m_mem=$(mutex_figures)
+  b2=$(run baseline-a2-$CONNS "$base/baseline")
+  stop
+  base_a=$(echo "$b1 $b2" | awk '{printf "%.1f", ($1 + $4) / 2}')
+  start -D LC_JOURNAL
+  seed
+  b3=$(run baseline-b-$CONNS "$base/baseline")
+  cyc_j=$(run cycle-journal-$CONNS -s "$TOP/build/bench.lua" "$base")
+  m_j=$(mutex_figures)
+  b4=$(run baseline-b2-$CONNS "$base/baseline")
+  stop
+  base_b=$(echo "$b3 $b4" | awk '{printf "%.1f", ($1 + $4) / 2}')
+
+  printf '\n%-44s %10s %9s %9s %8s\n' "memory-only server, $CONNS connections" req/s p99 ratio non-2xx
+  report "baseline (trivial handler, no token)" "$b1" "$base_a"
+  if [ "$CONNS" = 64 ]; then
+    report "GET /workstations/{id} (token, cached)" "$get" "$base_a"
+    report "GET, a new token each time (Ed25519)" "$fresh" "$base_a"
+  fi
+  report "launch / runner report / stop cycle" "$cyc_mem" "$base_a"
+  report "baseline again" "$b2" "$base_a"
+  printf '%-44s %10s %9s %9s %8s\n' "journaled server, $CONNS connections" req/s p99 ratio non-2xx
+  report "baseline (trivial handler, no token)" "$b3" "$base_b"
+  report "launch / runner report / stop cycle" "$cyc_j" "$base_b"
+  report "baseline again" "$b4" "$base_b"
+  echo "$cyc_j $cyc_mem" | awk -v c=$CONNS '{printf "%d connections: journaled cycle / memory-only cycle %.2fx\n", c, $1 / $4}'
+  echo "$m_mem" | awk '{printf "  memory-only: store mutex average wait %.1f us\n", $3}'
+  echo "$m_j" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us, %d waits for room in the ring\n", $1, $2, $3, $4}'
+}
 if [ "${BENCH_SHM:-1}" != 0 ]; then
-# Memory only.
-start
-seed
-b1=$(run baseline-a "$base/baseline")
-get=$(run get "$base/workstations/ws-bench" -H "$auth")
-fresh=$(run get-fresh-tokens -s "$TOP/build/bench_tokens.lua" "$base")
-cyc_mem=$(run cycle-mem -s "$TOP/build/bench.lua" "$base")
-b2=$(run baseline-a2 "$base/baseline")
-stop
-base_a=$(echo "$b1 $b2" | awk '{printf "%.1f", ($1 + $4) / 2}')
-
-# With the journal.
-start -D LC_JOURNAL
-seed
-b3=$(run baseline-b "$base/baseline")
-cyc_j=$(run cycle-journal -s "$TOP/build/bench.lua" "$base")
-b4=$(run baseline-b2 "$base/baseline")
-metrics=$(curl -s -H "$auth" "$base/lifecycle/v1/metrics")
-flushes=$(echo "$metrics" | awk '/^lifecycle_journal_flushes_total/ {print $2}')
-changes=$(echo "$metrics" | awk '/^lifecycle_journal_durable_seq/ {print $2}')
-locks=$(echo "$metrics" | awk '/^lifecycle_mutex_acquisitions_total/ {print $2}')
-waited=$(echo "$metrics" | awk '/^lifecycle_mutex_wait_seconds_total/ {print $2}')
-stop
-base_b=$(echo "$b3 $b4" | awk '{printf "%.1f", ($1 + $4) / 2}')
-
-printf '\n%-44s %10s %9s %9s %8s\n' "memory-only server" req/s p99 ratio non-2xx
-report "baseline (trivial handler, no token)" "$b1" "$base_a"
-report "GET /workstations/{id} (token, cached)" "$get" "$base_a"
-report "GET, a new token each time (Ed25519)" "$fresh" "$base_a"
-report "launch / runner report / stop cycle" "$cyc_mem" "$base_a"
-report "baseline again" "$b2" "$base_a"
-printf '\n%-44s %10s %9s %9s %8s\n' "journaled server (fdatasync per 2xx)" req/s p99 ratio non-2xx
-report "baseline (trivial handler, no token)" "$b3" "$base_b"
-report "launch / runner report / stop cycle" "$cyc_j" "$base_b"
-report "baseline again" "$b4" "$base_b"
-echo "$cyc_j $cyc_mem" | awk '{printf "\njournal on / off, same cycle: %.2fx\n", $1 / $4}'
-echo "journal: $changes changes made durable by $flushes fdatasync calls (group commit)"
-echo "$locks $waited" | awk '{printf "store mutex: %d acquisitions, %.1f us average wait\n", $1, $1 ? $2 * 1e6 / $1 : 0}'
+  for c in ${BENCH_CONNS:-64 256}; do
+    shm_round "$c"
+    [ "$c" = 64 ] && cyc_j64=$cyc_j cyc_mem64=$cyc_mem
+  done
+  # The dbd part compares with the 64-connection figures.
+  cyc_j=${cyc_j64:-$cyc_j} cyc_mem=${cyc_mem64:-$cyc_mem}
+  CONNS=64
 fi
 
 # LifecycleStore dbd: a local PostgreSQL on the same two cores, fsync and

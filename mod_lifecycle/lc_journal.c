@@ -1,16 +1,19 @@
-/* lc_journal.c — the journal: append under the store mutex, flush outside it.
+/* lc_journal.c — the journal: append under the store mutex, write and flush outside it.
  *
  * Appending.  The store calls append() with its mutex held, inside the
- * undo-logged mutation: the record is pwrite()n into the page cache at the
- * offset the store reserved, so records are in sequence order with no holes,
- * and a process killed mid-write is rolled back (its torn bytes are
- * overwritten by the next record).  Nothing there waits for the disk.
+ * undo-logged mutation: the record is encoded and copied into the ring in
+ * the shared segment (lc_journal_ring.c, which has the crash-safety
+ * argument), bound for the offset the store reserved, so records are in
+ * sequence order with no holes, and a process killed mid-copy is rolled
+ * back with its mutation.  No system call there: the store mutex is never
+ * held across I/O (except, as back-pressure, when the ring is full).
  *
  * Flushing (group commit).  After the mutex is released, sync(seq) returns
  * once `durable` >= seq.  One flush is in flight at a time: the request that
- * claims the `flushing` word reads the last appended sequence number,
- * fdatasync()s the segment and raises `durable` to it, covering every request
- * whose record was appended before.  The others wait on a futex instead of
+ * claims the `flushing` word reads the committed head of the ring and the
+ * last change it holds, writes the ring's unwritten bytes to their segments,
+ * fdatasync()s them and raises `durable`, covering every request whose
+ * record was committed before.  The others wait on a futex instead of
  * flushing again; when the flush ends, one of them leads the next, which
  * covers all that arrived meanwhile.  The claim is not a lock: a waiter that
  * sees a flush last longer than 200 ms (its process may have been killed)
@@ -33,7 +36,7 @@
 
 #include "lc_journal_int.h"
 
-static void cas_max(uint64_t *word, uint64_t v)
+void lc_jnl_cas_max(uint64_t *word, uint64_t v)
 {
     uint64_t cur = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 
@@ -57,69 +60,37 @@ static void futex_wake(uint32_t *word)
 
 /* ---- appending and flushing ------------------------------------------------------ */
 
-static apr_status_t j_append(void *ctx, uint32_t seg, uint64_t off, uint64_t seq, int op,
-                             const lc_resource_t *r, uint64_t *len)
+static apr_status_t j_append(void *ctx, uint32_t seg, uint64_t off, uint64_t ring, uint64_t seq,
+                             int op, const lc_resource_t *r, uint64_t *len, uint64_t *rlen)
 {
     lc_journal_t *j = ctx;
     unsigned char buf[LC_RECORD_MAX];
-    apr_size_t n;
+    apr_size_t n = lc_record_encode(buf, seq, op, r);
 
-    if (j->fd_seg != seg) {
-        /* Once per process per rotation: the file exists (the rotation made it).
-         * No pool here: worker threads share the process's pools. */
-        char path[PATH_MAX];
-        apr_snprintf(path, sizeof(path), "%s/journal-%08u.log", j->dir, seg);
-        if (j->fd >= 0) {
-            close(j->fd);
-        }
-        j->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-        j->fd_seg = j->fd >= 0 ? seg : 0;
-        if (j->fd < 0) {
-            return APR_FROM_OS_ERROR(errno);
-        }
-    }
-    n = lc_record_encode(buf, seq, op, r);
-    if (pwrite(j->fd, buf, n, (off_t)off) != (ssize_t)n) {
-        return errno ? APR_FROM_OS_ERROR(errno) : APR_EGENERAL;
-    }
+    lc_jring_put(j, ring, seg, off, buf, n, rlen);
     __atomic_add_fetch(&j->sh->bytes, n, __ATOMIC_RELAXED);
     *len = n;
     return APR_SUCCESS;
 }
 
-static int datasync_seg(lc_journal_t *j, uint32_t seg)
+static apr_status_t j_reserve(void *ctx, uint64_t ring, uint64_t seq)
 {
-    char path[PATH_MAX];
-    int fd, rc;
-
-    apr_snprintf(path, sizeof(path), "%s/journal-%08u.log", j->dir, seg);
-    if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
-        return -1;
-    }
-    rc = fdatasync(fd);
-    close(fd);
-    return rc;
+    return lc_jring_reserve(ctx, ring, seq);
 }
 
-/* Make everything appended so far durable. */
+/* Make everything committed so far durable.  Safe beside another flush
+ * (lc_jring_drain says why); the claim only saves doing it twice. */
 apr_status_t lc_jnl_flush(lc_journal_t *j)
 {
-    uint32_t seg, seg2, rot;
-    uint64_t off, target;
+    lc_journal_pos_t pos;
+    apr_status_t rv;
 
-    /* Segment and last sequence from one moment: no rotation in between. */
-    do {
-        lc_store_shm_journal_pos(j->st, &seg, &off, &target);
-        lc_store_shm_journal_pos(j->st, &seg2, &off, &target);
-    } while (seg != seg2);
-    /* Read after the position: a rotation that moved `seg` on had set it. */
-    rot = __atomic_load_n(&j->sh->rot_seg, __ATOMIC_ACQUIRE);
+    lc_store_shm_journal_pos(j->st, &pos);
     __atomic_store_n(&j->sh->flush_start, apr_time_now(), __ATOMIC_RELEASE);
-    if (datasync_seg(j, seg) != 0 || (rot && rot != seg && datasync_seg(j, rot) != 0)) {
-        return APR_FROM_OS_ERROR(errno);
+    if ((rv = lc_jring_drain(j, pos.ring)) != APR_SUCCESS) {
+        return rv;
     }
-    cas_max(&j->sh->durable, target);
-    __atomic_add_fetch(&j->sh->flushes, 1, __ATOMIC_RELAXED);
+    lc_jnl_cas_max(&j->sh->durable, pos.seq);
     return APR_SUCCESS;
 }
 
@@ -133,9 +104,8 @@ void lc_jnl_wake(jshm_t *sh)
     futex_wake(&sh->wake);
 }
 
-static apr_status_t j_sync(void *ctx, uint64_t seq)
+apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq)
 {
-    lc_journal_t *j = ctx;
     jshm_t *sh = j->sh;
 
     for (;;) {
@@ -165,6 +135,11 @@ static apr_status_t j_sync(void *ctx, uint64_t seq)
     }
 }
 
+static apr_status_t j_sync(void *ctx, uint64_t seq)
+{
+    return lc_jnl_sync(ctx, seq);
+}
+
 static apr_status_t j_read(void *ctx, uint64_t since, lc_change_t *out, int max, int *n,
                            uint64_t *oldest, apr_pool_t *p)
 {
@@ -185,6 +160,8 @@ static void j_metrics(void *ctx, lc_metric_fn *emit, void *baton)
         { "lifecycle_journal_durable_seq", "gauge", "Last change on disk." },
         { "lifecycle_journal_snapshot_seq", "gauge",
           "Last change the newest snapshot covers." },
+        { "lifecycle_journal_ring_full_total", "counter",
+          "Changes that waited for room in the journal's ring (a flush)." },
     };
     unsigned i;
 
@@ -193,6 +170,7 @@ static void j_metrics(void *ctx, lc_metric_fn *emit, void *baton)
     m[1].value = js.bytes;
     m[2].value = js.durable_seq;
     m[3].value = js.snapshot_seq;
+    m[4].value = __atomic_load_n(&((lc_journal_t *)ctx)->sh->ring_full, __ATOMIC_RELAXED);
     for (i = 0; i < sizeof(m) / sizeof(*m); i++) {
         emit(&m[i], baton);
     }
@@ -201,14 +179,14 @@ static void j_metrics(void *ctx, lc_metric_fn *emit, void *baton)
 lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p)
 {
     lc_journal_t *j = apr_pcalloc(p, sizeof(*j));
-    lc_journal_hook_t hook = { j_append, j_sync, j_read, j_wait, j_metrics, j };
+    lc_journal_hook_t hook = { j_append, j_reserve, j_sync, j_read, j_wait, j_metrics, j };
 
     j->st = st;
     j->sh = lc_store_shm_journal_area(st);
     j->dir = apr_pstrdup(p, o->dir);
     j->log = o->log;
     j->log_baton = o->log_baton;
-    j->fd = -1;
+    j->ring = lc_store_shm_journal_ring(st);
     lc_store_shm_set_journal(st, &hook);
     return j;
 }

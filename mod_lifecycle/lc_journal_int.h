@@ -34,6 +34,8 @@ typedef struct jshm {
     int64_t  snap_start;
     uint64_t flushes;
     uint64_t bytes;
+    uint64_t ring_tail;        /* ring bytes written and fdatasync'd (lc_journal_ring.c) */
+    uint64_t ring_full;        /* times a change waited for room in the ring */
 } jshm_t;
 
 _Static_assert(sizeof(jshm_t) <= LC_JOURNAL_AREA, "journal words fit the reserved area");
@@ -45,12 +47,25 @@ struct lc_journal {
     const char        *dir;
     lc_journal_log_fn *log;
     void              *log_baton;
-    int                fd;          /* append fd, used only under the store mutex */
-    uint32_t           fd_seg;
+    unsigned char     *ring;        /* LC_JRING_BYTES in the shared segment */
 };
 
 /* Make everything appended so far durable (group commit's one flush). */
 apr_status_t lc_jnl_flush(lc_journal_t *j);
+/* *word = max(*word, v), atomically. */
+void lc_jnl_cas_max(uint64_t *word, uint64_t v);
+/* Make change `seq` durable: lead a flush or wait for one (group commit). */
+apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq);
+
+/* The ring (lc_journal_ring.c).  Store mutex held: put one encoded record,
+ * bound for (seg, off), at ring position `pos`; *rlen its bytes there. */
+void lc_jring_put(lc_journal_t *j, uint64_t pos, uint32_t seg, uint64_t off,
+                  const unsigned char *rec, apr_size_t n, uint64_t *rlen);
+/* Store mutex held, between mutations: room for one more record. */
+apr_status_t lc_jring_reserve(lc_journal_t *j, uint64_t head, uint64_t seq);
+/* The flusher: write ring bytes [ring_tail, head) to their segments and
+ * fdatasync them; ring_tail then reaches head. */
+apr_status_t lc_jring_drain(lc_journal_t *j, uint64_t head);
 /* Wake every waiter of lc_journal_wait / the group commit: `durable` rose. */
 void lc_jnl_wake(jshm_t *sh);
 #endif

@@ -316,6 +316,7 @@ static apr_status_t open_next_segment(lc_store_t *st, const lc_journal_opts_t *o
     lc_store_shm_journal_set(st, next_seg, 0, last);
     memset(sh, 0, sizeof(*sh));
     sh->durable = last;
+    sh->ring_tail = 0;          /* the ring starts empty (journal_set's head is 0) */
     sh->snapshot_seq = snapshot_seq;
     sh->snapshot_time = t0;
     for (i = 0; i < segs->nelts && !sh->oldest_seq; i++) {

@@ -114,3 +114,20 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
     return c->op >= LC_OP_CREATE && c->op <= LC_OP_DELETE
            && c->r.kind > LC_KIND_NONE && c->r.kind < LC_KIND_COUNT;
 }
+
+int lc_record_check(const unsigned char *b, apr_size_t avail, apr_size_t *len)
+{
+    unsigned char h[REC_HASH];
+    apr_size_t n;
+
+    if (avail < REC_HEAD + REC_HASH || (get32(b) != REC_MAGIC && get32(b) != REC_MAGIC_V1)) {
+        return 0;
+    }
+    n = get32(b + 4);
+    if (n < REC_HEAD + REC_HASH || n > avail || n > LC_RECORD_MAX) {
+        return 0;
+    }
+    rec_sum(h, b, n - REC_HASH, get32(b));
+    *len = n;
+    return sodium_memcmp(h, b + n - REC_HASH, REC_HASH) == 0;
+}

@@ -189,7 +189,8 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
 {
     jshm_t *sh = j->sh;
     uint32_t me = (uint32_t)getpid(), none = 0, seg, old;
-    uint64_t off, last;
+    uint64_t last;
+    lc_journal_pos_t pos;
     apr_pool_t *p;
     const char *tmp, *final;
     apr_status_t rv = APR_SUCCESS;
@@ -211,7 +212,8 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
     /* Counted from the attempt: a failing snapshot is retried at the next interval. */
     __atomic_store_n(&sh->snapshot_time, sh->snap_start, __ATOMIC_RELEASE);
     /* 1. Rotate: the next segment exists before appends move to it. */
-    lc_store_shm_journal_pos(j->st, &seg, &off, &last);
+    lc_store_shm_journal_pos(j->st, &pos);
+    seg = pos.seg;
     fd = open(lc_jnl_seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         rv = APR_FROM_OS_ERROR(errno);

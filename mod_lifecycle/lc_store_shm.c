@@ -22,6 +22,11 @@
  *   leaves the log non-empty; the kernel releases its lock (flock, the
  *   default, or APR's robust pthread mutex), and the next process to take
  *   the mutex rolls the changes back.
+ * - The journal's ring (lc_journal_ring.c) follows the heap's guard: a
+ *   mutation copies its record there, and the ring's head (`jring`) is an
+ *   undo-logged word like `jseq` and `joff`, so a record becomes visible to
+ *   the flusher exactly when its mutation commits (lc_store_shm_journal_pos
+ *   reads the committed words, as a reader reads a slot).
  * - Reads (get) take no mutex: a sequence counter, odd while a mutation is
  *   in progress, tells a reader that its copy may be torn, and it retries;
  *   after a few failed tries (or a writer that died) it takes the mutex,
@@ -31,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sched.h>
 #include <sodium.h>
 #include <apr_strings.h>
 #include <apr_shm.h>
@@ -38,7 +44,7 @@
 #include "lc_store_shm.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
-#define LC_SHM_LAYOUT  3u          /* bump with every change to the structs below */
+#define LC_SHM_LAYOUT  4u          /* bump with every change to the structs below */
 #define LC_UNDO_MAX    64
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
@@ -101,6 +107,7 @@ typedef struct lc_shm_hdr {
     uint64_t  gen;                  /* odd while a mutation is in progress */
     uint64_t  jseq;                 /* journal: last sequence number assigned */
     uint64_t  joff;                 /* journal: append offset in the segment */
+    uint64_t  jring;                /* journal: bytes ever put in the ring (its head) */
     char      journal_area[LC_JOURNAL_AREA];   /* the journal's own shared words */
     uint64_t  lock_waits;           /* mutex acquisitions, and the time spent waiting */
     uint64_t  lock_wait_usec;
@@ -163,14 +170,20 @@ apr_size_t lc_store_shm_default_heap(uint32_t capacity)
     return heap < ((apr_size_t)4 << 20) ? (apr_size_t)4 << 20 : heap;
 }
 
+/* Where the journal's ring starts: after the heap's guard. */
+static apr_size_t ring_offset(uint32_t capacity, apr_size_t heap)
+{
+    return hdr_size() + 2 * index_size(buckets_for(capacity))
+         + APR_ALIGN((apr_size_t)capacity * sizeof(lc_slot_t), 64) + APR_ALIGN(heap, 64)
+         + APR_ALIGN(TEXT_MAX, 64);
+}
+
 apr_size_t lc_store_shm_size(uint32_t capacity, apr_size_t heap)
 {
     /* After the heap, TEXT_MAX bytes never handed out: an optimistic reader
      * comparing a key against a block that changes under it stays inside
      * the segment whatever lengths it read. */
-    return hdr_size() + 2 * index_size(buckets_for(capacity))
-         + APR_ALIGN((apr_size_t)capacity * sizeof(lc_slot_t), 64) + APR_ALIGN(heap, 64)
-         + APR_ALIGN(TEXT_MAX, 64);
+    return ring_offset(capacity, heap) + LC_JRING_BYTES;
 }
 
 static void bind_layout(lc_shm_t *s, void *base)
@@ -781,11 +794,12 @@ static uint32_t id_tag(lc_shm_t *s, const lc_resource_t *r)
  * rolls the whole mutation back, so memory never gets ahead of the disk. */
 static apr_status_t journal_change(lc_shm_t *s, const lc_resource_t *r, int op)
 {
-    uint64_t len = 0;
+    uint64_t len = 0, rlen = 0;
     apr_status_t rv;
 
     if (s->journal.append) {
-        rv = s->journal.append(s->journal.ctx, s->hdr->jseg, s->hdr->joff, r->seq, op, r, &len);
+        rv = s->journal.append(s->journal.ctx, s->hdr->jseg, s->hdr->joff, s->hdr->jring,
+                               r->seq, op, r, &len, &rlen);
         if (rv != APR_SUCCESS) {
             rollback(s);
             return rv;
@@ -793,7 +807,16 @@ static apr_status_t journal_change(lc_shm_t *s, const lc_resource_t *r, int op)
     }
     set64(s, &s->hdr->jseq, r->seq);
     set64(s, &s->hdr->joff, s->hdr->joff + len);
+    set64(s, &s->hdr->jring, s->hdr->jring + rlen);
     return APR_SUCCESS;
+}
+
+/* Mutex held, no mutation begun (so a flusher reads committed words at
+ * once): room in the journal's ring for one more record. */
+static apr_status_t journal_reserve(lc_shm_t *s)
+{
+    return s->journal.reserve ? s->journal.reserve(s->journal.ctx, s->hdr->jring, s->hdr->jseq)
+                              : APR_SUCCESS;
 }
 
 /* Mutex released: wait until the change numbered seq is durable. */
@@ -1000,6 +1023,9 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
         rv = aliases_free(s, r, link ? *link - 1 : s->hdr->capacity);
     }
     if (rv == APR_SUCCESS) {
+        rv = journal_reserve(s);
+    }
+    if (rv == APR_SUCCESS) {
         r->version = version + 1;
         r->seq = s->hdr->jseq + 1;
         r->op = !link ? LC_OP_CREATE : r->op ? r->op : LC_OP_REPLACE;
@@ -1040,7 +1066,7 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
     else if (expect_version && s->slots[*link - 1].version != expect_version) {
         rv = LC_EVERSION;
     }
-    else {
+    else if ((rv = journal_reserve(s)) == APR_SUCCESS) {
         idx = *link - 1;
         load_record(s, idx, gone);
         gone->seq = s->hdr->jseq + 1;
@@ -1238,6 +1264,9 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
         uint64_t version;
         int moved;
 
+        if ((rv = journal_reserve(s)) != APR_SUCCESS) {
+            break;
+        }
         load_record(s, h - 1, &r);
         version = r.version;
         r.op = LC_OP_TRANSITION;
@@ -1423,13 +1452,44 @@ void *lc_store_shm_journal_area(lc_store_t *st)
     return ((lc_shm_t *)st->impl)->hdr->journal_area;
 }
 
-void lc_store_shm_journal_pos(lc_store_t *st, uint32_t *seg, uint64_t *off, uint64_t *seq)
+/* One read of the journal's words between mutations: 1 = consistent. */
+static int journal_pos_once(lc_shm_t *s, lc_journal_pos_t *pos)
+{
+    uint64_t gen = __atomic_load_n(&s->hdr->gen, __ATOMIC_ACQUIRE);
+
+    if (gen & 1) {
+        return 0;
+    }
+    pos->seg = __atomic_load_n(&s->hdr->jseg, __ATOMIC_RELAXED);
+    pos->off = __atomic_load_n(&s->hdr->joff, __ATOMIC_RELAXED);
+    pos->seq = __atomic_load_n(&s->hdr->jseq, __ATOMIC_RELAXED);
+    pos->ring = __atomic_load_n(&s->hdr->jring, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&s->hdr->gen, __ATOMIC_RELAXED) == gen;
+}
+
+/* Committed words only, read like a slot: a mutation in progress may still
+ * be rolled back, and its record must not reach the disk.  A holder that
+ * died mid-mutation is repaired by taking the mutex (never held here: the
+ * store calls the journal's reserve between mutations, when this succeeds
+ * at the first try). */
+void lc_store_shm_journal_pos(lc_store_t *st, lc_journal_pos_t *pos)
 {
     lc_shm_t *s = st->impl;
+    int tries;
 
-    *seg = __atomic_load_n(&s->hdr->jseg, __ATOMIC_ACQUIRE);
-    *off = __atomic_load_n(&s->hdr->joff, __ATOMIC_ACQUIRE);
-    *seq = __atomic_load_n(&s->hdr->jseq, __ATOMIC_ACQUIRE);
+    for (tries = 0; tries < LC_READ_TRIES * 16; tries++) {
+        if (journal_pos_once(s, pos)) {
+            return;
+        }
+        if (tries >= LC_READ_TRIES) {
+            sched_yield();
+        }
+    }
+    if (lock(s) == APR_SUCCESS) {
+        journal_pos_once(s, pos);
+        unlock(s);
+    }
 }
 
 void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64_t seq)
@@ -1439,6 +1499,14 @@ void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64
     s->hdr->jseg = seg;
     s->hdr->joff = off;
     s->hdr->jseq = seq;
+    s->hdr->jring = 0;
+}
+
+void *lc_store_shm_journal_ring(lc_store_t *st)
+{
+    lc_shm_t *s = st->impl;
+
+    return s->base + ring_offset(s->hdr->capacity, s->hdr->heap_size);
 }
 
 apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_seq)

@@ -18,6 +18,7 @@
 #define LC_CAPACITY_MAX 4000000u
 #define LC_JOURNAL_AREA 256     /* shared bytes reserved for the journal's own words */
 #define LC_METRICS_AREA 2048    /* shared bytes reserved for request counters */
+#define LC_JRING_BYTES  ((apr_size_t)8 << 20)  /* the journal's ring of unwritten records */
 /* The attribute heap: at least one largest resource, at most what 32-bit
  * references in 8-byte units reach; by default LC_HEAP_PER_SLOT a slot. */
 #define LC_HEAP_MIN      ((apr_size_t)64 << 10)
@@ -50,10 +51,15 @@ void lc_store_shm_stats(lc_store_t *st, lc_store_shm_stats_t *out);
 /* How the store hands its changes to a journal (lc_journal.c), and reads
  * them back for lc_store.h's changes interface. */
 typedef struct lc_journal_hook {
-    /* Store mutex held: write change `seq` (op, record r) at offset `off` of
-     * segment `seg`; *len gets the bytes written.  Must not wait for the disk. */
-    apr_status_t (*append)(void *ctx, uint32_t seg, uint64_t off, uint64_t seq,
-                           int op, const lc_resource_t *r, uint64_t *len);
+    /* Store mutex held, mutation begun: put change `seq` (op, record r),
+     * bound for offset `off` of segment `seg`, in the ring at position
+     * `ring`; *len gets its bytes in the file, *rlen in the ring.  No I/O. */
+    apr_status_t (*append)(void *ctx, uint32_t seg, uint64_t off, uint64_t ring, uint64_t seq,
+                           int op, const lc_resource_t *r, uint64_t *len, uint64_t *rlen);
+    /* Store mutex held, between mutations: return once the ring, whose head
+     * is `ring` (the last change `seq`), has room for one more record.
+     * Waits for a flush only when the ring is full. */
+    apr_status_t (*reserve)(void *ctx, uint64_t ring, uint64_t seq);
     /* Store mutex released: return once change `seq` is durable. */
     apr_status_t (*sync)(void *ctx, uint64_t seq);
     /* changes_read and changes_wait of lc_store.h. */
@@ -102,8 +108,18 @@ void *lc_store_shm_metrics_area(lc_store_t *st);
 /* The journal's reserved shared words (LC_JOURNAL_AREA bytes, zeroed at format). */
 void *lc_store_shm_journal_area(lc_store_t *st);
 
-/* Where the journal stands: segment, append offset, last sequence number. */
-void lc_store_shm_journal_pos(lc_store_t *st, uint32_t *seg, uint64_t *off, uint64_t *seq);
+/* Where the journal stands, as of the last committed mutation. */
+typedef struct lc_journal_pos {
+    uint32_t seg;         /* segment appends go to */
+    uint64_t off;         /* the next append's offset in it */
+    uint64_t seq;         /* the last change numbered */
+    uint64_t ring;        /* bytes ever put in the ring: its head */
+} lc_journal_pos_t;
+
+void lc_store_shm_journal_pos(lc_store_t *st, lc_journal_pos_t *pos);
+
+/* The journal's ring: LC_JRING_BYTES of shared memory, zeroed at creation. */
+void *lc_store_shm_journal_ring(lc_store_t *st);
 
 /* Start-up only (no concurrency): set where the journal stands after replay. */
 void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64_t seq);

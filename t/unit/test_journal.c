@@ -305,6 +305,41 @@ static void test_replay(void)
     CHECK(rec.last_seq == 53 && state_of(st, "r01") == 2);
 }
 
+/* The ring (lc_journal_ring.c) wraps: 16 KiB records through it, more than
+ * twice its size (so frames straddle its end), each durable before the
+ * next; all replay whole, and the newest of each resource wins. */
+static void test_ring_wraps(void)
+{
+    const char *dir = new_dir();
+    lc_recovery_t rec;
+    lc_journal_t *j;
+    lc_store_t *st = open_state(dir, &rec, &j);
+    char *big = malloc(LC_DATA_MAX + 1), id[16];
+    int i, n = (int)(2 * LC_JRING_BYTES / LC_DATA_MAX) + 7, ok = 1;
+    lc_resource_t r;
+
+    memset(big, 'w', LC_DATA_MAX);
+    big[0] = '"';
+    big[LC_DATA_MAX - 1] = '"';
+    big[LC_DATA_MAX] = '\0';
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "w%02d", i % 40);
+        big[1] = (char)('a' + i % 26);
+        ok &= bput(st, id, "", "", big) == APR_SUCCESS;
+    }
+    CHECK(ok);
+    CHECK(lc_journal_durable(j) == (uint64_t)n);
+    st = open_state(dir, &rec, &j);
+    CHECK(rec.records == (uint64_t)n && rec.last_seq == (uint64_t)n);
+    for (i = n - 40; i < n; i++) {
+        snprintf(id, sizeof(id), "w%02d", i % 40);
+        ok &= lc_store_get(st, LC_KIND_NOTEBOOK, id, &r, pool) == APR_SUCCESS
+              && strlen(r.data) == LC_DATA_MAX && r.data[1] == (char)('a' + i % 26);
+    }
+    CHECK(ok);
+    free(big);
+}
+
 /* A journal cut at every byte offset replays exactly its whole records. */
 static void test_torn_tail(void)
 {
@@ -793,6 +828,7 @@ int main(void)
     test_codec_max();
     test_big_and_aliases();
     test_group_commit();
+    test_ring_wraps();
     test_feed();
     test_wait_stopping();
     remove_dirs();
