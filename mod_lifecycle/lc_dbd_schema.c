@@ -144,5 +144,13 @@ apr_status_t lc_dbd_schema_ensure(lc_dbd_conn_t *c, apr_pool_t *p, const char **
         *why = apr_psprintf(p, "the database runs with synchronous_commit = %s: a change "
                             "acknowledged just before it crashes can be lost", v);
     }
+    /* Without one, a failover can lose acknowledged changes (SPEC 2c). */
+    if (value(&s, "SELECT current_setting('synchronous_standby_names')", &v) == APR_SUCCESS
+        && !v[0]) {
+        *why = apr_psprintf(p, "%s%sno synchronous standby is configured "
+                            "(synchronous_standby_names is empty): a failover can lose "
+                            "acknowledged changes (conf/HA.md)", *why ? *why : "",
+                            *why ? "; " : "");
+    }
     return APR_SUCCESS;
 }

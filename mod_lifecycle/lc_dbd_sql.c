@@ -38,6 +38,7 @@
 #include "lc_dbd_int.h"
 #include "lc_dbd_call.h"
 #include "lc_dbd_schema.h"
+#include "lc_dbd_timeline.h"
 
 #define READY "lc:ready"        /* c->prepared: every statement, in this server process */
 #define RECONNECTS 3            /* new sessions for one statement that cannot have written */
@@ -71,6 +72,10 @@ static apr_status_t prepare_all(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
     int q, pid;
 
     apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, NULL);
+    /* A new session: first, whether its node may be written to at all. */
+    if (lc_dbd_timeline_check(d, c, p) != APR_SUCCESS) {
+        return LC_EUNAVAIL;
+    }
     for (q = 0; q < LC_Q_COUNT; q++) {
         lc_dbd_call_prepare(c, p, lc_dbd_sql_label(q), lc_dbd_sql_text(q), &call);
         /* 42P05: still there from an earlier, interrupted preparation. */
