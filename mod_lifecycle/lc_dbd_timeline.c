@@ -51,29 +51,32 @@ static tl_verdict_e record(lc_dbd_shared_t *sh, uint64_t sysid, uint32_t tli, ui
     return tli >= *known ? TL_OK : TL_OLDER;
 }
 
-static apr_status_t refuse(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, const char *why)
+static apr_status_t refuse(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, const char *why,
+                           const char **line)
 {
     __atomic_add_fetch(&d->sh->tl_refused, 1, __ATOMIC_RELAXED);
-    lc_dbd_log(d, 0, apr_psprintf(p, "refusing the database node DBDParams reached: %s; "
-                                  "nothing is written to it (conf/HA.md)", why));
+    *line = apr_psprintf(p, "refusing the database node DBDParams reached: %s; nothing is "
+                         "written to it (conf/HA.md)", why);
     /* Closed, so that mod_dbd opens a new session (perhaps on the right node). */
     lc_dbd_call_break(c);
     return LC_EUNAVAIL;
 }
 
-apr_status_t lc_dbd_timeline_check(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
+apr_status_t lc_dbd_timeline_check(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
+                                   const char **line)
 {
     lc_dbd_call_t call;
     const char *v[2] = { NULL, NULL };
     uint64_t sysid;
     uint32_t tli, known;
 
+    *line = NULL;
     lc_dbd_call_sql(c, p, TIMELINE_SQL, &call);
     if (call.outcome == LC_CALL_ERROR) {
         /* An engine without these functions (CockroachDB): no guard, said once. */
         if (!__atomic_exchange_n(&d->sh->tl_unsupported, 1, __ATOMIC_ACQ_REL)) {
-            lc_dbd_log(d, 1, apr_psprintf(p, "no timeline guard on this database (%s)",
-                                          call.message));
+            *line = apr_psprintf(p, "no timeline guard on this database (%s)",
+                                 call.message);
         }
         return APR_SUCCESS;
     }
@@ -81,7 +84,7 @@ apr_status_t lc_dbd_timeline_check(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
         if (call.outcome == LC_CALL_TIMEOUT) {
             __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
         }
-        lc_dbd_log(d, 0, apr_psprintf(p, "reading the node's timeline: %s", call.message));
+        *line = apr_psprintf(p, "reading the node's timeline: %s", call.message);
         return LC_EUNAVAIL;
     }
     lc_dbd_res_row(call.res, 0, 0, 2, v);
@@ -94,12 +97,12 @@ apr_status_t lc_dbd_timeline_check(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
     case TL_OLDER:
         return refuse(d, c, p, apr_psprintf(p, "it is on timeline %u, older than timeline "
                                             "%u this server has written to (an old primary "
-                                            "started again?)", tli, known));
+                                            "started again?)", tli, known), line);
     case TL_OTHER:
         return refuse(d, c, p, apr_psprintf(p, "it is another database cluster (system "
                                             "identifier %s, not the one this server has "
                                             "written to): stop and start Apache to change "
-                                            "databases", v[0]));
+                                            "databases", v[0]), line);
     default:
         return APR_SUCCESS;
     }
