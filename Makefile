@@ -108,7 +108,7 @@ unit: $(UNIT_TESTS)
 
 # STORE=dbd: the state in a local PostgreSQL (build/pg.sh) beside Apache.
 run: all
-	@$(if $(filter dbd,$(STORE)),bash build/deps.sh run,true)
+	@$(if $(filter dbd dbd-ha,$(STORE)),bash build/deps.sh run,true)
 	@STORE="$(STORE)" bash build/run.sh $(PORT)
 
 # As root, build/test.sh re-runs the suite as an unprivileged user.
