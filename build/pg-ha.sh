@@ -40,8 +40,9 @@ if [ "$(id -u)" -eq 0 ]; then
   as=(runuser -u "$owner" --)
 fi
 chmod 755 "$dir"
+"${as[@]}" mkdir -p -m 700 "$dir/xdg/run"
 # pg_autoctl keeps its configuration and state under XDG_*: DIR's own.
-ac() { "${as[@]}" env PGHOST="$dir" XDG_CONFIG_HOME="$dir/xdg/config" XDG_DATA_HOME="$dir/xdg/data" \
+ac() { "${as[@]}" env PGHOST="$dir" XDG_CONFIG_HOME="$dir/xdg/config" XDG_DATA_HOME="$dir/xdg/data" XDG_RUNTIME_DIR="$dir/xdg/run" \
          PATH="$PG_BIN:$PATH" PG_CONFIG="$PG_BIN/pg_config" pg_autoctl "$@"; }
 monitor_uri="postgres://autoctl_node@127.0.0.1:$pm/pg_auto_failover?sslmode=disable"
 params="host=127.0.0.1,127.0.0.1 port=$p1,$p2 dbname=$db user=$db target_session_attrs=read-write connect_timeout=2 keepalives=1 keepalives_idle=2 keepalives_interval=1 keepalives_count=2 tcp_user_timeout=3000"
@@ -70,8 +71,21 @@ cluster() {
     | "${as[@]}" tee -a "$1/postgresql.conf" >/dev/null
 }
 
+# A keeper in a session of its own: pg_autoctl signals its whole process
+# group when it stops, which must not be the caller's (make, a test).
 keeper() {   # run the keeper of pgdata $1 in the background (its log in $1.log)
-  ( ac run --pgdata "$1" >>"$1.log" 2>&1 & echo $! >"$1.keeper" )
+  setsid "${as[@]}" env PGHOST="$dir" XDG_CONFIG_HOME="$dir/xdg/config" XDG_DATA_HOME="$dir/xdg/data" XDG_RUNTIME_DIR="$dir/xdg/run" \
+    PATH="$PG_BIN:$PATH" pg_autoctl run --pgdata "$1" >>"$1.log" 2>&1 </dev/null &
+}
+group_kill() {   # SIGKILL to the process group of pid $1, never to our own
+  local g; g=$(ps -o pgid= -p "$1" | tr -d ' ')
+  [ -n "$g" ] && [ "$g" != "$(ps -o pgid= -p $$ | tr -d ' ')" ] && kill -KILL -- "-$g" 2>/dev/null
+  kill -KILL "$1" 2>/dev/null || true
+}
+keeper_pid() {   # the running keeper of pgdata $1 (pg_autoctl's own pid file)
+  local f="$dir/xdg/run/pg_autoctl$1/pg_autoctl.pid" p
+  p=$(head -n 1 "$f" 2>/dev/null || true)
+  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"
 }
 
 up() {       # wait until node on port $1 accepts connections
@@ -100,7 +114,7 @@ case "$cmd" in
       done
     else
       for k in monitor node1 node2; do
-        [ -f "$dir/$k.keeper" ] && kill -0 "$(cat "$dir/$k.keeper")" 2>/dev/null || keeper "$dir/$k"
+        keeper_pid "$dir/$k" >/dev/null || keeper "$dir/$k"
       done
       up "$pm"; tune
     fi
@@ -122,9 +136,9 @@ case "$cmd" in
       ac stop --pgdata "$dir/$k" >/dev/null 2>&1 || true
     done
     for k in node1 node2 monitor; do
-      if [ -f "$dir/$k.keeper" ]; then
-        for i in $(seq 1 100); do kill -0 "$(cat "$dir/$k.keeper")" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$(cat "$dir/$k.keeper")" 2>/dev/null || true; rm -f "$dir/$k.keeper"
+      if p=$(keeper_pid "$dir/$k"); then
+        for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        group_kill "$p"
       fi
       "${as[@]}" "$PG_BIN/pg_ctl" -D "$dir/$k" -m immediate stop >/dev/null 2>&1 || true
     done
@@ -140,9 +154,10 @@ case "$cmd" in
     ;;
   kill)
     n=${3:?pg-ha.sh kill DIR N}
-    k=$(cat "$dir/node$n.keeper" 2>/dev/null || true)
+    k=$(keeper_pid "$dir/node$n" || true)
     pm_pid=$(head -n 1 "$dir/node$n/postmaster.pid" 2>/dev/null || true)
-    [ -n "$k" ] && kill -KILL "$k" 2>/dev/null || true
+    # The keeper's whole session (its supervisor and services), then PostgreSQL.
+    [ -n "$k" ] && group_kill "$k"
     [ -n "$pm_pid" ] && kill -KILL "$pm_pid" 2>/dev/null || true
     # Its backends die when they see the postmaster gone; the port frees at once.
     [ -n "$pm_pid" ] && pkill -KILL -P "$pm_pid" 2>/dev/null || true
