@@ -10,7 +10,7 @@
 #include <apr_hash.h>
 #include "lc_store.h"
 
-#define LC_DBD_SCHEMA 1
+#define LC_DBD_SCHEMA 2
 
 #define LC_DBD_METRICS_AREA 2048   /* the request counters' bytes (lc_metrics.c) */
 

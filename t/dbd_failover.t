@@ -29,7 +29,7 @@ use LcServer;
 
 plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
     unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
-plan tests => 27;
+plan tests => 28;
 
 my $vars = Apache::Test::vars();
 my $top  = Cwd::abs_path("$vars->{serverroot}/..");
@@ -213,12 +213,17 @@ my $lost = grep { !$rows{$_} } @acked;
 is($lost, 0, sprintf('every acknowledged create is on the new primary (lost %d of %d; %d rows)',
                      $lost, scalar @acked, scalar keys %rows));
 figure("lost count after the primary's kill: $lost");
-my %seen; my ($dense, $since, $twice) = (1, 0, 0);
+# The feed: dense on timeline 1, then (410) dense from timeline 2's block
+# (2^40 + 1): numbers a failover might have lost are never given again.
+my $block = 2**40;
+my %seen; my ($dense, $since, $twice, @jumps) = (1, 0, 0);
 $t0 = time;
 while (time - $t0 < 30) {
     my $fr = $ua->get("$X/lifecycle/v1/changes?since=$since&wait=1&limit=1000");
-    last unless $fr->code == 200;
     my $fb = jb($fr) or last;
+    if ($fr->code == 410) { push @jumps, [$since, $fb->{oldest_seq}]; last if @jumps > 1;
+                            $since = $fb->{oldest_seq} - 1; next }
+    last unless $fr->code == 200;
     for my $ch (@{ $fb->{changes} }) {
         $dense = 0 if $ch->{seq} != $since + 1;
         $since = $ch->{seq};
@@ -227,9 +232,18 @@ while (time - $t0 < 30) {
     }
     last if !grep { !$seen{$_} } @acked;
 }
+figure(sprintf('feed: dense %d, up to %s, jumps %s', $dense, $since,
+               join(' ', map { "$_->[0] -> $_->[1]" } @jumps)));
 ok(!grep({ !$seen{$_} } @acked) && !$twice, 'each in the feed once')
     or diag(scalar(grep { !$seen{$_} } @acked) . " missing, $twice twice");
-ok($dense, "the feed is dense (1..$since)");
+ok($dense && @jumps == 1 && $jumps[0][1] == $block + 1,
+   sprintf('the feed is dense, then 410 once: timeline 2 numbers from 2^40 + 1 (%s)',
+           join(' ', map { "$_->[0] -> $_->[1]" } @jumps)));
+my $old_head = @jumps ? $jumps[0][0] : 0;
+my $fr = $ua->get("$Y/lifecycle/v1/changes?since=" . ($old_head + 1) . '&wait=0');
+figure('past the old head: ' . $fr->code . ' ' . substr($fr->content, 0, 300));
+is_deeply([$fr->code, (jb($fr) || {})->{oldest_seq}], [410, $block + 1],
+          'a reader past the old timeline\'s head (a number it could have lost) gets 410');
 
 # ---- the old primary started again by hand ---------------------------------------------------
 ok(pg('start', $A), 'the old primary started again by hand (writable, on timeline 1)');
