@@ -32,7 +32,7 @@ UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_C
 UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_journal_ring.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c lc_redivis_workflow.c) \
               $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
 # The dbd backend's core: APR's apr_dbd, no httpd (t/unit/test_dbd.c).
-DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_call.c lc_dbd_sql.c lc_dbd_schema.c lc_store_dbd.c lc_dbd_feed.c lc_dbd_batch.c)
+DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_call.c lc_dbd_sql.c lc_dbd_schema.c lc_dbd_timeline.c lc_store_dbd.c lc_dbd_feed.c lc_dbd_batch.c)
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
@@ -108,7 +108,7 @@ unit: $(UNIT_TESTS)
 
 # STORE=dbd: the state in a local PostgreSQL (build/pg.sh) beside Apache.
 run: all
-	@$(if $(filter dbd,$(STORE)),bash build/deps.sh run,true)
+	@$(if $(filter dbd dbd-ha,$(STORE)),bash build/deps.sh run,true)
 	@STORE="$(STORE)" bash build/run.sh $(PORT)
 
 # As root, build/test.sh re-runs the suite as an unprivileged user.

@@ -5,10 +5,12 @@ want=(apache2 apache2-dev libjansson-dev libsodium-dev curl)
 # LifecycleStore dbd: PostgreSQL (a throw-away cluster of build/pg.sh, never
 # the system service) and APR's pgsql driver, which mod_dbd loads.
 pg=(postgresql libaprutil1-dbd-pgsql)
+# High availability (conf/HA.md, build/pg-ha.sh, t/dbd_autofailover.t): pg_auto_failover.
+pgha=(pg-auto-failover-cli postgresql-15-auto-failover)
 case "${1:-build}" in
   # groff-base: t/cli.t renders the man pages.
-  test)  want+=(libapache2-mod-perl2 libwww-perl wrk groff-base man-db "${pg[@]}") ;;
-  run)   want+=("${pg[@]}") ;;
+  test)  want+=(libapache2-mod-perl2 libwww-perl wrk groff-base man-db "${pg[@]}" "${pgha[@]}") ;;
+  run)   want+=("${pg[@]}" "${pgha[@]}") ;;
   bench) want+=(wrk libwww-perl "${pg[@]}") ;;
   # SANITIZE=1: gcc's ASan and UBSan (libgcc-12-dev links them, libasan8 is
   # preloaded into httpd).

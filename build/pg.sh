@@ -11,6 +11,10 @@
 #   pg.sh psql DIR ...  psql on the lifecycle database
 #   pg.sh running DIR   exit status 0 when it runs
 #   pg.sh pids DIR      the server's process ids (postmaster first)
+#   pg.sh standby DIR PRIMARY_DIR   make DIR a streaming standby of the cluster
+#                       in PRIMARY_DIR (pg_basebackup -R over its socket) and
+#                       start it (t/dbd_failover.t, conf/HA.md)
+#   pg.sh promote DIR   promote the standby in DIR (pg_ctl promote, waits)
 #
 # PG_OPTS adds server settings (e.g. "-c fsync=off"); PG_BIN overrides where the
 # binaries are (default: the newest /usr/lib/postgresql/*/bin).  initdb refuses
@@ -91,6 +95,21 @@ case "$cmd" in
     pm=$(head -n 1 "$data/postmaster.pid")
     echo "$pm"
     pgrep -P "$pm" || true
+    ;;
+  standby)
+    primary=$(cd "${3:?pg.sh standby DIR PRIMARY_DIR}" && pwd)
+    if [ ! -f "$data/PG_VERSION" ]; then
+      rm -rf "$data"
+      "${as[@]}" "$PG_BIN/pg_basebackup" -h "$primary" -U "$db" -D "$data" -R -X stream \
+          -c fast --no-sync >"$dir/basebackup.log" 2>&1 \
+        || { cat "$dir/basebackup.log" >&2; echo "pg.sh: pg_basebackup failed" >&2; exit 1; }
+      # The primary's socket directory is not the standby's.
+      "${as[@]}" chmod 700 "$data"
+    fi
+    exec bash "$0" start "$dir" >/dev/null
+    ;;
+  promote)
+    "${as[@]}" "$PG_BIN/pg_ctl" -D "$data" -w -t 60 promote >/dev/null
     ;;
   *)
     echo "pg.sh: unknown command '$cmd'" >&2; exit 2

@@ -4,13 +4,15 @@
 # STORE=dbd (`make run STORE=dbd`): LifecycleStore dbd, the state in a local
 # PostgreSQL in build/run/pg (build/pg.sh: its own cluster on a unix socket,
 # kept across runs like the journal), started before Apache, stopped after it.
+# STORE=dbd-ha: the same on a pg_auto_failover formation in build/run/ha
+# (build/pg-ha.sh: a monitor and two nodes, one synchronous standby; conf/HA.md).
 set -euo pipefail
 PORT=${1:-8080}
 STORE=${STORE:-shm}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/run
 mkdir -p "$RUN"
-case $STORE in shm|dbd) ;; *) echo "run: STORE is shm (default) or dbd, not '$STORE'" >&2; exit 2 ;; esac
+case $STORE in shm|dbd|dbd-ha) ;; *) echo "run: STORE is shm (default), dbd or dbd-ha, not '$STORE'" >&2; exit 2 ;; esac
 # A dev signing key (kept across runs) and a demo token with every scope.
 if [ ! -f "$RUN/keys/issuer.key" ]; then
   "$TOP/build/lifecycle-token" keygen --out "$RUN/keys" >/dev/null
@@ -33,6 +35,14 @@ if [ "$STORE" = dbd ]; then
   LC_DBD_PARAMS=$(bash "$TOP/build/pg.sh" start "$pgdir")
   export LC_DBD_PARAMS
   pgstop() { bash "$TOP/build/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true; }
+  defines=(-D LC_DBD)
+fi
+if [ "$STORE" = dbd-ha ]; then
+  pgdir=$RUN/ha
+  echo "run: starting a pg_auto_failover formation in $pgdir (build/pg-ha.sh)"
+  LC_DBD_PARAMS=$(bash "$TOP/build/pg-ha.sh" start "$pgdir")
+  export LC_DBD_PARAMS
+  pgstop() { bash "$TOP/build/pg-ha.sh" stop "$pgdir" >/dev/null 2>&1 || true; }
   defines=(-D LC_DBD)
 fi
 # Nothing moves by itself: lifecycle-runner (started below) finishes every move.
@@ -73,7 +83,12 @@ agent=$(curl -sS -X POST -H "$auth" -H 'Content-Type: application/json' \
         --data '{"task":"find a cute dog on google images","session_id":"'"$session"'"}' \
         "$base/agents/start" | sed -n 's/.*"agent_id":"\([^"]*\)".*/\1/p')
 
-if [ "$STORE" = dbd ]; then
+if [ "$STORE" = dbd-ha ]; then
+  where="LifecycleStore dbd on a pg_auto_failover formation in build/run/ha
+($LC_DBD_PARAMS); see it with
+  bash build/pg-ha.sh state build/run/ha
+and fail over by killing the primary: bash build/pg-ha.sh kill build/run/ha 1 (conf/HA.md)."
+elif [ "$STORE" = dbd ]; then
   where="LifecycleStore dbd: the state is in
 the PostgreSQL of build/run/pg ($LC_DBD_PARAMS),
 kept across runs of \`make run STORE=dbd\`; look at it with

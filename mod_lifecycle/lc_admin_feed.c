@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 
 #include "lc_admin.h"
 #include "lc_http.h"
@@ -33,6 +34,30 @@ static json_t *change_json(const lc_change_t *c)
                      "version", (json_int_t)c->r.version, "resource", res);
 }
 
+/* A feed number: digits only, at most 2^53 - 1 (exact in any JSON
+ * reader).  The dbd store numbers a new timeline's changes from a block of
+ * its own, 2^40 per timeline (lc_dbd_stmt.c, LC_Q_FEED_LOCK). */
+static int parse_seq(const char *s, long *out)
+{
+    long v = 0;
+    const char *c;
+
+    if (!*s || strlen(s) > 16) {
+        return -1;
+    }
+    for (c = s; *c; c++) {
+        if (!apr_isdigit(*c)) {
+            return -1;
+        }
+        v = v * 10 + (*c - '0');
+    }
+    if (v > 9007199254740991L) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 /* since, wait, limit: strict, or the error already sent. */
 static int feed_params(lc_req_t *q, long *since, long *wait, long *limit)
 {
@@ -47,7 +72,7 @@ static int feed_params(lc_req_t *q, long *since, long *wait, long *limit)
     *since = 0;
     *wait = FEED_WAIT_DEFAULT;
     *limit = FEED_LIMIT_MAX;
-    if ((v = apr_table_get(args, "since")) && lc_parse_uint(v, 0, 999999999L, since) != 0) {
+    if ((v = apr_table_get(args, "since")) && parse_seq(v, since) != 0) {
         return lc_admin_error(q, HTTP_BAD_REQUEST, "invalid_request",
                               "since must be a sequence number (a whole number)");
     }

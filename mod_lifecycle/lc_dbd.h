@@ -10,7 +10,7 @@
 #include <apr_hash.h>
 #include "lc_store.h"
 
-#define LC_DBD_SCHEMA 1
+#define LC_DBD_SCHEMA 2
 
 #define LC_DBD_METRICS_AREA 2048   /* the request counters' bytes (lc_metrics.c) */
 
@@ -62,9 +62,14 @@ typedef struct lc_dbd_shared {
     uint64_t unknown;           /* writes whose outcome stayed unknown (503 saying so) */
     uint64_t verified;          /* writes of unknown outcome found committed by reading again */
     char     metrics_area[LC_DBD_METRICS_AREA];   /* request counters (lc_metrics.c) */
+    /* The timeline guard (lc_dbd_timeline.c). */
+    uint64_t tl_sysid;          /* the cluster this host writes to (0 = none yet) */
+    uint32_t tl_tli;            /* the highest timeline it has written on */
+    uint32_t tl_unsupported;    /* the database has no timeline to read (said once) */
+    uint64_t tl_refused;        /* sessions refused: older timeline or another cluster */
 } lc_dbd_shared_t;
 
-#define LC_DBD_SHARED_LAYOUT 0x4c434433u   /* "LCD3": bump with the struct */
+#define LC_DBD_SHARED_LAYOUT 0x4c434434u   /* "LCD4": bump with the struct */
 
 typedef struct lc_dbd_options {
     apr_interval_time_t feed_poll;     /* LifecycleFeedPoll: how often waiters number changes */

@@ -87,12 +87,14 @@ static apr_status_t number_batch(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
                                  int64_t *head, int64_t *n)
 {
     const char *args[1] = { apr_itoa(p, FEED_BATCH) };
+    /* The timeline this host writes on (lc_dbd_timeline.c; 0: unknown). */
+    const char *tli[1] = { lc_dbd_i64(p, __atomic_load_n(&d->sh->tl_tli, __ATOMIC_ACQUIRE)) };
     apr_status_t rv;
 
     if ((rv = lc_dbd_exec(d, c, "BEGIN")) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = lc_dbd_run(d, c, p, LC_Q_FEED_LOCK, NULL, NULL)) == APR_SUCCESS) {
+    if ((rv = lc_dbd_run(d, c, p, LC_Q_FEED_LOCK, tli, NULL)) == APR_SUCCESS) {
         rv = two(d, c, p, LC_Q_FEED_NUMBER, args, head, n);
     }
     if (rv != APR_SUCCESS) {
@@ -218,6 +220,7 @@ apr_status_t lc_dbd_changes_read(lc_store_t *st, uint64_t since, lc_change_t *ou
     lc_dbd_conn_t c;
     apr_pool_t *sp;
     apr_status_t rv;
+    int i;
 
     *n = 0;
     *oldest = 0;
@@ -229,7 +232,15 @@ apr_status_t lc_dbd_changes_read(lc_store_t *st, uint64_t since, lc_change_t *ou
         lc_dbd_end(d, &c);
     }
     apr_pool_destroy(sp);
-    /* The first change after `since` is gone: retention dropped it. */
+    /* A page ends before a gap (a new timeline's block: LC_Q_FEED_LOCK),
+     * so that the reader meets it as the first change after its `since`. */
+    for (i = 1; rv == APR_SUCCESS && i < *n; i++) {
+        if (out[i].seq != out[i - 1].seq + 1) {
+            *n = i;
+        }
+    }
+    /* The first change after `since` is gone: retention dropped it, or a
+     * failover may have lost it (numbers start again on a new timeline). */
     if (rv == APR_SUCCESS && *n > 0 && out[0].seq != since + 1) {
         *oldest = out[0].seq;
         *n = 0;

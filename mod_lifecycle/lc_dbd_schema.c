@@ -51,6 +51,18 @@ static const char *const schema_v1[] = {
     NULL
 };
 
+/* Version 2: the timeline the feed head was last moved on (issue 19.8).
+ * A failover that loses commits (an asynchronous standby, a restore from a
+ * backup) moves the head back, and the numbers after it would be given to
+ * other changes: the first numbering on a newer timeline starts the feed
+ * at a block of its own (lc_dbd_stmt.c, LC_Q_FEED_LOCK).  Existing rows
+ * are on timeline 1 (an upgrade on a later one jumps once). */
+static const char *const schema_v2[] = {
+    "ALTER TABLE lc_feed_head ADD COLUMN IF NOT EXISTS tli bigint NOT NULL DEFAULT 1",
+    "UPDATE lc_meta SET value = '2' WHERE key = 'schema'",
+    NULL
+};
+
 typedef struct step {
     lc_dbd_conn_t *c;
     apr_pool_t    *p;
@@ -107,7 +119,11 @@ static apr_status_t upgrade(step_t *s, long have)
             rv = query(s, schema_v1[i]);
         }
     }
-    /* Later versions: if (have < 2) { ... } */
+    if (have < 2) {
+        for (i = 0; schema_v2[i] && rv == APR_SUCCESS; i++) {
+            rv = query(s, schema_v2[i]);
+        }
+    }
     return rv;
 }
 
@@ -143,6 +159,14 @@ apr_status_t lc_dbd_schema_ensure(lc_dbd_conn_t *c, apr_pool_t *p, const char **
         && (strcmp(v, "off") == 0 || strcmp(v, "local") == 0)) {
         *why = apr_psprintf(p, "the database runs with synchronous_commit = %s: a change "
                             "acknowledged just before it crashes can be lost", v);
+    }
+    /* Without one, a failover can lose acknowledged changes (SPEC 2c). */
+    if (value(&s, "SELECT current_setting('synchronous_standby_names')", &v) == APR_SUCCESS
+        && !v[0]) {
+        *why = apr_psprintf(p, "%s%sno synchronous standby is configured "
+                            "(synchronous_standby_names is empty): a failover can lose "
+                            "acknowledged changes (conf/HA.md)", *why ? *why : "",
+                            *why ? "; " : "");
     }
     return APR_SUCCESS;
 }

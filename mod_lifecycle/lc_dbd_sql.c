@@ -38,6 +38,7 @@
 #include "lc_dbd_int.h"
 #include "lc_dbd_call.h"
 #include "lc_dbd_schema.h"
+#include "lc_dbd_timeline.h"
 
 #define READY "lc:ready"        /* c->prepared: every statement, in this server process */
 #define RECONNECTS 3            /* new sessions for one statement that cannot have written */
@@ -68,9 +69,18 @@ static int prepared(lc_dbd_conn_t *c)
 static apr_status_t prepare_all(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
 {
     lc_dbd_call_t call;
+    const char *line;
     int q, pid;
 
     apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, NULL);
+    /* A new session: first, whether its node may be written to at all. */
+    if (lc_dbd_timeline_check(d, c, p, &line) != APR_SUCCESS) {
+        lc_dbd_log(d, 0, line);
+        return LC_EUNAVAIL;
+    }
+    if (line) {
+        lc_dbd_log(d, 1, line);
+    }
     for (q = 0; q < LC_Q_COUNT; q++) {
         lc_dbd_call_prepare(c, p, lc_dbd_sql_label(q), lc_dbd_sql_text(q), &call);
         /* 42P05: still there from an earlier, interrupted preparation. */

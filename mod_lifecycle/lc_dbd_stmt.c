@@ -123,9 +123,17 @@ static const char *const sql[LC_Q_COUNT] = {
     "SELECT (SELECT seq FROM lc_feed_head), "
     "EXISTS (SELECT 1 FROM lc_changes WHERE seq IS NULL)::int",
 
-    /* LC_Q_FEED_LOCK: in the sequencer's transaction, before it numbers:
-     * the numbering statement's snapshot then sees every earlier batch. */
-    "SELECT seq FROM lc_feed_head FOR UPDATE",
+    /* LC_Q_FEED_LOCK: the timeline written on (0: unknown).  In the
+     * sequencer's transaction, before it numbers: the numbering statement's
+     * snapshot then sees every earlier batch.  On a newer timeline than the
+     * head's, the head first jumps to that timeline's block of 2^40 numbers
+     * (timeline 1's is 0): numbers a failover lost are never given again,
+     * and a reader past the new head's old value gets 410 (a gap).  2^40
+     * changes a timeline; JSON's exact integers last to timeline 8192. */
+    "WITH p AS (SELECT %lld::bigint AS tli) "
+    "UPDATE lc_feed_head f SET seq = CASE WHEN p.tli > f.tli "
+    "THEN greatest(f.seq, (p.tli - 1) * 1099511627776) ELSE f.seq END, "
+    "tli = greatest(f.tli, p.tli) FROM p RETURNING f.seq",
 
     /* LC_Q_FEED_NUMBER: batch size.  Numbers the oldest committed changes
      * densely after the head; answers the new head (0: none numbered). */

@@ -758,6 +758,8 @@ static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
             "unknown (may have committed).", unknown);
     COUNTER("lifecycle_dbd_verified_total", "Writes of unknown outcome found committed by "
             "reading the row again (answered as if in time).", verified);
+    COUNTER("lifecycle_dbd_timeline_refusals_total", "Database sessions refused: a node on "
+            "an older timeline than one written to, or another cluster.", tl_refused);
     head.value = __atomic_load_n(&d->sh->head, __ATOMIC_RELAXED);
     emit(&head, baton);
 }

@@ -85,8 +85,8 @@ sub put_ws { my ($base, $id) = @_;
     my $started = grep { waitpid($_, 0) == $_ && $? == 0 } @pids;
     is($started, 3, 'three servers started at the same moment on an empty database all serve')
         or diag(join "\n", map { said($_) } @s);
-    is_deeply([psql('lc_fresh', "SELECT value FROM lc_meta WHERE key = 'schema'")], [1, '1'],
-              'the schema is there, version 1');
+    is_deeply([psql('lc_fresh', "SELECT value FROM lc_meta WHERE key = 'schema'")], [1, '2'],
+              'the schema is there, version 2');
     is(put_ws($s[0]->base, 'cfg-fresh')->code, 201, 'create through the first');
     my $r = $ua->get($s[2]->base . '/workstations/cfg-fresh');
     is_deeply([$r->code, $r->header('ETag')], [200, '"1"'], 'the third serves it');

@@ -96,7 +96,7 @@ static void test_sqlstate(void)
 /* Every statement has the parameters its callers pass, in apr_dbd's syntax. */
 static void test_statements(void)
 {
-    static const int nargs[LC_Q_COUNT] = { 2, 2, 2, 18, 18, 20, 3, 4, 1, 2, 0, 0, 0, 1, 2, 1,
+    static const int nargs[LC_Q_COUNT] = { 2, 2, 2, 18, 18, 20, 3, 4, 1, 2, 0, 0, 1, 1, 2, 1,
                                            18, 2, 0 };
     int q;
 
