@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: Apache in the foreground on 127.0.0.1:PORT with mod_lifecycle and
-# all eight locations, a few demo resources, and the curl lines to try.
+# all ten locations, a few demo resources, and the curl lines to try.
 # STORE=dbd (`make run STORE=dbd`): LifecycleStore dbd, the state in a local
 # PostgreSQL in build/run/pg (build/pg.sh: its own cluster on a unix socket,
 # kept across runs like the journal), started before Apache, stopped after it.
