@@ -11,6 +11,8 @@
 # PostgreSQL's CPU time per transition.  Then the start-up replay of
 # 1,000,000 journal records.  BENCH_DBD=0 leaves the dbd part out,
 # BENCH_SHM=0 the shm servers and the replay (then dbd is not set against shm).
+# Then BENCH_WATCHERS (default 1000; 0 leaves it out) Notte agent WebSocket
+# watchers open at once (build/bench_watchers.mjs, build/BENCH.md).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/bench
@@ -243,6 +245,92 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
   echo "where PostgreSQL's time went (pg_stat_statements, one-server cycle): calls | mean ms | % of time | statement"
   echo "$top_statements" | sed 's/^/  /'
   pgstop
+fi
+
+# WebSocket watchers (issue 18): BENCH_WATCHERS (default 1000; 0 leaves it
+# out) Notte agent watchers open at once on a memory-only server, each
+# holding a worker thread (LifecycleWatchersPerChild): four children, the
+# bound and the threads set from N.  build/bench_watchers.mjs opens them
+# (npm's ws, installed into $RUN/ws) and times the opening and one reported
+# step; Apache's threads and memory from /proc, GET /agents/{id} with them
+# open against without (wrk, same run).
+NW=${BENCH_WATCHERS:-1000}
+if [ "$NW" != 0 ] && ! command -v npm >/dev/null; then
+  echo; echo "watchers: no node/npm here, left out"
+elif [ "$NW" != 0 ]; then
+  wsdir=$RUN/ws
+  mkdir -p "$wsdir"
+  cp "$TOP/t/ws/package.json" "$TOP/build/bench_watchers.mjs" "$wsdir/"
+  (cd "$wsdir" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) \
+    || { echo "bench: npm install of ws failed" >&2; exit 1; }
+  export LC_WS_NODE_DIR=$wsdir
+  export LC_WATCH_BOUND=$(( (NW + 3) / 4 + NW / 20 + 1 ))
+  export LC_WATCH_THREADS=$((LC_WATCH_BOUND + 32)) LC_WATCH_ALL=$(( 4 * (LC_WATCH_BOUND + 32) ))
+  export LC_AGENT_TOKEN=$("$tok" mint --key "$RUN/keys/issuer.key" --ttl 7200 --sub bench-agents \
+                          --scope "agents.read agents.write")
+  start -D LC_WATCH
+  # Threads, RSS and PSS (kB) of the httpd parent and its children.
+  httpd_mem() {
+    local pp; pp=$(httpd_pid "")
+    for p in $pp $(pgrep -P "$pp"); do
+      awk '/^Threads:/ {t = $2} /^VmRSS:/ {r = $2} END {printf "%d %d ", t, r}' "/proc/$p/status"
+      awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0
+    done | awk '{t += $1; r += $2; s += $3; n++} END {print t, r, s, n}'
+  }
+  watchers_open() {
+    curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '/^lifecycle_watchers_open/ {print $2}'
+  }
+  wait_line() { # word: the helper's answer line starting with it
+    local l
+    for _ in $(seq 1200); do
+      l=$(grep -m1 "^$1 " "$RUN/watchers.out" 2>/dev/null) && { echo "$l"; return 0; }
+      kill -0 "$wpid" 2>/dev/null || break
+      sleep 0.1
+    done
+    echo "bench: the watchers' helper gave no '$1' (see $RUN/watchers.out, $RUN/watchers.err)" >&2
+    exit 1
+  }
+  mkfifo "$RUN/watchers.ctl"
+  node "$wsdir/bench_watchers.mjs" "$base" "$NW" < "$RUN/watchers.ctl" \
+       > "$RUN/watchers.out" 2> "$RUN/watchers.err" &
+  wpid=$!
+  exec 3> "$RUN/watchers.ctl"
+  l=$(wait_line agent); read -r _ aid _ <<< "$l"
+  mem0=$(httpd_mem)
+  # Apache's CPU while idle, for BENCH_SECONDS, without and with the watchers
+  # (each looks at its agent every 150 ms).
+  c0=$(cpu_ticks "$(httpd_pid "")"); sleep "$DUR"; c1=$(cpu_ticks "$(httpd_pid "")")
+  get0=$(run watch-get-without "$base/agents/$aid" -H "Authorization: Bearer $LC_AGENT_TOKEN")
+  echo open >&3
+  l=$(wait_line open); read -r _ t_open retries <<< "$l"
+  n_open=$(watchers_open)
+  mem1=$(httpd_mem)
+  c2=$(cpu_ticks "$(httpd_pid "")"); sleep "$DUR"; c3=$(cpu_ticks "$(httpd_pid "")")
+  get1=$(run watch-get-with "$base/agents/$aid" -H "Authorization: Bearer $LC_AGENT_TOKEN")
+  echo step >&3
+  l=$(wait_line step); read -r _ t_step got <<< "$l"
+  echo close >&3
+  l=$(wait_line closed); read -r _ t_close codes <<< "$l"
+  exec 3>&-
+  wait "$wpid" || true
+  sleep 0.5
+  n_after=$(watchers_open)
+  stop
+  printf '\n%-44s %10s %9s %9s %8s\n' "$NW WebSocket watchers, memory-only server" req/s p99 ratio non-2xx
+  report "GET /agents/{id}, no watchers open" "$get0" "$(echo "$get0" | awk '{print $1}')"
+  report "GET /agents/{id}, $NW watchers open" "$get1" "$(echo "$get0" | awk '{print $1}')"
+  echo "$mem0 $mem1 $n_open $NW" | awk '{
+    printf "  watchers open (lifecycle_watchers_open): %d of %d\n", $9, $10
+    printf "  Apache (%d processes): threads %d -> %d, RSS %.1f -> %.1f MB, PSS %.1f -> %.1f MB\n",
+      $8, $1, $5, $2 / 1024, $6 / 1024, $3 / 1024, $7 / 1024
+    if ($9) printf "  per watcher: RSS %.1f kB, PSS %.1f kB\n", ($6 - $2) / $9, ($7 - $3) / $9 }'
+  echo "$get0 $get1" | awk '{printf "  with / without: req/s %.2fx, p99 %s against %s\n", $4 / $1, $5, $2}'
+  echo "$((c1 - c0)) $((c3 - c2)) $DUR $(getconf CLK_TCK)" | awk '{
+    printf "  Apache idle CPU: %.1f%% of a core without, %.1f%% with them open\n", 100 * $1 / $4 / $3, 100 * $2 / $4 / $3 }'
+  echo "  all $NW open in $t_open ms ($retries refused 503 and retried: a child at its bound of $LC_WATCH_BOUND)"
+  echo "  one reported step reached $got of $NW watchers in $t_step ms"
+  echo "  closed by the clients in $t_close ms, close codes $codes; open after: ${n_after:-?}"
+  echo "  (LifecycleWatchersPerChild $LC_WATCH_BOUND, ThreadsPerChild $LC_WATCH_THREADS, 4 children; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 fi
 echo
 [ "${BENCH_SHM:-1}" = 0 ] || "$TOP/build/unit/bench_replay" "$RUN/replay"
