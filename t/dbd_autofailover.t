@@ -43,7 +43,7 @@ sub free3 { for (1 .. 100) { my $p = 21000 + int(rand(9000));
 $ENV{PG_HA_PORT} = free3();
 my @servers;
 $main::PID = $$;
-END { if ($$ == $main::PID) { $_->stop('TERM') for @servers; ha('stop'); system('rm', '-rf', $dir) } }
+END { if (defined $main::PID && $$ == $main::PID) { $_->stop('TERM') for @servers; ha('stop'); system('rm', '-rf', $dir) } }
 
 sub ha { system('bash', "$top/build/pg-ha.sh", $_[0], $dir, @_[1 .. $#_]) == 0 }
 sub figure { my $l = shift; diag($l);

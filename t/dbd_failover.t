@@ -40,7 +40,7 @@ my $pair = File::Temp::tempdir('/tmp/lcfo.XXXXXX');
 my ($A, $B) = ("$pair/a", "$pair/b");
 my @servers;
 $main::PID = $$;
-END { if ($$ == $main::PID) { $_->stop('TERM') for @servers;
+END { if (defined $main::PID && $$ == $main::PID) { $_->stop('TERM') for @servers;
     pg('stop', $_, 'immediate') for $A, $B; system('rm', '-rf', $pair) } }
 
 sub pg { system('bash', "$top/build/pg.sh", @_) == 0 }
