@@ -34,16 +34,8 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "lc_journal.h"
 #include "lc_journal_int.h"
-
-void lc_jnl_cas_max(uint64_t *word, uint64_t v)
-{
-    uint64_t cur = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-
-    while (cur < v && !__atomic_compare_exchange_n(word, &cur, v, 0, __ATOMIC_ACQ_REL,
-                                                   __ATOMIC_ACQUIRE)) {
-    }
-}
 
 static void futex_wait(uint32_t *word, uint32_t seen, apr_interval_time_t t)
 {
@@ -73,9 +65,28 @@ static apr_status_t j_append(void *ctx, uint32_t seg, uint64_t off, uint64_t rin
     return APR_SUCCESS;
 }
 
+/* Full: lead or wait for the flush of everything committed (`seq`, whose
+ * frames end at `ring`).  The flusher raises the ring's tail before
+ * `durable`, so once `seq` is durable the tail has reached `ring`. */
+#define RESERVE_TRIES 64
 static apr_status_t j_reserve(void *ctx, uint64_t ring, uint64_t seq)
 {
-    return lc_jring_reserve(ctx, ring, seq);
+    lc_journal_t *j = ctx;
+    apr_status_t rv;
+    int tries;
+
+    for (tries = 0; tries < RESERVE_TRIES; tries++) {
+        if (lc_jring_has_room(j, ring)) {
+            return APR_SUCCESS;
+        }
+        if (tries == 0) {
+            __atomic_add_fetch(&j->sh->ring_full, 1, __ATOMIC_RELAXED);
+        }
+        if ((rv = lc_jnl_sync(j, seq)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_ENOSPC;
 }
 
 /* Make everything committed so far durable.  Safe beside another flush

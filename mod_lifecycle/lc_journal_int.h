@@ -11,7 +11,11 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
-#include "lc_journal.h"
+/* Not lc_journal.h: its typedef is enough here, so the ring
+ * (lc_journal_ring.c), which lc_journal.c calls, does not depend on
+ * lc_journal (build/layers.pl). */
+#include "lc_store.h"
+typedef struct lc_journal lc_journal_t;
 #include "lc_store_shm.h"
 #include "lc_record.h"
 #include "lc_journal_dir.h"
@@ -52,8 +56,16 @@ struct lc_journal {
 
 /* Make everything appended so far durable (group commit's one flush). */
 apr_status_t lc_jnl_flush(lc_journal_t *j);
-/* *word = max(*word, v), atomically. */
-void lc_jnl_cas_max(uint64_t *word, uint64_t v);
+/* *word = max(*word, v), atomically.  Inline: the journal and its ring both
+ * use it, and neither may depend on the other's object (build/layers.pl). */
+static inline void lc_jnl_cas_max(uint64_t *word, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+    while (cur < v && !__atomic_compare_exchange_n(word, &cur, v, 0, __ATOMIC_ACQ_REL,
+                                                   __ATOMIC_ACQUIRE)) {
+    }
+}
 /* Make change `seq` durable: lead a flush or wait for one (group commit). */
 apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq);
 
@@ -61,8 +73,9 @@ apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq);
  * bound for (seg, off), at ring position `pos`; *rlen its bytes there. */
 void lc_jring_put(lc_journal_t *j, uint64_t pos, uint32_t seg, uint64_t off,
                   const unsigned char *rec, apr_size_t n, uint64_t *rlen);
-/* Store mutex held, between mutations: room for one more record. */
-apr_status_t lc_jring_reserve(lc_journal_t *j, uint64_t head, uint64_t seq);
+/* Store mutex held, between mutations: whether the ring has room for one
+ * more record after `head` (when not, the journal flushes and asks again). */
+int lc_jring_has_room(const lc_journal_t *j, uint64_t head);
 /* The flusher: write ring bytes [ring_tail, head) to their segments and
  * fdatasync them; ring_tail then reaches head. */
 apr_status_t lc_jring_drain(lc_journal_t *j, uint64_t head);

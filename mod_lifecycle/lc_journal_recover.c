@@ -25,6 +25,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "lc_journal.h"
 #include "lc_journal_int.h"
 #include "lc_journal_recover.h"
 #include "lc_snapshot.h"

@@ -65,7 +65,6 @@ typedef struct lc_jframe {
 } lc_jframe_t;
 
 #define RING_NEED      (sizeof(lc_jframe_t) + LC_RECORD_MAX)  /* one record, framed */
-#define RESERVE_TRIES  64
 
 static void ring_in(unsigned char *ring, uint64_t pos, const void *src, apr_size_t n)
 {
@@ -95,27 +94,11 @@ void lc_jring_put(lc_journal_t *j, uint64_t pos, uint32_t seg, uint64_t off,
     *rlen = sizeof(f) + n;
 }
 
-/* Full: lead or wait for the flush of everything committed (`seq`, whose
- * frames end at `head`).  The flusher raises the tail before `durable`, so
- * once `seq` is durable the tail has reached `head`. */
-apr_status_t lc_jring_reserve(lc_journal_t *j, uint64_t head, uint64_t seq)
+int lc_jring_has_room(const lc_journal_t *j, uint64_t head)
 {
-    int tries;
+    uint64_t tail = __atomic_load_n(&j->sh->ring_tail, __ATOMIC_ACQUIRE);
 
-    for (tries = 0; tries < RESERVE_TRIES; tries++) {
-        uint64_t tail = __atomic_load_n(&j->sh->ring_tail, __ATOMIC_ACQUIRE);
-        apr_status_t rv;
-        if (head - tail + RING_NEED <= LC_JRING_BYTES) {
-            return APR_SUCCESS;
-        }
-        if (tries == 0) {
-            __atomic_add_fetch(&j->sh->ring_full, 1, __ATOMIC_RELAXED);
-        }
-        if ((rv = lc_jnl_sync(j, seq)) != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_ENOSPC;
+    return head - tail + RING_NEED <= LC_JRING_BYTES;
 }
 
 /* ---- the flusher's side ----------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "lc_journal.h"
 #include "lc_journal_int.h"
 #include "lc_snapshot.h"
 
