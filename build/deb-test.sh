@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make deb-test: installs the package into a clean Debian 12 root and walks the
-# README's "Installing the Debian package" steps in it.  Usage: deb-test.sh PKG.deb
+# conf/GUIDE.md's "Installing the Debian package" steps in it.  Usage: deb-test.sh PKG.deb
 #
 # The root is made by debootstrap (minbase, from the mirror of DEB_TEST_MIRROR,
 # default deb.debian.org) once and kept as build/deb-test/bookworm.tar; each run
@@ -102,7 +102,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$base/workstations/ws-1")
 grep -qi 'LifecycleTokenKey' "$root/var/log/apache2/error.log" || fail "no warning about the missing key"
 ok "a2enmod, configtest, start with no key: 401 and a warning"
 
-# 3. The README's key steps: keygen (the secret key stays out of Apache's tree),
+# 3. conf/GUIDE.md's key steps: keygen (the secret key stays out of Apache's tree),
 #    the public key to /etc/apache2/lifecycle/issuer.pub, reload, a minted token.
 in_root lifecycle-token keygen --out /root/lifecycle-issuer >/dev/null
 in_root install -D -m 644 /root/lifecycle-issuer/issuer.pub /etc/apache2/lifecycle/issuer.pub

@@ -38,7 +38,7 @@ cp "$work/${pkg}_${ver}_${arch}.deb" "$deb"
 echo "deb: $deb"
 dpkg-deb -I "$deb" | sed -n '/Package:/,$p'
 
-# Errors fail the build; warnings and info are printed (README, "Installing
+# Errors fail the build; warnings and info are printed (conf/GUIDE.md, "Installing
 # the Debian package", says which remain and why).
 echo "deb: lintian $deb"
 lintian --fail-on error --display-info "$deb"

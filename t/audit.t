@@ -1,5 +1,5 @@
 # The audit line cannot be forged by a value: every field is a quoted,
-# escaped string (README, "audit line"), so a token `sub` such as
+# escaped string (mod_lifecycle/ARCHITECTURE.md, "audit line"), so a token `sub` such as
 # `x jti=forged sub=admin` stays inside sub="...".
 use strict;
 use warnings FATAL => 'all';

@@ -6,7 +6,7 @@
 # Stopping), dismiss_error(), start_paused()/start_standby(), and the 400s it
 # may meet.  References are to that client's files (rest/feldera_client.py,
 # rest/feldera_config.py, rest/pipeline.py, pipeline.py, enums.py).  The
-# client itself was run against `make run` by hand (README, Feldera); this
+# client itself was run against `make run` by hand (conf/API.md, Feldera); this
 # test needs no Python.
 use strict;
 use warnings FATAL => 'all';

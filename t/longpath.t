@@ -22,7 +22,7 @@ my @cases = (
     [GET => "/api/v1/notebooks/o.w.$long", 400,
      { error => 'invalid_request', status => 400,
        error_description => 'Invalid notebook reference: the reference is too long' }],
-    # Notte: a path id outside the id grammar is an unknown agent (README).
+    # Notte: a path id outside the id grammar is an unknown agent (conf/API.md).
     [GET => "/agents/$long", 404, { detail => 'Agent not found' }],
     [GET => "/resources/wrappers/$long", 400, { detail => 'Invalid wrapper id' }],
     [GET => "/v0/pipelines/$long", 400,

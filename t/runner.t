@@ -58,7 +58,7 @@ write_file("$dir/httpd.conf", join("\n", "ServerRoot \"$dir\"", 'ServerName loca
 
 # ---- the operator's commands: one script, each call logged --------------------------
 # A file hold/KIND.ACTION.ID holds the command until the test removes it; an
-# id with "fail" in it fails (exit 3); the outputs are what the README says a
+# id with "fail" in it fails (exit 3); the outputs are what conf/RUNNER.md says a
 # command may print.
 # One step as the Notte SDK's AgentCompletion (notte_core/agent_types.py).
 my $STEP = '{"steps":[{"state":{"previous_goal_status":"success","previous_goal_eval":"e",'
