@@ -184,30 +184,6 @@ static int ag_get(lc_req_t *q, const char *id)
     return ag_send(q, &r);
 }
 
-/* The last session_id in the query, as Starlette reads it; -1 when absent. */
-static int ag_query_session(request_rec *r, lc_notte_session_ref_t *out)
-{
-    return lc_notte_query(r, "session_id", out);
-}
-
-/* session_id: required, at least one character; LC_PROCEED or the 422 sent. */
-static int ag_stop_params(lc_req_t *q, lc_notte_session_ref_t *session)
-{
-    static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
-    json_t *errors = json_array(), *v = NULL;
-
-    if (ag_query_session(q->r, session) == 0) {
-        v = json_stringn_nocheck(session->value, session->len);
-    }
-    lc_notte_check_str(errors, &field, v, NULL, q->r->pool);
-    json_decref(v);
-    if (json_array_size(errors) > 0) {
-        return lc_notte_unprocessable(q, errors);
-    }
-    json_decref(errors);
-    return LC_PROCEED;
-}
-
 /* What a stop that did not happen answers. */
 static const lc_act_words_t ag_words = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
@@ -255,7 +231,7 @@ static int ag_stop(lc_req_t *q, const char *id)
         return lc_notte_error(q, rc, "invalid_request", big ? "The request body is too large"
                                                       : "This endpoint does not take a request body");
     }
-    if ((rc = ag_stop_params(q, &session)) != LC_PROCEED) {
+    if ((rc = lc_notte_session_param(q, &session)) != LC_PROCEED) {
         return rc;
     }
     return lc_dialect_act(q, &c);

@@ -48,6 +48,11 @@ typedef struct lc_notte_session_ref {
  * (unquote_plus, the last of repeated names): 0 with *out, -1 when absent. */
 int lc_notte_query(request_rec *r, const char *name, lc_notte_session_ref_t *out);
 
+/* The required query parameter session_id (at least one character), read
+ * as lc_notte_query reads it: LC_PROCEED with *session, or FastAPI's 422
+ * sent.  An agent's stop and its watcher take it alike. */
+int lc_notte_session_param(lc_req_t *q, lc_notte_session_ref_t *session);
+
 /* Accepted, never required: the SDK's headers, logged at debug. */
 void lc_notte_log_client(request_rec *r);
 

@@ -169,6 +169,23 @@ int lc_notte_query(request_rec *r, const char *name, lc_notte_session_ref_t *out
     return found;
 }
 
+int lc_notte_session_param(lc_req_t *q, lc_notte_session_ref_t *session)
+{
+    static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
+    json_t *errors = json_array(), *v = NULL;
+
+    if (lc_notte_query(q->r, "session_id", session) == 0) {
+        v = json_stringn_nocheck(session->value, session->len);
+    }
+    lc_notte_check_str(errors, &field, v, NULL, q->r->pool);
+    json_decref(v);
+    if (json_array_size(errors) > 0) {
+        return lc_notte_unprocessable(q, errors);
+    }
+    json_decref(errors);
+    return LC_PROCEED;
+}
+
 /* ---- shared by both collections ----------------------------------------------- */
 
 void lc_notte_log_client(request_rec *r)

@@ -82,51 +82,6 @@ static apr_status_t watch_leave(void *unused)
     return APR_SUCCESS;
 }
 
-/* The last session_id of the query (Starlette's reading), decoded. */
-static int watch_session(request_rec *r, lc_notte_session_ref_t *out)
-{
-    const char *a = r->args ? r->args : "";
-    int found = 0;
-
-    while (*a) {
-        size_t n = strcspn(a, "&");
-        char *pair = apr_pstrmemdup(r->pool, a, n), *eq = strchr(pair, '=');
-
-        if (eq) {
-            *eq++ = '\0';
-        }
-        if (ap_unescape_urlencoded(pair) == OK && strcmp(pair, "session_id") == 0) {
-            char *v = apr_pstrdup(r->pool, eq ? eq : "");
-
-            if (ap_unescape_urlencoded(v) == OK) {
-                out->value = v;
-                out->len = strlen(v);
-                found = 1;
-            }
-        }
-        a += n + (a[n] == '&');
-    }
-    return found;
-}
-
-/* session_id: required, at least one character (FastAPI's 422 otherwise). */
-static int watch_params(lc_req_t *q, lc_notte_session_ref_t *session)
-{
-    static const lc_notte_field_t field = { "query", "session_id", 1, 1, 1 << 20 };
-    json_t *errors = json_array(), *v = NULL;
-
-    if (watch_session(q->r, session)) {
-        v = json_stringn_nocheck(session->value, session->len);
-    }
-    lc_notte_check_str(errors, &field, v, NULL, q->r->pool);
-    json_decref(v);
-    if (json_array_size(errors) > 0) {
-        return lc_notte_unprocessable(q, errors);
-    }
-    json_decref(errors);
-    return LC_PROCEED;
-}
-
 /* The agent, when it is this session's; LC_PROCEED or the answer sent. */
 static int watch_agent(lc_req_t *q, const char *id, lc_notte_session_ref_t *s, lc_resource_t *r)
 {
@@ -255,7 +210,7 @@ int lc_notte_watch(lc_req_t *q, const char *id)
         return lc_notte_method_not_allowed(q, "GET");
     }
     w.res = apr_palloc(q->r->pool, sizeof(*w.res));
-    if ((rc = watch_params(q, &session)) != LC_PROCEED
+    if ((rc = lc_notte_session_param(q, &session)) != LC_PROCEED
         || (rc = watch_agent(q, id, &session, w.res)) != LC_PROCEED) {
         return rc;
     }
