@@ -150,13 +150,9 @@ static const char *set_store(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_feed_poll(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!delay_in(arg, apr_time_from_msec(10), apr_time_from_sec(10), &t)) {
         return fail(cmd, arg, "must be a delay from 10ms to 10s, such as 100ms");
     }
@@ -170,13 +166,9 @@ static const char *set_feed_poll(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_dbd_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     lc_server_conf_t *c;
-    const char *err = global_conf(cmd, arg, &c);
     apr_interval_time_t t;
 
-    (void)dc;
-    if (err) {
-        return err;
-    }
+    LC_GLOBAL_ONLY(cmd, dc, arg, c);
     if (!delay_in(arg, apr_time_from_msec(100), apr_time_from_sec(600), &t)) {
         return fail(cmd, arg, "must be a delay from 100ms to 600s, such as 5s");
     }
