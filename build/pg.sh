@@ -15,6 +15,8 @@
 #                       in PRIMARY_DIR (pg_basebackup -R over its socket) and
 #                       start it (t/dbd_failover.t, conf/HA.md)
 #   pg.sh promote DIR   promote the standby in DIR (pg_ctl promote, waits)
+#   pg.sh syncnames DIR NAMES   set synchronous_standby_names to NAMES and
+#                       return once commits follow it (see the command below)
 #
 # PG_OPTS adds server settings (e.g. "-c fsync=off"); PG_BIN overrides where the
 # binaries are (default: the newest /usr/lib/postgresql/*/bin).  initdb refuses
@@ -110,6 +112,23 @@ case "$cmd" in
     ;;
   promote)
     "${as[@]}" "$PG_BIN/pg_ctl" -D "$data" -w -t 60 promote >/dev/null
+    ;;
+  syncnames)
+    # Whether a commit waits for a standby is decided by a flag in shared
+    # memory that the checkpointer sets when it reloads, not by the session's
+    # own setting: pg_reload_conf() returns before either has happened.  A new
+    # session seeing NAMES means the postmaster has reloaded and signalled
+    # every process; the CHECKPOINT after it cannot start before the
+    # checkpointer has handled that signal.
+    names=${3?pg.sh syncnames DIR NAMES}
+    q() { "${as[@]}" "$PG_BIN/psql" -h "$dir" -U "$db" -d "$db" -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+    q "ALTER SYSTEM SET synchronous_standby_names = '$names'" >/dev/null
+    q "SELECT pg_reload_conf()" >/dev/null
+    for _ in $(seq 600); do
+      [ "$(q 'SHOW synchronous_standby_names')" = "$names" ] && { q CHECKPOINT >/dev/null; exit 0; }
+      sleep 0.1
+    done
+    echo "pg.sh: synchronous_standby_names = '$names' not in effect after 60 s" >&2; exit 1
     ;;
   *)
     echo "pg.sh: unknown command '$cmd'" >&2; exit 2

@@ -63,8 +63,7 @@ sub metric { my ($base, $name) = @_;
 { local $ENV{PG_OPTS} = '-c fsync=off -c full_page_writes=off -c max_connections=100';
   ok(pg('start', $A) && pg('standby', $B, $A), 'a primary and its streaming standby') or die 'no pair of clusters';
 }
-psql($A, "ALTER SYSTEM SET synchronous_standby_names = '*'");
-psql($A, 'SELECT pg_reload_conf()');
+pg('syncnames', $A, '*');
 my $t0 = time;
 sleep 0.2 until psql($A, "SELECT sync_state FROM pg_stat_replication") eq 'sync' || time - $t0 > 30;
 is(psql($A, "SELECT sync_state FROM pg_stat_replication"), 'sync', 'the standby is synchronous');
@@ -263,9 +262,10 @@ for my $i (1 .. 6) {
 is($ok + $n503, 12, "each write answers 201 or 503 ($ok, $n503)");
 ok(!$slowold, 'none waits past the deadline');
 # A write there would wait for its synchronous standby, invisible: let such waits end first.
-psql($A, "ALTER SYSTEM SET synchronous_standby_names = ''");
-psql($A, 'SELECT pg_reload_conf()');
-sleep 1;
+pg('syncnames', $A, '');
+$t0 = time;
+sleep 0.1 while psql($A, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") ne '0'
+                && time - $t0 < 30;
 is(psql($A, "SELECT count(*) FROM lc_resources WHERE id LIKE 'fo-old-%' OR id LIKE 'fo-back-%'"), '0',
    'nothing is written to the old primary');
 ok(metric($X, 'lifecycle_dbd_timeline_refusals_total') >= 1

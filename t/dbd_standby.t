@@ -31,10 +31,8 @@ my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 1);
 
 sub psql { system('bash', "$top/build/pg.sh", 'psql', $pgdir, '-qAt', map { ('-c', $_) } @_) == 0 }
-sub standby { my $names = shift;
-    psql("ALTER SYSTEM SET synchronous_standby_names = '$names'", 'SELECT pg_reload_conf()')
-        or die "cannot set synchronous_standby_names";
-    sleep 0.5 }         # every session reads it before its next statement
+sub standby { system('bash', "$top/build/pg.sh", 'syncnames', $pgdir, shift) == 0
+    or die "cannot set synchronous_standby_names" }
 my $gone = 0;
 # Whatever happens here, the tests after this one need commits that end.
 END { if ($gone && $$ == $main::PID) { standby('');

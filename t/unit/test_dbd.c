@@ -1012,7 +1012,11 @@ static void other_value(apr_dbd_t *h, apr_pool_t *p, const char *q, char *out, s
     apr_cpystrn(out, v ? v : "", n);
 }
 
-/* synchronous_standby_names for the whole cluster, seen by the store's session. */
+/* synchronous_standby_names for the whole cluster, in effect for commits.
+ * Whether a commit waits is a flag the checkpointer sets when it reloads, not
+ * the session's setting: once the store's session sees NAMES, every process
+ * has been signalled, and a CHECKPOINT cannot start before the checkpointer
+ * has handled that signal (build/pg.sh syncnames does the same). */
 static void standby_names(apr_dbd_t *h, const char *names)
 {
     char v[64];
@@ -1024,6 +1028,7 @@ static void standby_names(apr_dbd_t *h, const char *names)
         other_value(src.handle, pool, "SELECT current_setting('synchronous_standby_names')",
                     v, sizeof(v));
         if (strcmp(v, names) == 0) {
+            CHECK(other_sql(h, "CHECKPOINT") == 0);
             return;
         }
         apr_sleep(apr_time_from_msec(50));
