@@ -26,15 +26,19 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 # apr-util: apr_dbd, for the dbd backend's tests.
 APU_CFLAGS := $(shell apu-1-config --includes 2>/dev/null)
 APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
-UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) -I$(LC_SRCDIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
-# The pure core: sources that depend on APR, jansson and libsodium only,
-# every kind (lc_kind_*.c) included.
-UNIT_CORE  := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_util.c lc_kind.c lc_engine.c lc_redivis_ref.c lc_record.c lc_journal_dir.c lc_journal.c lc_journal_ring.c lc_snapshot.c lc_journal_recover.c lc_b64.c lc_token.c lc_json.c lc_json_pyerr.c lc_time.c lc_notte_pydantic.c lc_kinds.c lc_redivis_workflow.c) \
-              $(sort $(wildcard $(LC_SRCDIR)/lc_kind_*.c))
-# The dbd backend's core: APR's apr_dbd, no httpd (t/unit/test_dbd.c).
-DBD_CORE   := $(addprefix $(LC_SRCDIR)/,lc_dbd_row.c lc_dbd_stmt.c lc_dbd_call.c lc_dbd_sql.c lc_dbd_schema.c lc_dbd_timeline.c lc_store_dbd.c lc_dbd_feed.c lc_dbd_batch.c)
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) $(if $(SANITIZE),$(LC_SAN_FLAGS))
+# The pure core: the folders below the httpd layer, APR, jansson and
+# libsodium only.  The dbd store's folder adds apr_dbd and libpq.
+UNIT_CORE  := $(sort $(foreach d,core kinds store/shm token,$(wildcard $(LC_SRCDIR)/$(d)/*.c)))
+DBD_CORE   := $(sort $(wildcard $(LC_SRCDIR)/store/dbd/*.c))
 # With SANITIZE=1 the unit tests and their CLI go to build/san/ too.
 UNIT_DIR   := $(LC_OUT)/unit
+# The core compiled once, as static libraries that every unit test, CLI and
+# generator links (the linker takes only the objects each one uses).
+CORE_LIB   := $(UNIT_DIR)/liblc_core.a
+DBD_LIB    := $(UNIT_DIR)/liblc_dbd.a
+CORE_OBJ   := $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(notdir $(UNIT_CORE)))
+DBD_OBJ    := $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(notdir $(DBD_CORE)))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
 LC_CLI     := $(LC_OUT)/lifecycle-token
 LC_JOURNAL_CLI := $(LC_OUT)/lifecycle-journal
@@ -51,9 +55,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-                $(APR_CFLAGS) -I$(LC_SRCDIR) -It/fuzz
+                $(APR_CFLAGS) $(LC_PURE_INC) -It/fuzz
 FUZZ_SRC     := $(UNIT_CORE)
-FUZZ_OBJ     := $(patsubst $(LC_SRCDIR)/%.c,build/fuzz/obj/%.o,$(FUZZ_SRC))
+FUZZ_OBJ     := $(patsubst %.c,build/fuzz/obj/%.o,$(notdir $(FUZZ_SRC)))
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 all: deps
@@ -62,43 +66,53 @@ all: deps
 deps:
 	@bash build/deps.sh build
 
-$(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $(LC_HDR)
-	@mkdir -p $(UNIT_DIR)
-	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
+define lc_core_obj
+$(UNIT_DIR)/obj/%.o: $(1)/%.c $$(LC_HDR)
+	@mkdir -p $$(@D)
+	$$(CC) $$(UNIT_CFLAGS) -c -o $$@ $$<
+endef
+$(foreach d,$(LC_PURE_DIRS),$(eval $(call lc_core_obj,$(d))))
+.SECONDARY: $(CORE_OBJ) $(DBD_OBJ)
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+$(DBD_LIB): $(DBD_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(CORE_LIB) $(LC_HDR)
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # test_dbd runs against PostgreSQL when LC_TEST_DBD_PARAMS is set.
-$(UNIT_DIR)/test_dbd: t/unit/test_dbd.c t/unit/lc_test.h $(UNIT_CORE) $(DBD_CORE) $(LC_HDR)
-	@mkdir -p $(UNIT_DIR)
-	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(UNIT_CORE) $(DBD_CORE) $(APR_LIBS) $(APU_LIBS) -ljansson -lsodium $(LC_PQ_LIBS)
+$(UNIT_DIR)/test_dbd: t/unit/test_dbd.c t/unit/lc_test.h $(DBD_LIB) $(CORE_LIB) $(LC_HDR)
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(DBD_LIB) $(CORE_LIB) $(APR_LIBS) $(APU_LIBS) -ljansson -lsodium $(LC_PQ_LIBS)
 
-# The replay bench measures the code as apxs builds it (-O2), not the tests' -O1.
-build/unit/bench_replay: UNIT_CFLAGS += -O2
+# The replay bench measures the code as apxs builds it (-O2), not the tests'
+# -O1: it compiles the core's sources itself.
+build/unit/bench_replay: t/unit/bench_replay.c t/unit/lc_test.h t/unit/lc_test_store.h $(UNIT_CORE) $(LC_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -O2 -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-token CLI (keygen, mint, inspect): the token core only.
-TOKEN_CORE := $(addprefix $(LC_SRCDIR)/,lc_b64.c lc_token.c lc_json.c lc_time.c)
-$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(TOKEN_CORE) $(addprefix $(LC_SRCDIR)/,lc_b64.h lc_token.h lc_json.h lc_time.h)
+$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(CORE_LIB) $(LC_HDR)
 	@mkdir -p $(LC_OUT)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(TOKEN_CORE) $(APR_LIBS) -ljansson -lsodium
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
-JOURNAL_CORE := $(addprefix $(LC_SRCDIR)/,lc_store_shm.c lc_record.c lc_journal_dir.c lc_journal.c lc_journal_ring.c lc_snapshot.c lc_journal_recover.c lc_time.c)
-$(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(JOURNAL_CORE) $(LC_HDR)
+$(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR)
 	@mkdir -p $(LC_OUT)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(JOURNAL_CORE) $(APR_LIBS) -lsodium
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # The reference runner: an HTTP client of the admin API, the JSON and id
 # rules of the core (lc_json.c, lc_util.c) and nothing else of it.
 RUNNER_SRC  := $(filter-out $(LC_SRCDIR)/cli/lifecycle-runner.c,$(wildcard $(LC_SRCDIR)/cli/lc_runner_*.c))
-RUNNER_CORE := $(RUNNER_SRC) $(addprefix $(LC_SRCDIR)/,lc_json.c lc_util.c)
-RUNNER_HDR  := $(wildcard $(LC_SRCDIR)/cli/lc_runner*.h) $(addprefix $(LC_SRCDIR)/,lc_json.h lc_util.h)
-$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_CORE) $(RUNNER_HDR)
+RUNNER_HDR  := $(wildcard $(LC_SRCDIR)/cli/lc_runner*.h) $(addprefix $(LC_SRCDIR)/core/,lc_json.h lc_util.h)
+$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_SRC) $(RUNNER_HDR) $(CORE_LIB)
 	@mkdir -p $(LC_OUT)
-	$(CC) $(UNIT_CFLAGS) -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_CORE) $(APR_LIBS) -ljansson -lsodium
+	$(CC) $(UNIT_CFLAGS) -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_SRC) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # test_runner: the runner's pure parts (plan, configuration, HTTP parsing, state files).
-$(UNIT_DIR)/test_runner: t/unit/test_runner.c t/unit/lc_test.h $(RUNNER_CORE) $(RUNNER_HDR)
-	@mkdir -p $(UNIT_DIR)
-	$(CC) $(UNIT_CFLAGS) -It/unit -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_CORE) $(APR_LIBS) -ljansson -lsodium
+$(UNIT_DIR)/test_runner: t/unit/test_runner.c t/unit/lc_test.h $(RUNNER_SRC) $(RUNNER_HDR) $(CORE_LIB)
+	$(CC) $(UNIT_CFLAGS) -It/unit -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_SRC) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # test_token runs the CLI end to end.
 unit: $(LC_CLI) $(LC_JOURNAL_CLI)
@@ -129,9 +143,12 @@ bench: all build/unit/bench_replay
 	@bash build/deps.sh bench
 	@bash build/bench.sh
 
-build/fuzz/obj/%.o: $(LC_SRCDIR)/%.c $(LC_HDR)
+define lc_fuzz_obj
+build/fuzz/obj/%.o: $(1)/%.c $$(LC_HDR)
 	@mkdir -p build/fuzz/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $$@ $$<
+endef
+$(foreach d,$(LC_PURE_DIRS),$(eval $(call lc_fuzz_obj,$(d))))
 
 build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
@@ -143,9 +160,9 @@ build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
 fuzz-build: $(FUZZ_TARGETS)
 
 # The seed corpus (t/fuzz/corpus/, committed) comes from this generator.
-build/fuzz/gen_corpus: t/fuzz/gen_corpus.c $(wildcard t/fuzz/*.h) $(UNIT_CORE) $(LC_HDR)
+build/fuzz/gen_corpus: t/fuzz/gen_corpus.c $(wildcard t/fuzz/*.h) $(CORE_LIB) $(LC_HDR)
 	@mkdir -p build/fuzz
-	$(CC) $(UNIT_CFLAGS) -It/fuzz -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
+	$(CC) $(UNIT_CFLAGS) -It/fuzz -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 fuzz-corpus: build/fuzz/gen_corpus
 	build/fuzz/gen_corpus t/fuzz/corpus

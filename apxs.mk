@@ -10,8 +10,17 @@
 
 APXS       ?= apxs
 LC_SRCDIR  := mod_lifecycle
-LC_SRC     := $(sort $(wildcard $(LC_SRCDIR)/*.c))
-LC_HDR     := $(sort $(wildcard $(LC_SRCDIR)/*.h))
+# One folder per layer and concern (mod_lifecycle/ARCHITECTURE.md): the httpd
+# layer (httpd/, dialects/) above the pure core (core/, kinds/, store/shm/,
+# store/dbd/, token/).  File names are unique across folders: the module is
+# compiled from one flat directory of links.
+LC_HTTPD_DIRS := $(addprefix $(LC_SRCDIR)/,httpd dialects dialects/notte)
+LC_PURE_DIRS  := $(addprefix $(LC_SRCDIR)/,core kinds store/shm store/dbd token)
+LC_DIRS    := $(LC_HTTPD_DIRS) $(LC_PURE_DIRS)
+LC_INC     := $(addprefix -I,$(LC_DIRS))
+LC_PURE_INC := $(addprefix -I,$(LC_PURE_DIRS))
+LC_SRC     := $(sort $(foreach d,$(LC_DIRS),$(wildcard $(d)/*.c)))
+LC_HDR     := $(sort $(foreach d,$(LC_DIRS),$(wildcard $(d)/*.h)))
 LC_WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 # libpq: the dbd backend's deadline-bounded calls (lc_dbd_call.c) on the
 # pgsql driver's own connection.

@@ -2,7 +2,7 @@
 # build/directives.pl [CONFIG.c [DIRECTIVES.md]] — the directive reference,
 # checked against the code.
 #
-# Every directive of lc_directives[] (mod_lifecycle/lc_config.c) has exactly
+# Every directive of lc_directives[] (mod_lifecycle/httpd/lc_config.c) has exactly
 # one entry ("## Name") in conf/DIRECTIVES.md, and every entry names one of
 # them.  Each entry's table has Description, Syntax, Default, Context and
 # Module, in that order, and prose after it; its Syntax starts with the
@@ -14,7 +14,7 @@
 use strict;
 use warnings;
 
-my $src = shift // 'mod_lifecycle/lc_config.c';
+my $src = shift // 'mod_lifecycle/httpd/lc_config.c';
 my $doc = shift // 'conf/DIRECTIVES.md';
 my @err;
 
@@ -90,7 +90,7 @@ for my $name (@code_order) {
 }
 # LifecycleDialect's Syntax names exactly the dialects of lc_registry.h.
 {
-    (my $reg = $src) =~ s{[^/]*$}{lc_registry.h};
+    (my $reg = $src) =~ s{[^/]*/[^/]*$}{core/lc_registry.h};
     open my $fh, '<', $reg or die "$reg: $!";
     my @names = map { /^LC_REG_DIALECT\((\w+)\)/ ? $1 : () } <$fh>;
     my $want = "LifecycleDialect " . join('\\|', @names);

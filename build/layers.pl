@@ -1,6 +1,11 @@
 #!/usr/bin/perl
 # build/layers.pl [DIR [OBJDIR]] — the module's files as a graph, checked.
 #
+# The folders of DIR are the layers (mod_lifecycle/ARCHITECTURE.md): httpd/
+# and dialects/ (with dialects/notte/) are the httpd layer; core/, kinds/,
+# store/shm/, store/dbd/ and token/ are the pure core, which the unit tests,
+# the fuzz targets and the CLIs link without Apache.  cli/ is not the module's.
+#
 # Two graphs.  Symbols (from the module's objects in OBJDIR, when given):
 # X depends on Y when X.o uses a symbol Y.o defines — what the linker sees,
 # so a registry naming the dialects counts as depending on them.  The
@@ -10,24 +15,45 @@
 # A node is a name: lc_store for lc_store.h and lc_store.c.  X depends on Y
 # when X.c or X.h includes "Y.h" (Y != X); a header without a .c of its own
 # (lc_resource.h, lc_journal_int.h) is no node: including it is including
-# what it includes.  Prints every cycle (a file that
-# depends, directly or not, on a file that depends on it) and every file of
-# the pure core (the sources the unit tests build without httpd, named by
-# the Makefile's UNIT_CORE) that includes an httpd header.  Exit 1 if any.
+# what it includes.  Exit 1, each problem printed, on:
+#   - a cycle (a file that depends, directly or not, on a file that depends on it);
+#   - a file of the pure core that includes an httpd header (<httpd.h>,
+#     <http_*.h>, <ap_*.h>, <util_*.h>, <mod_*.h>, <mpm_*.h>) or a header of the
+#     httpd layer, itself or through the project's headers it includes;
+#   - one store backend including the other's headers (store/shm <-> store/dbd).
 use strict;
 use warnings;
+use File::Find ();
 
 my $dir = shift // 'mod_lifecycle';
 my $objdir = shift;
-my (%dep, %files);
-for my $f (glob("$dir/*.c"), glob("$dir/*.h")) {
-    (my $node = $f) =~ s{.*/|\.[ch]$}{}g;
-    $files{$node}{$f} = 1;
-    open my $fh, '<', $f or die "$f: $!";
+my @httpd_layer = qw(httpd dialects dialects/notte);
+my @pure_layer  = qw(core kinds store/shm store/dbd token);
+my (%dep, %files, %folder, %path);
+for my $sub (@httpd_layer, @pure_layer) {
+    for my $f (glob("$dir/$sub/*.c"), glob("$dir/$sub/*.h")) {
+        (my $base = $f) =~ s{.*/}{};
+        die "layers: $base is in $sub/ and in $folder{$base}/: file names are unique across folders\n"
+            if $folder{$base};
+        $folder{$base} = $sub;
+        $path{$base} = $f;
+    }
+}
+my @stray = grep { !-d $_ && /\.[ch]$/ } glob("$dir/*");
+File::Find::find(sub { push @stray, $File::Find::name if /\.[ch]$/ && !$folder{$_}
+                       && $File::Find::dir !~ m{/cli$} }, $dir);
+if (@stray) {
+    print "layers: $_ is in no layer's folder (@httpd_layer @pure_layer)\n" for sort @stray;
+    exit 1;
+}
+for my $base (sort keys %path) {
+    (my $node = $base) =~ s{\.[ch]$}{};
+    $files{$node}{$path{$base}} = 1;
+    open my $fh, '<', $path{$base} or die "$path{$base}: $!";
     while (<$fh>) {
         next unless /^\s*#\s*include\s+"([^"]+)\.h"/;
         my $to = $1;
-        $dep{$node}{$to} = 1 if $to ne $node && -e "$dir/$to.h";
+        $dep{$node}{$to} = 1 if $to ne $node && $folder{"$to.h"};
     }
 }
 
@@ -94,23 +120,34 @@ for my $c (@cycles) {
     $bad++;
 }
 
-# The pure core names no httpd header (it is linked into the unit tests,
-# the fuzz targets and the CLIs without Apache).
-my $mk = -e 'Makefile' ? do { local (@ARGV, $/) = 'Makefile'; <> } : '';
-my ($core) = $mk =~ /^UNIT_CORE\s*:=.*?,([^)]*)\)/m;
-for my $c (split ' ', $core // '') {
-    open my $fh, '<', "$dir/$c" or next;
-    my %seen;
-    my @todo = ("$dir/$c");
+# The pure core reaches no httpd header and no header of the httpd layer,
+# directly or through the project's headers; the two stores stay apart.
+my %pure = map { $_ => 1 } @pure_layer;
+for my $base (sort grep { $pure{ $folder{$_} } } keys %folder) {
+    my (%seen, @todo) = ();
+    @todo = ($base);
     while (my $f = shift @todo) {
         next if $seen{$f}++;
-        open my $h, '<', $f or next;
+        open my $h, '<', $path{$f} or next;
         while (<$h>) {
-            if (/^\s*#\s*include\s+[<"](httpd|http_\w+|ap_\w+|util_\w+|mod_\w+)\.h[>"]/) {
-                print "core file $c reaches httpd header $1.h (through $f)\n";
+            my $via = $f eq $base ? '' : " (through $f)";
+            if (/^\s*#\s*include\s+[<"]((?:httpd|http_\w+|ap_\w+|util_\w+|mod_\w+|mpm_\w+)\.h)[>"]/) {
+                print "layers: $folder{$base}/$base is in the pure core and includes httpd's $1$via\n";
                 $bad++;
             }
-            push @todo, "$dir/$1.h" if /^\s*#\s*include\s+"([^"]+)\.h"/ && -e "$dir/$1.h";
+            next unless /^\s*#\s*include\s+"([^"]+\.h)"/ && $folder{$1};
+            my $to = $1;
+            if (!$pure{ $folder{$to} }) {
+                print "layers: $folder{$base}/$base is in the pure core and includes $folder{$to}/$to, "
+                    . "of the httpd layer$via\n";
+                $bad++;
+            } elsif ($folder{$base} =~ m{^store/} && $folder{$to} =~ m{^store/}
+                     && $folder{$to} ne $folder{$base}) {
+                print "layers: $folder{$base}/$base includes $folder{$to}/$to: "
+                    . "one store backend does not use the other's$via\n";
+                $bad++;
+            }
+            push @todo, $to;
         }
     }
 }
