@@ -6,7 +6,7 @@
 #include "lc_kind.h"
 #include "lc_store.h"
 
-/* Filled at start-up (lc_kinds_register; a unit test may register a fixture). */
+/* Filled at start-up (lc_kind_registry_load; a unit test may register a fixture). */
 static const lc_kind_def_t *registry[LC_KIND_COUNT];
 
 void lc_kind_register(const lc_kind_def_t *def)

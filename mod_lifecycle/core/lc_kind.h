@@ -95,12 +95,6 @@ struct lc_kind_def {
                                  const char **field);
 };
 
-/* Every kind of lc_registry.h (lc_kinds.c), NULL-terminated. */
-extern const lc_kind_def_t *const lc_kinds[];
-
-/* Register every kind of lc_kinds (once per process, before any lookup). */
-void                 lc_kinds_register(void);
-
 /* Registered kinds, by number and by name (their def->name). */
 void                 lc_kind_register(const lc_kind_def_t *def);
 const lc_kind_def_t *lc_kind_def(lc_kind_e kind);       /* NULL: not registered */

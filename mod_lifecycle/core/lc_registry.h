@@ -10,7 +10,7 @@
  *   lc_config.h   lc_dialect_e: a dialect's number is its place here
  *   mod_lifecycle.c  the dialect table (dispatch); lc_config.c their names
  *                 (LifecycleDialect, metrics labels)
- *   lc_kinds.c    the kind table (kind names, the admin API, the unit tests)
+ *   lc_kind_registry.c  the kind table (kind names, the admin API, the unit tests)
  *   build/scopes.sh   every dialect's default scopes (suite and run tokens)
  *
  * A dialect's number is its place here; it lives in memory only (the

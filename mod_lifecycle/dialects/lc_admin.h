@@ -17,9 +17,9 @@ int lc_admin_error(lc_req_t *q, int status, const char *code, const char *messag
 
 /* The answers every store call shares: unknown (404), stale If-Match (412),
  * full (507), anything else (500); and a malformed If-Match (400). */
-extern const lc_act_words_t lc_admin_words;
+extern const lc_act_refusals_t lc_admin_refusals;
 
-/* The answer to a store call's result (not a success) in lc_admin_words. */
+/* The answer to a store call's result (not a success) in lc_admin_refusals. */
 int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                          apr_status_t rv);
 

@@ -19,7 +19,7 @@ int lc_admin_error(lc_req_t *q, int status, const char *code, const char *messag
 
 /* The answers every store call shares: unknown, stale If-Match, full, broken
  * (and a report's malformed If-Match). */
-const lc_act_words_t lc_admin_words = {{
+const lc_act_refusals_t lc_admin_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "malformed If-Match header" },
     [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "no {kind} '{id}'" },
     [LC_ACT_VERSION]   = { HTTP_PRECONDITION_FAILED, "precondition_failed",
@@ -32,7 +32,7 @@ const lc_act_words_t lc_admin_words = {{
 int lc_admin_store_error(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                          apr_status_t rv)
 {
-    lc_dialect_call_t c = { .def = def, .id = id, .words = &lc_admin_words };
+    lc_dialect_call_t c = { .def = def, .id = id, .refusals = &lc_admin_refusals };
 
     return lc_dialect_refuse(q, &c, rv, NULL);
 }

@@ -94,7 +94,7 @@ static int report_body(lc_req_t *q, const lc_kind_def_t *def, int *state, json_t
 }
 
 /* After If-Match: the body (the request pool's, like every parsed body). */
-static int report_ready(lc_req_t *q, lc_dialect_call_t *c)
+static int report_prepare(lc_req_t *q, lc_dialect_call_t *c)
 {
     report_baton_t *b = c->baton;
 
@@ -133,8 +133,8 @@ static int report_refused(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t 
 int lc_admin_report(lc_req_t *q, const lc_kind_def_t *def, const char *id)
 {
     report_baton_t b = { 0, NULL, NULL };
-    lc_dialect_call_t c = { .def = def, .id = id, .action = "report", .words = &lc_admin_words,
-                            .send = report_sent, .ready = report_ready, .own = report_refused,
+    lc_dialect_call_t c = { .def = def, .id = id, .action = "report", .refusals = &lc_admin_refusals,
+                            .answer = report_sent, .prepare = report_prepare, .refuse = report_refused,
                             .apply = report_cb, .baton = &b };
 
     return lc_dialect_act(q, &c);

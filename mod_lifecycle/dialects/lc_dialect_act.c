@@ -199,10 +199,10 @@ static const char *fill(apr_pool_t *p, const char *message, const lc_dialect_cal
 static int say(lc_req_t *q, const lc_dialect_call_t *c, lc_act_outcome_e o, apr_status_t rv,
                const lc_resource_t *cur)
 {
-    const lc_act_word_t *w = &c->words->on[o];
+    const lc_act_refusal_t *w = &c->refusals->on[o];
 
     if (!w->status) {
-        w = &c->words->on[LC_ACT_FAILED];
+        w = &c->refusals->on[LC_ACT_FAILED];
     }
     if (w->etag && cur) {
         lc_http_etag(q->r, cur->version);
@@ -218,17 +218,17 @@ int lc_dialect_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
     /* Before the dialect's own answers: nothing happened, and a client
      * retries a 503 as it would against the vendor's service. */
     if (rv == LC_EUNKNOWN) {
-        return lc_dialect_unknown(q, c->words->on[LC_ACT_UNAVAILABLE].status
-                                     ? c->words->on[LC_ACT_UNAVAILABLE].code : "unavailable");
+        return lc_dialect_unknown(q, c->refusals->on[LC_ACT_UNAVAILABLE].status
+                                     ? c->refusals->on[LC_ACT_UNAVAILABLE].code : "unavailable");
     }
     if (rv == LC_EUNAVAIL) {
-        if (!c->words->on[LC_ACT_UNAVAILABLE].status) {
+        if (!c->refusals->on[LC_ACT_UNAVAILABLE].status) {
             return lc_dialect_unavailable(q, "unavailable");
         }
         apr_table_setn(q->r->headers_out, "Retry-After", LC_RETRY_AFTER);
         return say(q, c, LC_ACT_UNAVAILABLE, rv, cur);
     }
-    if (c->own && (rc = c->own(q, c, rv, cur)) != LC_PROCEED) {
+    if (c->refuse && (rc = c->refuse(q, c, rv, cur)) != LC_PROCEED) {
         return rc;
     }
     return say(q, c, outcome(rv), rv, cur);
@@ -244,7 +244,7 @@ int lc_dialect_act(lc_req_t *q, lc_dialect_call_t *c)
     if (lc_precond_parse(apr_table_get(q->r->headers_in, "If-Match"), &if_match) != 0) {
         return say(q, c, LC_ACT_MALFORMED, APR_SUCCESS, NULL);
     }
-    if (c->ready && (rc = c->ready(q, c)) != LC_PROCEED) {
+    if (c->prepare && (rc = c->prepare(q, c)) != LC_PROCEED) {
         return rc;
     }
     lc_dialect_act_init(q, c->def, c->id, c->action, &if_match, &c->act);
@@ -253,7 +253,7 @@ int lc_dialect_act(lc_req_t *q, lc_dialect_call_t *c)
     rv = c->apply ? lc_dialect_update(q, c->def, c->id, c->apply, c, &before, &after)
                   : lc_dialect_engine_act(q, &c->act, &before, &after);
     if (rv == APR_SUCCESS || rv == LC_NOCHANGE) {
-        return c->send(q, c, &before, &after);
+        return c->answer(q, c, &before, &after);
     }
     return lc_dialect_refuse(q, c, rv, &after);
 }

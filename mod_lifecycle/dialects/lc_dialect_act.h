@@ -37,7 +37,7 @@ apr_status_t lc_dialect_update(lc_req_t *q, const lc_kind_def_t *def, const char
 apr_status_t lc_dialect_remove(lc_req_t *q, const lc_kind_def_t *def, const char *id,
                                uint64_t expect_version, lc_resource_t *gone);
 
-/* ---- one action, answered in the dialect's words ----------------------------------- */
+/* ---- one action, answered in the dialect's own terms ----------------------------------- */
 
 /* What an action can come to, short of a success or a no-change. */
 typedef enum {
@@ -57,39 +57,39 @@ typedef enum {
  * message, {id} is the resource's id, {name} how the request named it,
  * {action}, {kind} the kind's name, {version} the current version and {rv}
  * the result's number. */
-typedef struct lc_act_word {
+typedef struct lc_act_refusal {
     int         status;     /* 0: answered as LC_ACT_FAILED */
     const char *code;
     const char *message;
     int         etag;       /* 1: with the current version's ETag */
-} lc_act_word_t;
+} lc_act_refusal_t;
 
-typedef struct lc_act_words {
-    lc_act_word_t on[LC_ACT_OUTCOMES];
-} lc_act_words_t;
+typedef struct lc_act_refusals {
+    lc_act_refusal_t on[LC_ACT_OUTCOMES];
+} lc_act_refusals_t;
 
 typedef struct lc_dialect_call lc_dialect_call_t;
 
 /* One action on one resource, as a dialect asks for it. */
 struct lc_dialect_call {
     const lc_kind_def_t  *def;
-    const char           *id;           /* `ready` may set it */
+    const char           *id;           /* `prepare` may set it */
     const char           *action;
     const char           *name;         /* {name}; NULL: the id */
     /* lc_act_t's guard (a dialect's own precondition, store locked), may be NULL. */
     apr_status_t        (*guard)(const lc_resource_t *r, void *baton);
     void                 *guard_baton;
-    const lc_act_words_t *words;
+    const lc_act_refusals_t *refusals;
     /* The answer to a success or a no-change (its ETag is the hook's to set). */
-    int                 (*send)(lc_req_t *q, const lc_dialect_call_t *c,
+    int                 (*answer)(lc_req_t *q, const lc_dialect_call_t *c,
                                 const lc_resource_t *before, const lc_resource_t *after);
     /* Optional.  Checks between If-Match and the action: LC_PROCEED, or the
      * answer sent.  (Redivis resolves the reference to the id here.) */
-    int                 (*ready)(lc_req_t *q, lc_dialect_call_t *c);
-    /* Optional.  The dialect's own answer to a result the words cannot say
+    int                 (*prepare)(lc_req_t *q, lc_dialect_call_t *c);
+    /* Optional.  The dialect's own answer to a result its refusals cannot say
      * (a guard's code, an error with details), or LC_PROCEED for theirs.
      * `cur` is the current record where the store gave one. */
-    int                 (*own)(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
+    int                 (*refuse)(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
                                const lc_resource_t *cur);
     /* Optional.  Instead of the kind's action, this store callback (the admin
      * report), handed the call with `act` filled. */
@@ -99,12 +99,12 @@ struct lc_dialect_call {
     lc_act_t              act;
 };
 
-/* Parse If-Match (LC_ACT_MALFORMED), run `ready`, fill c->act, act (audited),
- * and answer: `send` on APR_SUCCESS and LC_NOCHANGE, lc_dialect_refuse on
+/* Parse If-Match (LC_ACT_MALFORMED), run `prepare`, fill c->act, act (audited),
+ * and answer: `answer` on APR_SUCCESS and LC_NOCHANGE, lc_dialect_refuse on
  * anything else. */
 int lc_dialect_act(lc_req_t *q, lc_dialect_call_t *c);
 
-/* The answer to a result that is not a success: c->own's, else c->words'.
+/* The answer to a result that is not a success: c->refuse's, else c->refusals'.
  * `cur` may be NULL. */
 int lc_dialect_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
                       const lc_resource_t *cur);

@@ -383,6 +383,12 @@ static int admin_handle(lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_admin = {
-    "admin", LC_KIND_NONE, NULL, "lifecycle.admin", "lifecycle.admin", admin_handle,
-    lc_admin_error, method_not_allowed, "GET, HEAD, PUT, POST, DELETE"
+    .name               = "admin",
+    .kind               = LC_KIND_NONE,
+    .scope_read         = "lifecycle.admin",
+    .scope_write        = "lifecycle.admin",
+    .handle             = admin_handle,
+    .error              = lc_admin_error,
+    .method_not_allowed = method_not_allowed,
+    .methods            = "GET, HEAD, PUT, POST, DELETE",
 };

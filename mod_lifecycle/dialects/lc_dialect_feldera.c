@@ -470,9 +470,9 @@ static int fd_accepted(lc_req_t *q, const char *action, const lc_resource_t *bef
 #define FD_EUNDISMISSED (APR_OS_START_USERERR + 790)   /* start?dismiss_error=false */
 #define FD_EDISMISS     (APR_OS_START_USERERR + 791)   /* dismiss_error not fully stopped */
 
-/* What the words of an action that did not happen can say; the rest, with
- * details, is fd_answer's. */
-static const lc_act_words_t fd_words = {{
+/* What the refusals of an action that did not happen can say; the rest, with
+ * details, is fd_refuse's. */
+static const lc_act_refusals_t fd_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "InvalidIfMatch", "Malformed If-Match header" },
     [LC_ACT_FORBIDDEN] = { HTTP_FORBIDDEN, "Forbidden",
                            "The pipeline belongs to another user (LifecycleOwnerCheck)" },
@@ -492,7 +492,7 @@ static int fd_acted(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t
 }
 
 /* The manager's refusals that carry details, or come from a guard. */
-static int fd_answer(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
+static int fd_refuse(lc_req_t *q, const lc_dialect_call_t *c, apr_status_t rv,
                      const lc_resource_t *cur)
 {
     switch (rv) {
@@ -713,7 +713,7 @@ static int fd_action(lc_req_t *q, const char *verb, lc_dialect_call_t *c)
 static int fd_act(lc_req_t *q, const char *name, const char *verb)
 {
     lc_dialect_call_t c = { .def = &lc_pipeline_kind, .id = name, .action = verb,
-                            .words = &fd_words, .send = fd_acted, .own = fd_answer };
+                            .refusals = &fd_refusals, .answer = fd_acted, .refuse = fd_refuse };
     int rc, big;
 
     if ((rc = fd_action(q, verb, &c)) != LC_PROCEED) {
@@ -1058,6 +1058,13 @@ static int fd_handle(lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_feldera = {
-    "feldera", LC_KIND_PIPELINE, &lc_pipeline_kind, "pipelines.read", "pipelines.write",
-    fd_handle, fd_error, fd_method_not_allowed, "GET, HEAD, POST, DELETE"
+    .name               = "feldera",
+    .kind               = LC_KIND_PIPELINE,
+    .kind_def           = &lc_pipeline_kind,
+    .scope_read         = "pipelines.read",
+    .scope_write        = "pipelines.write",
+    .handle             = fd_handle,
+    .error              = fd_error,
+    .method_not_allowed = fd_method_not_allowed,
+    .methods            = "GET, HEAD, POST, DELETE",
 };

@@ -117,7 +117,7 @@ static const char *illegal_message(lc_req_t *q, const char *action, const lc_res
 }
 
 /* What an action that did not happen answers (the illegal one: nb_refused). */
-static const lc_act_words_t nb_words = {{
+static const lc_act_refusals_t nb_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
     /* Removed since it was resolved. */
     [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found",
@@ -133,7 +133,7 @@ static const lc_act_words_t nb_words = {{
 }};
 
 /* After If-Match: the reference, resolved to the notebook's store id. */
-static int nb_act_ready(lc_req_t *q, lc_dialect_call_t *call)
+static int nb_act_prepare(lc_req_t *q, lc_dialect_call_t *call)
 {
     const nb_call_t *c = call->baton;
     lc_resource_t cur;
@@ -169,8 +169,8 @@ static int nb_acted(lc_req_t *q, const lc_dialect_call_t *call, const lc_resourc
 static int nb_act(lc_req_t *q, nb_call_t *c, const char *action)
 {
     lc_dialect_call_t call = { .def = &lc_notebook_kind, .action = action, .name = c->raw,
-                               .words = &nb_words, .send = nb_acted, .ready = nb_act_ready,
-                               .own = nb_refused, .baton = c };
+                               .refusals = &nb_refusals, .answer = nb_acted, .prepare = nb_act_prepare,
+                               .refuse = nb_refused, .baton = c };
     int rc, big;
 
     /* Empty body only. */
@@ -246,7 +246,14 @@ static int redivis_handle(lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_redivis = {
-    "redivis", LC_KIND_NOTEBOOK, &lc_notebook_kind, "workflow.read", "workflow.write",
-    redivis_handle, redivis_error, nb_method_not_allowed, "GET, HEAD, POST",
-    1 /* raw_path: %2F in a reference is a '_' */
+    .name               = "redivis",
+    .kind               = LC_KIND_NOTEBOOK,
+    .kind_def           = &lc_notebook_kind,
+    .scope_read         = "workflow.read",
+    .scope_write        = "workflow.write",
+    .handle             = redivis_handle,
+    .error              = redivis_error,
+    .method_not_allowed = nb_method_not_allowed,
+    .methods            = "GET, HEAD, POST",
+    .raw_path           = 1,        /* %2F in a reference is a '_' */
 };

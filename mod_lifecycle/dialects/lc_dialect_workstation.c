@@ -72,7 +72,7 @@ static const char *illegal_message(request_rec *r, const char *action,
 }
 
 /* What an action that did not happen answers (the illegal one: ws_refused). */
-static const lc_act_words_t ws_words = {{
+static const lc_act_refusals_t ws_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
     [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Workstation {id} does not exist" },
     [LC_ACT_FORBIDDEN] = { HTTP_FORBIDDEN, "forbidden",
@@ -105,7 +105,7 @@ static int ws_acted(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource_t
 static int ws_act(lc_req_t *q, const char *id, const char *action)
 {
     lc_dialect_call_t c = { .def = &lc_workstation_kind, .id = id, .action = action,
-                            .words = &ws_words, .send = ws_acted, .own = ws_refused };
+                            .refusals = &ws_refusals, .answer = ws_acted, .refuse = ws_refused };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -147,6 +147,13 @@ static int ws_handle(lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_workstation = {
-    "workstation", LC_KIND_WORKSTATION, &lc_workstation_kind, "workstations.read",
-    "workstations.write", ws_handle, ws_error, ws_method_not_allowed, "GET, HEAD, POST"
+    .name               = "workstation",
+    .kind               = LC_KIND_WORKSTATION,
+    .kind_def           = &lc_workstation_kind,
+    .scope_read         = "workstations.read",
+    .scope_write        = "workstations.write",
+    .handle             = ws_handle,
+    .error              = ws_error,
+    .method_not_allowed = ws_method_not_allowed,
+    .methods            = "GET, HEAD, POST",
 };

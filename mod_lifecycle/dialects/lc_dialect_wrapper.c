@@ -79,7 +79,7 @@ static int wr_stop_result(lc_req_t *q, const char *id, int ok)
 /* What a stop or an execute that did not happen answers: a 400 "Stop error:
  * ..." / "Execute error: ...", never a 404.  A stop that cannot be done is
  * a 200 (wr_answer). */
-static const lc_act_words_t wr_stop_words = {{
+static const lc_act_refusals_t wr_stop_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request",
                            "Stop error: malformed If-Match header" },
     [LC_ACT_NOTFOUND]  = { HTTP_BAD_REQUEST, "not_found", "Stop error: Wrapper not found" },
@@ -89,7 +89,7 @@ static const lc_act_words_t wr_stop_words = {{
     [LC_ACT_FAILED]    = { HTTP_INTERNAL_SERVER_ERROR, "internal", "Stop error: store error {rv}" }
 }};
 
-static const lc_act_words_t wr_execute_words = {{
+static const lc_act_refusals_t wr_execute_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request",
                            "Execute error: malformed If-Match header" },
     [LC_ACT_NOTFOUND]  = { HTTP_BAD_REQUEST, "not_found", "Execute error: Wrapper not found" },
@@ -134,8 +134,8 @@ static int wr_act(lc_req_t *q, const char *id, const char *action)
     const char *what = stop ? "Stop" : "Execute";
     lc_dialect_call_t c = { .def = &lc_wrapper_kind, .id = id, .action = action,
                             .guard = stop ? wr_stop_guard : NULL,
-                            .words = stop ? &wr_stop_words : &wr_execute_words,
-                            .send = wr_acted, .own = wr_answer };
+                            .refusals = stop ? &wr_stop_refusals : &wr_execute_refusals,
+                            .answer = wr_acted, .refuse = wr_answer };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -176,6 +176,13 @@ static int wr_handle(lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_wrapper = {
-    "wrapper", LC_KIND_WRAPPER, &lc_wrapper_kind, "wrappers.read", "wrappers.write",
-    wr_handle, wr_error, wr_method_not_allowed, "GET, HEAD, POST"
+    .name               = "wrapper",
+    .kind               = LC_KIND_WRAPPER,
+    .kind_def           = &lc_wrapper_kind,
+    .scope_read         = "wrappers.read",
+    .scope_write        = "wrappers.write",
+    .handle             = wr_handle,
+    .error              = wr_error,
+    .method_not_allowed = wr_method_not_allowed,
+    .methods            = "GET, HEAD, POST",
 };

@@ -254,5 +254,9 @@ static void dbd_tick(lc_store_t *st, server_rec *s)
 }
 
 const lc_provider_t lc_provider_dbd = {
-    "dbd", NULL, dbd_post_config, dbd_child_init, dbd_counters, dbd_tick
+    .name        = "dbd",
+    .post_config = dbd_post_config,
+    .child_init  = dbd_child_init,
+    .counters    = dbd_counters,
+    .tick        = dbd_tick,
 };

@@ -57,5 +57,10 @@ static void shm_tick(lc_store_t *st, server_rec *s)
 }
 
 const lc_provider_t lc_provider_shm = {
-    "shm", lc_segment_pre_config, shm_post_config, shm_child_init, shm_counters, shm_tick
+    .name        = "shm",
+    .pre_config  = lc_segment_pre_config,
+    .post_config = shm_post_config,
+    .child_init  = shm_child_init,
+    .counters    = shm_counters,
+    .tick        = shm_tick,
 };

@@ -25,6 +25,7 @@
 #include "lc_repr_cache.h"
 #include "lc_status.h"
 #include "lc_errdoc.h"
+#include "lc_kind_registry.h"
 #include "lc_notte.h"
 
 APLOG_USE_MODULE(lifecycle);
@@ -37,7 +38,7 @@ static int lc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     if (sodium_init() < 0) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    lc_kinds_register();
+    lc_kind_registry_load();
     return lc_provider_pre_config(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

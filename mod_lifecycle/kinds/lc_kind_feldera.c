@@ -819,7 +819,15 @@ static apr_status_t fd_report(const lc_kind_def_t *def, lc_resource_t *r, json_t
 }
 
 const lc_kind_def_t lc_pipeline_kind = {
-    LC_KIND_PIPELINE, "pipeline", fd_states, FD_NSTATES,
-    fd_rules, fd_advances, fd_to_json, fd_from_json,
-    fd_timeouts, fd_may_auto_advance, fd_report
+    .kind             = LC_KIND_PIPELINE,
+    .name             = "pipeline",
+    .states           = fd_states,
+    .nstates          = FD_NSTATES,
+    .rules            = fd_rules,
+    .advances         = fd_advances,
+    .to_json          = fd_to_json,
+    .from_json        = fd_from_json,
+    .timeouts         = fd_timeouts,
+    .may_auto_advance = fd_may_auto_advance,
+    .report           = fd_report,
 };

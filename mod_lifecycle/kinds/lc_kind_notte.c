@@ -414,7 +414,13 @@ static apr_status_t ag_report(const lc_kind_def_t *def, lc_resource_t *r, json_t
 }
 
 const lc_kind_def_t lc_agent_kind = {
-    LC_KIND_AGENT, "agent", ag_states, AG_NSTATES,
-    ag_rules, ag_advances, ag_to_json, ag_from_json,
-    NULL, NULL, ag_report
+    .kind             = LC_KIND_AGENT,
+    .name             = "agent",
+    .states           = ag_states,
+    .nstates          = AG_NSTATES,
+    .rules            = ag_rules,
+    .advances         = ag_advances,
+    .to_json          = ag_to_json,
+    .from_json        = ag_from_json,
+    .report           = ag_report,
 };

@@ -374,6 +374,13 @@ static apr_status_t ss_from_json(json_t *body, lc_resource_t *r, const char **fi
 }
 
 const lc_kind_def_t lc_session_kind = {
-    LC_KIND_SESSION, "session", ss_states, SS_NSTATES,
-    ss_rules, ss_advances, ss_to_json, ss_from_json, ss_timeouts
+    .kind             = LC_KIND_SESSION,
+    .name             = "session",
+    .states           = ss_states,
+    .nstates          = SS_NSTATES,
+    .rules            = ss_rules,
+    .advances         = ss_advances,
+    .to_json          = ss_to_json,
+    .from_json        = ss_from_json,
+    .timeouts         = ss_timeouts,
 };

@@ -416,6 +416,12 @@ static apr_status_t nb_from_json(json_t *body, lc_resource_t *r, const char **fi
 }
 
 const lc_kind_def_t lc_notebook_kind = {
-    LC_KIND_NOTEBOOK, "notebook", nb_states, NB_NSTATES,
-    nb_rules, nb_advances, nb_to_json, nb_from_json
+    .kind             = LC_KIND_NOTEBOOK,
+    .name             = "notebook",
+    .states           = nb_states,
+    .nstates          = NB_NSTATES,
+    .rules            = nb_rules,
+    .advances         = nb_advances,
+    .to_json          = nb_to_json,
+    .from_json        = nb_from_json,
 };

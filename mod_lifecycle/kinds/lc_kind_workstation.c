@@ -128,6 +128,12 @@ static apr_status_t ws_from_json(json_t *body, lc_resource_t *r, const char **fi
 }
 
 const lc_kind_def_t lc_workstation_kind = {
-    LC_KIND_WORKSTATION, "workstation", ws_states, WS_NSTATES,
-    ws_rules, ws_advances, ws_to_json, ws_from_json
+    .kind             = LC_KIND_WORKSTATION,
+    .name             = "workstation",
+    .states           = ws_states,
+    .nstates          = WS_NSTATES,
+    .rules            = ws_rules,
+    .advances         = ws_advances,
+    .to_json          = ws_to_json,
+    .from_json        = ws_from_json,
 };

@@ -178,6 +178,12 @@ static apr_status_t wr_from_json(json_t *body, lc_resource_t *r, const char **fi
 }
 
 const lc_kind_def_t lc_wrapper_kind = {
-    LC_KIND_WRAPPER, "wrapper", wr_states, WR_NSTATES,
-    wr_rules, wr_advances, wr_to_json, wr_from_json
+    .kind             = LC_KIND_WRAPPER,
+    .name             = "wrapper",
+    .states           = wr_states,
+    .nstates          = WR_NSTATES,
+    .rules            = wr_rules,
+    .advances         = wr_advances,
+    .to_json          = wr_to_json,
+    .from_json        = wr_from_json,
 };

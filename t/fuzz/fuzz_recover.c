@@ -72,7 +72,7 @@ static void empty_dir(void)
     closedir(d);
 }
 
-/* A snapshot (lc_snapshot.c lc_jnl_write_snapshot): a 32-byte header, records, and
+/* A snapshot (lc_snapshot.c lc_snapshot_write): a 32-byte header, records, and
  * a 48-byte trailer whose last 32 bytes are a BLAKE2b-256 of all before. */
 static void snap_fix(unsigned char *buf, size_t len, int fix)
 {

@@ -86,7 +86,7 @@ static double read_and_check(apr_pool_t *pool, const char *path)
     apr_size_t len, off = 0, n;
     int k = 0;
 
-    if (lc_jnl_read_file(pool, path, &b, &len) != 0) {
+    if (lc_journal_dir_read_file(pool, path, &b, &len) != 0) {
         return -1;
     }
     while (off < len && lc_record_check(b + off, len - off, &n)) {

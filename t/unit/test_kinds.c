@@ -3,7 +3,7 @@
  * takes, its state names, and its representation both ways.
  *
  * The table checks loop over the real tables of every kind of lc_registry.h
- * (lc_kinds), so a new row, or a new kind, is tested without a line here.
+ * (lc_kind_registry), so a new row, or a new kind, is tested without a line here.
  * What cannot be read off a table is written out below: per kind, a valid
  * admin PUT body, the fields its to_json promises (SPEC §4, README's API
  * sections), bodies whose culprit from_json must name; and the transitions
@@ -14,6 +14,7 @@
 
 #include "lc_test.h"
 #include "lc_kind.h"
+#include "lc_kind_registry.h"
 #include "lc_store.h"
 #include "lc_kind_feldera.h"
 #include "lc_kind_notte.h"
@@ -574,15 +575,15 @@ static void test_registry(void)
     const lc_kind_def_t *const *k, *const *o;
     unsigned i, n = 0;
 
-    for (k = lc_kinds; *k; k++, n++) {
-        for (o = lc_kinds; o < k; o++) {
+    for (k = lc_kind_registry; *k; k++, n++) {
+        for (o = lc_kind_registry; o < k; o++) {
             CHECK((*o)->kind != (*k)->kind && strcmp((*o)->name, (*k)->name) != 0);
         }
     }
     CHECK(n == sizeof(rows) / sizeof(rows[0]));
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         CHECK_STR(rows[i].def->name, rows[i].name);
-        CHECK(lc_kinds[i] == rows[i].def);
+        CHECK(lc_kind_registry[i] == rows[i].def);
     }
 }
 
@@ -932,9 +933,9 @@ int main(void)
     if (sodium_init() < 0) {
         return 1;
     }
-    lc_kinds_register();
+    lc_kind_registry_load();
     test_registry();
-    for (k = lc_kinds; *k; k++) {
+    for (k = lc_kind_registry; *k; k++) {
         int rules = 0, advances = 0, timeouts = 0;
         const lc_rule_t *ru;
         const lc_advance_t *a;

@@ -185,7 +185,7 @@ static int ag_get(lc_req_t *q, const char *id)
 }
 
 /* What a stop that did not happen answers. */
-static const lc_act_words_t ag_words = {{
+static const lc_act_refusals_t ag_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
     /* Unknown, or another session's. */
     [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Agent not found" },
@@ -198,7 +198,7 @@ static const lc_act_words_t ag_words = {{
 }};
 
 /* After If-Match: an id outside the grammar is an agent that does not exist. */
-static int ag_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
+static int ag_stop_prepare(lc_req_t *q, lc_dialect_call_t *c)
 {
     return lc_id_valid(c->id) ? LC_PROCEED : ag_not_found(q);
 }
@@ -224,7 +224,7 @@ static int ag_stop(lc_req_t *q, const char *id)
     lc_notte_session_ref_t session;
     lc_dialect_call_t c = { .def = &lc_agent_kind, .id = id, .action = "stop",
                             .guard = lc_notte_agent_in_session, .guard_baton = &session,
-                            .words = &ag_words, .send = ag_stopped, .ready = ag_stop_ready };
+                            .refusals = &ag_refusals, .answer = ag_stopped, .prepare = ag_stop_prepare };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {
@@ -285,6 +285,14 @@ static int notte_open(const lc_req_t *q)
 }
 
 const lc_dialect_t lc_dialect_notte = {
-    "notte", LC_KIND_AGENT, &lc_agent_kind, "agents.read", "agents.write", notte_handle,
-    lc_notte_error, lc_notte_method_not_allowed, "GET, HEAD, POST, DELETE", 0, notte_open
+    .name               = "notte",
+    .kind               = LC_KIND_AGENT,
+    .kind_def           = &lc_agent_kind,
+    .scope_read         = "agents.read",
+    .scope_write        = "agents.write",
+    .handle             = notte_handle,
+    .error              = lc_notte_error,
+    .method_not_allowed = lc_notte_method_not_allowed,
+    .methods            = "GET, HEAD, POST, DELETE",
+    .open               = notte_open,
 };

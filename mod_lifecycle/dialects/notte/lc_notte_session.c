@@ -150,7 +150,7 @@ static int ss_closed(lc_req_t *q, const lc_resource_t *s)
 }
 
 /* What a stop that did not happen answers. */
-static const lc_act_words_t ss_words = {{
+static const lc_act_refusals_t ss_refusals = {{
     [LC_ACT_MALFORMED] = { HTTP_BAD_REQUEST, "invalid_request", "Malformed If-Match header" },
     [LC_ACT_NOTFOUND]  = { HTTP_NOT_FOUND, "not_found", "Session not found" },
     /* Another user's: as good as unknown to this one. */
@@ -162,7 +162,7 @@ static const lc_act_words_t ss_words = {{
 }};
 
 /* After If-Match: an id outside the grammar is a session that does not exist. */
-static int ss_stop_ready(lc_req_t *q, lc_dialect_call_t *c)
+static int ss_stop_prepare(lc_req_t *q, lc_dialect_call_t *c)
 {
     return lc_id_valid(c->id) ? LC_PROCEED : ss_not_found(q);
 }
@@ -179,7 +179,7 @@ static int ss_stopped(lc_req_t *q, const lc_dialect_call_t *c, const lc_resource
 static int ss_stop(lc_req_t *q, const char *id)
 {
     lc_dialect_call_t c = { .def = &lc_session_kind, .id = id, .action = "stop",
-                            .words = &ss_words, .send = ss_stopped, .ready = ss_stop_ready };
+                            .refusals = &ss_refusals, .answer = ss_stopped, .prepare = ss_stop_prepare };
     int rc, big;
 
     if ((rc = lc_http_refuse_body(q->r, &big)) != 0) {

@@ -82,7 +82,7 @@ static apr_status_t j_reserve(void *ctx, uint64_t ring, uint64_t seq)
         if (tries == 0) {
             __atomic_add_fetch(&j->sh->ring_full, 1, __ATOMIC_RELAXED);
         }
-        if ((rv = lc_jnl_sync(j, seq)) != APR_SUCCESS) {
+        if ((rv = lc_journal_sync(j, seq)) != APR_SUCCESS) {
             return rv;
         }
     }
@@ -91,7 +91,7 @@ static apr_status_t j_reserve(void *ctx, uint64_t ring, uint64_t seq)
 
 /* Make everything committed so far durable.  Safe beside another flush
  * (lc_jring_drain says why); the claim only saves doing it twice. */
-apr_status_t lc_jnl_flush(lc_journal_t *j)
+apr_status_t lc_journal_flush(lc_journal_t *j)
 {
     lc_journal_pos_t pos;
     apr_status_t rv;
@@ -101,7 +101,7 @@ apr_status_t lc_jnl_flush(lc_journal_t *j)
     if ((rv = lc_jring_drain(j, pos.ring)) != APR_SUCCESS) {
         return rv;
     }
-    lc_jnl_cas_max(&j->sh->durable, pos.seq);
+    lc_journal_cas_max(&j->sh->durable, pos.seq);
     return APR_SUCCESS;
 }
 
@@ -109,13 +109,13 @@ apr_status_t lc_jnl_flush(lc_journal_t *j)
  * return, and one of the others claims the next flush at once.  (Waking
  * before the release too woke every waiter twice, measured at 8% of the
  * durable cycle.) */
-void lc_jnl_wake(jshm_t *sh)
+void lc_journal_wake(jshm_t *sh)
 {
     __atomic_add_fetch(&sh->wake, 1, __ATOMIC_RELEASE);
     futex_wake(&sh->wake);
 }
 
-apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq)
+apr_status_t lc_journal_sync(lc_journal_t *j, uint64_t seq)
 {
     jshm_t *sh = j->sh;
 
@@ -137,9 +137,9 @@ apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq)
             /* Its flusher looks dead: take the claim over. */
             __atomic_store_n(&sh->flush_start, apr_time_now(), __ATOMIC_RELEASE);
         }
-        rv = lc_jnl_flush(j);
+        rv = lc_journal_flush(j);
         __atomic_store_n(&sh->flushing, 0, __ATOMIC_RELEASE);
-        lc_jnl_wake(sh);
+        lc_journal_wake(sh);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -148,7 +148,7 @@ apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq)
 
 static apr_status_t j_sync(void *ctx, uint64_t seq)
 {
-    return lc_jnl_sync(ctx, seq);
+    return lc_journal_sync(ctx, seq);
 }
 
 static apr_status_t j_read(void *ctx, uint64_t since, lc_change_t *out, int max, int *n,
@@ -215,12 +215,12 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     if (since + 1 < *oldest) {
         return APR_EGENERAL;
     }
-    if (since >= durable || lc_jnl_list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS) {
+    if (since >= durable || lc_journal_dir_list(p, j->dir, &segs, &snaps) != APR_SUCCESS) {
         return APR_SUCCESS;
     }
     /* The last segment whose first change is at or before since + 1. */
     for (i = 0; i < segs->nelts; i++) {
-        uint64_t first = lc_jnl_first_seq(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        uint64_t first = lc_journal_dir_first_seq(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
         if (first && first <= since + 1) {
             start = i;
         }
@@ -228,8 +228,8 @@ apr_status_t lc_journal_read(lc_journal_t *j, uint64_t since, lc_change_t *out, 
     for (i = start < 0 ? 0 : start; i < segs->nelts && *n < max; i++) {
         unsigned char *b;
         apr_size_t len, off = 0, rl;
-        const char *path = lc_jnl_seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
-        if (lc_jnl_read_file(p, path, &b, &len) != 0) {
+        const char *path = lc_journal_dir_seg_path(p, j->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        if (lc_journal_dir_read_file(p, path, &b, &len) != 0) {
             continue;
         }
         /* Decoded in place: a record is up to 17 KiB, not worth a copy. */

@@ -19,7 +19,7 @@
 #include "lc_journal_dir.h"
 #include "lc_record.h"
 
-void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
+void lc_journal_dir_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -33,16 +33,16 @@ void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
     o->log(o->log_baton, warning, msg);
 }
 
-char *lc_jnl_seg_path(apr_pool_t *p, const char *dir, uint32_t seg)
+char *lc_journal_dir_seg_path(apr_pool_t *p, const char *dir, uint32_t seg)
 {
     return apr_psprintf(p, "%s/journal-%08u.log", dir, seg);
 }
 
-char *lc_jnl_snap_path(apr_pool_t *p, const char *dir, uint64_t seq)
+char *lc_journal_dir_snap_path(apr_pool_t *p, const char *dir, uint64_t seq)
 {
     return apr_psprintf(p, "%s/snapshot-%016" APR_UINT64_T_HEX_FMT ".snap", dir, seq);
 }
-int lc_jnl_fsync_dir(const char *dir)
+int lc_journal_dir_fsync(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
@@ -55,16 +55,16 @@ int lc_jnl_fsync_dir(const char *dir)
     return rc;
 }
 
-void lc_jnl_chown(const lc_journal_opts_t *o, const char *path)
+void lc_journal_dir_chown(const lc_journal_opts_t *o, const char *path)
 {
     if (o->uid >= 0 && chown(path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
-        lc_jnl_say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
+        lc_journal_dir_say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
     }
 }
 
 /* ---- reading files -------------------------------------------------------------- */
 
-int lc_jnl_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len)
+int lc_journal_dir_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len)
 {
     struct stat sb;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -102,7 +102,7 @@ static int cmp_u32_asc(const void *a, const void *b)
 
 /* The segment numbers and snapshot sequence numbers in dir, sorted
  * (segments ascending, snapshots newest first). */
-apr_status_t lc_jnl_list_dir(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
+apr_status_t lc_journal_dir_list(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
                              apr_array_header_t **snaps)
 {
     apr_dir_t *d;
@@ -134,12 +134,12 @@ apr_status_t lc_jnl_list_dir(apr_pool_t *p, const char *dir, apr_array_header_t 
 }
 
 /* The first change a segment holds (0 if none). */
-uint64_t lc_jnl_first_seq(apr_pool_t *p, const char *dir, uint32_t seg)
+uint64_t lc_journal_dir_first_seq(apr_pool_t *p, const char *dir, uint32_t seg)
 {
     unsigned char buf[LC_RECORD_MAX];
     lc_change_t c;
     apr_size_t len;
-    int fd = open(lc_jnl_seg_path(p, dir, seg), O_RDONLY | O_CLOEXEC);
+    int fd = open(lc_journal_dir_seg_path(p, dir, seg), O_RDONLY | O_CLOEXEC);
     ssize_t n;
 
     if (fd < 0) {

@@ -26,18 +26,18 @@ typedef struct lc_journal_opts {
 int lc_journal_lock(const char *dir);
 
 /* Log through the options' callback (warning: 1). */
-void lc_jnl_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
+void lc_journal_dir_say(const lc_journal_opts_t *o, int warning, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-char *lc_jnl_seg_path(apr_pool_t *p, const char *dir, uint32_t seg);
-char *lc_jnl_snap_path(apr_pool_t *p, const char *dir, uint64_t seq);
-int lc_jnl_fsync_dir(const char *dir);
+char *lc_journal_dir_seg_path(apr_pool_t *p, const char *dir, uint32_t seg);
+char *lc_journal_dir_snap_path(apr_pool_t *p, const char *dir, uint64_t seq);
+int lc_journal_dir_fsync(const char *dir);
 /* Give a file the parent creates to the server's User (opts uid/gid). */
-void lc_jnl_chown(const lc_journal_opts_t *o, const char *path);
+void lc_journal_dir_chown(const lc_journal_opts_t *o, const char *path);
 /* A whole file into pool memory; 0 = read. */
-int lc_jnl_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len);
+int lc_journal_dir_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len);
 /* Segment numbers ascending, snapshot sequence numbers newest first. */
-apr_status_t lc_jnl_list_dir(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
+apr_status_t lc_journal_dir_list(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
                              apr_array_header_t **snaps);
 /* The first change a segment holds at offset 0 (0 if none). */
-uint64_t lc_jnl_first_seq(apr_pool_t *p, const char *dir, uint32_t seg);
+uint64_t lc_journal_dir_first_seq(apr_pool_t *p, const char *dir, uint32_t seg);
 #endif

@@ -55,10 +55,10 @@ struct lc_journal {
 };
 
 /* Make everything appended so far durable (group commit's one flush). */
-apr_status_t lc_jnl_flush(lc_journal_t *j);
+apr_status_t lc_journal_flush(lc_journal_t *j);
 /* *word = max(*word, v), atomically.  Inline: the journal and its ring both
  * use it, and neither may depend on the other's object (build/layers.pl). */
-static inline void lc_jnl_cas_max(uint64_t *word, uint64_t v)
+static inline void lc_journal_cas_max(uint64_t *word, uint64_t v)
 {
     uint64_t cur = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 
@@ -67,7 +67,7 @@ static inline void lc_jnl_cas_max(uint64_t *word, uint64_t v)
     }
 }
 /* Make change `seq` durable: lead a flush or wait for one (group commit). */
-apr_status_t lc_jnl_sync(lc_journal_t *j, uint64_t seq);
+apr_status_t lc_journal_sync(lc_journal_t *j, uint64_t seq);
 
 /* The ring (lc_journal_ring.c).  Store mutex held: put one encoded record,
  * bound for (seg, off), at ring position `pos`; *rlen its bytes there. */
@@ -80,5 +80,5 @@ int lc_jring_has_room(const lc_journal_t *j, uint64_t head);
  * fdatasync them; ring_tail then reaches head. */
 apr_status_t lc_jring_drain(lc_journal_t *j, uint64_t head);
 /* Wake every waiter of lc_journal_wait / the group commit: `durable` rose. */
-void lc_jnl_wake(jshm_t *sh);
+void lc_journal_wake(jshm_t *sh);
 #endif

@@ -48,12 +48,12 @@ static int snap_read(apr_pool_t *p, const char *path, uint64_t seq, snap_file_t 
 {
     unsigned char h[32];
 
-    if (lc_jnl_read_file(p, path, &f->b, &f->len) != 0) {
+    if (lc_journal_dir_read_file(p, path, &f->b, &f->len) != 0) {
         *why = "cannot be read";
         return -1;
     }
     if (f->len < SNAP_HEAD + SNAP_TAIL
-        || lc_jnl_snap_frame(f->b, f->b + f->len - SNAP_TAIL, f->len, seq, &f->first_seg,
+        || lc_snapshot_frame(f->b, f->b + f->len - SNAP_TAIL, f->len, seq, &f->first_seg,
                       &f->count) != 0) {
         *why = "is truncated or not a snapshot";
         return -1;
@@ -77,11 +77,11 @@ static apr_status_t snap_apply(lc_store_t *st, const lc_journal_opts_t *o, const
 
     for (off = SNAP_HEAD, k = 0; k < f->count; k++, off += n) {
         if (!lc_record_decode(f->b + off, f->len - SNAP_TAIL - off, &c, &n) || c.seq > seq) {
-            lc_jnl_say(o, 1, "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
+            lc_journal_dir_say(o, 1, "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
             return APR_EGENERAL;
         }
         if (lc_store_shm_restore(st, LC_OP_CREATE, &c.r) != APR_SUCCESS) {
-            lc_jnl_say(o, 1, "snapshot %s does not fit in LifecycleCapacity", path);
+            lc_journal_dir_say(o, 1, "snapshot %s does not fit in LifecycleCapacity", path);
             return APR_ENOSPC;
         }
     }
@@ -111,12 +111,12 @@ static apr_size_t next_valid(const unsigned char *b, apr_size_t len, apr_size_t 
  * normally at offset 0; a damaged start is searched past. */
 static uint64_t seg_first_seq(apr_pool_t *p, const char *dir, uint32_t seg)
 {
-    uint64_t q = lc_jnl_first_seq(p, dir, seg);
+    uint64_t q = lc_journal_dir_first_seq(p, dir, seg);
     unsigned char *b;
     apr_size_t len;
     lc_change_t c;
 
-    if (q || lc_jnl_read_file(p, lc_jnl_seg_path(p, dir, seg), &b, &len) != 0) {
+    if (q || lc_journal_dir_read_file(p, lc_journal_dir_seg_path(p, dir, seg), &b, &len) != 0) {
         return q;
     }
     return next_valid(b, len, 0, &c) < len ? c.seq : 0;
@@ -192,10 +192,10 @@ static apr_status_t damaged(rec_ctx_t *x, const char *path, apr_size_t off, apr_
 static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr_size_t len,
                              const char *what)
 {
-    lc_jnl_say(x->o, 1, "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
+    lc_journal_dir_say(x->o, 1, "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
                " bytes (never acknowledged): the segment is cut there", path, what, off, len);
     if (!x->o->dry_run && truncate(path, (off_t)off) != 0) {
-        lc_jnl_say(x->o, 1, "cannot cut %s: %s", path, strerror(errno));
+        lc_journal_dir_say(x->o, 1, "cannot cut %s: %s", path, strerror(errno));
     }
     return APR_SUCCESS;
 }
@@ -204,12 +204,12 @@ static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr
  * (0: none), which tells a torn tail from damage. */
 static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
 {
-    const char *path = lc_jnl_seg_path(x->p, x->o->dir, seg);
+    const char *path = lc_journal_dir_seg_path(x->p, x->o->dir, seg);
     unsigned char *b;
     apr_size_t len, off = 0, n;
     lc_change_t c;
 
-    if (lc_jnl_read_file(x->p, path, &b, &len) != 0) {
+    if (lc_journal_dir_read_file(x->p, path, &b, &len) != 0) {
         return refuse(x, "cannot read %s: %s", path, strerror(errno));
     }
     while (off < len) {
@@ -260,16 +260,16 @@ static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
 
     for (i = 0; i < snaps->nelts; i++) {
         uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        const char *path = lc_jnl_snap_path(x->p, x->o->dir, seq), *why;
+        const char *path = lc_journal_dir_snap_path(x->p, x->o->dir, seq), *why;
         snap_file_t f;
         if (snap_read(x->p, path, seq, &f, &why) != 0) {
-            lc_jnl_say(x->o, 1, "snapshot %s %s: trying an older one", path, why);
+            lc_journal_dir_say(x->o, 1, "snapshot %s %s: trying an older one", path, why);
             bad = apr_psprintf(x->p, "%s%s%s %s", bad, *bad ? ", " : "", path, why);
             continue;
         }
         next = first_seq_from(segs, firsts, 0, f.first_seg);
         if (next && next != seq + 1) {
-            lc_jnl_say(x->o, 1, "snapshot %s: the journal after it starts at change %"
+            lc_journal_dir_say(x->o, 1, "snapshot %s: the journal after it starts at change %"
                        APR_UINT64_T_FMT ", not %" APR_UINT64_T_FMT ": trying an older one",
                        path, next, seq + 1);
             bad = apr_psprintf(x->p, "%s%s%s is not followed by change %" APR_UINT64_T_FMT,
@@ -304,16 +304,16 @@ static apr_status_t open_next_segment(lc_store_t *st, const lc_journal_opts_t *o
 {
     jshm_t *sh = lc_store_shm_journal_area(st);
     uint32_t next_seg = segs->nelts ? APR_ARRAY_IDX(segs, segs->nelts - 1, uint32_t) + 1 : 1;
-    const char *path = lc_jnl_seg_path(p, o->dir, next_seg);
+    const char *path = lc_journal_dir_seg_path(p, o->dir, next_seg);
     int i, fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 
     if (fd < 0) {
-        lc_jnl_say(o, 1, "cannot create %s: %s", path, strerror(errno));
+        lc_journal_dir_say(o, 1, "cannot create %s: %s", path, strerror(errno));
         return APR_FROM_OS_ERROR(errno);
     }
     close(fd);
-    lc_jnl_chown(o, path);
-    lc_jnl_fsync_dir(o->dir);
+    lc_journal_dir_chown(o, path);
+    lc_journal_dir_fsync(o->dir);
     lc_store_shm_journal_set(st, next_seg, 0, last);
     memset(sh, 0, sizeof(*sh));
     sh->durable = last;
@@ -321,7 +321,7 @@ static apr_status_t open_next_segment(lc_store_t *st, const lc_journal_opts_t *o
     sh->snapshot_seq = snapshot_seq;
     sh->snapshot_time = t0;
     for (i = 0; i < segs->nelts && !sh->oldest_seq; i++) {
-        sh->oldest_seq = lc_jnl_first_seq(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        sh->oldest_seq = lc_journal_dir_first_seq(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
     }
     if (!sh->oldest_seq || sh->oldest_seq > last + 1) {
         sh->oldest_seq = last + 1;
@@ -341,7 +341,7 @@ apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_
     int i;
 
     memset(out, 0, sizeof(*out));
-    if ((rv = lc_jnl_list_dir(p, o->dir, &segs, &snaps)) != APR_SUCCESS) {
+    if ((rv = lc_journal_dir_list(p, o->dir, &segs, &snaps)) != APR_SUCCESS) {
         refuse(&x, "cannot read the state directory %s", o->dir);
         return rv;
     }
@@ -443,7 +443,7 @@ static apr_status_t salv_base(salv_ctx_t *x, apr_array_header_t *snaps)
 
     for (i = 0; i < snaps->nelts; i++) {
         uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        const char *path = lc_jnl_snap_path(x->p, x->o->dir, seq), *why;
+        const char *path = lc_journal_dir_snap_path(x->p, x->o->dir, seq), *why;
         snap_file_t f;
         if (snap_read(x->p, path, seq, &f, &why) == 0) {
             x->out->base_seq = seq;
@@ -454,10 +454,10 @@ static apr_status_t salv_base(salv_ctx_t *x, apr_array_header_t *snaps)
     }
     for (i = 0; i < snaps->nelts; i++) {
         uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        const char *path = lc_jnl_snap_path(x->p, x->o->dir, seq);
+        const char *path = lc_journal_dir_snap_path(x->p, x->o->dir, seq);
         unsigned char *b;
         apr_size_t len;
-        if (lc_jnl_read_file(x->p, path, &b, &len) == 0 && len > SNAP_HEAD + SNAP_TAIL) {
+        if (lc_journal_dir_read_file(x->p, path, &b, &len) == 0 && len > SNAP_HEAD + SNAP_TAIL) {
             x->out->base_seq = seq;
             x->expect = seq + 1;
             return salv_scan(x, apr_filepath_name_get(path), b, SNAP_HEAD, len - SNAP_TAIL, 0, 1);
@@ -476,18 +476,18 @@ static apr_status_t salv_move_aside(salv_ctx_t *x, apr_array_header_t *segs,
 
     for (i = 0; i < segs->nelts + snaps->nelts; i++) {
         const char *path = i < segs->nelts
-            ? lc_jnl_seg_path(x->p, x->o->dir, APR_ARRAY_IDX(segs, i, uint32_t))
-            : lc_jnl_snap_path(x->p, x->o->dir, APR_ARRAY_IDX(snaps, i - segs->nelts, uint64_t));
+            ? lc_journal_dir_seg_path(x->p, x->o->dir, APR_ARRAY_IDX(segs, i, uint32_t))
+            : lc_journal_dir_snap_path(x->p, x->o->dir, APR_ARRAY_IDX(snaps, i - segs->nelts, uint64_t));
         const char *name = apr_filepath_name_get(path);
         int bad = apr_table_get(x->damaged, name) != NULL;
         if (rename(path, apr_pstrcat(x->p, aside, "/", name, bad ? ".corrupt" : "", NULL))
             != 0) {
-            lc_jnl_say(x->o, 1, "cannot move %s into %s: %s", path, aside, strerror(errno));
+            lc_journal_dir_say(x->o, 1, "cannot move %s into %s: %s", path, aside, strerror(errno));
             return APR_FROM_OS_ERROR(errno);
         }
         x->out->damaged_files += bad;
     }
-    return lc_jnl_fsync_dir(aside) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+    return lc_journal_dir_fsync(aside) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
 }
 
 /* Write the new snapshot beside the old files, then swap them. */
@@ -495,7 +495,7 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
                                 apr_array_header_t *snaps)
 {
     const char *tmp = apr_pstrcat(x->p, x->o->dir, "/snapshot.tmp.salvage", NULL);
-    const char *final = lc_jnl_snap_path(x->p, x->o->dir, x->out->last_seq);
+    const char *final = lc_journal_dir_snap_path(x->p, x->o->dir, x->out->last_seq);
     char when[LC_TIME_TEXT_MAX];
     struct stat sb;
     apr_status_t rv;
@@ -504,7 +504,7 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
     x->out->aside = apr_psprintf(x->p, "%s/salvaged-%s", x->o->dir,
                                  lc_time_stamp_local(when, apr_time_now()));
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0 || lc_jnl_write_snapshot(x->st, fd, x->out->last_seq, 1, x->p) != 0) {
+    if (fd < 0 || lc_snapshot_write(x->st, fd, x->out->last_seq, 1, x->p) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         if (fd >= 0) close(fd);
         unlink(tmp);
@@ -513,7 +513,7 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
     close(fd);
     /* The server's User owns the directory: give it the new snapshot too. */
     if (stat(x->o->dir, &sb) == 0 && geteuid() == 0 && chown(tmp, sb.st_uid, sb.st_gid) != 0) {
-        lc_jnl_say(x->o, 1, "cannot give %s to the directory's owner: %s", tmp, strerror(errno));
+        lc_journal_dir_say(x->o, 1, "cannot give %s to the directory's owner: %s", tmp, strerror(errno));
     }
     if (mkdir(x->out->aside, 0750) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
@@ -523,7 +523,7 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
     if ((rv = salv_move_aside(x, segs, snaps)) != APR_SUCCESS) {
         return rv;                           /* the new snapshot stays as a .tmp */
     }
-    if (rename(tmp, final) != 0 || lc_jnl_fsync_dir(x->o->dir) != 0) {
+    if (rename(tmp, final) != 0 || lc_journal_dir_fsync(x->o->dir) != 0) {
         return APR_FROM_OS_ERROR(errno);
     }
     return APR_SUCCESS;
@@ -540,17 +540,17 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
     int i;
 
     memset(out, 0, sizeof(*out));
-    if ((rv = lc_jnl_list_dir(p, o->dir, &segs, &snaps)) != APR_SUCCESS
+    if ((rv = lc_journal_dir_list(p, o->dir, &segs, &snaps)) != APR_SUCCESS
         || (rv = salv_base(&x, snaps)) != APR_SUCCESS) {
         return rv;
     }
     firsts = seg_firsts(p, o->dir, segs);
     for (i = 0; i < segs->nelts; i++) {
-        const char *path = lc_jnl_seg_path(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
+        const char *path = lc_journal_dir_seg_path(p, o->dir, APR_ARRAY_IDX(segs, i, uint32_t));
         unsigned char *b;
         apr_size_t len;
-        if (lc_jnl_read_file(p, path, &b, &len) != 0) {
-            lc_jnl_say(o, 1, "cannot read %s: %s", path, strerror(errno));
+        if (lc_journal_dir_read_file(p, path, &b, &len) != 0) {
+            lc_journal_dir_say(o, 1, "cannot read %s: %s", path, strerror(errno));
             return APR_FROM_OS_ERROR(errno);
         }
         rv = salv_scan(&x, apr_filepath_name_get(path), b, 0, len,

@@ -217,7 +217,7 @@ apr_status_t lc_jring_drain(lc_journal_t *j, uint64_t head)
         rv = nr < 0 ? APR_EGENERAL : write_runs(j, buf, runs, nr);
         free(buf);
         if (rv == APR_SUCCESS) {
-            lc_jnl_cas_max(&j->sh->ring_tail, head);
+            lc_journal_cas_max(&j->sh->ring_tail, head);
         }
         return rv;
     }

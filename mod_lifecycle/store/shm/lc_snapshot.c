@@ -42,7 +42,7 @@ static int write_all(int fd, const unsigned char *b, apr_size_t n, crypto_generi
 
 /* Copy the store into fd: header, records, then a trailer with the count and
  * a BLAKE2b-256 hash of everything before the hash itself. */
-int lc_jnl_write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_seg,
+int lc_snapshot_write(lc_store_t *st, int fd, uint64_t seq, uint32_t first_seg,
                           apr_pool_t *p)
 {
     lc_resource_t *chunk = apr_palloc(p, sizeof(*chunk) * SCAN_CHUNK);
@@ -94,7 +94,7 @@ int lc_jnl_write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_s
 /* A snapshot's frame: the header (magic, sequence number, first segment)
  * and the trailer's end marker and record count, from `size` bytes whose
  * first SNAP_HEAD and last SNAP_TAIL are given.  0 = it is one. */
-int lc_jnl_snap_frame(const unsigned char *head, const unsigned char *tail, apr_size_t size,
+int lc_snapshot_frame(const unsigned char *head, const unsigned char *tail, apr_size_t size,
                       uint64_t seq, uint32_t *first_seg, uint64_t *count)
 {
     if (size < SNAP_HEAD + SNAP_TAIL || memcmp(head, SNAP_MAGIC, 8) != 0
@@ -109,7 +109,7 @@ int lc_jnl_snap_frame(const unsigned char *head, const unsigned char *tail, apr_
 /* Whether a snapshot file is intact (its frame and its BLAKE2b-256), read
  * in chunks: prune runs in a child, and a snapshot of a million resources
  * is hundreds of MiB. */
-int lc_jnl_snap_intact(const char *path, uint64_t seq, uint32_t *first_seg)
+int lc_snapshot_intact(const char *path, uint64_t seq, uint32_t *first_seg)
 {
     unsigned char buf[65536], h[32], tail[SNAP_TAIL];
     crypto_generichash_state hs;
@@ -124,7 +124,7 @@ int lc_jnl_snap_intact(const char *path, uint64_t seq, uint32_t *first_seg)
     if (fstat(fd, &sb) == 0 && (apr_size_t)sb.st_size >= SNAP_HEAD + SNAP_TAIL
         && pread(fd, tail, SNAP_TAIL, sb.st_size - SNAP_TAIL) == SNAP_TAIL
         && pread(fd, buf, SNAP_HEAD, 0) == SNAP_HEAD
-        && lc_jnl_snap_frame(buf, tail, (apr_size_t)sb.st_size, seq, first_seg, &count) == 0) {
+        && lc_snapshot_frame(buf, tail, (apr_size_t)sb.st_size, seq, first_seg, &count) == 0) {
         body = (apr_size_t)sb.st_size - 32;
         crypto_generichash_init(&hs, NULL, 0, 32);
         while (done < body) {
@@ -155,12 +155,12 @@ static void prune(lc_journal_t *j, apr_pool_t *p)
     uint32_t keep_from = 0;
     int i, k;
 
-    if (lc_jnl_list_dir(p, j->dir, &segs, &snaps) != APR_SUCCESS || snaps->nelts < KEEP_SNAPSHOTS) {
+    if (lc_journal_dir_list(p, j->dir, &segs, &snaps) != APR_SUCCESS || snaps->nelts < KEEP_SNAPSHOTS) {
         return;
     }
     for (i = 1; i < snaps->nelts; i++) {
         uint64_t seq = APR_ARRAY_IDX(snaps, i, uint64_t);
-        if (lc_jnl_snap_intact(lc_jnl_snap_path(p, j->dir, seq), seq, &keep_from)) {
+        if (lc_snapshot_intact(lc_journal_dir_snap_path(p, j->dir, seq), seq, &keep_from)) {
             break;
         }
     }
@@ -168,22 +168,22 @@ static void prune(lc_journal_t *j, apr_pool_t *p)
         return;
     }
     for (k = i + 1; k < snaps->nelts; k++) {
-        unlink(lc_jnl_snap_path(p, j->dir, APR_ARRAY_IDX(snaps, k, uint64_t)));
+        unlink(lc_journal_dir_snap_path(p, j->dir, APR_ARRAY_IDX(snaps, k, uint64_t)));
     }
     for (k = 0; k < segs->nelts; k++) {
         uint32_t seg = APR_ARRAY_IDX(segs, k, uint32_t);
         if (seg < keep_from) {
-            unlink(lc_jnl_seg_path(p, j->dir, seg));
+            unlink(lc_journal_dir_seg_path(p, j->dir, seg));
         }
         else {
-            uint64_t first = lc_jnl_first_seq(p, j->dir, seg);
+            uint64_t first = lc_journal_dir_first_seq(p, j->dir, seg);
             if (first) {
                 __atomic_store_n(&j->sh->oldest_seq, first, __ATOMIC_RELEASE);
             }
             break;
         }
     }
-    lc_jnl_fsync_dir(j->dir);
+    lc_journal_dir_fsync(j->dir);
 }
 
 apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
@@ -215,36 +215,36 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
     /* 1. Rotate: the next segment exists before appends move to it. */
     lc_store_shm_journal_pos(j->st, &pos);
     seg = pos.seg;
-    fd = open(lc_jnl_seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    fd = open(lc_journal_dir_seg_path(p, j->dir, seg + 1), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
     }
     close(fd);
-    lc_jnl_fsync_dir(j->dir);
+    lc_journal_dir_fsync(j->dir);
     __atomic_store_n(&sh->rot_seg, seg, __ATOMIC_RELEASE);
     if ((rv = lc_store_shm_rotate(j->st, &old, &last)) != APR_SUCCESS
-        || (rv = lc_jnl_flush(j)) != APR_SUCCESS) {
+        || (rv = lc_journal_flush(j)) != APR_SUCCESS) {
         goto done;
     }
-    lc_jnl_wake(sh);       /* its flush may have covered requests waiting in j_sync */
+    lc_journal_wake(sh);       /* its flush may have covered requests waiting in j_sync */
     __atomic_store_n(&sh->rot_seg, 0, __ATOMIC_RELEASE);
     /* 2. Copy the store (it may hold changes after `last`: replay skips them). */
-    final = lc_jnl_snap_path(p, j->dir, last);
+    final = lc_journal_dir_snap_path(p, j->dir, last);
     tmp = apr_psprintf(p, "%s/snapshot.tmp.%u", j->dir, me);
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
     }
-    if (lc_jnl_write_snapshot(j->st, fd, last, old + 1, p) != 0) {
+    if (lc_snapshot_write(j->st, fd, last, old + 1, p) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         close(fd);
         unlink(tmp);
         goto done;
     }
     close(fd);
-    if (rename(tmp, final) != 0 || lc_jnl_fsync_dir(j->dir) != 0) {
+    if (rename(tmp, final) != 0 || lc_journal_dir_fsync(j->dir) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
     }

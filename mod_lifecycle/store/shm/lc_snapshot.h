@@ -21,14 +21,14 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq);
 int lc_journal_snapshot_due(lc_journal_t *j, apr_interval_time_t every);
 
 /* Write every resource of st changed at or before seq as a snapshot into fd. */
-int lc_jnl_write_snapshot(lc_store_t *st, int fd, uint64_t seq, uint32_t first_seg,
+int lc_snapshot_write(lc_store_t *st, int fd, uint64_t seq, uint32_t first_seg,
                           apr_pool_t *p);
 /* A snapshot's frame from its first SNAP_HEAD and last SNAP_TAIL bytes (of
  * `size`): magic, sequence number `seq`, end marker; 0 = it is one, with
  * *first_seg and *count set. */
-int lc_jnl_snap_frame(const unsigned char *head, const unsigned char *tail, apr_size_t size,
+int lc_snapshot_frame(const unsigned char *head, const unsigned char *tail, apr_size_t size,
                       uint64_t seq, uint32_t *first_seg, uint64_t *count);
 /* Whether a snapshot file passes its checks, read in chunks; *first_seg set. */
-int lc_jnl_snap_intact(const char *path, uint64_t seq, uint32_t *first_seg);
+int lc_snapshot_intact(const char *path, uint64_t seq, uint32_t *first_seg);
 
 #endif

@@ -1,20 +1,20 @@
-/* lc_kinds.c — the kinds this module is built with, from lc_registry.h. */
-#include "lc_kind.h"
+/* lc_kind_registry.c — the kinds this module is built with, from lc_registry.h. */
+#include "lc_kind_registry.h"
 
 #define LC_REG_KIND(name) extern const lc_kind_def_t lc_##name##_kind;
 #include "lc_registry.h"
 
-const lc_kind_def_t *const lc_kinds[] = {
+const lc_kind_def_t *const lc_kind_registry[] = {
 #define LC_REG_KIND(name) &lc_##name##_kind,
 #include "lc_registry.h"
     NULL
 };
 
-void lc_kinds_register(void)
+void lc_kind_registry_load(void)
 {
     const lc_kind_def_t *const *k;
 
-    for (k = lc_kinds; *k; k++) {
+    for (k = lc_kind_registry; *k; k++) {
         lc_kind_register(*k);
     }
 }
