@@ -166,23 +166,39 @@ static long percent_decode(const char *raw, apr_size_t len, char *out)
     return (long)o;
 }
 
-apr_status_t lc_redivis_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
-                                  lc_redivis_ref_t *ref, const char **why)
+/* A reference as the path carries it, bounded and percent-decoded into
+ * *text (*n bytes, NUL-terminated; NUL and non-UTF-8 are the caller's to
+ * refuse).  Both references, notebook and workflow, start here. */
+static apr_status_t decode_raw(apr_pool_t *p, const char *raw, apr_size_t len,
+                               lc_redivis_ref_t *ref, char **text, apr_size_t *n,
+                               const char **why)
 {
-    char *text;
-    long n;
+    long got;
 
     memset(ref, 0, sizeof(*ref));
     if (len == 0 || len > LC_REDIVIS_RAW_MAX) {
         *why = len ? "the reference is too long" : "the reference is empty";
         return APR_EINVAL;
     }
-    text = apr_palloc(p, len + 1);
-    if ((n = percent_decode(raw, len, text)) < 0) {
+    *text = apr_palloc(p, len + 1);
+    if ((got = percent_decode(raw, len, *text)) < 0) {
         *why = "the reference has a broken percent-encoding";
         return APR_EINVAL;
     }
-    return parse_text(text, (apr_size_t)n, ref, why);   /* NUL and non-UTF-8 refused there */
+    *n = (apr_size_t)got;
+    return APR_SUCCESS;
+}
+
+apr_status_t lc_redivis_ref_parse(apr_pool_t *p, const char *raw, apr_size_t len,
+                                  lc_redivis_ref_t *ref, const char **why)
+{
+    char *text;
+    apr_size_t n;
+
+    if (decode_raw(p, raw, len, ref, &text, &n, why) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return parse_text(text, n, ref, why);   /* NUL and non-UTF-8 refused there */
 }
 
 /* A workflow reference, "owner.workflow[:wfId]" (Workflow.py's uri quotes
@@ -192,23 +208,16 @@ apr_status_t lc_redivis_wf_ref_parse(apr_pool_t *p, const char *raw, apr_size_t 
 {
     char *text;
     const char *dot;
-    long n;
+    apr_size_t n;
 
-    memset(ref, 0, sizeof(*ref));
-    if (len == 0 || len > LC_REDIVIS_RAW_MAX) {
-        *why = len ? "the reference is too long" : "the reference is empty";
+    if (decode_raw(p, raw, len, ref, &text, &n, why) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    text = apr_palloc(p, len + 1);
-    if ((n = percent_decode(raw, len, text)) < 0) {
-        *why = "the reference has a broken percent-encoding";
-        return APR_EINVAL;
-    }
-    if (memchr(text, '\0', (apr_size_t)n) || !lc_utf8_valid(text, (apr_size_t)n)) {
+    if (memchr(text, '\0', n) || !lc_utf8_valid(text, n)) {
         *why = "the reference contains NUL or bytes that are not UTF-8";
         return APR_EINVAL;
     }
-    dot = memchr(text, '.', (apr_size_t)n);
+    dot = memchr(text, '.', n);
     if (!dot || memchr(dot + 1, '.', (apr_size_t)(text + n - dot - 1))) {
         *why = "a workflow reference has the form owner.workflow[:id]";
         return APR_EINVAL;
