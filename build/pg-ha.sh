@@ -29,17 +29,7 @@ port=${PG_HA_PORT:-55431}
 pm=$port; p1=$((port + 1)); p2=$((port + 2))
 db=lifecycle
 
-as=()
-if [ "$(id -u)" -eq 0 ]; then
-  owner=$(stat -c %U "$dir")
-  if [ "$owner" = root ]; then
-    owner=postgres
-    id -u "$owner" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$owner"
-    chown -R "$owner:" "$dir"
-  fi
-  as=(runuser -u "$owner" --)
-fi
-chmod 755 "$dir"
+. "$(dirname "$0")/pg-owner.sh"      # sets `as`: run as DIR's owner when root
 "${as[@]}" mkdir -p -m 700 "$dir/xdg/run"
 # pg_autoctl keeps its configuration and state under XDG_*: DIR's own.
 ac() { "${as[@]}" env PGHOST="$dir" XDG_CONFIG_HOME="$dir/xdg/config" XDG_DATA_HOME="$dir/xdg/data" XDG_RUNTIME_DIR="$dir/xdg/run" \

@@ -39,19 +39,7 @@ if [ ${#sock} -gt 107 ]; then
   echo "pg.sh: socket path $sock is longer than 107 bytes: use a shorter DIR" >&2; exit 1
 fi
 
-# As root, run the PostgreSQL commands as an unprivileged owner of DIR.
-as=()
-if [ "$(id -u)" -eq 0 ]; then
-  owner=$(stat -c %U "$dir")
-  if [ "$owner" = root ]; then
-    owner=postgres
-    id -u "$owner" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$owner"
-    chown -R "$owner:" "$dir"
-  fi
-  as=(runuser -u "$owner" --)
-fi
-# The socket's directory must be reachable by the server's clients (httpd's User).
-chmod 755 "$dir"
+. "$(dirname "$0")/pg-owner.sh"      # sets `as`: run as DIR's owner when root
 
 params="host=$dir dbname=$db user=$db connect_timeout=3"
 running() { "${as[@]}" "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; }

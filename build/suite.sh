@@ -41,25 +41,24 @@ done
 all="$(bash build/scopes.sh) ops.read ops.write" || exit 1
 "$tok" mint --key "$keys/issuer.key" --scope "$all" --ttl 86400 --sub suite --aud lifecycle-test \
   --iss https://issuer.test > "$keys/all.token"
-# Tokens from third-party libraries (jose, paseto from npm), test only.
+# npm_here DIR WHAT FILE...: FILEs of t/ copied into DIR and their
+# package.json's packages installed there (test only; the network may blink).
+npm_here() {
+  local dir=$1 what=$2 attempt; shift 2
+  mkdir -p "$dir" && cp "$@" "$dir/" || { echo "suite: cannot copy $* into $dir" >&2; exit 1; }
+  for attempt in 1 2 3; do
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) && return 0
+    sleep 5
+  done
+  echo "suite: npm install of $what failed" >&2; exit 1
+}
+# Tokens from third-party libraries (jose, paseto from npm).
 tp=build/thirdparty
-mkdir -p "$tp"
-cp t/thirdparty/package.json t/thirdparty/mint.mjs "$tp/"
-for attempt in 1 2 3; do
-  (cd "$tp" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) && break
-  [ "$attempt" = 3 ] && { echo "suite: npm install of jose and paseto failed" >&2; exit 1; }
-  sleep 5
-done
+npm_here "$tp" "jose and paseto" t/thirdparty/package.json t/thirdparty/mint.mjs
 node "$tp/mint.mjs" "$keys"
-# A real WebSocket client (ws, from npm) for t/notte_ws.t, test only.
+# A real WebSocket client (ws, from npm) for t/notte_ws.t.
 wsdir=build/ws
-mkdir -p "$wsdir"
-cp t/ws/package.json t/ws/watch.mjs "$wsdir/"
-for attempt in 1 2 3; do
-  (cd "$wsdir" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) && break
-  [ "$attempt" = 3 ] && { echo "suite: npm install of ws failed" >&2; exit 1; }
-  sleep 5
-done
+npm_here "$wsdir" ws t/ws/package.json t/ws/watch.mjs
 export LC_WS_NODE_DIR="$TOP/$wsdir"
 export PERL5OPT="-I$TOP/t/lib -MLcAuth"
 export LC_TEST_KEYS="$TOP/$keys"
