@@ -26,7 +26,13 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 # apr-util: apr_dbd, for the dbd backend's tests.
 APU_CFLAGS := $(shell apu-1-config --includes 2>/dev/null)
 APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
-UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) $(if $(SANITIZE),$(LC_SAN_FLAGS))
+# Token minting (token/mint/): the CLI, the unit tests and the fuzz targets
+# sign tokens, the module only verifies them, so apxs.mk's folders leave it
+# out and only what is built here sees its header.
+MINT_DIR   := $(LC_SRCDIR)/token/mint
+MINT_SRC   := $(wildcard $(MINT_DIR)/*.c)
+MINT_HDR   := $(wildcard $(MINT_DIR)/*.h)
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) -I$(MINT_DIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: the folders below the httpd layer, APR, jansson and
 # libsodium only.  The dbd store's folder adds apr_dbd and libpq.
 UNIT_CORE  := $(sort $(foreach d,core kinds store/shm token,$(wildcard $(LC_SRCDIR)/$(d)/*.c)))
@@ -37,8 +43,10 @@ UNIT_DIR   := $(LC_OUT)/unit
 # generator links (the linker takes only the objects each one uses).
 CORE_LIB   := $(UNIT_DIR)/liblc_core.a
 DBD_LIB    := $(UNIT_DIR)/liblc_dbd.a
+MINT_LIB   := $(UNIT_DIR)/liblc_mint.a
 CORE_OBJ   := $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(notdir $(UNIT_CORE)))
 DBD_OBJ    := $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(notdir $(DBD_CORE)))
+MINT_OBJ   := $(patsubst %.c,$(UNIT_DIR)/obj/%.o,$(notdir $(MINT_SRC)))
 UNIT_TESTS := $(patsubst t/unit/%.c,$(UNIT_DIR)/%,$(wildcard t/unit/test_*.c))
 LC_CLI     := $(LC_OUT)/lifecycle-token
 LC_JOURNAL_CLI := $(LC_OUT)/lifecycle-journal
@@ -55,8 +63,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS   = -std=gnu11 -g -O1 $(LC_WARN) \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-                $(APR_CFLAGS) $(LC_PURE_INC) -It/fuzz
-FUZZ_SRC     := $(UNIT_CORE)
+                $(APR_CFLAGS) $(LC_PURE_INC) -I$(MINT_DIR) -It/fuzz
+FUZZ_SRC     := $(UNIT_CORE) $(MINT_SRC)
 FUZZ_OBJ     := $(patsubst %.c,build/fuzz/obj/%.o,$(notdir $(FUZZ_SRC)))
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
@@ -67,20 +75,22 @@ deps:
 	@bash build/deps.sh build
 
 define lc_core_obj
-$(UNIT_DIR)/obj/%.o: $(1)/%.c $$(LC_HDR)
+$(UNIT_DIR)/obj/%.o: $(1)/%.c $$(LC_HDR) $$(MINT_HDR)
 	@mkdir -p $$(@D)
 	$$(CC) $$(UNIT_CFLAGS) -c -o $$@ $$<
 endef
-$(foreach d,$(LC_PURE_DIRS),$(eval $(call lc_core_obj,$(d))))
-.SECONDARY: $(CORE_OBJ) $(DBD_OBJ)
+$(foreach d,$(LC_PURE_DIRS) $(MINT_DIR),$(eval $(call lc_core_obj,$(d))))
+.SECONDARY: $(CORE_OBJ) $(DBD_OBJ) $(MINT_OBJ)
 
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 $(DBD_LIB): $(DBD_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
+$(MINT_LIB): $(MINT_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
 
-$(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(CORE_LIB) $(LC_HDR)
-	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
+$(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR)
+	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(MINT_LIB) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # test_dbd runs against PostgreSQL when LC_TEST_DBD_PARAMS is set.
 $(UNIT_DIR)/test_dbd: t/unit/test_dbd.c t/unit/lc_test.h $(DBD_LIB) $(CORE_LIB) $(LC_HDR)
@@ -92,10 +102,10 @@ build/unit/bench_replay: t/unit/bench_replay.c t/unit/lc_test.h t/unit/lc_test_s
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -O2 -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
 
-# The lifecycle-token CLI (keygen, mint, inspect): the token core only.
-$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(CORE_LIB) $(LC_HDR)
+# The lifecycle-token CLI (keygen, mint, inspect): the token core and minting.
+$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR)
 	@mkdir -p $(LC_OUT)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(MINT_LIB) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
 $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR)
@@ -144,13 +154,13 @@ bench: all build/unit/bench_replay
 	@bash build/bench.sh
 
 define lc_fuzz_obj
-build/fuzz/obj/%.o: $(1)/%.c $$(LC_HDR)
+build/fuzz/obj/%.o: $(1)/%.c $$(LC_HDR) $$(MINT_HDR)
 	@mkdir -p build/fuzz/obj
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $$@ $$<
 endef
-$(foreach d,$(LC_PURE_DIRS),$(eval $(call lc_fuzz_obj,$(d))))
+$(foreach d,$(LC_PURE_DIRS) $(MINT_DIR),$(eval $(call lc_fuzz_obj,$(d))))
 
-build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
+build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ) $(MINT_HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
 	    $(APR_LIBS) -ljansson -lsodium
 
@@ -160,9 +170,9 @@ build/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) $(FUZZ_OBJ)
 fuzz-build: $(FUZZ_TARGETS)
 
 # The seed corpus (t/fuzz/corpus/, committed) comes from this generator.
-build/fuzz/gen_corpus: t/fuzz/gen_corpus.c $(wildcard t/fuzz/*.h) $(CORE_LIB) $(LC_HDR)
+build/fuzz/gen_corpus: t/fuzz/gen_corpus.c $(wildcard t/fuzz/*.h) $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR)
 	@mkdir -p build/fuzz
-	$(CC) $(UNIT_CFLAGS) -It/fuzz -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
+	$(CC) $(UNIT_CFLAGS) -It/fuzz -o $@ $< $(MINT_LIB) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 fuzz-corpus: build/fuzz/gen_corpus
 	build/fuzz/gen_corpus t/fuzz/corpus

@@ -28,7 +28,9 @@
 #include "lc_b64.h"
 #include "lc_json.h"
 #include "lc_time.h"
+#include "lc_paserk.h"
 #include "lc_token.h"
+#include "lc_token_mint.h"
 
 static const char *prog = "lifecycle-token";
 

@@ -11,7 +11,7 @@
 #include "lc_provider.h"
 #include "lc_store_shm.h"      /* the limits of the shm store's own directives */
 #include "lc_util.h"
-#include "lc_token.h"
+#include "lc_keyfile.h"
 
 /* "LifecycleCapacity 12 (file:line): <why>" */
 static const char *fail(cmd_parms *cmd, const char *arg, const char *why)
@@ -351,7 +351,7 @@ static const char *set_token_key(cmd_parms *cmd, void *dc, const char *arg)
     if (!c->keys && !(c->keys = lc_keyring_create(cmd->pool))) {
         return fail(cmd, arg, "libsodium cannot be initialised");
     }
-    if (!path || lc_keyring_load_file(c->keys, path, cmd->pool, &why) != APR_SUCCESS) {
+    if (!path || lc_keyfile_load(c->keys, path, cmd->pool, &why) != APR_SUCCESS) {
         return fail(cmd, arg, why ? why : "cannot read the key file");
     }
     return NULL;

@@ -1,7 +1,10 @@
-/* lc_token.h — bearer token verification: PASETO v4.public and JWT/EdDSA.
+/* lc_token.h — bearer token verification: PASETO v4.public and JWT/EdDSA,
+ * and the checks of the claims a verified token carries.
  *
  * Pure C (APR + libsodium + jansson; no httpd headers), shared by the module,
- * the unit tests and the lifecycle-token CLI.
+ * the unit tests and the lifecycle-token CLI.  The keys are a keyring
+ * (lc_keyring.h, filled from key files: lc_keyfile.h); tokens are made by
+ * mint/lc_token_mint.h, which the module does not contain.
  *
  * Both formats are Ed25519 only, verified with crypto_sign_verify_detached
  * against the keys of a keyring.  The algorithm is never taken from the
@@ -28,65 +31,10 @@
 #include <stddef.h>
 #include <apr_pools.h>
 #include <apr_time.h>
+#include "lc_keyring.h"
 
 #define LC_TOKEN_MAX 8192            /* longer tokens are refused before any decoding */
-#define LC_KEYRING_MAX 32            /* keys in one ring */
-#define LC_KID_MAX 127               /* longest accepted kid (bytes) */
-#define LC_PASERK_PID_LEN 51         /* strlen("k4.pid.") + 44 */
-#define LC_PASERK_PUBLIC_LEN 53      /* strlen("k4.public.") + 43 */
-#define LC_PASERK_SECRET_LEN 96      /* strlen("k4.secret.") + 86 */
 #define LC_TOKEN_LEEWAY_DEFAULT apr_time_from_sec(60)
-
-/* ---- keys ------------------------------------------------------------- */
-
-typedef struct lc_keyring lc_keyring_t;          /* opaque; up to LC_KEYRING_MAX Ed25519 public keys */
-
-/* Calls sodium_init() (idempotent); NULL only if that fails. */
-lc_keyring_t *lc_keyring_create(apr_pool_t *p);
-
-/* Load FILE: a PASERK "k4.public.<b64url 32 bytes>" (whitespace around it
- * OK; several, separated by whitespace, are several keys), a JWK {"kty":"OKP","crv":"Ed25519","x":...,"kid":...} or a JWKS
- * {"keys":[...]}.  Public keys only: a JWK with "d", or a "k4.secret." file,
- * is refused.  Every key of a JWKS must be OKP/Ed25519 ("use", when present,
- * "sig"; "alg", when present, "EdDSA" or "Ed25519").  All-or-nothing: on error
- * the ring is unchanged.  The same public key loaded twice (e.g. from the
- * .pub and the .jwk of one issuer) is kept once with the ids of both; two
- * different keys may not share an id.
- * Returns APR_SUCCESS, or an error with *err a one-line human reason
- * (naming the file; never key material). */
-apr_status_t lc_keyring_load_file(lc_keyring_t *kr, const char *path,
-                                  apr_pool_t *p, const char **err);
-
-/* Same, from a string (file contents). `what` names the source in errors. */
-apr_status_t lc_keyring_load_string(lc_keyring_t *kr, const char *text,
-                                    size_t len, const char *what,
-                                    apr_pool_t *p, const char **err);
-
-/* Add one key (tests, CLI).  kid may be NULL.  APR_EINVAL for a kid that is
- * too long or already names another key, or a key libsodium would never
- * verify with (small order, not canonical); APR_ENOSPC when the ring is full. */
-apr_status_t lc_keyring_add_raw(lc_keyring_t *kr, const unsigned char pk[32],
-                                const char *kid);
-int lc_keyring_count(const lc_keyring_t *kr);
-/* The i-th key's ids (tests, logs): the JWK kid ("" if none) and k4.pid. */
-const char *lc_keyring_kid(const lc_keyring_t *kr, int i);
-const char *lc_keyring_pid(const lc_keyring_t *kr, int i);
-
-/* PASERK (https://github.com/paseto-standard/paserk), version k4 only. */
-/* "k4.pid." + b64url(BLAKE2b-264("k4.pid." || "k4.public." || b64url(pk))).
- * out must hold LC_PASERK_PID_LEN + 1 bytes. */
-void lc_paserk_pid(const unsigned char pk[32], char out[/*>= 60*/]);
-/* Same, for a key of any length: -1 (out = "") unless len == 32. */
-int lc_paserk_pid_bytes(const unsigned char *pk, size_t len, char *out, size_t outmax);
-/* "k4.public." + b64url(pk); -1 unless len == 32 and outmax is enough. */
-int lc_paserk_public_encode(const unsigned char *pk, size_t len, char *out, size_t outmax);
-/* Parse exactly "k4.public.<43 chars>" (no whitespace); 0 or -1. */
-int lc_paserk_public_decode(const char *s, size_t len, unsigned char pk[32]);
-/* "k4.secret." + b64url(sk) for libsodium's 64-byte secret key (seed || pk). */
-int lc_paserk_secret_encode(const unsigned char *sk, size_t len, char *out, size_t outmax);
-/* Parse exactly "k4.secret.<86 chars>"; the public half must match the seed.
- * 0 or -1. */
-int lc_paserk_secret_decode(const char *s, size_t len, unsigned char sk[64]);
 
 /* ---- verification ----------------------------------------------------- */
 
@@ -160,29 +108,13 @@ lc_token_status_e lc_token_verify_signature(const lc_keyring_t *kr, const char *
 lc_token_status_e lc_token_check_claims(const char *json, size_t len, int is_paseto,
                                         const lc_token_policy_t *pol, lc_token_claims_t *out);
 
-/* PASETO's pre-authentication encoding of n pieces into out (which may be
- * NULL to learn the size).  Returns the encoded length. */
-size_t lc_paseto_pae(unsigned char *out, int n, const unsigned char *const *pieces,
-                     const size_t *lens);
-
 /* PASETO's exp/nbf/iat are RFC 3339 strings: lc_time.h reads and writes them. */
 
-/* ---- minting (CLI and tests) ------------------------------------------ */
-
-/* sk is libsodium's 64-byte secret key.  Strings come from p; NULL on error
- * (claims_json is signed as given — it is not re-parsed). */
-char *lc_token_mint_paseto(apr_pool_t *p, const unsigned char sk[64],
-                           const char *claims_json, const char *footer /* NULL/"" = none */);
-/* Same, with an implicit assertion (tests). */
-char *lc_token_mint_paseto_ia(apr_pool_t *p, const unsigned char sk[64],
-                              const char *claims_json, const char *footer,
-                              const char *implicit_assertion);
-/* Header {"alg":"EdDSA","typ":"JWT","kid":kid} (kid omitted when NULL). */
-char *lc_token_mint_jwt(apr_pool_t *p, const unsigned char sk[64],
-                        const char *kid /*NULL*/, const char *claims_json);
-/* Any header, any payload bytes, signed with Ed25519 (tests: alg/typ/crit). */
-char *lc_token_mint_jws(apr_pool_t *p, const unsigned char sk[64],
-                        const char *header_json, const unsigned char *payload,
-                        size_t payload_len);
+/* The checks a cached or freshly verified token passes at each use
+ * (lc_token_cache.c, lc_auth.c): within exp/nbf at now, give or take
+ * leeway; holding scope. */
+int lc_token_claims_current(const lc_token_claims_t *c, apr_time_t now,
+                            apr_interval_time_t leeway);
+int lc_token_claims_has_scope(const lc_token_claims_t *c, const char *scope);
 
 #endif

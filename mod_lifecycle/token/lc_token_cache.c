@@ -46,24 +46,6 @@ void lc_token_cache_key(const char *token, size_t len, unsigned char key[LC_TOKE
     crypto_generichash(key, LC_TOKEN_CACHE_KEY, (const unsigned char *)token, len, NULL, 0);
 }
 
-int lc_token_claims_current(const lc_token_claims_t *c, apr_time_t now,
-                            apr_interval_time_t leeway)
-{
-    return (!c->exp || now <= c->exp + leeway) && (!c->nbf || c->nbf <= now + leeway);
-}
-
-int lc_token_claims_has_scope(const lc_token_claims_t *c, const char *scope)
-{
-    int i;
-
-    for (i = 0; i < c->nscopes; i++) {
-        if (strcmp(c->scopes[i], scope) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The shard and slot of a key: two independent parts of the hash. */
 static entry_t *slot_for(lc_token_cache_t *c, const unsigned char *key, shard_t **sh)
 {

@@ -40,9 +40,4 @@ lc_cache_result_e lc_token_cache_check(lc_token_cache_t *c,
 void lc_token_cache_put(lc_token_cache_t *c, const unsigned char key[LC_TOKEN_CACHE_KEY],
                         uint64_t policy, apr_time_t until, const lc_token_claims_t *claims);
 
-/* The checks a cached or freshly verified token passes (shared with lc_auth.c). */
-int lc_token_claims_current(const lc_token_claims_t *c, apr_time_t now,
-                            apr_interval_time_t leeway);
-int lc_token_claims_has_scope(const lc_token_claims_t *c, const char *scope);
-
 #endif

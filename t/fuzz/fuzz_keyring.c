@@ -1,8 +1,9 @@
-/* fuzz_keyring: key files (lc_keyring_load_string): PASERK k4.public lines,
+/* fuzz_keyring: key files (lc_keyfile_load_string): PASERK k4.public lines,
  * a JWK, a JWKS.  All-or-nothing: a refused file leaves the ring as it was,
  * and the error says why. */
 #include "lc_fuzz.h"
-#include "lc_token.h"
+#include "lc_keyfile.h"
+#include "lc_paserk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -12,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int i, n;
 
     LC_FUZZ_CHECK(kr != NULL);
-    if (lc_keyring_load_string(kr, (const char *)data, size, "fuzz", p, &err) == APR_SUCCESS) {
+    if (lc_keyfile_load_string(kr, (const char *)data, size, "fuzz", p, &err) == APR_SUCCESS) {
         n = lc_keyring_count(kr);
         LC_FUZZ_CHECK(n >= 1 && n <= LC_KEYRING_MAX);
         for (i = 0; i < n; i++) {

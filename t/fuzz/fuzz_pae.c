@@ -1,11 +1,12 @@
-/* fuzz_pae: PASETO's pre-authentication encoding (lc_paseto_pae) and the
- * PASERK k4 codecs of lc_token.h.
+/* fuzz_pae: PASETO's pre-authentication encoding (lc_pae) and the
+ * PASERK k4 codecs of lc_paserk.h.
  *
  * PAE: the input's first byte is the number of pieces (0..7), the next ones
  * their lengths (cut to what is left); the encoding must be the size the
  * NULL call announced and exactly LE64(n) || (LE64(len) || piece)*. */
 #include "lc_fuzz.h"
-#include "lc_token.h"
+#include "lc_pae.h"
+#include "lc_paserk.h"
 
 static uint64_t le64(const unsigned char *p)
 {
@@ -38,9 +39,9 @@ static void pae(const uint8_t *data, size_t size)
         pieces[i] = data + off;
         off += lens[i];
     }
-    want = lc_paseto_pae(NULL, n, pieces, lens);
+    want = lc_pae(NULL, n, pieces, lens);
     out = malloc(want ? want : 1);
-    got = lc_paseto_pae(out, n, pieces, lens);
+    got = lc_pae(out, n, pieces, lens);
     LC_FUZZ_CHECK(got == want && want >= 8);
     LC_FUZZ_CHECK(le64(out) == (uint64_t)n);
     for (at = 8, i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #include "lc_fuzz_token.h"
 #include "lc_fuzz_journal.h"
 #include "lc_b64.h"
+#include "lc_paserk.h"
 
 static const char *top;
 

@@ -6,6 +6,7 @@
 
 #include "lc_fuzz.h"
 #include "lc_token.h"
+#include "lc_token_mint.h"
 
 #define LC_FUZZ_KID "fuzz-key"
 #define LC_FUZZ_ISS "https://issuer.test"

@@ -15,7 +15,11 @@
 
 #include "lc_test.h"
 #include "lc_b64.h"
+#include "lc_keyfile.h"
+#include "lc_pae.h"
+#include "lc_paserk.h"
 #include "lc_token.h"
+#include "lc_token_mint.h"
 #include "lc_time.h"
 
 #define CHECK_ST(expr, want) do {                                            \
@@ -153,16 +157,16 @@ static void test_pae(void)
     size_t ln[2] = { 0, 0 };
 
     /* From the PASETO spec (Common.md). */
-    CHECK(lc_paseto_pae(out, 0, pc, ln) == 8);
+    CHECK(lc_pae(out, 0, pc, ln) == 8);
     CHECK(memcmp(out, "\0\0\0\0\0\0\0\0", 8) == 0);
     pc[0] = (const unsigned char *)""; ln[0] = 0;
-    CHECK(lc_paseto_pae(out, 1, pc, ln) == 16);
+    CHECK(lc_pae(out, 1, pc, ln) == 16);
     CHECK(memcmp(out, "\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0);
     pc[0] = (const unsigned char *)"test"; ln[0] = 4;
-    CHECK(lc_paseto_pae(out, 1, pc, ln) == 20);
+    CHECK(lc_pae(out, 1, pc, ln) == 20);
     CHECK(memcmp(out, "\x01\0\0\0\0\0\0\0\x04\0\0\0\0\0\0\0test", 20) == 0);
     pc[1] = (const unsigned char *)""; ln[1] = 0;
-    CHECK(lc_paseto_pae(NULL, 2, pc, ln) == 28);
+    CHECK(lc_pae(NULL, 2, pc, ln) == 28);
 }
 
 static void test_rfc3339(void)
@@ -420,7 +424,7 @@ static void test_rfc8037(void)
     {
         char *text = json_dumps(pub, JSON_COMPACT);
 
-        CHECK(lc_keyring_load_string(kr, text, strlen(text), "rfc8037", pool, &err)
+        CHECK(lc_keyfile_load_string(kr, text, strlen(text), "rfc8037", pool, &err)
               == APR_SUCCESS);
         free(text);
     }
@@ -429,7 +433,7 @@ static void test_rfc8037(void)
     {
         char *text = json_dumps(priv, JSON_COMPACT);
 
-        CHECK(lc_keyring_load_string(kr, text, strlen(text), "rfc8037", pool, &err)
+        CHECK(lc_keyfile_load_string(kr, text, strlen(text), "rfc8037", pool, &err)
               != APR_SUCCESS);
         CHECK(err && strstr(err, "private"));
         free(text);
@@ -939,7 +943,7 @@ static void test_keyfiles(void)
     /* PASERK, whitespace around it. */
     kr = lc_keyring_create(pool);
     path = write_tmp("a.pub", apr_pstrcat(pool, "  \n", pub, "\n\n", NULL));
-    CHECK(lc_keyring_load_file(kr, path, pool, &err) == APR_SUCCESS && err == NULL);
+    CHECK(lc_keyfile_load(kr, path, pool, &err) == APR_SUCCESS && err == NULL);
     CHECK(lc_keyring_count(kr) == 1);
 
     /* A PASERK with a 0xFF byte where its key has a '_' is refused
@@ -955,7 +959,7 @@ static void test_keyfiles(void)
         } while (!(us = strchr(pub3 + 10, '_')));
         *us = (char)0xff;
         path = write_tmp("ff.pub", apr_pstrcat(pool, pub3, "\n", NULL));
-        CHECK(lc_keyring_load_file(kbad, path, pool, &err) != APR_SUCCESS && err != NULL);
+        CHECK(lc_keyfile_load(kbad, path, pool, &err) != APR_SUCCESS && err != NULL);
         CHECK(lc_keyring_count(kbad) == 0);
     }
     CHECK_STR(lc_keyring_kid(kr, 0), "");
@@ -967,7 +971,7 @@ static void test_keyfiles(void)
                         apr_psprintf(pool, "{\"kid\":\"%s\"}", pid))), LC_TOKEN_OK);
     /* The same key again as a JWK with a kid: one key, two ids. */
     path = write_tmp("a.jwk", jwk_text(pk, "issuer-2025", ",\"use\":\"sig\",\"alg\":\"EdDSA\""));
-    CHECK(lc_keyring_load_file(kr, path, pool, &err) == APR_SUCCESS);
+    CHECK(lc_keyfile_load(kr, path, pool, &err) == APR_SUCCESS);
     CHECK(lc_keyring_count(kr) == 1);
     CHECK_STR(lc_keyring_kid(kr, 0), "issuer-2025");
     CHECK_ST(verify_now(kr, lc_token_mint_jwt(pool, sk, "issuer-2025", claims)), LC_TOKEN_OK);
@@ -976,7 +980,7 @@ static void test_keyfiles(void)
     kr = lc_keyring_create(pool);
     path = write_tmp("two.jwks", apr_psprintf(pool, "{\"keys\":[%s,%s]}", jwk_text(pk, "old", NULL),
                                               jwk_text(pk2, "new", NULL)));
-    CHECK(lc_keyring_load_file(kr, path, pool, &err) == APR_SUCCESS);
+    CHECK(lc_keyfile_load(kr, path, pool, &err) == APR_SUCCESS);
     CHECK(lc_keyring_count(kr) == 2);
     CHECK_ST(verify_now(kr, lc_token_mint_jwt(pool, sk, "old", claims)), LC_TOKEN_OK);
     CHECK_ST(verify_now(kr, lc_token_mint_jwt(pool, sk2, "new", claims)), LC_TOKEN_OK);
@@ -991,12 +995,12 @@ static void test_keyfiles(void)
 
         lc_paserk_public_encode(pk2, 32, pub2, sizeof(pub2));
         path = write_tmp("two.pub", apr_pstrcat(pool, pub, "\n", pub2, "\n", NULL));
-        CHECK(lc_keyring_load_file(k2, path, pool, &err) == APR_SUCCESS);
+        CHECK(lc_keyfile_load(k2, path, pool, &err) == APR_SUCCESS);
         CHECK(lc_keyring_count(k2) == 2);
         CHECK_STR(lc_keyring_pid(k2, 1), pid2);
         path = write_tmp("twobad.pub", apr_pstrcat(pool, pub, "\nk4.public.AAAA\n", NULL));
         k2 = lc_keyring_create(pool);
-        CHECK(lc_keyring_load_file(k2, path, pool, &err) != APR_SUCCESS);
+        CHECK(lc_keyfile_load(k2, path, pool, &err) != APR_SUCCESS);
         CHECK(lc_keyring_count(k2) == 0);
     }
     /* Refused, each with a reason; the ring is unchanged. */
@@ -1038,7 +1042,7 @@ static void test_keyfiles(void)
         for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
             err = NULL;
             path = write_tmp(bad[i].name, bad[i].text);
-            CHECK(lc_keyring_load_file(kr, path, pool, &err) != APR_SUCCESS);
+            CHECK(lc_keyfile_load(kr, path, pool, &err) != APR_SUCCESS);
             CHECK(err != NULL && strstr(err, path) != NULL && strstr(err, bad[i].reason) != NULL);
             CHECK(err == NULL || strchr(err, '\n') == NULL);
             if (err == NULL || strstr(err, bad[i].reason) == NULL) {
@@ -1050,12 +1054,12 @@ static void test_keyfiles(void)
     /* A kid that already names another key. */
     path = write_tmp("clash.jwk", jwk_text(pk2, "old", NULL));
     kr = lc_keyring_create(pool);
-    CHECK(lc_keyring_load_file(kr, write_tmp("old.jwk", jwk_text(pk, "old", NULL)), pool, &err)
+    CHECK(lc_keyfile_load(kr, write_tmp("old.jwk", jwk_text(pk, "old", NULL)), pool, &err)
           == APR_SUCCESS);
-    CHECK(lc_keyring_load_file(kr, path, pool, &err) != APR_SUCCESS && strstr(err, "another key"));
+    CHECK(lc_keyfile_load(kr, path, pool, &err) != APR_SUCCESS && strstr(err, "another key"));
     CHECK(lc_keyring_count(kr) == 1);
     /* Missing file. */
-    CHECK(lc_keyring_load_file(kr, apr_pstrcat(pool, tmpdir, "/nope", NULL), pool, &err)
+    CHECK(lc_keyfile_load(kr, apr_pstrcat(pool, tmpdir, "/nope", NULL), pool, &err)
           != APR_SUCCESS && strstr(err, "cannot open"));
     /* Capacity. */
     kr = lc_keyring_create(pool);
@@ -1067,7 +1071,7 @@ static void test_keyfiles(void)
     }
     CHECK(lc_keyring_count(kr) == LC_KEYRING_MAX);
     CHECK(lc_keyring_add_raw(kr, pk, NULL) == APR_ENOSPC);
-    CHECK(lc_keyring_load_file(kr, write_tmp("one.pub", pub), pool, &err) != APR_SUCCESS
+    CHECK(lc_keyfile_load(kr, write_tmp("one.pub", pub), pool, &err) != APR_SUCCESS
           && strstr(err, "too many"));
 }
 
@@ -1113,13 +1117,13 @@ static void test_cli(void)
     CHECK(stat(apr_pstrcat(pool, dir, "/issuer.key", NULL), &st) == 0 && (st.st_mode & 0777) == 0600);
     run(apr_psprintf(pool, "%s keygen --out %s 2>/dev/null", cli, dir), &status);
     CHECK(status != 0);                                       /* no silent overwrite */
-    CHECK(lc_keyring_load_file(pubring, apr_pstrcat(pool, dir, "/issuer.pub", NULL), pool, &err)
+    CHECK(lc_keyfile_load(pubring, apr_pstrcat(pool, dir, "/issuer.pub", NULL), pool, &err)
           == APR_SUCCESS);
-    CHECK(lc_keyring_load_file(jwkring, apr_pstrcat(pool, dir, "/issuer.jwk", NULL), pool, &err)
+    CHECK(lc_keyfile_load(jwkring, apr_pstrcat(pool, dir, "/issuer.jwk", NULL), pool, &err)
           == APR_SUCCESS);
-    CHECK(lc_keyring_load_file(jwkring, apr_pstrcat(pool, dir, "/issuer.pub", NULL), pool, &err)
+    CHECK(lc_keyfile_load(jwkring, apr_pstrcat(pool, dir, "/issuer.pub", NULL), pool, &err)
           == APR_SUCCESS && lc_keyring_count(jwkring) == 1);
-    CHECK(lc_keyring_load_file(jwkring, apr_pstrcat(pool, dir, "/issuer.key", NULL), pool, &err)
+    CHECK(lc_keyfile_load(jwkring, apr_pstrcat(pool, dir, "/issuer.key", NULL), pool, &err)
           != APR_SUCCESS);                                    /* the secret is not a LifecycleTokenKey */
     CHECK_STR(lc_keyring_kid(jwkring, 0), "ci-key");
     lc_token_policy_init(&pol, apr_time_now());
