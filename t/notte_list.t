@@ -38,15 +38,6 @@ sub cleanup {
     return \@bad;
 }
 
-# 2 tests: status code and {"detail": ...} exactly.
-sub is_detail {
-    my ($res, $code, $detail, $name) = @_;
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    is($res->code, $code, "$name: $code");
-    is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
-              "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
-}
-
 sub new_session {
     my $res = req(POST => SS . '/start', body => { max_duration_minutes => 15 }, @_);
     my $id = (jbody($res) || {})->{session_id};

@@ -13,7 +13,12 @@ package LcTest;
 #   lc_store()                  'shm', or 'dbd' in build/suite.sh's run against PostgreSQL
 #   shm_only(WHY)               skip the whole file under dbd, saying why
 #   feed_head()                 the change feed's last sequence number, store-neutral
-#   is_ws_error / is_admin_error / unchanged     assertions with a fixed test count (see each)
+#   audit_lines(KIND, ID, %o)   the audit lines about resource KIND/ID in the error_log, in order,
+#                               each from 'audit kind=' on; o: moves => 1 (only those of a
+#                               transition: from="-", a creation's, left out), like => qr/.../
+#   audit_count(KIND, ID, %o)   how many of those there are (-1 when the error_log cannot be read)
+#   detail(RES)                 a {"detail": ...} body's detail (Notte, wrapper), else the body text
+#   is_ws_error / is_admin_error / is_detail / unchanged     assertions with a fixed test count (see each)
 #
 # Each assertion helper runs a fixed number of tests, so that callers can
 # `plan tests => N` exactly.
@@ -25,11 +30,13 @@ use HTTP::Request ();
 use JSON::PP ();
 use Time::HiRes ();
 use Test::More ();
+use Apache::Test ();
 use Apache::TestRequest ();
 
 our @EXPORT = qw(req jbody etag ws_obj put_ws get_ws del_ws ws_state wait_status slots
                  lc_store shm_only feed_head
-                 is_ws_error is_admin_error unchanged json_text
+                 audit_lines audit_count detail
+                 is_ws_error is_admin_error is_detail unchanged json_text
                  WS ADMIN JSON_CT);
 
 use constant WS      => '/workstations';
@@ -225,6 +232,31 @@ sub is_admin_error {
                          "$name: message names '$mention'");
     }
 }
+
+# Notte's and the wrapper API's errors: 2 tests (status code; exactly {"detail": DETAIL}
+# in JSON).  DETAIL may be a list (FastAPI's 422s).
+sub is_detail {
+    my ($res, $code, $detail, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is($res->code, $code, "$name: $code");
+    Test::More::is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
+        "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
+}
+
+sub detail { my $b = jbody($_[0]); ref $b eq 'HASH' ? $b->{detail} : $_[0]->content }
+
+sub _audit {
+    my ($kind, $id, %o) = @_;
+    open my $fh, '<', Apache::Test::vars('t_logs') . '/error_log' or return undef;
+    my @l = map { /(audit kind="\Q$kind\E" id="\Q$id\E" .*)$/ ? $1 : () } <$fh>;
+    @l = grep { /^audit kind="[^"]*" id="[^"]*" from="(?!-")/ } @l if $o{moves};
+    @l = grep { /$o{like}/ } @l if $o{like};
+    return \@l;
+}
+
+sub audit_lines { @{ _audit(@_) || [] } }
+
+sub audit_count { my $l = _audit(@_); $l ? scalar @$l : -1 }
 
 # 1 test: the workstation still answers GET with the same status and ETag.
 sub unchanged {
