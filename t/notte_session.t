@@ -36,12 +36,7 @@ my $SDK_SESSION = '{"headless": true, "solve_captchas": true, "max_duration_minu
 
 my (@sessions, @agents, $cleaned);
 END { unless ($cleaned) { cleanup() } }
-sub cleanup {
-    my @bad;
-    push @bad, grep { req(DELETE => ADMIN . "/resources/session/$_")->code != 204 } @sessions;
-    push @bad, grep { req(DELETE => ADMIN . "/resources/agent/$_")->code != 204 } @agents;
-    return \@bad;
-}
+sub cleanup { delete_all(session => \@sessions, agent => \@agents) }
 
 sub sdk_post { req(POST => $_[0], body => $_[1], headers => { %SDK, 'Content-Type' => 'application/json', %{ $_[2] || {} } }) }
 sub sdk_get  { req(GET => $_[0], headers => { %SDK, %{ $_[1] || {} } }) }
