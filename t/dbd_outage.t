@@ -32,7 +32,6 @@ my $vars = Apache::Test::vars();
 my $pgdir = $ENV{LC_PG_DIR};
 my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 15, keep_alive => 1);
-my $JSON_CT = 'application/json; charset=utf-8';
 
 my $down = 0;
 # Whatever happens here, the tests after this one need their database.
@@ -130,7 +129,7 @@ my $t_down = time;
 for my $g (@gets) {
     my $r = req(GET => $g->[0]);
     is_deeply([$r->code, ($r->header('Retry-After') // '') =~ /^\d+$/ ? 1 : 0, $r->header('Content-Type')],
-              [503, 1, $JSON_CT], "database down: GET $g->[0]: 503, Retry-After");
+              [503, 1, LcTest::JSON_CT], "database down: GET $g->[0]: 503, Retry-After");
     ok($g->[1]->(jb($r)), "database down: GET $g->[0]: the dialect's own error body") or diag($r->content);
 }
 {

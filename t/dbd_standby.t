@@ -24,7 +24,6 @@ LcTest::dbd_only();
 plan tests => 9;
 
 my $base = 'http://' . Apache::TestRequest::hostport();
-my $vars = Apache::Test::vars();
 my $pgdir = $ENV{LC_PG_DIR};
 my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 1);
