@@ -12,14 +12,6 @@ use LcAuth qw(lc_mint);
 
 plan tests => 7;
 
-my $log = Apache::Test::vars('t_logs') . '/error_log';
-
-# The audit lines about workstation ID, in order.
-sub audit_lines {
-    my $id = shift;
-    open my $fh, '<', $log or return ();
-    return map { /\] (audit kind=.*)$/ ? $1 : () } grep { /id="\Q$id\E"/ } <$fh>;
-}
 
 # Stop workstation ID as a token with this sub and jti; the new audit line.
 sub stop_as {
@@ -28,7 +20,7 @@ sub stop_as {
     my $tok = lc_mint(scope => 'workstations.write', sub => $sub, jti => $jti);
     my $res = req(POST => WS . "/$id/stop", headers => { Authorization => "Bearer $tok" });
     is($res->code, 200, "$id stopped") or diag $res->content;
-    my @l = audit_lines($id);
+    my @l = audit_lines(workstation => $id);
     return $l[-1] // '';
 }
 

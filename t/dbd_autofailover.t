@@ -14,26 +14,21 @@ use warnings FATAL => 'all';
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use HTTP::Request ();
 use LWP::UserAgent ();
-use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use File::Temp ();
 use IO::Socket::INET ();
-use Cwd ();
-use POSIX ();
 use LcTest ();
 use LcServer;
+use LcClient qw(jb put_ws_at);
+use LcPg qw(repo_top figure load_start load_stop load_read writes_back);
 
-plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
-    unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+LcTest::dbd_only();
 plan skip_all => 'no pg_autoctl (build/deps.sh test installs pg-auto-failover-cli)'
     unless grep { -x "$_/pg_autoctl" } split /:/, $ENV{PATH};
 plan tests => 9;
 
-my $vars = Apache::Test::vars();
-my $top  = Cwd::abs_path("$vars->{serverroot}/..");
-my $json = JSON::PP->new->canonical;
+my $top  = repo_top();
 my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 0);
 my $dir = File::Temp::tempdir('/tmp/lcaf.XXXXXX');
 # Three free ports in a row (monitor, node 1, node 2), below the ephemeral range.
@@ -46,14 +41,6 @@ $main::PID = $$;
 END { if (defined $main::PID && $$ == $main::PID) { $_->stop('TERM') for @servers; ha('stop'); system('rm', '-rf', $dir) } }
 
 sub ha { system('bash', "$top/build/pg-ha.sh", $_[0], $dir, @_[1 .. $#_]) == 0 }
-sub figure { my $l = shift; diag($l);
-    if ($ENV{LC_FAILOVER_REPORT} && open my $fh, '>>', $ENV{LC_FAILOVER_REPORT}) { print $fh "$l\n" } }
-sub jb { eval { $json->decode($_[0]->content) } }
-sub ws { my ($id) = @_; $json->encode({ id => $id, name => "n-$id", status => 'running',
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
-sub put_ws { my ($base, $id, $c) = @_;
-    ($c || $ua)->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$id",
-        [ 'Content-Type' => 'application/json' ], ws($id))) }
 
 my $t0 = time;
 my $params = `bash "$top/build/pg-ha.sh" start "$dir" 2>"$dir/start.err"`;
@@ -71,66 +58,26 @@ for my $n ('af_x', 'af_y') {
 }
 ok(!grep({ !$_->start(60) } @servers), 'two servers on it');
 my ($X, $Y) = map { $_->base } @servers;
-is(put_ws($X, 'af-pre')->code, 201, 'a write is acknowledged');
+is(put_ws_at($ua, $X, 'af-pre')->code, 201, 'a write is acknowledged');
 
-my $stop = "$dir/load.stop";
-my @kids;
-for my $w (0 .. 3) {
-    my $base = $w % 2 ? $Y : $X;
-    my $pid = fork() // die;
-    if ($pid == 0) {
-        open my $out, '>', "$dir/load.$w" or POSIX::_exit(1);
-        my $c = LWP::UserAgent->new(timeout => 30, keep_alive => 1);
-        my $i = 0;
-        while (!-e $stop) {
-            my $id = "af-$w-" . $i++;
-            my $t1 = time;
-            my $r = put_ws($base, $id, $c);
-            my $shape = $r->code != 503 ? '-' : do { my $b = jb($r);
-                ref $b eq 'HASH' && join(',', sort keys %$b) eq 'error,message'
-                && $b->{error} eq 'unavailable' ? 'shape' : 'noshape' };
-            syswrite $out, sprintf("%.3f %.3f %d %s %s %s\n", $t1, time, $r->code, $id,
-                                   $r->header('Retry-After') // '-', $shape);
-            sleep 0.02;
-        }
-        POSIX::_exit(0);
-    }
-    push @kids, $pid;
-}
+# A 503 of the load has its shape when it is the admin API's {"error":"unavailable","message"}.
+my @kids = load_start($dir, 'af', [$X, $Y], sub { my $b = jb($_[0]);
+    ref $b eq 'HASH' && join(',', sort keys %$b) eq 'error,message' && $b->{error} eq 'unavailable' });
 sleep 2;
 my $killed = time;
 ha('kill', $pn);
 # Service: a write acknowledged by each server after the kill.
-my %back;
-while (keys %back < 2 && time - $killed < 90) {
-    for my $base ($X, $Y) {
-        next if $back{$base};
-        $back{$base} = time - $killed if put_ws($base, 'af-back-' . int(rand 1e9))->code == 201;
-    }
-    sleep 0.1;
-}
+my %back = %{ writes_back($ua, [$X, $Y], $killed, 90, 0.1, 'af-back') };
 ok(keys %back == 2, 'writes acknowledged on both servers after the promotion, without a restart');
 figure(sprintf('pg_auto_failover: writes again %s after the primary was killed',
                join(', ', map { sprintf '%.2f s', $_ } sort values %back)));
 sleep 1;
-open my $sf, '>', $stop or die; close $sf;
-waitpid($_, 0) for @kids;
+load_stop($dir, @kids);
 
-my (@acked, @fail, $slow, $noshape, $noretry, $last503);
-for my $w (0 .. 3) {
-    open my $in, '<', "$dir/load.$w" or next;
-    while (<$in>) {
-        my ($t1, $t2, $code, $id, $ra, $shape) = split;
-        if ($code =~ /^2/) { push @acked, $id; next }
-        push @fail, "$code $id";
-        $slow++ if $t2 - $t1 > 8;
-        if ($code == 503) {
-            $noshape++ if $shape ne 'shape';
-            $noretry++ if $ra ne '1';
-            $last503 = $t2 if !defined $last503 || $t2 > $last503;
-        }
-    }
-}
+my $load = load_read($dir);
+my @acked = @{ $load->{acked} };
+my @fail  = @{ $load->{fail} };
+my ($slow, $noshape, $noretry, $last503) = @$load{qw(slow noshape noretry last503)};
 ok(!grep({ !/^503 / } @fail), 'every failure under load is a 503') or diag(join ', ', grep { !/^503 / } @fail);
 ok(!$slow && !$noshape && !$noretry, 'in the admin API\'s shape, with Retry-After, none past the '
    . 'deadline') or diag(sprintf 'slow %d, no shape %d, no Retry-After %d', $slow // 0,

@@ -17,8 +17,7 @@ use Time::HiRes qw(sleep time);
 use Cwd ();
 use LcTest ();
 
-plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
-    unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+LcTest::dbd_only();
 plan tests => 4;
 
 my $vars = Apache::Test::vars();

@@ -11,36 +11,26 @@ use warnings FATAL => 'all';
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use HTTP::Request ();
 use LWP::UserAgent ();
 use JSON::PP ();
-use Cwd ();
 use POSIX ();
 use LcTest ();
 use LcServer;
+use LcClient qw(put_ws_at);
+use LcPg qw(pg_psql);
 
-plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
-    unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+LcTest::dbd_only();
 plan tests => 16;
 
 my $vars  = Apache::Test::vars();
-my $top   = Cwd::abs_path("$vars->{serverroot}/..");
 my $pgdir = $ENV{LC_PG_DIR};
 my $json  = JSON::PP->new->canonical;
 my $ua    = LWP::UserAgent->new(timeout => 15);
 my @servers;
 END { $_->stop('TERM') for grep { $_ } @servers }
 
-sub psql { my ($db, $sql) = @_;
-    my $out = `bash "$top/build/pg.sh" psql "$pgdir" -d "$db" -Atc "$sql" 2>&1`;
-    my $ok = $? == 0; chomp $out; return ($ok, $out) }
 sub params_for { (my $p = $ENV{LC_DBD_PARAMS}) =~ s/dbname=\S+/dbname=$_[0]/; $p }
 sub said { my $s = shift; (LcServer::slurp("$s->{dir}/start.out") // '') . "\n" . $s->log }
-sub ws_body { my $id = shift; $json->encode({ id => $id, name => "n-$id", status => 'running',
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
-sub put_ws { my ($base, $id) = @_;
-    $ua->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$id",
-        [ 'Content-Type' => 'application/json' ], ws_body($id))) }
 
 # ---- LifecycleStore dbd without mod_dbd ------------------------------------------------------------
 {
@@ -54,26 +44,28 @@ sub put_ws { my ($base, $id) = @_;
 
 # ---- a schema newer than the module knows ---------------------------------------------------------------
 {
-    psql('lifecycle', 'DROP DATABASE IF EXISTS lc_newer');
-    psql('lifecycle', 'CREATE DATABASE lc_newer');
-    psql('lc_newer', "CREATE TABLE lc_meta (key text PRIMARY KEY, value text); "
-                     . "INSERT INTO lc_meta VALUES ('schema', '99')");
+    pg_psql($pgdir, 'DROP DATABASE IF EXISTS lc_newer', db => 'lifecycle', stderr => 1);
+    pg_psql($pgdir, 'CREATE DATABASE lc_newer', db => 'lifecycle', stderr => 1);
+    pg_psql($pgdir, "CREATE TABLE lc_meta (key text PRIMARY KEY, value text); "
+                     . "INSERT INTO lc_meta VALUES ('schema', '99')", db => 'lc_newer', stderr => 1);
     my $s = LcServer->new('dbd_config_newer', dbd => 1, dbd_params => params_for('lc_newer'));
     push @servers, $s;
     ok(!$s->start(10), 'a database with schema version 99: the server does not start');
     my @lines = grep { /schema/ && /\b99\b/ } split /\n/, said($s);
     is(scalar @lines, 1, 'one line says so, naming the version') or diag(said($s));
     $s->stop('TERM');
-    is_deeply([psql('lc_newer', "SELECT value FROM lc_meta WHERE key = 'schema'")], [1, '99'],
+    is_deeply([pg_psql($pgdir, "SELECT value FROM lc_meta WHERE key = 'schema'",
+                       db => 'lc_newer', stderr => 1)], [1, '99'],
               'the version in the database is left as it was');
-    is_deeply([psql('lc_newer', "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")], [1, '1'],
+    is_deeply([pg_psql($pgdir, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                       db => 'lc_newer', stderr => 1)], [1, '1'],
               'and no table was added beside lc_meta');
 }
 
 # ---- three servers started at once on an empty database --------------------------------------------------
 {
-    psql('lifecycle', 'DROP DATABASE IF EXISTS lc_fresh');
-    psql('lifecycle', 'CREATE DATABASE lc_fresh');
+    pg_psql($pgdir, 'DROP DATABASE IF EXISTS lc_fresh', db => 'lifecycle', stderr => 1);
+    pg_psql($pgdir, 'CREATE DATABASE lc_fresh', db => 'lifecycle', stderr => 1);
     my @s = map { LcServer->new("dbd_config_fresh$_", dbd => 1, dbd_params => params_for('lc_fresh')) } 1 .. 3;
     push @servers, @s;
     my @pids;
@@ -85,9 +77,10 @@ sub put_ws { my ($base, $id) = @_;
     my $started = grep { waitpid($_, 0) == $_ && $? == 0 } @pids;
     is($started, 3, 'three servers started at the same moment on an empty database all serve')
         or diag(join "\n", map { said($_) } @s);
-    is_deeply([psql('lc_fresh', "SELECT value FROM lc_meta WHERE key = 'schema'")], [1, '2'],
+    is_deeply([pg_psql($pgdir, "SELECT value FROM lc_meta WHERE key = 'schema'",
+                       db => 'lc_fresh', stderr => 1)], [1, '2'],
               'the schema is there, version 2');
-    is(put_ws($s[0]->base, 'cfg-fresh')->code, 201, 'create through the first');
+    is(put_ws_at($ua, $s[0]->base, 'cfg-fresh')->code, 201, 'create through the first');
     my $r = $ua->get($s[2]->base . '/workstations/cfg-fresh');
     is_deeply([$r->code, $r->header('ETag')], [200, '"1"'], 'the third serves it');
     $r = $ua->post($s[1]->base . '/workstations/cfg-fresh/stop');
@@ -107,9 +100,9 @@ sub put_ws { my ($base, $id) = @_;
               [503, 1], 'a GET answers 503 with Retry-After');
     is_deeply([join(',', sort keys %$b), $b->{status}, $b->{error}],
               ['error,message,status', 503, 'Service Unavailable'], 'in the workstation error shape');
-    is(put_ws($s->base, 'cfg-x')->code, 503, 'an admin PUT: 503');
+    is(put_ws_at($ua, $s->base, 'cfg-x')->code, 503, 'an admin PUT: 503');
     ok(scalar(grep { /\[lifecycle:(warn|error)\]/ } split /\n/, $s->log), 'the error log says why')
         or diag($s->log);
     $s->stop('TERM');
 }
-psql('lifecycle', "DROP DATABASE IF EXISTS $_ WITH (FORCE)") for qw(lc_newer lc_fresh);
+pg_psql($pgdir, "DROP DATABASE IF EXISTS $_ WITH (FORCE)", db => 'lifecycle', stderr => 1) for qw(lc_newer lc_fresh);

@@ -17,22 +17,18 @@ use warnings FATAL => 'all';
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use HTTP::Request ();
 use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use File::Temp ();
-use Cwd ();
-use POSIX ();
 use LcTest ();
 use LcServer;
+use LcClient qw(call jb put_ws_at);
+use LcPg qw(pg_sh pg_psql figure load_start load_stop load_read writes_back);
 
-plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
-    unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+LcTest::dbd_only();
 plan tests => 28;
 
-my $vars = Apache::Test::vars();
-my $top  = Cwd::abs_path("$vars->{serverroot}/..");
 my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 0);
 # A short path: the sockets' names must stay under 107 bytes.
@@ -41,32 +37,19 @@ my ($A, $B) = ("$pair/a", "$pair/b");
 my @servers;
 $main::PID = $$;
 END { if (defined $main::PID && $$ == $main::PID) { $_->stop('TERM') for @servers;
-    pg('stop', $_, 'immediate') for $A, $B; system('rm', '-rf', $pair) } }
+    pg_sh('stop', $_, 'immediate') for $A, $B; system('rm', '-rf', $pair) } }
 
-sub pg { system('bash', "$top/build/pg.sh", @_) == 0 }
-sub psql { my ($dir, $sql) = @_;
-    my $out = `bash "$top/build/pg.sh" psql "$dir" -qAt -c "$sql" 2>/dev/null`;
-    chomp $out; $out }
-# diag() does not reach the suite's output: LC_FAILOVER_REPORT=FILE gets the figures too.
-sub figure { my $l = shift; diag($l);
-    if ($ENV{LC_FAILOVER_REPORT} && open my $fh, '>>', $ENV{LC_FAILOVER_REPORT}) { print $fh "$l\n" } }
-sub jb { eval { $json->decode($_[0]->content) } }
-sub ws { my ($id, $st) = @_; $json->encode({ id => $id, name => "n-$id", status => $st,
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
-sub put_ws { my ($base, $id, $c) = @_;
-    ($c || $ua)->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$id",
-        [ 'Content-Type' => 'application/json' ], ws($id, 'running'))) }
 sub metric { my ($base, $name) = @_;
     my ($v) = $ua->get("$base/lifecycle/v1/metrics")->content =~ /^\Q$name\E (\d+)/m; $v // -1 }
 
 # ---- the pair ------------------------------------------------------------------------------
 { local $ENV{PG_OPTS} = '-c fsync=off -c full_page_writes=off -c max_connections=100';
-  ok(pg('start', $A) && pg('standby', $B, $A), 'a primary and its streaming standby') or die 'no pair of clusters';
+  ok(pg_sh('start', $A) && pg_sh('standby', $B, $A), 'a primary and its streaming standby') or die 'no pair of clusters';
 }
-pg('syncnames', $A, '*');
+pg_sh('syncnames', $A, '*');
 my $t0 = time;
-sleep 0.2 until psql($A, "SELECT sync_state FROM pg_stat_replication") eq 'sync' || time - $t0 > 30;
-is(psql($A, "SELECT sync_state FROM pg_stat_replication"), 'sync', 'the standby is synchronous');
+sleep 0.2 until pg_psql($A, "SELECT sync_state FROM pg_stat_replication") eq 'sync' || time - $t0 > 30;
+is(pg_psql($A, "SELECT sync_state FROM pg_stat_replication"), 'sync', 'the standby is synchronous');
 
 my $params = "host=$A,$B dbname=lifecycle user=lifecycle target_session_attrs=read-write "
            . 'connect_timeout=2';
@@ -76,13 +59,13 @@ for my $n ('fo_x', 'fo_y') {
 }
 ok(!grep({ !$_->start(60) } @servers), 'two servers on the pair (multi-host DBDParams)');
 my ($X, $Y) = map { $_->base } @servers;
-is(put_ws($X, 'fo-pre')->code, 201, 'a write through one');
+is(put_ws_at($ua, $X, 'fo-pre')->code, 201, 'a write through one');
 is($ua->get("$Y/workstations/fo-pre")->code, 200, 'is read through the other');
 
 # ---- the standby stopped: 503 within the deadline, reads 200 ------------------------------
-pg('stop', $B, 'fast');
+pg_sh('stop', $B, 'fast');
 $t0 = time;
-my $r = put_ws($Y, 'fo-nosb');
+my $r = put_ws_at($ua, $Y, 'fo-nosb');
 my $took = time - $t0;
 my $b = jb($r);
 ok($r->code == 503 && ref $b eq 'HASH' && ($b->{message} // '') =~ /unknown/,
@@ -90,29 +73,26 @@ ok($r->code == 503 && ref $b eq 'HASH' && ($b->{message} // '') =~ /unknown/,
 figure(sprintf('standby stopped: the write answered 503 in %.2f s', $took));
 ok($took >= 4.5 && $took < 9, sprintf('within LifecycleDbdTimeout (5 s): %.2f s', $took));
 is($ua->get("$X/workstations/fo-pre")->code, 200, 'standby stopped: reads answer 200');
-ok(pg('start', $B), 'the standby back');
+ok(pg_sh('start', $B), 'the standby back');
 $t0 = time;
-sleep 0.2 until psql($A, "SELECT sync_state FROM pg_stat_replication") eq 'sync' || time - $t0 > 30;
+sleep 0.2 until pg_psql($A, "SELECT sync_state FROM pg_stat_replication") eq 'sync' || time - $t0 > 30;
 $t0 = time;
-sleep 0.2 until put_ws($X, 'fo-sb-back-' . int(rand 1e9))->code == 201 || time - $t0 > 15;
+sleep 0.2 until put_ws_at($ua, $X, 'fo-sb-back-' . int(rand 1e9))->code == 201 || time - $t0 > 15;
 ok(time - $t0 < 15, 'and writes are acknowledged again');
 
 # One resource of each dialect, for the shapes of the 503s.
 my $wr = '0b7a4e0e-5a77-4c1e-8d55-3f3e9d0c4a21';
 my $nbref = 'fo_user.fo_flow.fo_nb';
 my %made = (
-    notebook => $ua->request(HTTP::Request->new(PUT => "$X/lifecycle/v1/resources/notebook/fo-nb",
-        [ 'Content-Type' => 'application/json' ], $json->encode({
+    notebook => call($ua, $X, PUT => "/lifecycle/v1/resources/notebook/fo-nb", $json->encode({
         kind => 'notebook', id => 'fo-nb', name => 'fo nb', qualifiedReference => "$nbref:fnb1",
         referenceId => 'fnb1', owner => { name => 'fo_user' },
         currentJob => { id => 'job-f', kind => 'notebook', status => 'running', errorMessage => undef,
-                        startTime => 1700000000000, endTime => undef } })))->code,
-    wrapper => $ua->request(HTTP::Request->new(PUT => "$X/lifecycle/v1/resources/wrapper/$wr",
-        [ 'Content-Type' => 'application/json' ], $json->encode({
-        wrapper_id => $wr, type => 'api', status => 'running' })))->code,
-    pipeline => $ua->request(HTTP::Request->new(PUT => "$X/lifecycle/v1/resources/pipeline/fo-pipe",
-        [ 'Content-Type' => 'application/json' ], $json->encode({
-        name => 'fo-pipe', deployment_status => 'Running' })))->code,
+                        startTime => 1700000000000, endTime => undef } }))->code,
+    wrapper => call($ua, $X, PUT => "/lifecycle/v1/resources/wrapper/$wr", $json->encode({
+        wrapper_id => $wr, type => 'api', status => 'running' }))->code,
+    pipeline => call($ua, $X, PUT => "/lifecycle/v1/resources/pipeline/fo-pipe", $json->encode({
+        name => 'fo-pipe', deployment_status => 'Running' }))->code,
 );
 is(join(',', map { $made{$_} } sort keys %made), '201,201,201', 'a notebook, a pipeline, a wrapper');
 my @gets = (
@@ -132,71 +112,31 @@ my @gets = (
 );
 
 # ---- load on both servers, the primary killed ------------------------------------------------
-my $stop = "$pair/load.stop";
-my @kids;
-for my $w (0 .. 3) {
-    my $base = $w % 2 ? $Y : $X;
-    my $pid = fork() // die;
-    if ($pid == 0) {
-        open my $out, '>', "$pair/load.$w" or POSIX::_exit(1);
-        my $c = LWP::UserAgent->new(timeout => 30, keep_alive => 1);
-        my $i = 0;
-        while (!-e $stop) {
-            my $id = "fo-$w-" . $i++;
-            my $t1 = time;
-            my $r = put_ws($base, $id, $c);
-            my $body = $r->code == 503 ? (jb($r) ? 'shape' : 'noshape') : '-';
-            syswrite $out, sprintf("%.3f %.3f %d %s %s %s\n", $t1, time, $r->code, $id,
-                                   $r->header('Retry-After') // '-', $body);
-            sleep 0.02;
-        }
-        POSIX::_exit(0);
-    }
-    push @kids, $pid;
-}
+# A 503 of the load has its shape when its body is JSON.
+my @kids = load_start($pair, 'fo', [$X, $Y], sub { jb($_[0]) });
 sleep 2;
 my $killed = time;
-pg('stop', $A, 'immediate');
+pg_sh('stop', $A, 'immediate');
 sleep 1;
 my @bad = grep { my $r = $ua->get("$X$_->[0]"); !($r->code == 503 && $_->[1]->(jb($r))) } @gets;
 ok(!@bad, 'primary gone: every dialect answers 503 in its shape')
     or diag('not: ' . join(' ', map { $_->[0] } @bad));
 sleep 1;
 my $promoted = time;
-ok(pg('promote', $B), 'the standby promoted (pg_ctl promote)');
-my %back;
-while (keys %back < 2 && time - $promoted < 30) {
-    for my $base ($X, $Y) {
-        next if $back{$base};
-        $back{$base} = time - $promoted if put_ws($base, 'fo-back-' . int(rand 1e9))->code == 201;
-    }
-    sleep 0.05;
-}
+ok(pg_sh('promote', $B), 'the standby promoted (pg_ctl promote)');
+my %back = %{ writes_back($ua, [$X, $Y], $promoted, 30, 0.05, 'fo-back') };
 figure(sprintf('service after the promotion: %s', join(', ', map { sprintf '%.2f s', $_ } values %back)));
 # About 1 s measured on an idle machine, 2.2 s on a loaded one: the bound is generous.
 ok(keys %back == 2 && !grep({ $_ > 5 } values %back), sprintf('2xx on both servers within 5 s '
    . 'of the promotion, without a restart (%s)', join(', ', map { sprintf '%.2f s', $_ } values %back)));
 sleep 2;
-open my $sf, '>', $stop or die; close $sf;
-waitpid($_, 0) for @kids;
+load_stop($pair, @kids);
 
 # ---- what the load saw ----------------------------------------------------------------------
-my (@acked, @fail, $slow, $noshape, $noretry, $first503, $last503);
-for my $w (0 .. 3) {
-    open my $in, '<', "$pair/load.$w" or next;
-    while (<$in>) {
-        my ($t1, $t2, $code, $id, $ra, $shape) = split;
-        if ($code =~ /^2/) { push @acked, $id; next }
-        push @fail, "$code $id";
-        $slow++ if $t2 - $t1 > 8;
-        if ($code == 503) {
-            $noshape++ if $shape ne 'shape';
-            $noretry++ if $ra ne '1';
-            $first503 = $t1 if !defined $first503 || $t1 < $first503;
-            $last503 = $t2 if !defined $last503 || $t2 > $last503;
-        }
-    }
-}
+my $load = load_read($pair);
+my @acked = @{ $load->{acked} };
+my @fail  = @{ $load->{fail} };
+my ($slow, $noshape, $noretry, $first503, $last503) = @$load{qw(slow noshape noretry first503 last503)};
 ok(!grep({ !/^503 / } @fail), 'every failure under load is a 503') or diag(join ', ', grep { !/^503 / } @fail);
 ok(!$slow && !$noshape && !$noretry, 'in the admin API\'s shape, with Retry-After, none past '
    . 'the deadline') or diag("slow $slow, no shape $noshape, no Retry-After $noretry");
@@ -207,7 +147,7 @@ figure(sprintf('primary killed under load: %d acknowledged, %d answered 503; 503
 
 # Every acknowledged create: on the new primary, once in a dense feed.
 my %want = map { $_ => 1 } @acked;
-my %rows = map { $_ => 1 } split /\n/, psql($B, "SELECT id FROM lc_resources WHERE id LIKE 'fo-_-%'");
+my %rows = map { $_ => 1 } split /\n/, pg_psql($B, "SELECT id FROM lc_resources WHERE id LIKE 'fo-_-%'");
 my $lost = grep { !$rows{$_} } @acked;
 is($lost, 0, sprintf('every acknowledged create is on the new primary (lost %d of %d; %d rows)',
                      $lost, scalar @acked, scalar keys %rows));
@@ -245,16 +185,16 @@ is_deeply([$fr->code, (jb($fr) || {})->{oldest_seq}], [410, $block + 1],
           'a reader past the old timeline\'s head (a number it could have lost) gets 410');
 
 # ---- the old primary started again by hand ---------------------------------------------------
-ok(pg('start', $A), 'the old primary started again by hand (writable, on timeline 1)');
-is(psql($A, 'SELECT pg_is_in_recovery()'), 'f', 'it accepts writes');
+ok(pg_sh('start', $A), 'the old primary started again by hand (writable, on timeline 1)');
+is(pg_psql($A, 'SELECT pg_is_in_recovery()'), 'f', 'it accepts writes');
 # Every pooled session on the new primary ends: the next ones find the old one first.
-psql($B, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'lifecycle' "
+pg_psql($B, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'lifecycle' "
        . "AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
 my ($ok, $n503, $slowold) = (0, 0, 0);
 for my $i (1 .. 6) {
     for my $base ($X, $Y) {
         my $t1 = time;
-        my $code = put_ws($base, "fo-old-$i-" . ($base eq $X ? 'x' : 'y'))->code;
+        my $code = put_ws_at($ua, $base, "fo-old-$i-" . ($base eq $X ? 'x' : 'y'))->code;
         $slowold++ if time - $t1 > 8;
         $code == 201 ? $ok++ : $code == 503 ? $n503++ : 0;
     }
@@ -262,11 +202,11 @@ for my $i (1 .. 6) {
 is($ok + $n503, 12, "each write answers 201 or 503 ($ok, $n503)");
 ok(!$slowold, 'none waits past the deadline');
 # A write there would wait for its synchronous standby, invisible: let such waits end first.
-pg('syncnames', $A, '');
+pg_sh('syncnames', $A, '');
 $t0 = time;
-sleep 0.1 while psql($A, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") ne '0'
+sleep 0.1 while pg_psql($A, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") ne '0'
                 && time - $t0 < 30;
-is(psql($A, "SELECT count(*) FROM lc_resources WHERE id LIKE 'fo-old-%' OR id LIKE 'fo-back-%'"), '0',
+is(pg_psql($A, "SELECT count(*) FROM lc_resources WHERE id LIKE 'fo-old-%' OR id LIKE 'fo-back-%'"), '0',
    'nothing is written to the old primary');
 ok(metric($X, 'lifecycle_dbd_timeline_refusals_total') >= 1
    && metric($Y, 'lifecycle_dbd_timeline_refusals_total') >= 1,
@@ -274,7 +214,7 @@ ok(metric($X, 'lifecycle_dbd_timeline_refusals_total') >= 1
 ok(scalar(grep { /refusing the database node DBDParams reached: it is on timeline 1, older than timeline 2/ }
           map { split /\n/, $_->log } @servers), 'the error log says why, in one line');
 # The old primary stopped again: service comes back on the new one by itself.
-pg('stop', $A, 'immediate');
+pg_sh('stop', $A, 'immediate');
 $t0 = time;
-sleep 0.1 until put_ws($X, 'fo-after-' . int(rand 1e9))->code == 201 || time - $t0 > 15;
+sleep 0.1 until put_ws_at($ua, $X, 'fo-after-' . int(rand 1e9))->code == 201 || time - $t0 > 15;
 ok(time - $t0 < 15, 'the old primary stopped: service on the new primary again');

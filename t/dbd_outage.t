@@ -19,41 +19,30 @@ use LWP::UserAgent ();
 use JSON::PP ();
 use URI::Escape qw(uri_unescape);
 use Time::HiRes qw(sleep time);
-use Cwd ();
 use POSIX ();
 use LcTest ();
+use LcClient qw(call jb ver ws_json);
+use LcPg qw(pg_sh);
 
-plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
-    unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+LcTest::dbd_only();
 plan tests => 45;
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $vars = Apache::Test::vars();
-my $top  = Cwd::abs_path("$vars->{serverroot}/..");
 my $pgdir = $ENV{LC_PG_DIR};
 my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 15, keep_alive => 1);
-my $JSON_CT = 'application/json; charset=utf-8';
 
-sub pg { my $what = shift;
-    system('bash', "$top/build/pg.sh", $what, $pgdir, @_) == 0 }
 my $down = 0;
 # Whatever happens here, the tests after this one need their database.
-END { pg('start') if $down && $$ == $main::PID }
+END { pg_sh('start', $pgdir) if $down && $$ == $main::PID }
 $main::PID = $$;
 
-sub req { my ($m, $path, $body, @h) = @_;
-    push @h, ('Content-Type' => 'application/json') if defined $body;
-    $ua->request(HTTP::Request->new($m => "$base$path", \@h, $body)) }
-sub jb { eval { $json->decode($_[0]->content) } }
-sub ver { my $v = $_[0]->header('ETag') // '"0"'; $v =~ tr/"//d; $v + 0 }
-sub ws { my ($id, $st) = @_; $json->encode({ id => $id, name => "n-$id", status => $st,
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
-
+sub req { call($ua, $base, @_) }    # (METHOD, PATH, BODY text, HEADERS...)
 # ---- one resource of each dialect -------------------------------------------------------------
 my $wr = '6f1c9e52-4d0b-4a51-9d3e-0e5b7c2a9f10';
 my $nbref = 'outage_user.outage_flow.outage_nb';
-is(req(PUT => '/lifecycle/v1/resources/workstation/out-ws', ws('out-ws', 'running'))->code, 201,
+is(req(PUT => '/lifecycle/v1/resources/workstation/out-ws', ws_json('out-ws', 'running'))->code, 201,
    'workstation out-ws');
 is(req(PUT => '/lifecycle/v1/resources/notebook/out-nb', $json->encode({
     kind => 'notebook', id => 'out-nb', name => 'outage nb', qualifiedReference => "$nbref:onb1",
@@ -99,7 +88,7 @@ is($up_ok, scalar @gets, 'every dialect serves them (' . scalar(@gets) . ' GETs)
 
 # ---- load: launch / report / stop on four workstations ----------------------------------------------
 my @ids = map { "out-load-$_" } 1 .. 4;
-req(PUT => "/lifecycle/v1/resources/workstation/$_", ws($_, 'stopped')) for @ids;
+req(PUT => "/lifecycle/v1/resources/workstation/$_", ws_json($_, 'stopped')) for @ids;
 my $stopfile = "$vars->{t_logs}/dbd_outage.stop";
 unlink $stopfile;
 # The load writes what it saw to a file (a pipe read only at the end would
@@ -134,13 +123,13 @@ if ($load == 0) {
 sleep 1.5;
 
 # ---- PostgreSQL stopped ------------------------------------------------------------------------------
-ok(pg('stop', 'immediate'), 'PostgreSQL stopped (pg_ctl -m immediate) under load');
+ok(pg_sh('stop', $pgdir, 'immediate'), 'PostgreSQL stopped (pg_ctl -m immediate) under load');
 $down = 1;
 my $t_down = time;
 for my $g (@gets) {
     my $r = req(GET => $g->[0]);
     is_deeply([$r->code, ($r->header('Retry-After') // '') =~ /^\d+$/ ? 1 : 0, $r->header('Content-Type')],
-              [503, 1, $JSON_CT], "database down: GET $g->[0]: 503, Retry-After");
+              [503, 1, LcTest::JSON_CT], "database down: GET $g->[0]: 503, Retry-After");
     ok($g->[1]->(jb($r)), "database down: GET $g->[0]: the dialect's own error body") or diag($r->content);
 }
 {
@@ -167,7 +156,7 @@ sleep 1;
 
 # ---- started again: service resumes by itself ---------------------------------------------------------
 my $t_up = time;
-ok(pg('start'), 'PostgreSQL started again');
+ok(pg_sh('start', $pgdir), 'PostgreSQL started again');
 $down = 0;
 my $t0 = time;
 my $back;

@@ -16,37 +16,30 @@ use HTTP::Request ();
 use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
-use Cwd ();
 use LcTest ();
+use LcClient qw(call jb ws_json);
+use LcPg qw(pg_sh);
 
-plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
-    unless LcTest::lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+LcTest::dbd_only();
 plan tests => 9;
 
 my $base = 'http://' . Apache::TestRequest::hostport();
-my $vars = Apache::Test::vars();
-my $top  = Cwd::abs_path("$vars->{serverroot}/..");
 my $pgdir = $ENV{LC_PG_DIR};
 my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 1);
 
-sub psql { system('bash', "$top/build/pg.sh", 'psql', $pgdir, '-qAt', map { ('-c', $_) } @_) == 0 }
-sub standby { system('bash', "$top/build/pg.sh", 'syncnames', $pgdir, shift) == 0
+sub standby { pg_sh('syncnames', $pgdir, shift)
     or die "cannot set synchronous_standby_names" }
 my $gone = 0;
 # Whatever happens here, the tests after this one need commits that end.
 END { if ($gone && $$ == $main::PID) { standby('');
-    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") } }
+    pg_sh('psql', $pgdir, '-qAt', '-c',
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") } }
 $main::PID = $$;
 
-sub req { my ($m, $path, $body, @h) = @_;
-    push @h, ('Content-Type' => 'application/json') if defined $body;
-    $ua->request(HTTP::Request->new($m => "$base$path", \@h, $body)) }
-sub jb { eval { $json->decode($_[0]->content) } }
-sub ws { my ($id, $st) = @_; $json->encode({ id => $id, name => "n-$id", status => $st,
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
+sub req { call($ua, $base, @_) }    # (METHOD, PATH, BODY text, HEADERS...)
 
-is(req(PUT => '/lifecycle/v1/resources/workstation/sb-ws', ws('sb-ws', 'running'))->code, 201,
+is(req(PUT => '/lifecycle/v1/resources/workstation/sb-ws', ws_json('sb-ws', 'running'))->code, 201,
    'workstation sb-ws');
 
 $gone = 1;
@@ -73,10 +66,11 @@ ok(($to // 0) >= 1 && ($unk // 0) >= 1, "metrics count the timeout and the unkno
 
 # ---- the standby back --------------------------------------------------------------------------
 standby('');
-ok(psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"),
+ok(pg_sh('psql', $pgdir, '-qAt', '-c',
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"),
    'the commit left waiting is let go');
 $gone = 0;
-$r = req(PUT => '/lifecycle/v1/resources/workstation/sb-ws2', ws('sb-ws2', 'running'));
+$r = req(PUT => '/lifecycle/v1/resources/workstation/sb-ws2', ws_json('sb-ws2', 'running'));
 is($r->code, 201, 'standby back: writes are acknowledged again') or diag($r->content);
 $r = req(GET => '/workstations/sb-ws');
 is($r->code, 200, 'the resource reads');

@@ -20,6 +20,7 @@ use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use LcTest ();
 use LcServer;
+use LcClient qw(ver put_ws_at report_at del_ws_at);
 use POSIX ();
 
 plan skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)'
@@ -35,21 +36,9 @@ my $B = LcServer->new('two_servers_b', dbd => 1);
 my $Bb = $B->base;
 END { $B->stop('TERM') if $B }
 
-sub ws_body { my ($id, $st) = @_; $json->encode({ id => $id, name => "n-$id", status => $st,
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
-sub put_ws { my ($base, $id, $st, $c) = @_;
-    ($c || $ua)->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$id",
-        [ 'Content-Type' => 'application/json' ], ws_body($id, $st))) }
-sub del_ws { my ($base, $id) = @_;
-    $ua->request(HTTP::Request->new(DELETE => "$base/lifecycle/v1/resources/workstation/$id")) }
-sub report { my ($base, $id, $st, $c) = @_;
-    ($c || $ua)->request(HTTP::Request->new(POST => "$base/lifecycle/v1/resources/workstation/$id/report",
-        [ 'Content-Type' => 'application/json' ], $json->encode({ status => $st }))) }
 sub state_of { my ($base, $id) = @_; my $r = $ua->get("$base/workstations/$id");
     my $b = eval { $json->decode($r->content) } || {};
-    my $v = $r->header('ETag') // '"0"'; $v =~ tr/"//d;
-    return [$r->code, $b->{status}, $v + 0] }
-sub ver { my $v = $_[0]->header('ETag') // '"0"'; $v =~ tr/"//d; $v + 0 }
+    return [$r->code, $b->{status}, ver($r)] }
 sub feed { my ($base, $since, $wait, $limit) = @_;
     my $r = $ua->get("$base/lifecycle/v1/changes?since=$since&wait=" . ($wait // 0)
                      . (defined $limit ? "&limit=$limit" : ''));
@@ -87,7 +76,7 @@ isnt($B->{port}, Apache::TestRequest::hostport() =~ /:(\d+)$/ ? $1 : 0, 'B liste
 
 # ---- a change through one is seen through the other at once ---------------------------------
 {
-    is(put_ws($A, 'two-a', 'running')->code, 201, 'create two-a through A');
+    is(put_ws_at($ua, $A, 'two-a', 'running')->code, 201, 'create two-a through A');
     is_deeply(state_of($Bb, 'two-a'), [200, 'running', 1], 'B serves it at once');
     my $r = $ua->post("$Bb/workstations/two-a/stop");
     is_deeply([$r->code, (eval { $json->decode($r->content) } || {})->{status}, ver($r)],
@@ -98,14 +87,14 @@ isnt($B->{port}, Apache::TestRequest::hostport() =~ /:(\d+)$/ ? $1 : 0, 'B liste
     is_deeply(state_of($Bb, 'two-a'), [200, 'provisioning', 3], 'B sees the launch at once');
     $r = $ua->post("$Bb/workstations/two-a/launch");
     is($r->code, 400, 'launch again through B: 400, it is provisioning (A\'s change holds)');
-    is(del_ws($Bb, 'two-a')->code, 204, 'delete through B');
+    is(del_ws_at($ua, $Bb, 'two-a')->code, 204, 'delete through B');
     is(state_of($A, 'two-a')->[0], 404, 'A: gone at once');
 }
 
 # ---- 32 concurrent stops, 16 through each: exactly one winner ---------------------------------
 for my $round (1 .. 3) {
     my $id = "two-race-$round";
-    put_ws($A, $id, 'running');
+    put_ws_at($ua, $A, $id, 'running');
     pipe(my $go_r, my $go_w) or die;
     pipe(my $rd, my $wr) or die;
     my @kids;
@@ -135,7 +124,7 @@ for my $round (1 .. 3) {
               "round $round: stopped, version 2, through both");
     is(audit_count(qr/id="\Q$id\E" from="running" to="stopped"/), 1,
        "round $round: one audit line for the stop, by the server that made it");
-    del_ws($A, $id);
+    del_ws_at($ua, $A, $id);
 }
 
 # ---- the feed on B sees every change made through A, in order, none twice ------------------------
@@ -176,13 +165,13 @@ for my $round (1 .. 3) {
             my $c = LWP::UserAgent->new(timeout => 15, keep_alive => 1);
             my @mine = @ids[$k * 3 .. $k * 3 + 2];
             for my $id (@mine) {
-                my $r = put_ws($A, $id, 'stopped', $c);
+                my $r = put_ws_at($c, $A, $id, 'stopped');
                 syswrite $awr, "$id " . ver($r) . " stopped\n" if $r->code == 201;
             }
             for my $n (1 .. 8) {
                 for my $id (@mine) {
                     my $st = $n % 2 ? 'error' : 'stopped';
-                    my $r = report($A, $id, $st, $c);
+                    my $r = report_at($c, $A, $id, $st);
                     syswrite $awr, "$id " . ver($r) . " $st\n" if $r->code == 200;
                 }
             }
@@ -216,13 +205,13 @@ for my $round (1 .. 3) {
     my (undef, $fb) = feed($Bb, $h0, 0, 1000);
     is_deeply($fa, $fb, 'A and B serve the same feed from the head, change for change');
     is(scalar @{ $fb->{changes} || [] }, scalar @seqs, 'and it is what the follower saw');
-    del_ws($A, $_) for @ids;
+    del_ws_at($ua, $A, $_) for @ids;
 }
 
 # ---- auto-advance with both running: each resource moves exactly once ---------------------------
 {
     my @ids = map { "two-adv-$_" } 1 .. 40;
-    my $made = grep { put_ws($A, $_, 'stopped')->code == 201 } @ids;
+    my $made = grep { put_ws_at($ua, $A, $_, 'stopped')->code == 201 } @ids;
     my $launched = 0;
     for my $i (0 .. $#ids) {
         $launched++ if $ua->post(($i % 2 ? $Bb : $A) . "/workstations/$ids[$i]/launch")->code == 200;
@@ -245,13 +234,13 @@ for my $round (1 .. 3) {
         $by{$which->[0]} += grep { /audit kind=/ && /id="two-adv-\d+" from="provisioning" to="running"/ } <$fh>;
     }
     is($by{A} + $by{B}, 40, "one audit line per advance, by the server that made it (A $by{A}, B $by{B})");
-    del_ws($A, $_) for @ids;
+    del_ws_at($ua, $A, $_) for @ids;
 }
 
 # ---- B killed with SIGKILL under load on both: nothing acknowledged is lost ------------------------
 {
     my @ids = map { "two-kill-$_" } 1 .. 8;
-    put_ws($A, $_, 'stopped') for @ids;
+    put_ws_at($ua, $A, $_, 'stopped') for @ids;
     pipe(my $rd, my $wr) or die;
     my @kids;
     for my $k (0 .. 3) {
@@ -265,7 +254,7 @@ for my $round (1 .. 3) {
             while (time - $t0 < 6) {
                 for my $id (@mine) {
                     for my $step (sub { $c->post("$base/workstations/$id/launch") },
-                                  sub { report($base, $id, 'running', $c) },
+                                  sub { report_at($c, $base, $id, 'running') },
                                   sub { $c->post("$base/workstations/$id/stop") }) {
                         my $r = $step->();
                         if ($r->is_success) {
@@ -317,19 +306,19 @@ for my $round (1 .. 3) {
         my $st = $s->[1] // '';
         my $r = $st eq 'running' ? $ua->post("$A/workstations/$id/stop")
               : $st eq 'stopped' ? $ua->post("$A/workstations/$id/launch")
-              : report($A, $id, 'running');
+              : report_at($ua, $A, $id, 'running');
         $ok++ if $r->code == 200;
     }
     is($ok, 8, 'A changes each of them at once: no lock of B\'s is left');
     my $id = $ids[0];
-    report($A, $id, 'stopped') if (state_of($A, $id)->[1] // '') ne 'stopped';
+    report_at($ua, $A, $id, 'stopped') if (state_of($A, $id)->[1] // '') ne 'stopped';
     is($ua->post("$A/workstations/$id/launch")->code, 200, 'launch through A after B died');
     my $t1 = time; my $st = '';
     while (time - $t1 < 3) { $st = state_of($A, $id)->[1] // ''; last if $st eq 'running'; sleep 0.1 }
     is($st, 'running', 'A\'s background work advances it alone');
     ok($B->start, 'B starts again on the same database');
     is_deeply(state_of($Bb, $id), state_of($A, $id), 'and serves the same state as A');
-    del_ws($A, $_) for @ids;
+    del_ws_at($ua, $A, $_) for @ids;
 }
 ok($B->stop('TERM'), 'B stops cleanly');
 undef $B;

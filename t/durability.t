@@ -9,6 +9,10 @@ use HTTP::Request ();
 use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+use LcClient qw(put_ws_at report_at wait_up);
+use LcServer ();
 
 plan tests => 13;
 
@@ -18,32 +22,9 @@ my $vars = Apache::Test::vars();
 my $json = JSON::PP->new;
 my @ids = map { "dur-$_" } 1 .. 12;
 
-sub put_ws { my ($c, $id, $status) = @_;
-    $c->request(HTTP::Request->new(PUT => "$base/lifecycle/v1/resources/workstation/$id",
-        [ 'Content-Type' => 'application/json' ],
-        $json->encode({ id => $id, name => "n-$id", status => $status,
-            configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1,
-                               region => 'r' } }))) }
-sub report { my ($c, $id, $status) = @_;
-    $c->request(HTTP::Request->new(POST => "$base/lifecycle/v1/resources/workstation/$id/report",
-        [ 'Content-Type' => 'application/json' ], $json->encode({ status => $status }))) }
 sub etag { my $e = $_[0]->header('ETag') // '"0"'; $e =~ tr/"//d; $e }
-sub parent_pid { open my $fh, '<', $vars->{t_pid_file} or return; chomp(my $p = <$fh>); $p }
-sub children { my $pp = shift; my @kids;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next; my $l = <$fh>; close $fh;
-        push @kids, $1 if defined $l && $l =~ /^(\d+) \(.*?\) \S (\d+)/ && $2 == $pp;
-    }
-    return @kids }
-sub up { my $t0 = time;
-    while (time - $t0 < 30) {
-        my $r = $ua->get("$base/lifecycle/v1/metrics");
-        return 1 if $r->code == 200;
-        sleep 0.2;
-    }
-    return 0 }
 
-is(scalar(grep { put_ws($ua, $_, 'stopped')->is_success } @ids), scalar @ids, 'seeded');
+is(scalar(grep { put_ws_at($ua, $base, $_, 'stopped')->is_success } @ids), scalar @ids, 'seeded');
 
 # Four clients cycle launch -> runner report -> stop on their own workstations,
 # each reporting every acknowledged change (id, version, status) through a pipe.
@@ -59,7 +40,7 @@ for my $k (0 .. 3) {
         while (time - $t0 < 20) {
             for my $id (@mine) {
                 for my $step (sub { $c->post("$base/workstations/$id/launch") },
-                              sub { report($c, $id, 'running') },
+                              sub { report_at($c, $base, $id, 'running') },
                               sub { $c->post("$base/workstations/$id/stop") }) {
                     my $r = $step->();
                     exit 0 if $r->code >= 500 && !$r->header('Content-Type');   # server gone
@@ -85,11 +66,11 @@ while (my $line = <$rd>) {
 }
 # The whole process group at once (httpd detached with setsid: the parent leads
 # it), so that a child the parent forks in the meantime cannot survive it.
-my $parent = parent_pid();
+my $parent = LcServer::test_server_pid();
 die "no server pid" unless $parent && $parent > 1;
 my ($pgid) = do { open my $st, '<', "/proc/$parent/stat" or die "$parent: $!"; <$st> }
              =~ /^\d+ \(.*?\) \S \d+ (\d+)/;
-my @victims = (children($parent), $parent);
+my @victims = (LcServer::children($parent), $parent);
 my $killed = $pgid == $parent ? (kill('KILL', -$parent) ? scalar @victims : 0)
                               : kill('KILL', @victims);
 while (my $line = <$rd>) {            # acknowledgements already in flight count too
@@ -100,21 +81,15 @@ while (my $line = <$rd>) {            # acknowledgements already in flight count
 waitpid($_, 0) for @kids;
 ok($n >= 200, "$n changes acknowledged before the kill");
 is($killed, scalar @victims, 'SIGKILL to the parent and all ' . (@victims - 1) . ' children');
-sub group_alive { my $pg = shift;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next; my $l = <$fh>; close $fh;
-        return 1 if defined $l && $l =~ /^\d+ \(.*?\) \S \d+ (\d+)/ && $1 == $pg;
-    }
-    return 0 }
 my $t0 = time;
-sleep 0.1 while group_alive($parent) && time - $t0 < 10;
-ok(!group_alive($parent), 'the server is gone: no process of its group is left');
+sleep 0.1 while LcServer::group_alive($parent) && time - $t0 < 10;
+ok(!LcServer::group_alive($parent), 'the server is gone: no process of its group is left');
 
 # Cold start: the parent replays the journal.
 unlink $vars->{t_pid_file};
 my $cmd = Apache::Test::config()->server->start_cmd;
 system("$cmd >/dev/null 2>&1");
-ok(up(), 'the server came back') or diag(`tail -n 30 $vars->{t_logs}/error_log | grep -v ' audit '`);
+ok(wait_up($ua, $base), 'the server came back') or diag(`tail -n 30 $vars->{t_logs}/error_log | grep -v ' audit '`);
 
 my ($lost, $broken) = (0, 0);
 for my $id (@ids) {
@@ -152,13 +127,13 @@ sub provisioning { scalar grep { ($json->decode($ua->get("$base/workstations/$_"
 $t0 = time;
 sleep 0.2 while provisioning() && time - $t0 < 30;
 my %before = map { my $r = $ua->get("$base/workstations/$_"); ($_ => [$r->header('ETag'), $r->content]) } @ids;
-$parent = parent_pid();
+$parent = LcServer::test_server_pid();
 ok(kill('TERM', $parent), 'a full stop (SIGTERM to the parent)');
 $t0 = time;
-sleep 0.1 while group_alive($parent) && time - $t0 < 20;
-ok(!group_alive($parent), 'stopped');
+sleep 0.1 while LcServer::group_alive($parent) && time - $t0 < 20;
+ok(!LcServer::group_alive($parent), 'stopped');
 system("$cmd >/dev/null 2>&1");
-ok(up(), 'started again');
+ok(wait_up($ua, $base), 'started again');
 my $same = grep { my $r = $ua->get("$base/workstations/$_");
                   ($r->header('ETag') // '') eq ($before{$_}[0] // '-') && $r->content eq $before{$_}[1] } @ids;
 is($same, scalar @ids, 'every workstation is as it was, version and all');

@@ -11,17 +11,14 @@ use Time::HiRes qw(sleep time);
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use LcTest ();
+use LcClient qw(call ws_json);
 
 my $base = 'http://' . Apache::TestRequest::hostport();
 my $ua = LWP::UserAgent->new(timeout => 90);
 my $json = JSON::PP->new->canonical;
 
-sub req { my ($m, $path, $body, @h) = @_;
-    push @h, ('Content-Type' => 'application/json') if defined $body;
-    $ua->request(HTTP::Request->new($m => "$base$path", \@h, $body)) }
+sub req { call($ua, $base, @_) }    # (METHOD, PATH, BODY text, HEADERS...)
 sub jget { my $r = req(GET => shift); return ($r->code, eval { $json->decode($r->content) }) }
-sub ws { my ($id, $st) = @_; $json->encode({ id => $id, name => "n-$id", status => $st,
-    configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1, region => 'r' } }) }
 my $dbd = LcTest::lc_store() eq 'dbd';
 # Under dbd a committed change gets its sequence number from the sequencer,
 # every LifecycleFeedPoll (50 ms here): let the changes of the files before
@@ -48,13 +45,13 @@ my ($c, $b) = jget("/lifecycle/v1/changes?since=$s0&wait=0");
 is($c, 200, 'nothing new: 200');
 is_deeply($b, { changes => [], last_seq => $s0 + 0 }, 'nothing new: no changes, last_seq = since');
 
-is(req(PUT => '/lifecycle/v1/resources/workstation/feed-a', ws('feed-a', 'running'))->code, 201, 'create');
+is(req(PUT => '/lifecycle/v1/resources/workstation/feed-a', ws_json('feed-a', 'running'))->code, 201, 'create');
 is(req(POST => '/workstations/feed-a/stop')->code, 200, 'transition');
 my $rep = req(POST => '/lifecycle/v1/resources/workstation/feed-a/report', '{"status":"error"}');
 is($rep->code, 200, 'runner report: 200');
 is($json->decode($rep->content)->{status}, 'error', 'the report moved it to error');
 is($rep->header('ETag'), '"3"', 'a report is a new version');
-is(req(PUT => '/lifecycle/v1/resources/workstation/feed-a', ws('feed-a', 'stopped'))->code, 200, 'replace');
+is(req(PUT => '/lifecycle/v1/resources/workstation/feed-a', ws_json('feed-a', 'stopped'))->code, 200, 'replace');
 is(req(DELETE => '/lifecycle/v1/resources/workstation/feed-a')->code, 204, 'delete');
 
 ($c, $b) = $dbd ? changes_upto($s0, 5, 3) : jget("/lifecycle/v1/changes?since=$s0&wait=0");
@@ -78,7 +75,7 @@ my $t0 = time;
 my $pid = fork() // die;
 if ($pid == 0) {
     sleep 1.0;
-    req(PUT => '/lifecycle/v1/resources/workstation/feed-b', ws('feed-b', 'stopped'));
+    req(PUT => '/lifecycle/v1/resources/workstation/feed-b', ws_json('feed-b', 'stopped'));
     exit 0;
 }
 ($c, $b) = jget("/lifecycle/v1/changes?since=$s1&wait=10");

@@ -10,7 +10,9 @@ use Apache::TestRequest ();
 use LWP::UserAgent ();
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
-use LcTest ();
+use LcTest qw(count_in_log);
+use LcClient qw(wait_up);
+use LcServer ();
 
 plan tests => 10;
 
@@ -18,16 +20,6 @@ my $base = 'http://' . Apache::TestRequest::hostport();
 my $vars = Apache::Test::vars();
 my $log = "$vars->{t_logs}/error_log";
 my $ua = LWP::UserAgent->new(timeout => 30);
-
-sub parent_pid { open my $fh, '<', $vars->{t_pid_file} or return; chomp(my $p = <$fh>); $p }
-sub count_in_log { my $re = shift; open my $fh, '<', $log or return 0;
-    my $n = grep { /$re/ } <$fh>; close $fh; $n }
-sub up { my $t0 = time;
-    while (time - $t0 < 30) {
-        return 1 if $ua->get("$base/lifecycle/v1/metrics")->code == 200;
-        sleep 0.2;
-    }
-    return 0 }
 
 # Far beyond the journal's end, so that nothing but the stop can end the wait.
 my $since = (LcTest::feed_head() // 0) + 100000;
@@ -56,7 +48,7 @@ sub long_poll {
     my ($pid, $rd) = long_poll();
     my $before = count_in_log(qr/resuming normal operations/);
     my $t0 = time;
-    kill 'USR1', parent_pid() or die "kill: $!";
+    kill 'USR1', LcServer::test_server_pid() or die "kill: $!";
     my $line = <$rd> // '';
     my $took = time - $t0;
     waitpid($pid, 0);
@@ -68,13 +60,13 @@ sub long_poll {
     is($body, qq({"changes":[],"last_seq":$since}), 'and what there is: no changes, last_seq = since');
     my $t1 = time;
     sleep 0.1 while count_in_log(qr/resuming normal operations/) <= $before && time - $t1 < 20;
-    ok(up(), 'the new generation serves');
+    ok(wait_up($ua, $base), 'the new generation serves');
 }
 
 # ---- stop -----------------------------------------------------------------------
 {
     my ($pid, $rd) = long_poll();
-    my $parent = parent_pid();
+    my $parent = LcServer::test_server_pid();
     my $t0 = time;
     kill 'TERM', $parent or die "kill: $!";          # what apachectl stop does
     sleep 0.05 while kill(0, $parent) && time - $t0 < 20;
@@ -89,5 +81,5 @@ sub long_poll {
 unlink $vars->{t_pid_file};
 my $cmd = Apache::Test::config()->server->start_cmd;
 system("$cmd >/dev/null 2>&1");
-ok(up(), 'the server came back');
+ok(wait_up($ua, $base), 'the server came back');
 is($ua->get("$base/lifecycle/v1/changes?since=$since&wait=0")->code, 200, 'and answers the feed');

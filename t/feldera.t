@@ -69,11 +69,6 @@ sub seen_until {
     return \@seen;
 }
 sub wait_for { my ($n, $s, $secs) = @_; my $seen = seen_until($n, $s, $secs); $seen->[-1] }
-sub audit_lines {
-    my ($name, $re) = @_;
-    open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind="pipeline" id="\Q$name\E" from="(?!-")/ && (!$re || /$re/) } <$fh>;
-}
 sub report { req(POST => ADMIN . "/resources/pipeline/$_[0]/report", body => $_[1]) }
 
 # 2 tests: status code and the exact Feldera ErrorResponse.
@@ -223,13 +218,13 @@ is(req(GET => FD)->code, 200, 'the collection: the list (t/feldera_client.t)');
     is_deeply(quad('fd-start'), [qw(Running Running Provisioned Provisioned)], 'Running');
     my ($b, $r) = pget('fd-start');
     is($b->{version}, 4, 'one version per move');
-    is(audit_lines('fd-start', qr/sub="lifecycle-auto-advance"/), 2, 'two auto-advance audit lines');
+    is(audit_count(pipeline => 'fd-start', moves => 1, like => qr/sub="lifecycle-auto-advance"/), 2, 'two auto-advance audit lines');
     # Already started: 202, nothing changes.
-    my $lines = audit_lines('fd-start');
+    my $lines = audit_count(pipeline => 'fd-start', moves => 1);
     $res = act('fd-start', 'start');
     is($res->code, 202, 'start while Running: 202');
     is(etag($res), etag($r), 'start while Running: no new version');
-    is(audit_lines('fd-start'), $lines, 'start while Running: no audit line');
+    is(audit_count(pipeline => 'fd-start', moves => 1), $lines, 'start while Running: no audit line');
 }
 
 # ---- stop?force=false: Running (desired Suspended) -> Suspended -> Stopping -> Stopped ---------------
@@ -319,13 +314,13 @@ for my $row (@rows) {
     pput_state($name, $s, runner_driven => JSON::PP::true, checkpoint_sequence_number => 10);
     my ($b0, $r0) = pget($name);
     my ($verb, $q) = split /\?/, $a;
-    my $lines = audit_lines($name);
+    my $lines = audit_count(pipeline => $name, moves => 1);
     my $res = act($name, $verb, $q);
     my ($b) = pget($name);
     my $changed = $to ne $SHOW{$s} || $desired ne $b0->{deployment_desired_status} || $ck;
     is_deeply([$res->code, @$b{qw(deployment_status deployment_desired_status
                                   deployment_resources_status checkpoint_sequence_number)},
-               $b->{version} - $b0->{version}, audit_lines($name) - $lines],
+               $b->{version} - $b0->{version}, audit_count(pipeline => $name, moves => 1) - $lines],
               [$code, $to, $desired, $RES{$to}, 10 + $ck, $changed ? 1 : 0, $changed ? 1 : 0],
               "$s + $a: $code, $to (desired $desired)" . ($changed ? '' : ', no change'));
 }
@@ -401,7 +396,7 @@ pput('fd-row', 'Running', runner_driven => JSON::PP::true, checkpoint_sequence_n
               ['AutomatonSuspendingComputeTimeout', { timeout => { secs => 2, nanos => 0 } }],
               'deployment_error: the suspend timeout');
     like($e->{message}, qr/could not suspend within the timeout of 2s/, 'deployment_error: message');
-    is(audit_lines('fd-tmo', qr/from="Running" to="Stopping" sub="lifecycle-timeout"/), 1,
+    is(audit_count(pipeline => 'fd-tmo', moves => 1, like => qr/from="Running" to="Stopping" sub="lifecycle-timeout"/), 1,
        'audited as the timeout\'s move');
     is(report('fd-tmo', { deployment_status => 'Stopped' })->code, 200, 'the runner reports Stopped');
     ($b) = pget('fd-tmo');
@@ -505,7 +500,7 @@ pput('fd-row', 'Running', runner_driven => JSON::PP::true, checkpoint_sequence_n
 {
     pput('fd-bad', 'Running', runner_driven => JSON::PP::true);
     my ($b0, $r0) = pget('fd-bad');
-    my $lines = audit_lines('fd-bad');
+    my $lines = audit_count(pipeline => 'fd-bad', moves => 1);
     for my $q ('force=maybe', 'force=TRUE', 'force=1', 'force=', 'force', 'force=true&force=true',
                'force=false&force=true', 'forced=true', 'force=true&x=1', 'force=%ZZ') {
         is_code(act('fd-bad', 'stop', $q), 400, 'InvalidQueryParam', "stop?$q");
@@ -521,7 +516,7 @@ pput('fd-row', 'Running', runner_driven => JSON::PP::true, checkpoint_sequence_n
     is(etag($res), etag($r0), '412 names the current ETag');
     my ($b) = pget('fd-bad');
     is_deeply($b, $b0, 'after all of it the pipeline is exactly as it was');
-    is(audit_lines('fd-bad'), $lines, 'and no audit line was written');
+    is(audit_count(pipeline => 'fd-bad', moves => 1), $lines, 'and no audit line was written');
     $res = act('fd-bad', 'stop', undef, headers => { 'If-Match' => etag($r0) });
     is($res->code, 202, 'the current ETag in If-Match: accepted');
 }

@@ -10,12 +10,11 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use LWP::UserAgent ();
-use HTTP::Request ();
-use JSON::PP ();
 use File::Path ();
 use Time::HiRes qw(sleep time);
 use Cwd ();
-use LcServer ();          # free_port, group_alive
+use LcServer ();          # free_port, group_alive, slurp
+use LcClient qw(put_ws_at);
 
 plan skip_all => 'LifecycleStore dbd: the journal and its snapshots are the shared-memory store\'s '
                . '(state in PostgreSQL is its own to keep)' if ($ENV{LC_STORE} // '') eq 'dbd';
@@ -31,7 +30,6 @@ my $module = "$top/build/" . ($ENV{LC_SANITIZE} ? 'san/' : '') . 'mod_lifecycle.
 my $mods   = '/usr/lib/apache2/modules';
 my $mpm    = $ENV{LC_MPM} || 'event';
 my $keys   = $ENV{LC_TEST_KEYS} || "$vars->{serverroot}/conf/keys";
-my $json   = JSON::PP->new;
 my $ua     = LWP::UserAgent->new(timeout => 10, keep_alive => 1);
 
 
@@ -67,7 +65,7 @@ sub start {    # 1 when it serves; 0 when it refused to start (or died)
                     . ">\"$s->{dir}/start.out\" 2>&1");
     if ($rc != 0) {     # a refusal is what some cases expect: say it only in verbose runs
         $s->{why} = "$s->{dir}: apache2 -k start exited " . ($rc >> 8) . ": "
-                    . (slurp("$s->{dir}/start.out") // '');
+                    . (LcServer::slurp("$s->{dir}/start.out") // '');
         return 0;
     }
     my $t0 = time;
@@ -75,13 +73,13 @@ sub start {    # 1 when it serves; 0 when it refused to start (or died)
         return 1 if $ua->get("$s->{base}/lifecycle/v1/metrics")->code == 200;
         my $p = pid_of($s);
         if ($p && !kill(0, $p)) {
-            diag("$s->{dir}: the server died: " . (slurp("$s->{dir}/error_log") // ''));
+            diag("$s->{dir}: the server died: " . (LcServer::slurp("$s->{dir}/error_log") // ''));
             return 0;
         }
         sleep 0.1;
     }
-    diag("$s->{dir}: not serving after 30 s: " . (slurp("$s->{dir}/start.out") // '')
-         . (slurp("$s->{dir}/error_log") // ''));
+    diag("$s->{dir}: not serving after 30 s: " . (LcServer::slurp("$s->{dir}/start.out") // '')
+         . (LcServer::slurp("$s->{dir}/error_log") // ''));
     return 0;
 }
 
@@ -97,22 +95,11 @@ sub stop {     # signal: KILL (the whole group at once) or TERM (a clean stop)
     return !LcServer::group_alive($p);
 }
 
-sub put_ws {
-    my ($s, $id) = @_;
-    my $r = HTTP::Request->new(PUT => "$s->{base}/lifecycle/v1/resources/workstation/$id",
-        [ 'Content-Type' => 'application/json' ],
-        $json->encode({ id => $id, name => "n-$id", status => 'stopped',
-            configuration => { cpuCores => 1, memoryGB => 1, gpu => undef, storageGB => 1,
-                               region => 'r' } }));
-    return $ua->request($r)->code;
-}
-
 sub present { my $s = shift; scalar grep { $ua->get("$s->{base}/workstations/$_")->code == 200 } @_ }
-sub slurp { local $/; open my $fh, '<:raw', $_[0] or return; <$fh> }
 sub flip_at { my ($f, $at) = @_;
     open my $fh, '+<:raw', $f or die "$f: $!";
     seek $fh, $at, 0; read $fh, my $b, 1; seek $fh, $at, 0; print $fh chr(ord($b) ^ 0x04); close $fh }
-sub log_of { slurp("$_[0]{dir}/error_log") // '' }
+sub log_of { LcServer::slurp("$_[0]{dir}/error_log") // '' }
 
 my @ids = map { sprintf 'jd-%03d', $_ } 1 .. 100;
 
@@ -120,20 +107,20 @@ my @ids = map { sprintf 'jd-%03d', $_ } 1 .. 100;
 {
     my $s = server('middle', '1h');
     ok(start($s), 'middle: the server starts') or diag($s->{why} // '');
-    is(scalar(grep { put_ws($s, $_) == 201 } @ids), 100, 'middle: 100 creates acknowledged (201)');
+    is(scalar(grep { put_ws_at($ua, $s->{base}, $_, 'stopped')->code == 201 } @ids), 100, 'middle: 100 creates acknowledged (201)');
     ok(stop($s, 'KILL'), 'middle: SIGKILL to the whole server');
     my $seg = "$s->{state}/journal-00000001.log";
-    my $bytes = slurp($seg);
+    my $bytes = LcServer::slurp($seg);
     my $at = index($bytes, 'jd-050');
     ok($at > 0, 'middle: the record of the 50th create is in the first segment');
     flip_at($seg, $at + 2);
-    my $damaged = slurp($seg);
+    my $damaged = LcServer::slurp($seg);
     ok(!start($s), 'middle: the server refuses to start');
     my @lines = grep { /recovery refused to start/ } split /\n/, log_of($s);
     is(scalar @lines, 1, 'middle: one line says why') or diag(log_of($s));
     like($lines[0] // '', qr{\Q$seg\E is damaged at offset \d+ of ${\ length $damaged} bytes: changes 50 to 50 cannot be read and later changes follow},
          'middle: it names the file, the offset and the changes');
-    is(slurp($seg), $damaged, 'middle: not a byte of the journal changed');
+    is(LcServer::slurp($seg), $damaged, 'middle: not a byte of the journal changed');
     ok(!-e "$s->{state}/journal-00000002.log", 'middle: no new segment was made');
     my $check = `"$tool" check "$s->{state}" 2>&1`;
     is($? >> 8, 1, 'middle: lifecycle-journal check fails too');
@@ -143,12 +130,12 @@ my @ids = map { sprintf 'jd-%03d', $_ } 1 .. 100;
     like($out, qr/99 resources as of change 100/, 'middle: it keeps 99 resources');
     like($out, qr/lost: 1 changes: 50-50/, 'middle: and names the one change it lost');
     my ($aside) = $out =~ /\*\.corrupt\): (\S+)/;
-    is(slurp("$aside/journal-00000001.log.corrupt"), $damaged,
+    is(LcServer::slurp("$aside/journal-00000001.log.corrupt"), $damaged,
        'middle: the damaged segment is kept byte for byte as *.corrupt');
     ok(start($s), 'middle: the server starts after the salvage') or diag($s->{why} // '');
     is(present($s, @ids), 99, 'middle: 99 of 100 workstations are served');
     is($ua->get("$s->{base}/workstations/jd-050")->code, 404, 'middle: the lost one is not');
-    is(put_ws($s, 'jd-050'), 201, 'middle: and the server takes new changes');
+    is(put_ws_at($ua, $s->{base}, 'jd-050', 'stopped')->code, 201, 'middle: and the server takes new changes');
     ok(stop($s, 'TERM'), 'middle: clean stop');
 }
 
@@ -158,7 +145,7 @@ my @ids = map { sprintf 'jd-%03d', $_ } 1 .. 100;
     my $s = server('snapshots', '1s');
     ok(start($s), 'snapshots: the server starts') or diag($s->{why} // '');
     my $ok = 0;
-    for my $id (@ids) { $ok++ if put_ws($s, $id) == 201; sleep 0.05 }
+    for my $id (@ids) { $ok++ if put_ws_at($ua, $s->{base}, $id, 'stopped')->code == 201; sleep 0.05 }
     is($ok, 100, 'snapshots: 100 creates acknowledged');
     sleep 2.5;                                   # a snapshot of the last ones too
     ok(stop($s, 'TERM'), 'snapshots: clean stop');

@@ -17,7 +17,6 @@ plan tests => 193;
 
 my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 my $TIME = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
-my $log = Apache::Test::vars('t_logs') . '/error_log';
 
 my @mine;                       # agent ids to delete at the end
 my @sess;                       # session ids to delete at the end
@@ -29,16 +28,6 @@ sub sdel  { req(DELETE => ADMIN . "/resources/session/$_[0]") }
 sub aget  { req(GET => ADMIN . "/resources/agent/$_[0]") }
 sub start { req(POST => AG . '/start', body => $_[0], @_[1 .. $#_]) }
 sub stop  { my ($id, $q, @o) = @_; req(DELETE => AG . "/$id/stop" . (defined $q ? "?$q" : ''), @o) }
-sub detail { my $b = jbody($_[0]); ref $b eq 'HASH' ? $b->{detail} : $_[0]->content }
-
-# 2 tests: status code and {"detail": ...} exactly.
-sub is_detail {
-    my ($res, $code, $detail, $name) = @_;
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    is($res->code, $code, "$name: $code");
-    is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
-              "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
-}
 
 # Start a session (as some token); its id, remembered for clean-up.
 sub new_session {
@@ -66,12 +55,6 @@ sub ag_state {
     return [$res->code, ref $b eq 'HASH' ? $b->{status} : undef, etag($res)];
 }
 
-sub audit_lines {
-    my $id = shift;
-    open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind="agent" id="\Q$id\E" / } <$fh>;
-}
-
 sub agents_used { slots()->{used} }
 
 # ---- POST /start --------------------------------------------------------------------------
@@ -87,7 +70,7 @@ like($a->{created_at} // '', $TIME, 'start: created_at is RFC 3339 UTC');
 is_deeply([@$a{qw(session_id status closed_at)}, JSON::PP::is_bool($a->{saved}) && !$a->{saved}],
           [$S1, 'active', undef, 1], 'start: session, active, closed_at null, saved false');
 is(etag($res), '"1"', 'start: ETag "1"');
-is(audit_lines($id), 1, 'start: one audit line');
+is(audit_count(agent => $id), 1, 'start: one audit line');
 
 # ---- GET /{agent_id} ------------------------------------------------------------------------
 my %status = (%$a, task => 'find a cute dog', url => 'https://example.com', success => undef,
@@ -143,7 +126,7 @@ is_deeply([$res->code, jbody($res), etag($res)], [200, $closed, '"2"'],
           'stop a closed agent: 200, the same body, ETag still "2"');
 is_deeply(jbody(aget($id)), $closed, 'admin GET: the same AgentStatusResponse');
 is(etag(aget($id)), '"2"', 'admin GET: still version 2');
-is(audit_lines($id), 2, 'one audit line for the stop, none for the second');
+is(audit_count(agent => $id), 2, 'one audit line for the stop, none for the second');
 is_detail(stop($id, 'session_id=nope'), 404, 'Agent not found', 'stop a closed agent, wrong session');
 
 # ---- repeated session_id: the last one counts (as in Starlette) --------------------------------

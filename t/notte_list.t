@@ -31,21 +31,7 @@ sub sdk_get { req(GET => $_[0], headers => { %SDK, %{ $_[1] || {} } }) }
 
 my (@sessions, @agents, $cleaned);
 END { unless ($cleaned) { cleanup() } }
-sub cleanup {
-    my @bad;
-    push @bad, grep { req(DELETE => ADMIN . "/resources/agent/$_")->code != 204 } @agents;
-    push @bad, grep { req(DELETE => ADMIN . "/resources/session/$_")->code != 204 } @sessions;
-    return \@bad;
-}
-
-# 2 tests: status code and {"detail": ...} exactly.
-sub is_detail {
-    my ($res, $code, $detail, $name) = @_;
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    is($res->code, $code, "$name: $code");
-    is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
-              "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
-}
+sub cleanup { delete_all(agent => \@agents, session => \@sessions) }
 
 sub new_session {
     my $res = req(POST => SS . '/start', body => { max_duration_minutes => 15 }, @_);

@@ -22,7 +22,6 @@ my $UUID = qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 my $TIME = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 # pydantic's timedelta: ISO 8601, e.g. PT0.00112S, PT1H1M1.5S (what SessionResponse.duration parses).
 my $DURATION = qr/^P(?:\d+D)?T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?$/;
-my $log = Apache::Test::vars('t_logs') . '/error_log';
 
 # What the SDK sends with every request: endpoints/base.py:314-319.
 my %SDK = ('x-notte-sdk-version' => '1.4.4.dev', 'x-notte-request-origin' => 'sdk-python');
@@ -37,26 +36,11 @@ my $SDK_SESSION = '{"headless": true, "solve_captchas": true, "max_duration_minu
 
 my (@sessions, @agents, $cleaned);
 END { unless ($cleaned) { cleanup() } }
-sub cleanup {
-    my @bad;
-    push @bad, grep { req(DELETE => ADMIN . "/resources/session/$_")->code != 204 } @sessions;
-    push @bad, grep { req(DELETE => ADMIN . "/resources/agent/$_")->code != 204 } @agents;
-    return \@bad;
-}
+sub cleanup { delete_all(session => \@sessions, agent => \@agents) }
 
 sub sdk_post { req(POST => $_[0], body => $_[1], headers => { %SDK, 'Content-Type' => 'application/json', %{ $_[2] || {} } }) }
 sub sdk_get  { req(GET => $_[0], headers => { %SDK, %{ $_[1] || {} } }) }
 sub sdk_del  { req(DELETE => $_[0], headers => { %SDK, %{ $_[1] || {} } }) }
-sub detail   { my $b = jbody($_[0]); ref $b eq 'HASH' ? $b->{detail} : $_[0]->content }
-
-# 2 tests: status code and {"detail": ...} exactly.
-sub is_detail {
-    my ($res, $code, $detail, $name) = @_;
-    local $Test::Builder::Level = $Test::Builder::Level + 1;
-    is($res->code, $code, "$name: $code");
-    is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
-              "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
-}
 
 sub new_session {
     my ($body, %h) = @_;
@@ -80,12 +64,6 @@ sub new_agent {
     my $b = jbody($res) || {};
     push @agents, $b->{agent_id} if $b->{agent_id};
     return ($res, $b);
-}
-
-sub audit_lines {
-    my ($kind, $id) = @_;
-    open my $fh, '<', $log or return -1;
-    return scalar grep { /audit kind="$kind" id="\Q$id\E" / } <$fh>;
 }
 
 # Does the store keep attributes beyond the 239 bytes of today's record?  (The
@@ -127,7 +105,7 @@ is_deeply([@$s{qw(steps auth_ids network_request_bytes network_response_bytes)}]
           'no steps, no auth ids, no traffic');
 ok(!exists $s->{detail}, 'no "detail" key (the SDK treats one as an error, endpoints/base.py:441)');
 is(etag($res), '"1"', 'session start: ETag "1"');
-is(audit_lines('session', $sid), 1, 'session start: one audit line');
+is(audit_count('session' => $sid), 1, 'session start: one audit line');
 
 $res = sdk_get(SS . "/$sid");
 my $g = jbody($res) || {};
@@ -203,7 +181,7 @@ is((jbody(sdk_get(AG . "/$cid")) || {})->{closed_at}, $closed->{closed_at},
 is_deeply(jbody(sdk_get(AG . "/$bid")), $bclosed, 'the agent stopped before is unchanged');
 is(etag(sdk_get(AG . "/$bid")), '"2"', 'and keeps its version');
 is((jbody(sdk_get(AG . "/$did")) || {})->{status}, 'active', "another session's agent stays active");
-is_deeply([audit_lines('session', $sid), audit_lines('agent', $cid)], [2, 2],
+is_deeply([audit_count('session' => $sid), audit_count('agent' => $cid)], [2, 2],
           'audit: the session stop and the agent it closed');
 
 $res = sdk_get(SS . "/$sid");
@@ -213,7 +191,7 @@ is((jbody($res) || {})->{duration}, $closed->{duration}, 'a closed session\'s du
 $res = sdk_del(SS . "/$sid/stop");
 is_deeply([$res->code, jbody($res), etag($res)], [200, $closed, $stop_etag],
           'stop a closed session: 200, the same body, no new version');
-is(audit_lines('session', $sid), 2, 'no audit line for it');
+is(audit_count('session' => $sid), 2, 'no audit line for it');
 
 # ---- agents and sessions that cannot take them ---------------------------------------------------
 my $used = slots()->{used};

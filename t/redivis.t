@@ -11,9 +11,8 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use HTTP::Request ();
 use LWP::UserAgent ();
-use URI::Escape qw(uri_unescape);
 use Time::HiRes ();
-use LcTest;
+use LcTest qw(:DEFAULT redivis_payload);
 use LcAuth qw(lc_mint);
 
 use constant NB  => '/api/v1/notebooks';
@@ -149,11 +148,11 @@ for my $ref (@not_same) {
 }
 
 # ---- HEAD errors: X-REDIVIS-ERROR-PAYLOAD ---------------------------------------------------------
+# [code, body, the X-REDIVIS-ERROR-PAYLOAD header decoded less a non-empty error_description,
+#  1 when that header has no space, quote or brace (it is percent-encoded)]
 sub head_payload {
     my $res = shift;
-    my $h = $res->header('X-REDIVIS-ERROR-PAYLOAD');
-    my $p = defined $h ? eval { JSON::PP->new->decode(uri_unescape($h)) } : undef;
-    delete $p->{error_description} if $p && defined $p->{error_description} && length $p->{error_description};
+    my ($p, $h) = redivis_payload($res);
     return [$res->code, $res->content, $p, defined $h && $h !~ /[\s"{}]/ ? 1 : 0];
 }
 is_deeply(head_payload(req(HEAD => NB . "/$O.$WF.nb_nope")),

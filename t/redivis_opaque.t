@@ -10,7 +10,7 @@ use warnings FATAL => 'all';
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use LcTest;
+use LcTest qw(:DEFAULT py_quote);
 
 use constant NB => '/api/v1/notebooks';
 use constant AR => ADMIN . '/resources/notebook';
@@ -26,15 +26,6 @@ sub nb_get  { req(GET => NB . "/$_[0]") }
 sub nb_stop { req(POST => NB . "/$_[0]/stop") }
 sub nb_run  { req(POST => NB . "/$_[0]/run") }
 sub job_of  { ((jbody($_[0]) || {})->{currentJob} || {})->{status} // '' }
-
-# What redivis-python builds: "/notebooks/" + quote(qualified_reference, safe=''),
-# which leaves letters, digits and "_.-~" and encodes everything else, UTF-8 first.
-sub py_quote {
-    my $s = shift;
-    utf8::encode($s);
-    $s =~ s/([^A-Za-z0-9_.\-~])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
-}
 
 # ---- admin PUT under an opaque id ------------------------------------------------------------
 my $qref = 'rdvopq.sales_flow:wf7k.q1_q2_report:nb4a9b';

@@ -17,8 +17,7 @@ use warnings FATAL => 'all';
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use URI::Escape qw(uri_unescape);
-use LcTest;
+use LcTest qw(:DEFAULT py_quote redivis_payload);
 
 use constant WF => '/api/v1/workflows';
 use constant AR => ADMIN . '/resources/notebook';
@@ -34,13 +33,6 @@ sub put_nb {
     my $res = req(PUT => AR . "/$id", body => { kind => 'notebook', qualifiedReference => $qref,
                                                 ($name ? (name => $name) : ()) });
     return $res->code;
-}
-# What redivis-python builds: quote(ref, safe='') keeps letters, digits and "_.-~".
-sub py_quote {
-    my $s = shift;
-    utf8::encode($s);
-    $s =~ s/([^A-Za-z0-9_.\-~])/sprintf('%%%02X', ord $1)/ge;
-    return $s;
 }
 
 # The big workflow's notebooks under ids interleaved with another workflow's
@@ -80,13 +72,8 @@ for my $f (@forms) {
 }
 
 # ---- Workflow.exists(): HEAD ----------------------------------------------------------------------
-sub head_payload {
-    my $res = shift;
-    my $h = $res->header('X-REDIVIS-ERROR-PAYLOAD');
-    my $p = defined $h ? eval { JSON::PP->new->decode(uri_unescape($h)) } : undef;
-    delete $p->{error_description} if $p && length($p->{error_description} // '');
-    return [$res->code, $res->content, $p];
-}
+# [code, body, the X-REDIVIS-ERROR-PAYLOAD header decoded less a non-empty error_description]
+sub head_payload { my $res = shift; [$res->code, $res->content, (redivis_payload($res))[0]] }
 is_deeply(head_payload(req(HEAD => WF . '/' . py_quote('rdvwf.Big Flow'))), [200, '', undef],
           'HEAD an existing workflow: 200, no body');
 is_deeply(head_payload(req(HEAD => WF . '/rdvwf.no_such_flow')),

@@ -8,6 +8,8 @@ use Apache::TestRequest ();
 use LWP::UserAgent ();
 use LcAuth qw(lc_mint);
 use LcTest ();
+use LcClient qw(status_auto);
+use List::Util qw(sum0);
 
 # Its figures are the shm store's (slots, journal, mutex); under dbd the
 # section reports FeedSeq instead (t/status_dbd.t).
@@ -35,13 +37,6 @@ my @keys = (qw(Store SlotsUsed SlotsFree JournalSeq JournalSnapshotSeq JournalFl
             (map { my ($k, @s) = @$_; map { "Resources.$k.$_" } @s } @kinds),
             'TokenRefusals', (map { "TokenRefusals.$_" } @reasons), 'WatchersOpen');
 
-# The section's lines of ?auto, in order, and as a hash.
-sub auto {
-    my $r = $ua->get("$base/server-status?auto");
-    my @lines = grep { /^Lifecycle/ } split /\n/, $r->content;
-    my %v = map { /^Lifecycle([^:]+): (.*)$/ ? ($1 => $2) : () } @lines;
-    return ($r, \@lines, \%v);
-}
 sub metrics {
     my %m;
     for (split /\n/, $ua->get("$base/lifecycle/v1/metrics")->content) {
@@ -49,9 +44,8 @@ sub metrics {
     }
     return \%m;
 }
-sub sum { my $t = 0; $t += $_ for @_; $t }
 
-my ($r, $lines, $v0) = auto();
+my ($r, $lines, $v0) = status_auto($ua, $base);
 note $r->content;
 is($r->code, 200, '?auto: 200');
 like($r->header('Content-Type'), qr{^text/plain}, '?auto is plain text');
@@ -62,9 +56,9 @@ ok(!grep({ !/^Lifecycle[A-Za-z_.]+: \S+$/ } @$lines), 'every line is "Key: value
 is($v0->{Store}, 'shm', 'the store is shm');
 is($v0->{SlotsUsed} + $v0->{SlotsFree}, 64, 'slots used + free = LifecycleCapacity 64');
 is($v0->{Resources}, $v0->{SlotsUsed}, 'resources counted = slots used');
-is(sum(map { $v0->{$_} } grep { /^Resources\./ } keys %$v0), $v0->{Resources},
+is(sum0(map { $v0->{$_} } grep { /^Resources\./ } keys %$v0), $v0->{Resources},
    'the states add up to the total');
-is($v0->{TokenRefusals}, sum(map { $v0->{$_} } grep { /^TokenRefusals\./ } keys %$v0),
+is($v0->{TokenRefusals}, sum0(map { $v0->{$_} } grep { /^TokenRefusals\./ } keys %$v0),
    'the reasons add up to the refusals');
 like($v0->{MutexWaitSeconds}, qr/^\d+\.\d{6}$/, 'mutex wait in seconds, to the microsecond');
 like($v0->{JournalFlushesPerSec}, qr/^\d+\.\d\d$/, 'flush rate: a rate');
@@ -94,7 +88,7 @@ for my $w (['st-run', 'running'], ['st-stop', 'stopped']) {
 }
 my $expired = lc_mint(scope => 'workstations.read', now => time - 500, ttl => 100);
 $ua->get("$base/workstations/st-run", Authorization => "Bearer $expired");
-my (undef, undef, $v1) = auto();
+my (undef, undef, $v1) = status_auto($ua, $base);
 sub delta { $v1->{$_[0]} - $v0->{$_[0]} }
 is(delta('SlotsUsed'), 2, 'two slots more');
 is(delta('SlotsFree'), -2, 'two slots fewer free');
@@ -117,7 +111,7 @@ my @dt = split /\n/, $section // '';
 is(scalar(@dt), scalar(@keys), 'HTML: one line per ?auto key');
 ok(!grep({ !m{^<dt>[^<>]+: [^<>]+</dt>$} } @dt), 'HTML: every line is <dt>label: value</dt>');
 is($dt[0], '<dt>Store: shm</dt>', 'HTML: the store');
-my (undef, undef, $v2) = auto();
+my (undef, undef, $v2) = status_auto($ua, $base);
 ok(scalar(grep { $_ eq "<dt>Resources workstation running: $v2->{'Resources.workstation.running'}</dt>" } @dt),
    'HTML: running workstations');
 ok(scalar(grep { $_ eq "<dt>Resource slots used: $v2->{SlotsUsed}</dt>" } @dt), 'HTML: slots used');

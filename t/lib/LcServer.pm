@@ -11,6 +11,12 @@ package LcServer;
 #   $s->start  (1 when it serves, 0 when it refused or died)
 #   $s->stop('TERM'|'KILL')  (KILL: the whole process group at once)
 #   $s->base  $s->log  $s->pid  $s->{dir}
+#
+# Processes (of any server):
+#   LcServer::test_server_pid()  the Apache::Test server's parent pid (its t_pid_file), or undef
+#   LcServer::children(PID)      the pids whose parent is PID
+#   LcServer::group_alive(PGID)  whether any process of that process group is left
+#   LcServer::slurp(FILE)        the file's bytes, or undef
 use strict;
 use warnings;
 use File::Path ();
@@ -112,6 +118,22 @@ sub group_alive { my $pg = shift;
         return 1 if defined $l && $l =~ /^\d+ \(.*?\) \S \d+ (\d+)/ && $1 == $pg;
     }
     return 0 }
+
+sub test_server_pid {
+    open my $fh, '<', Apache::Test::vars()->{t_pid_file} or return;
+    chomp(my $p = <$fh> // '');
+    return $p;
+}
+
+sub children {
+    my $pp = shift;
+    my @kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next; my $l = <$fh>; close $fh;
+        push @kids, $1 if defined $l && $l =~ /^(\d+) \(.*\) \S (\d+)/ && $2 == $pp;
+    }
+    return @kids;
+}
 
 sub stop {     # signal: KILL (the whole group at once) or TERM (a clean stop)
     my ($s, $sig) = @_;

@@ -13,7 +13,21 @@ package LcTest;
 #   lc_store()                  'shm', or 'dbd' in build/suite.sh's run against PostgreSQL
 #   shm_only(WHY)               skip the whole file under dbd, saying why
 #   feed_head()                 the change feed's last sequence number, store-neutral
-#   is_ws_error / is_admin_error / unchanged     assertions with a fixed test count (see each)
+#   audit_lines(KIND, ID, %o)   the audit lines about resource KIND/ID in the error_log, in order,
+#                               each from 'audit kind=' on; o: moves => 1 (only those of a
+#                               transition: from="-", a creation's, left out), like => qr/.../
+#   audit_count(KIND, ID, %o)   how many of those there are (-1 when the error_log cannot be read)
+#   detail(RES)                 a {"detail": ...} body's detail (Notte, wrapper), else the body text
+#   dbd_only()                  skip the whole file unless this is the run against PostgreSQL
+#                               (LifecycleStore dbd, LC_PG_DIR set)
+#   delete_all(KIND => [IDS], ...)   admin DELETE of each, in that order: [the ids not answered 204]
+# On request (use LcTest qw(:DEFAULT NAME ...)):
+#   count_in_log(RE)            how many lines of the error_log match RE (0 when it cannot be read)
+#   py_quote(S)                 S percent-encoded as redivis-python's quote(S, safe=''): letters,
+#                               digits and "_.-~" kept, everything else encoded, UTF-8 first
+#   redivis_payload(RES)        (the decoded X-REDIVIS-ERROR-PAYLOAD header less a non-empty
+#                               error_description, or undef; the header as sent, or undef)
+#   is_ws_error / is_admin_error / is_detail / unchanged     assertions with a fixed test count (see each)
 #
 # Each assertion helper runs a fixed number of tests, so that callers can
 # `plan tests => N` exactly.
@@ -23,14 +37,19 @@ use warnings;
 use Exporter 'import';
 use HTTP::Request ();
 use JSON::PP ();
+use URI::Escape ();
 use Time::HiRes ();
 use Test::More ();
+use Apache::Test ();
 use Apache::TestRequest ();
 
 our @EXPORT = qw(req jbody etag ws_obj put_ws get_ws del_ws ws_state wait_status slots
                  lc_store shm_only feed_head
-                 is_ws_error is_admin_error unchanged json_text
+                 audit_lines audit_count detail dbd_only delete_all
+                 is_ws_error is_admin_error is_detail unchanged json_text
                  WS ADMIN JSON_CT);
+
+our @EXPORT_OK = qw(count_in_log py_quote redivis_payload);
 
 use constant WS      => '/workstations';
 use constant ADMIN   => '/lifecycle/v1';
@@ -225,6 +244,70 @@ sub is_admin_error {
                          "$name: message names '$mention'");
     }
 }
+
+# Notte's and the wrapper API's errors: 2 tests (status code; exactly {"detail": DETAIL}
+# in JSON).  DETAIL may be a list (FastAPI's 422s).
+sub is_detail {
+    my ($res, $code, $detail, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is($res->code, $code, "$name: $code");
+    Test::More::is_deeply([$res->header('Content-Type'), jbody($res)], [JSON_CT, { detail => $detail }],
+        "$name: {\"detail\": " . (ref $detail ? 'list' : "\"$detail\"") . '}');
+}
+
+sub detail { my $b = jbody($_[0]); ref $b eq 'HASH' ? $b->{detail} : $_[0]->content }
+
+sub dbd_only {
+    Test::More::plan(skip_all => 'runs against LifecycleStore dbd only (build/suite.sh\'s dbd run)')
+        unless lc_store() eq 'dbd' && $ENV{LC_PG_DIR};
+}
+
+sub delete_all {
+    my @pairs = @_;
+    my @bad;
+    while (my ($kind, $ids) = splice @pairs, 0, 2) {
+        push @bad, grep { req(DELETE => ADMIN . "/resources/$kind/$_")->code != 204 } @$ids;
+    }
+    return \@bad;
+}
+
+sub _error_log { Apache::Test::vars('t_logs') . '/error_log' }
+
+sub count_in_log {
+    my $re = shift;
+    open my $fh, '<', _error_log() or return 0;
+    my $n = grep { /$re/ } <$fh>;
+    close $fh;
+    return $n;
+}
+
+sub py_quote {
+    my $s = shift;
+    utf8::encode($s);
+    $s =~ s/([^A-Za-z0-9_.\-~])/sprintf('%%%02X', ord $1)/ge;
+    return $s;
+}
+
+sub redivis_payload {
+    my $res = shift;
+    my $h = $res->header('X-REDIVIS-ERROR-PAYLOAD');
+    my $p = defined $h ? eval { JSON::PP->new->decode(URI::Escape::uri_unescape($h)) } : undef;
+    delete $p->{error_description} if $p && length($p->{error_description} // '');
+    return ($p, $h);
+}
+
+sub _audit {
+    my ($kind, $id, %o) = @_;
+    open my $fh, '<', _error_log() or return undef;
+    my @l = map { /(audit kind="\Q$kind\E" id="\Q$id\E" .*)$/ ? $1 : () } <$fh>;
+    @l = grep { /^audit kind="[^"]*" id="[^"]*" from="(?!-")/ } @l if $o{moves};
+    @l = grep { /$o{like}/ } @l if $o{like};
+    return \@l;
+}
+
+sub audit_lines { @{ _audit(@_) || [] } }
+
+sub audit_count { my $l = _audit(@_); $l ? scalar @$l : -1 }
 
 # 1 test: the workstation still answers GET with the same status and ETag.
 sub unchanged {
