@@ -118,6 +118,7 @@ $(UNIT_DIR)/test_runner: t/unit/test_runner.c t/unit/lc_test.h $(RUNNER_SRC) $(R
 unit: $(LC_CLI) $(LC_JOURNAL_CLI)
 unit: $(UNIT_TESTS)
 	@perl build/directives.pl
+	@perl build/logtags.pl
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; env $(UNIT_ENV) $$t; done
 
 # STORE=dbd: the state in a local PostgreSQL (build/pg.sh) beside Apache.
@@ -136,6 +137,7 @@ test:
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
 	@perl build/layers.pl $(LC_SRCDIR) $(LC_OBJDIR)/.libs
 	@perl build/directives.pl
+	@perl build/logtags.pl
 	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal build/lifecycle-runner SANITIZE=
 	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 

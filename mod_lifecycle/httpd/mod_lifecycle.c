@@ -26,6 +26,7 @@
 #include "lc_status.h"
 #include "lc_errdoc.h"
 #include "lc_notte.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -220,7 +221,7 @@ static int lc_handler(request_rec *r)
     q.sc = lc_config_global(r->server);
     q.now = apr_time_now();
     if (!(q.dialect = dialect_get(dc->dialect))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SetHandler lifecycle without "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LC_LOGNO(00032) "SetHandler lifecycle without "
                       "LifecycleDialect for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -253,7 +254,7 @@ static int lc_handler(request_rec *r)
     if (decision.result != LC_AUTH_ALLOW) {
         /* The sub is the token's: quoted like the audit line's, so that it
          * cannot forge one. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "refused %s %s: %s (sub=%s)", r->method,
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LC_LOGNO(00033) "refused %s %s: %s (sub=%s)", r->method,
                       r->uri, decision.cause, lc_audit_value(r->pool, q.actor.sub));
         lc_metrics_token_refused(decision.cause);
         apr_table_setn(r->notes, "lifecycle-scope", scope);

@@ -58,7 +58,7 @@ int lc_jnl_fsync_dir(const char *dir)
 void lc_jnl_chown(const lc_journal_opts_t *o, const char *path)
 {
     if (o->uid >= 0 && chown(path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
-        lc_jnl_say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
+        lc_jnl_say(o, 1, LC_LOGNO(00066) "cannot give %s to the server's User: %s", path, strerror(errno));
     }
 }
 
