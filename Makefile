@@ -26,7 +26,7 @@ APR_LIBS   := $(shell apr-1-config --link-ld 2>/dev/null)
 # apr-util: apr_dbd, for the dbd backend's tests.
 APU_CFLAGS := $(shell apu-1-config --includes 2>/dev/null)
 APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
-UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) $(if $(SANITIZE),$(LC_SAN_FLAGS))
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(LC_VERSION_DEF) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: the folders below the httpd layer, APR, jansson and
 # libsodium only.  The dbd store's folder adds apr_dbd and libpq.
 UNIT_CORE  := $(sort $(foreach d,core kinds store/shm token,$(wildcard $(LC_SRCDIR)/$(d)/*.c)))
@@ -93,12 +93,12 @@ build/unit/bench_replay: t/unit/bench_replay.c t/unit/lc_test.h t/unit/lc_test_s
 	$(CC) $(UNIT_CFLAGS) -O2 -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-token CLI (keygen, mint, inspect): the token core only.
-$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(CORE_LIB) $(LC_HDR)
+$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(CORE_LIB) $(LC_HDR) VERSION
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
-$(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR)
+$(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR) VERSION
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
@@ -106,7 +106,7 @@ $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR)
 # rules of the core (lc_json.c, lc_util.c) and nothing else of it.
 RUNNER_SRC  := $(filter-out $(LC_SRCDIR)/cli/lifecycle-runner.c,$(wildcard $(LC_SRCDIR)/cli/lc_runner_*.c))
 RUNNER_HDR  := $(wildcard $(LC_SRCDIR)/cli/lc_runner*.h) $(addprefix $(LC_SRCDIR)/core/,lc_json.h lc_util.h)
-$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_SRC) $(RUNNER_HDR) $(CORE_LIB)
+$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_SRC) $(RUNNER_HDR) $(CORE_LIB) VERSION
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_SRC) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 

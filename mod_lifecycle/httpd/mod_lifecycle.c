@@ -27,6 +27,7 @@
 #include "lc_errdoc.h"
 #include "lc_notte.h"
 #include "lc_log.h"
+#include "lc_version.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -48,6 +49,9 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     const lc_provider_t *pv = lc_provider_configured(lc_config_global(s)->store);
 
     (void)plog;
+    /* "mod_lifecycle/0.1.0" (VERSION): the start-up notice, and the Server
+     * header under ServerTokens Full. */
+    ap_add_version_component(pconf, "mod_lifecycle/" LC_VERSION_STRING);
     /* httpd reads its configuration twice at start-up; create nothing on the
      * dry run. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
