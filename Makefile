@@ -32,7 +32,7 @@ APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
 MINT_DIR   := $(LC_SRCDIR)/token/mint
 MINT_SRC   := $(wildcard $(MINT_DIR)/*.c)
 MINT_HDR   := $(wildcard $(MINT_DIR)/*.h)
-UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) -I$(MINT_DIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
+UNIT_CFLAGS = -std=gnu11 -g -O1 $(LC_WARN) $(LC_VERSION_DEF) $(APR_CFLAGS) $(APU_CFLAGS) $(LC_PQ_CFLAGS) $(LC_PURE_INC) -I$(MINT_DIR) $(if $(SANITIZE),$(LC_SAN_FLAGS))
 # The pure core: the folders below the httpd layer, APR, jansson and
 # libsodium only.  The dbd store's folder adds apr_dbd and libpq.
 UNIT_CORE  := $(sort $(foreach d,core kinds store/shm token,$(wildcard $(LC_SRCDIR)/$(d)/*.c)))
@@ -103,12 +103,12 @@ build/unit/bench_replay: t/unit/bench_replay.c t/unit/lc_test.h t/unit/lc_test_s
 	$(CC) $(UNIT_CFLAGS) -O2 -It/unit -o $@ $< $(UNIT_CORE) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-token CLI (keygen, mint, inspect): the token core and minting.
-$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR)
+$(LC_CLI): $(LC_SRCDIR)/cli/lifecycle-token.c $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR) VERSION
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(MINT_LIB) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # The lifecycle-journal CLI (check, salvage): the store and journal core.
-$(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR)
+$(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR) VERSION
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
@@ -116,7 +116,7 @@ $(LC_JOURNAL_CLI): $(LC_SRCDIR)/cli/lifecycle-journal.c $(CORE_LIB) $(LC_HDR)
 # rules of the core (lc_json.c, lc_util.c) and nothing else of it.
 RUNNER_SRC  := $(filter-out $(LC_SRCDIR)/cli/lifecycle-runner.c,$(wildcard $(LC_SRCDIR)/cli/lc_runner_*.c))
 RUNNER_HDR  := $(wildcard $(LC_SRCDIR)/cli/lc_runner*.h) $(addprefix $(LC_SRCDIR)/core/,lc_json.h lc_util.h)
-$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_SRC) $(RUNNER_HDR) $(CORE_LIB)
+$(LC_RUNNER): $(LC_SRCDIR)/cli/lifecycle-runner.c $(RUNNER_SRC) $(RUNNER_HDR) $(CORE_LIB) VERSION
 	@mkdir -p $(LC_OUT)
 	$(CC) $(UNIT_CFLAGS) -I$(LC_SRCDIR)/cli -o $@ $< $(RUNNER_SRC) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
@@ -128,6 +128,7 @@ $(UNIT_DIR)/test_runner: t/unit/test_runner.c t/unit/lc_test.h $(RUNNER_SRC) $(R
 unit: $(LC_CLI) $(LC_JOURNAL_CLI)
 unit: $(UNIT_TESTS)
 	@perl build/directives.pl
+	@perl build/logtags.pl
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; env $(UNIT_ENV) $$t; done
 
 # STORE=dbd: the state in a local PostgreSQL (build/pg.sh) beside Apache.
@@ -146,6 +147,7 @@ test:
 suite: $(LC_MODULE) $(if $(SKIP_UNIT),,unit)
 	@perl build/layers.pl $(LC_SRCDIR) $(LC_OBJDIR)/.libs
 	@perl build/directives.pl
+	@perl build/logtags.pl
 	@$(MAKE) --no-print-directory build/lifecycle-token build/lifecycle-journal build/lifecycle-runner SANITIZE=
 	@SANITIZE="$(SANITIZE)" bash build/suite.sh
 

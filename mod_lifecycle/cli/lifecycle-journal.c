@@ -28,6 +28,7 @@
 #include "lc_record.h"
 #include "lc_snapshot.h"
 #include "lc_journal_recover.h"
+#include "lc_version.h"
 
 static const char *prog = "lifecycle-journal";
 
@@ -46,8 +47,10 @@ static void usage(FILE *f)
         "       used is ever touched)\n"
         "  %s --help\n"
         "      this text (also after a subcommand); the manual: man lifecycle-journal\n"
+        "  %s --version\n"
+        "      the version (mod_lifecycle's: one VERSION for both)\n"
         "  Run with the server stopped, as root or the server's User.\n"
-        "  Exit status: 0 ok, 1 refused or failed, 2 usage.\n", prog, prog, prog, prog);
+        "  Exit status: 0 ok, 1 refused or failed, 2 usage.\n", prog, prog, prog, prog, prog);
 }
 
 static int is_help(const char *a)
@@ -121,6 +124,10 @@ int main(int argc, const char *const *argv)
 
     if (wants_help(argc, argv)) {
         usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("%s %s\n", prog, LC_VERSION_STRING);
         return 0;
     }
     if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "salvage"))) {

@@ -23,6 +23,7 @@
 
 #include "lc_runner.h"
 #include "lc_runner_log.h"
+#include "lc_version.h"
 
 #define DEFAULT_CONFIG "/etc/lifecycle-runner/lifecycle-runner.conf"
 
@@ -37,6 +38,7 @@ static void usage(FILE *f)
         "  --config FILE  the configuration (default " DEFAULT_CONFIG ")\n"
         "  --check        read the configuration and the token, say what is handled, exit\n"
         "  --help         this text\n"
+        "  --version      the version (mod_lifecycle's: one VERSION for both)\n"
         "Configuration (KEY = VALUE lines, # comments):\n"
         "  url = http://127.0.0.1:80        the server; its admin API is URL/lifecycle/v1\n"
         "  token_file = FILE                a bearer token with scope lifecycle.admin\n"
@@ -86,6 +88,10 @@ static int parse_args(int argc, const char *const *argv, const char **config, in
         }
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            return 0;
+        }
+        else if (strcmp(argv[i], "--version") == 0) {
+            printf("%s %s\n", prog, LC_VERSION_STRING);
             return 0;
         }
         else {

@@ -31,6 +31,7 @@
 #include "lc_paserk.h"
 #include "lc_token.h"
 #include "lc_token_mint.h"
+#include "lc_version.h"
 
 static const char *prog = "lifecycle-token";
 
@@ -52,8 +53,10 @@ static void usage(FILE *f)
         "  %s inspect TOKEN|-\n"
         "      prints the header or footer and the claims, signature NOT verified\n"
         "  %s --help\n"
-        "      this text (also after a subcommand); the manual: man lifecycle-token\n",
-        prog, prog, prog, prog, prog);
+        "      this text (also after a subcommand); the manual: man lifecycle-token\n"
+        "  %s --version\n"
+        "      the version (mod_lifecycle's: one VERSION for both)\n",
+        prog, prog, prog, prog, prog, prog);
 }
 
 static int is_help(const char *a)
@@ -576,6 +579,10 @@ int main(int argc, const char *const *argv)
 
     if (wants_help(argc, argv)) {
         usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("%s %s\n", prog, LC_VERSION_STRING);
         return 0;
     }
     if (argc < 2) {

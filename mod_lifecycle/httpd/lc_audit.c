@@ -13,6 +13,7 @@
 #include "lc_kind.h"
 #include "lc_http.h"
 #include "lc_metrics.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -55,10 +56,10 @@ static void audit_line(apr_pool_t *p, server_rec *s, request_rec *r, lc_kind_e k
         " request_id=", lc_audit_value(p, request_id), NULL);
 
     if (r) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s", line);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LC_LOGNO_NONE "%s", line);
     }
     else {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "%s", line);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, LC_LOGNO_NONE "%s", line);
     }
 }
 

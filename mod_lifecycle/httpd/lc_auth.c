@@ -19,6 +19,7 @@
 #include "lc_config.h"
 #include "lc_token.h"
 #include "lc_token_cache.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -39,7 +40,7 @@ void lc_auth_child_init(apr_pool_t *p, server_rec *s)
 void lc_auth_post_config(server_rec *s)
 {
     if (!lc_config_global(s)->keys) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "no LifecycleTokenKey: every request "
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, LC_LOGNO(00004) "no LifecycleTokenKey: every request "
                      "to a lifecycle location will be refused with 401");
     }
 }

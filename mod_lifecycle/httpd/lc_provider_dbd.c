@@ -37,6 +37,7 @@
 #include "lc_metrics.h"
 #include "lc_stopping.h"
 #include "lc_dbd_schema.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -83,7 +84,8 @@ static void src_log(void *ctx, int level, const char *msg)
 {
     (void)ctx;
     ap_log_error(APLOG_MARK, level == 0 ? APLOG_ERR : level == 1 ? APLOG_WARNING : APLOG_INFO,
-                 0, main_server, "LifecycleStore dbd: %s", msg);
+                 0, main_server, "%.*sLifecycleStore dbd: %s", LC_TAGGED_LEN(msg), msg,
+                 msg + LC_TAGGED_LEN(msg));
 }
 
 /* mod_dbd's DBDriver and DBDParams for server s.  mod_dbd does not export
@@ -104,18 +106,18 @@ static apr_status_t check_dbd(apr_pool_t *ptemp, server_rec *s,
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     if (!dbd_open || !dbd_close || !(*cfg = dbd_config(s))) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "LifecycleStore dbd needs mod_dbd: "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00005) "LifecycleStore dbd needs mod_dbd: "
                      "LoadModule dbd_module (a2enmod dbd), with DBDriver pgsql and DBDParams");
         return APR_EGENERAL;
     }
     if (!(*cfg)->name || strcmp((*cfg)->name, "pgsql") != 0) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "LifecycleStore dbd needs DBDriver pgsql "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00006) "LifecycleStore dbd needs DBDriver pgsql "
                      "(and DBDParams naming the database), not %s", (*cfg)->name);
         return APR_EGENERAL;
     }
     apr_dbd_init(ptemp);
     if (apr_dbd_get_driver(ptemp, "pgsql", driver) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "LifecycleStore dbd: APR's pgsql driver "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00007) "LifecycleStore dbd: APR's pgsql driver "
                      "cannot be loaded: install it (Debian: libaprutil1-dbd-pgsql)");
         return APR_EGENERAL;
     }
@@ -132,7 +134,7 @@ static apr_status_t check_schema(apr_pool_t *ptemp, server_rec *s,
 
     /* The parameters may hold a password: never logged, only the driver's message. */
     if (apr_dbd_open_ex(driver, ptemp, cfg->params, &c.handle, &err) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LifecycleStore dbd: the database "
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, LC_LOGNO(00008) "LifecycleStore dbd: the database "
                      "cannot be reached now (%.*s): requests answer 503 until it can",
                      err ? (int)strcspn(err, "\n") : 0, err ? err : "");
         return APR_SUCCESS;
@@ -140,12 +142,14 @@ static apr_status_t check_schema(apr_pool_t *ptemp, server_rec *s,
     rv = lc_dbd_schema_ensure(&c, ptemp, &why);
     apr_dbd_close(driver, c.handle);
     if (rv == APR_EINVAL) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "LifecycleStore dbd: %s", why);
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%.*sLifecycleStore dbd: %s", LC_TAGGED_LEN(why), why,
+                     why + LC_TAGGED_LEN(why));
         return rv;
     }
     if (why) {
         ap_log_error(APLOG_MARK, rv == APR_SUCCESS ? APLOG_WARNING : APLOG_ERR, 0, s,
-                     "LifecycleStore dbd: %s", why);
+                     "%.*sLifecycleStore dbd: %s", LC_TAGGED_LEN(why), why,
+                     why + LC_TAGGED_LEN(why));
     }
     schema_checked = rv == APR_SUCCESS;
     return APR_SUCCESS;
@@ -159,7 +163,7 @@ static apr_status_t shared_area(server_rec *s)
 
     if (rd && rd->sh) {
         if (rd->sh->layout != LC_DBD_SHARED_LAYOUT || !lc_metrics_area_ok(rd->sh->metrics_area)) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "the retained lifecycle counters have "
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00009) "the retained lifecycle counters have "
                          "a layout this module does not know: stop and start the server");
             return APR_EGENERAL;
         }
@@ -169,7 +173,7 @@ static apr_status_t shared_area(server_rec *s)
     rd = ap_retained_data_create(LC_DBD_RETAINED_KEY, sizeof(*rd));
     if ((rv = apr_shm_create(&rd->shm, sizeof(lc_dbd_shared_t), NULL, s->process->pool))
         != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "LifecycleStore dbd: cannot create "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, LC_LOGNO(00010) "LifecycleStore dbd: cannot create "
                      "%" APR_SIZE_T_FMT " bytes of shared memory", sizeof(lc_dbd_shared_t));
         return rv;
     }

@@ -10,6 +10,7 @@
 #include "lc_state.h"
 #include "lc_store_shm.h"
 #include "lc_metrics.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -28,7 +29,7 @@ static apr_status_t shm_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server
         return lc_state_recover(lc_segment_store(), s, ptemp);
     }
     if (!lc_metrics_area_ok(counters)) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "the retained lifecycle counters have a "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00011) "the retained lifecycle counters have a "
                      "layout this module does not know: stop and start the server");
         return APR_EGENERAL;
     }

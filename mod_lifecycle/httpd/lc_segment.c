@@ -17,6 +17,7 @@
 #include "lc_segment.h"
 #include "lc_store_shm.h"
 #include "lc_config.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -74,7 +75,7 @@ static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
 
     if ((rv = create_shm(rd, size, s)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                     "LifecycleCapacity %u, LifecycleAttributeMemory %" APR_SIZE_T_FMT
+                     LC_LOGNO(00012) "LifecycleCapacity %u, LifecycleAttributeMemory %" APR_SIZE_T_FMT
                      ": cannot create %" APR_SIZE_T_FMT " bytes of shared memory",
                      capacity, heap, size);
         return rv;
@@ -82,17 +83,17 @@ static apr_status_t create_segment(lc_retained_t *rd, server_rec *s)
     rd->base = apr_shm_baseaddr_get(rd->shm);
     rd->size = apr_shm_size_get(rd->shm);
     if ((rv = lc_store_shm_format(rd->base, rd->size, capacity, heap)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot format the lifecycle store");
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, LC_LOGNO(00013) "cannot format the lifecycle store");
         return rv;
     }
     rv = ap_global_mutex_create(&rd->mutex, NULL, LC_MUTEX_TYPE, NULL, s,
                                 s->process->pool, 0);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot create the %s mutex",
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, LC_LOGNO(00014) "cannot create the %s mutex",
                      LC_MUTEX_TYPE);
         return rv;
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "store created: %u slots, %" APR_SIZE_T_FMT
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, LC_LOGNO(00015) "store created: %u slots, %" APR_SIZE_T_FMT
                  " bytes of attribute memory, %" APR_SIZE_T_FMT " bytes of shared memory",
                  capacity, heap, rd->size);
     return APR_SUCCESS;
@@ -113,13 +114,13 @@ apr_status_t lc_segment_post_config(apr_pool_t *pconf, server_rec *s, int *creat
         }
     }
     else if (lc_store_shm_check(retained->base, retained->size) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "the retained lifecycle store has a "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00016) "the retained lifecycle store has a "
                      "layout this module does not know: stop and start the server");
         return APR_EGENERAL;
     }
     else if (lc_store_shm_capacity(retained->base) != (uint32_t)lc_config_capacity(s)
              || lc_store_shm_heap(retained->base) != APR_ALIGN(heap_bytes(s), 64)) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "LifecycleCapacity %d and "
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, LC_LOGNO(00017) "LifecycleCapacity %d and "
                      "LifecycleAttributeMemory %" APR_SIZE_T_FMT " take effect at the next "
                      "full restart; keeping %u slots and %" APR_SIZE_T_FMT " bytes",
                      lc_config_capacity(s), heap_bytes(s),
@@ -140,7 +141,7 @@ void lc_segment_child_init(apr_pool_t *p, server_rec *s)
     m = retained->mutex;
     rv = apr_global_mutex_child_init(&m, apr_global_mutex_lockfile(m), p);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot attach the %s mutex in a child",
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LC_LOGNO(00018) "cannot attach the %s mutex in a child",
                      LC_MUTEX_TYPE);
         process_store = NULL;
         return;

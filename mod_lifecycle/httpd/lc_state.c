@@ -22,6 +22,7 @@
 #include "lc_stopping.h"
 #include "lc_snapshot.h"
 #include "lc_journal_recover.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -33,7 +34,7 @@ static char *dir_locked;
 
 static void log_to_httpd(void *baton, int warning, const char *msg)
 {
-    ap_log_error(APLOG_MARK, warning ? APLOG_WARNING : APLOG_INFO, 0, baton, "%s", msg);
+    ap_log_error(APLOG_MARK, warning ? APLOG_WARNING : APLOG_INFO, 0, baton, "%s", LC_TAGGED(msg));
 }
 
 static lc_journal_opts_t opts_for(server_rec *s, const lc_server_conf_t *sc)
@@ -56,7 +57,7 @@ static apr_status_t prepare_dir(server_rec *s, const lc_server_conf_t *sc, apr_p
     if (apr_dir_make_recursive(sc->state_dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
                                | APR_FPROT_UEXECUTE | APR_FPROT_GREAD | APR_FPROT_GEXECUTE, p) != APR_SUCCESS
         || stat(sc->state_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s, "LifecycleStateDir %s (%s): "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, errno, s, LC_LOGNO(00019) "LifecycleStateDir %s (%s): "
                      "cannot create the directory", sc->state_dir, sc->state_dir_where);
         return APR_EGENERAL;
     }
@@ -73,7 +74,7 @@ static apr_status_t prepare_dir(server_rec *s, const lc_server_conf_t *sc, apr_p
         writable = access(sc->state_dir, W_OK | X_OK) == 0;
     }
     if (!writable) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "LifecycleStateDir %s (%s): not "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, LC_LOGNO(00020) "LifecycleStateDir %s (%s): not "
                      "writable by the server's User %s", sc->state_dir, sc->state_dir_where,
                      ap_unixd_config.user_name ? ap_unixd_config.user_name : "?");
         return APR_EACCES;
@@ -104,7 +105,7 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
     apr_status_t rv;
 
     if (!sc->state_dir) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "no LifecycleStateDir: resource state "
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, LC_LOGNO(00021) "no LifecycleStateDir: resource state "
                      "is kept in memory only and is lost when the server stops");
         return APR_SUCCESS;
     }
@@ -117,7 +118,7 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
         }
         if ((dir_lock = lock_dir(sc->state_dir)) < 0) {
             int busy = errno == EWOULDBLOCK;
-            ap_log_error(APLOG_MARK, APLOG_EMERG, busy ? 0 : errno, s, "LifecycleStateDir %s "
+            ap_log_error(APLOG_MARK, APLOG_EMERG, busy ? 0 : errno, s, LC_LOGNO(00022) "LifecycleStateDir %s "
                          "(%s): cannot lock %s/lock%s", sc->state_dir, sc->state_dir_where,
                          sc->state_dir, busy ? ": another server or lifecycle-journal has held "
                          "it for 15 s" : "");
@@ -127,19 +128,19 @@ apr_status_t lc_state_recover(lc_store_t *st, server_rec *s, apr_pool_t *p)
         dir_locked = strdup(sc->state_dir);
         if (geteuid() == 0 && fchown(dir_lock, ap_unixd_config.user_id,
                                      ap_unixd_config.group_id) != 0) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "cannot give %s/lock to the "
+            ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, LC_LOGNO(00023) "cannot give %s/lock to the "
                          "server's User", sc->state_dir);
         }
     }
     o = opts_for(s, sc);
     if ((rv = lc_journal_recover(st, &o, p, &rec)) != APR_SUCCESS) {
         /* One line: what is damaged, where, which changes, and the way out. */
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rec.problem[0] ? 0 : rv, s, "LifecycleStateDir "
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rec.problem[0] ? 0 : rv, s, LC_LOGNO(00024) "LifecycleStateDir "
                      "%s (%s): recovery refused to start: %s", sc->state_dir,
                      sc->state_dir_where, rec.problem[0] ? rec.problem : "see the lines above");
         return rv;
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "state recovered from %s: snapshot at %"
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, LC_LOGNO(00025) "state recovered from %s: snapshot at %"
                  APR_UINT64_T_FMT ", %" APR_UINT64_T_FMT " journal records, last change %"
                  APR_UINT64_T_FMT ", in %" APR_TIME_T_FMT " ms", sc->state_dir,
                  rec.snapshot_seq, rec.records, rec.last_seq, apr_time_as_msec(rec.elapsed));
@@ -173,10 +174,10 @@ void lc_state_tick(server_rec *s)
     }
     rv = lc_journal_snapshot(process_journal, &seq);
     if (rv == APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "snapshot written at change %"
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, LC_LOGNO(00026) "snapshot written at change %"
                      APR_UINT64_T_FMT, seq);
     }
     else if (rv != APR_EBUSY) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "snapshot failed in %s", sc->state_dir);
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, LC_LOGNO(00027) "snapshot failed in %s", sc->state_dir);
     }
 }

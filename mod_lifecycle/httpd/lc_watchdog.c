@@ -35,6 +35,7 @@
 #include "lc_provider.h"
 #include "lc_audit.h"
 #include "lc_notte_timeout.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -155,17 +156,17 @@ apr_status_t lc_watchdog_post_config(apr_pool_t *pconf, server_rec *s)
     wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
     wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!wd_get_instance || !wd_register_callback) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_watchdog is not loaded: "
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, LC_LOGNO(00028) "mod_watchdog is not loaded: "
                      "LifecycleAutoAdvance has no effect");
         return APR_SUCCESS;
     }
     if ((rv = wd_get_instance(&wd, "lifecycle", 0, 0, pconf)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot get a watchdog instance");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LC_LOGNO(00029) "cannot get a watchdog instance");
         return rv;
     }
     rv = wd_register_callback(wd, AP_WD_TM_SLICE, s, tick);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot register the watchdog callback");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, LC_LOGNO(00030) "cannot register the watchdog callback");
     }
     return rv;
 }

@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 
 #include "lc_ws_conn.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -141,7 +142,7 @@ static void send_close(lc_ws_conn_t *w, unsigned code, const char *reason)
 /* The frame ends the connection with `code` (we close). */
 static int fail(lc_ws_conn_t *w, unsigned code, const char *reason)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, w->r, "websocket: closing %u: %s", code, reason);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, w->r, LC_LOGNO(00031) "websocket: closing %u: %s", code, reason);
     send_close(w, code, reason);
     return w->ended = (int)code;
 }

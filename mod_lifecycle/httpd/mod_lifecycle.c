@@ -27,6 +27,8 @@
 #include "lc_errdoc.h"
 #include "lc_kind_registry.h"
 #include "lc_notte.h"
+#include "lc_log.h"
+#include "lc_version.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -48,6 +50,9 @@ static int lc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     const lc_provider_t *pv = lc_provider_configured(lc_config_global(s)->store);
 
     (void)plog;
+    /* "mod_lifecycle/0.1.0" (VERSION): the start-up notice, and the Server
+     * header under ServerTokens Full. */
+    ap_add_version_component(pconf, "mod_lifecycle/" LC_VERSION_STRING);
     /* httpd reads its configuration twice at start-up; create nothing on the
      * dry run. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -221,7 +226,7 @@ static int lc_handler(request_rec *r)
     q.sc = lc_config_global(r->server);
     q.now = apr_time_now();
     if (!(q.dialect = dialect_get(dc->dialect))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SetHandler lifecycle without "
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LC_LOGNO(00032) "SetHandler lifecycle without "
                       "LifecycleDialect for %s", r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -254,7 +259,7 @@ static int lc_handler(request_rec *r)
     if (decision.result != LC_AUTH_ALLOW) {
         /* The sub is the token's: quoted like the audit line's, so that it
          * cannot forge one. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "refused %s %s: %s (sub=%s)", r->method,
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LC_LOGNO(00033) "refused %s %s: %s (sub=%s)", r->method,
                       r->uri, decision.cause, lc_audit_value(r->pool, q.actor.sub));
         lc_metrics_token_refused(decision.cause);
         apr_table_setn(r->notes, "lifecycle-scope", scope);

@@ -20,6 +20,7 @@
 #include "lc_http.h"
 #include "lc_json_pyerr.h"
 #include "lc_util.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -194,7 +195,7 @@ void lc_notte_log_client(request_rec *r)
     const char *sdk = apr_table_get(r->headers_in, "x-notte-sdk-version");
 
     if (origin || sdk) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "notte client: request-origin=%s "
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, LC_LOGNO(00001) "notte client: request-origin=%s "
                       "sdk-version=%s", origin ? ap_escape_logitem(r->pool, origin) : "-",
                       sdk ? ap_escape_logitem(r->pool, sdk) : "-");
     }

@@ -35,6 +35,7 @@
 #include "lc_stopping.h"
 #include "lc_util.h"
 #include "lc_ws_conn.h"
+#include "lc_log.h"
 
 APLOG_USE_MODULE(lifecycle);
 
@@ -224,11 +225,11 @@ int lc_notte_watch(lc_req_t *q, const char *id)
                               "retry shortly");
     }
     apr_pool_cleanup_register(q->r->pool, NULL, watch_leave, apr_pool_cleanup_null);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, "watch agent %s (sub=%s): open", id,
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, LC_LOGNO(00002) "watch agent %s (sub=%s): open", id,
                   lc_audit_value(q->r->pool, q->actor.sub));
     w.ws = lc_ws_conn_open(q->r, accept);
     why = watch_run(&w);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, "watch agent %s: ended after %"
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, q->r, LC_LOGNO(00003) "watch agent %s: ended after %"
                   APR_UINT64_T_FMT " steps: %s", id, w.next, why);
     return OK;
 }

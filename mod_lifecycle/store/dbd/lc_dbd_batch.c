@@ -123,7 +123,7 @@ static apr_status_t read_rows(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, item
         int bad;
         lc_dbd_row(c, p, res, i, 0, LC_DBD_NCOLS, v);
         if ((bad = lc_dbd_row_parse(v, row) != APR_SUCCESS)) {
-            lc_dbd_log(d, 0, apr_psprintf(p, "a row of lc_resources does not fit this module "
+            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00034) "a row of lc_resources does not fit this module "
                                           "(kind %s, id %s)", v[0], v[1]));
         }
         for (k = 0; k < n; k++) {
@@ -263,7 +263,7 @@ apr_status_t lc_dbd_batch_update(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
         if (b->leading && !job->taken && (now = apr_time_now()) >= deadline) {
             withdraw(b, job);
             apr_thread_mutex_unlock(b->mu);
-            lc_dbd_log(d, 0, "an update waited LifecycleDbdTimeout behind another "
+            lc_dbd_log(d, 0, LC_LOGNO(00035) "an update waited LifecycleDbdTimeout behind another "
                              "thread's batch: answered 503, nothing changed");
             __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
             return LC_EUNAVAIL;

@@ -15,6 +15,7 @@
 
 #include "lc_dbd.h"
 #include "lc_dbd_call.h"
+#include "lc_log.h"
 
 /* The columns of a resource row, in the order every statement returns
  * them: LC_DBD_COLS("u.") names them in CTE u.  The image (what a change

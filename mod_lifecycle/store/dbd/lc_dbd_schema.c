@@ -77,7 +77,7 @@ static apr_status_t query(step_t *s, const char *sql)
 
     lc_dbd_call_sql(s->c, s->p, sql, &call);
     if (call.outcome != LC_CALL_OK) {
-        *s->why = apr_psprintf(s->p, "creating the lifecycle schema failed at \"%.60s\": %s",
+        *s->why = apr_psprintf(s->p, LC_LOGNO(00036) "creating the lifecycle schema failed at \"%.60s\": %s",
                                sql, call.message);
         return LC_EUNAVAIL;
     }
@@ -92,7 +92,7 @@ static apr_status_t value(step_t *s, const char *sql, const char **out)
 
     lc_dbd_call_sql(s->c, s->p, sql, &call);
     if (call.outcome != LC_CALL_OK) {
-        *s->why = apr_psprintf(s->p, "creating the lifecycle schema failed at \"%.60s\": %s",
+        *s->why = apr_psprintf(s->p, LC_LOGNO(00037) "creating the lifecycle schema failed at \"%.60s\": %s",
                                sql, call.message);
         return LC_EUNAVAIL;
     }
@@ -109,7 +109,7 @@ static apr_status_t upgrade(step_t *s, long have)
     int i;
 
     if (have > LC_DBD_SCHEMA) {
-        *s->why = apr_psprintf(s->p, "the database holds lifecycle schema version %ld, newer "
+        *s->why = apr_psprintf(s->p, LC_LOGNO(00038) "the database holds lifecycle schema version %ld, newer "
                                "than this module's %d: upgrade mod_lifecycle, or point "
                                "DBDParams at another database", have, LC_DBD_SCHEMA);
         return APR_EINVAL;
@@ -157,13 +157,13 @@ apr_status_t lc_dbd_schema_ensure(lc_dbd_conn_t *c, apr_pool_t *p, const char **
     /* A 2xx means committed and flushed; say so when the database disagrees. */
     if (value(&s, "SELECT current_setting('synchronous_commit')", &v) == APR_SUCCESS
         && (strcmp(v, "off") == 0 || strcmp(v, "local") == 0)) {
-        *why = apr_psprintf(p, "the database runs with synchronous_commit = %s: a change "
+        *why = apr_psprintf(p, LC_LOGNO(00039) "the database runs with synchronous_commit = %s: a change "
                             "acknowledged just before it crashes can be lost", v);
     }
     /* Without one, a failover can lose acknowledged changes (SPEC 2c). */
     if (value(&s, "SELECT current_setting('synchronous_standby_names')", &v) == APR_SUCCESS
         && !v[0]) {
-        *why = apr_psprintf(p, "%s%sno synchronous standby is configured "
+        *why = apr_psprintf(p, "%s%s" LC_LOGNO(00065) "no synchronous standby is configured "
                             "(synchronous_standby_names is empty): a failover can lose "
                             "acknowledged changes (conf/HA.md)", *why ? *why : "",
                             *why ? "; " : "");

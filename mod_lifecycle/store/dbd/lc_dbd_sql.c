@@ -75,11 +75,11 @@ static apr_status_t prepare_all(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
     apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, NULL);
     /* A new session: first, whether its node may be written to at all. */
     if (lc_dbd_timeline_check(d, c, p, &line) != APR_SUCCESS) {
-        lc_dbd_log(d, 0, line);
+        lc_dbd_log(d, 0, LC_TAGGED(line));
         return LC_EUNAVAIL;
     }
     if (line) {
-        lc_dbd_log(d, 1, line);
+        lc_dbd_log(d, 1, LC_TAGGED(line));
     }
     for (q = 0; q < LC_Q_COUNT; q++) {
         lc_dbd_call_prepare(c, p, lc_dbd_sql_label(q), lc_dbd_sql_text(q), &call);
@@ -89,7 +89,7 @@ static apr_status_t prepare_all(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
             if (call.outcome == LC_CALL_TIMEOUT) {
                 __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
             }
-            lc_dbd_log(d, 0, apr_psprintf(p, "cannot prepare %s: %s", lc_dbd_sql_label(q),
+            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00040) "cannot prepare %s: %s", lc_dbd_sql_label(q),
                                           call.message));
             return LC_EUNAVAIL;
         }
@@ -108,19 +108,19 @@ apr_status_t lc_dbd_begin(lc_dbd_t *d, apr_pool_t *p, lc_dbd_conn_t *c)
     memset(c, 0, sizeof(*c));
     if (d->src.open(d->src.ctx, p, c) != APR_SUCCESS || !c->handle) {
         c->handle = NULL;
-        lc_dbd_log(d, 0, "no database connection (mod_dbd could not open one)");
+        lc_dbd_log(d, 0, LC_LOGNO(00041) "no database connection (mod_dbd could not open one)");
         __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
         return LC_EUNAVAIL;
     }
     c->timeout = d->opt.timeout;
     if (!d->schema_ok) {
         if ((rv = lc_dbd_schema_ensure(c, p, &why)) != APR_SUCCESS) {
-            lc_dbd_log(d, 0, why);
+            lc_dbd_log(d, 0, LC_TAGGED(why));
             lc_dbd_end(d, c);
             return LC_EUNAVAIL;
         }
         if (why) {
-            lc_dbd_log(d, 1, why);
+            lc_dbd_log(d, 1, LC_TAGGED(why));
         }
         d->schema_ok = 1;
     }
@@ -179,7 +179,7 @@ static apr_status_t failure(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd
         return APR_SUCCESS;
     case LC_CALL_TIMEOUT:
         __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
-        lc_dbd_log(d, 0, apr_psprintf(p, "%s: %s (the connection was closed)", what,
+        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00042) "%s: %s (the connection was closed)", what,
                                       call->message));
         return read_only(q) || c->tx ? LC_EUNAVAIL : LC_DBD_EUNKNOWN;
     case LC_CALL_ERROR:
@@ -197,14 +197,14 @@ static apr_status_t failure(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd
             ++*reconnects;
             return reconnect(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
         }
-        lc_dbd_log(d, 0, apr_psprintf(p, "statement %s failed: %s", what, call->message));
+        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00043) "statement %s failed: %s", what, call->message));
         return LC_EUNAVAIL;
     case LC_CALL_LOST:
         if (read_only(q) && !c->tx && *reconnects < RECONNECTS) {
             ++*reconnects;
             return reconnect(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
         }
-        lc_dbd_log(d, 0, apr_psprintf(p, "database connection lost during %s: %s", what,
+        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00044) "database connection lost during %s: %s", what,
                                       call->message));
         /* In a transaction nothing commits before COMMIT: its loss rolled back. */
         return read_only(q) || c->tx ? LC_EUNAVAIL : LC_DBD_EUNKNOWN;
@@ -227,7 +227,7 @@ apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e
         __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
         lc_dbd_call_prepared(c, p, lc_dbd_sql_label(q), lc_dbd_sql_nargs(q), args, &call);
         if (call.outcome == LC_CALL_OK && call.unsure && !read_only(q) && !c->tx) {
-            lc_dbd_log(d, 0, apr_psprintf(p, "%s: the wait for the synchronous standby was "
+            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00045) "%s: the wait for the synchronous standby was "
                                           "cancelled: the change may not be replicated",
                                           lc_dbd_sql_label(q)));
             return LC_DBD_EUNREPL;
@@ -260,7 +260,7 @@ apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
     if (call.outcome == LC_CALL_OK) {
         rv = commit && call.unsure ? LC_DBD_EUNREPL : APR_SUCCESS;
         if (rv != APR_SUCCESS) {
-            lc_dbd_log(d, 0, "COMMIT: the wait for the synchronous standby was cancelled: "
+            lc_dbd_log(d, 0, LC_LOGNO(00046) "COMMIT: the wait for the synchronous standby was cancelled: "
                              "the change may not be replicated");
         }
     }
@@ -270,14 +270,14 @@ apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
             __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
         }
         else {
-            lc_dbd_log(d, 0, apr_psprintf(p, "%s failed: %s", sql, call.message));
+            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00047) "%s failed: %s", sql, call.message));
         }
     }
     else {
         if (call.outcome == LC_CALL_TIMEOUT) {
             __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
         }
-        lc_dbd_log(d, 0, apr_psprintf(p, "%s: %s", sql, call.message));
+        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00048) "%s: %s", sql, call.message));
         /* Only a COMMIT may have done something we cannot see. */
         rv = commit ? LC_DBD_EUNKNOWN : LC_EUNAVAIL;
     }

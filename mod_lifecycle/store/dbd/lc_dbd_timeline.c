@@ -55,7 +55,7 @@ static apr_status_t refuse(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, const c
                            const char **line)
 {
     __atomic_add_fetch(&d->sh->tl_refused, 1, __ATOMIC_RELAXED);
-    *line = apr_psprintf(p, "refusing the database node DBDParams reached: %s; nothing is "
+    *line = apr_psprintf(p, LC_LOGNO(00049) "refusing the database node DBDParams reached: %s; nothing is "
                          "written to it (conf/HA.md)", why);
     /* Closed, so that mod_dbd opens a new session (perhaps on the right node). */
     lc_dbd_call_break(c);
@@ -75,7 +75,7 @@ apr_status_t lc_dbd_timeline_check(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
     if (call.outcome == LC_CALL_ERROR) {
         /* An engine without these functions (CockroachDB): no guard, said once. */
         if (!__atomic_exchange_n(&d->sh->tl_unsupported, 1, __ATOMIC_ACQ_REL)) {
-            *line = apr_psprintf(p, "no timeline guard on this database (%s)",
+            *line = apr_psprintf(p, LC_LOGNO(00050) "no timeline guard on this database (%s)",
                                  call.message);
         }
         return APR_SUCCESS;
@@ -84,7 +84,7 @@ apr_status_t lc_dbd_timeline_check(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p,
         if (call.outcome == LC_CALL_TIMEOUT) {
             __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
         }
-        *line = apr_psprintf(p, "reading the node's timeline: %s", call.message);
+        *line = apr_psprintf(p, LC_LOGNO(00051) "reading the node's timeline: %s", call.message);
         return LC_EUNAVAIL;
     }
     lc_dbd_res_row(call.res, 0, 0, 2, v);

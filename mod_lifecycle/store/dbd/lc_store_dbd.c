@@ -44,7 +44,7 @@ static apr_status_t read_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_db
     }
     lc_dbd_row(c, p, res, 0, 0, LC_DBD_NCOLS, v);
     if (lc_dbd_row_parse(v, out) != APR_SUCCESS) {
-        lc_dbd_log(d, 0, apr_psprintf(p, "a row of lc_resources does not fit this module "
+        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00052) "a row of lc_resources does not fit this module "
                                       "(kind %d, id %s)", kind, key));
         return LC_EUNAVAIL;
     }
@@ -360,7 +360,7 @@ static apr_status_t verify(lc_dbd_t *d, upd_t *u, apr_pool_t *p)
     free(now);
     if (rv == APR_SUCCESS) {
         __atomic_add_fetch(&d->sh->verified, 1, __ATOMIC_RELAXED);
-        lc_dbd_log(d, 1, apr_psprintf(p, "an update of %s whose outcome was unknown was "
+        lc_dbd_log(d, 1, apr_psprintf(p, LC_LOGNO(00053) "an update of %s whose outcome was unknown was "
                                       "found committed: answered as made", u->id));
         return APR_SUCCESS;
     }
@@ -401,7 +401,7 @@ static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
         }
     });
     if (rv == LC_DBD_ERETRY) {
-        lc_dbd_log(d, 0, apr_psprintf(p, "an update of %s still lost its race after %d "
+        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00054) "an update of %s still lost its race after %d "
                                       "tries: answered 503", id, LC_DBD_TRIES));
     }
     if (rv == LC_DBD_EUNKNOWN) {

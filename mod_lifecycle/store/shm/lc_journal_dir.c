@@ -58,7 +58,7 @@ int lc_journal_dir_fsync(const char *dir)
 void lc_journal_dir_chown(const lc_journal_opts_t *o, const char *path)
 {
     if (o->uid >= 0 && chown(path, (uid_t)o->uid, (gid_t)o->gid) != 0) {
-        lc_journal_dir_say(o, 1, "cannot give %s to the server's User: %s", path, strerror(errno));
+        lc_journal_dir_say(o, 1, LC_LOGNO(00066) "cannot give %s to the server's User: %s", path, strerror(errno));
     }
 }
 

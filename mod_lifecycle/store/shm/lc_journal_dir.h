@@ -7,6 +7,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include "lc_log.h"
 
 /* Where messages go (warnings on replay, failures); may be NULL. */
 typedef void lc_journal_log_fn(void *baton, int warning, const char *msg);

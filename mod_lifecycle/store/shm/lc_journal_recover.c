@@ -77,11 +77,11 @@ static apr_status_t snap_apply(lc_store_t *st, const lc_journal_opts_t *o, const
 
     for (off = SNAP_HEAD, k = 0; k < f->count; k++, off += n) {
         if (!lc_record_decode(f->b + off, f->len - SNAP_TAIL - off, &c, &n) || c.seq > seq) {
-            lc_journal_dir_say(o, 1, "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
+            lc_journal_dir_say(o, 1, LC_LOGNO(00055) "snapshot %s: bad record at offset %" APR_SIZE_T_FMT, path, off);
             return APR_EGENERAL;
         }
         if (lc_store_shm_restore(st, LC_OP_CREATE, &c.r) != APR_SUCCESS) {
-            lc_journal_dir_say(o, 1, "snapshot %s does not fit in LifecycleCapacity", path);
+            lc_journal_dir_say(o, 1, LC_LOGNO(00056) "snapshot %s does not fit in LifecycleCapacity", path);
             return APR_ENOSPC;
         }
     }
@@ -192,10 +192,10 @@ static apr_status_t damaged(rec_ctx_t *x, const char *path, apr_size_t off, apr_
 static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr_size_t len,
                              const char *what)
 {
-    lc_journal_dir_say(x->o, 1, "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
+    lc_journal_dir_say(x->o, 1, LC_LOGNO(00057) "%s: %s at offset %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT
                " bytes (never acknowledged): the segment is cut there", path, what, off, len);
     if (!x->o->dry_run && truncate(path, (off_t)off) != 0) {
-        lc_journal_dir_say(x->o, 1, "cannot cut %s: %s", path, strerror(errno));
+        lc_journal_dir_say(x->o, 1, LC_LOGNO(00058) "cannot cut %s: %s", path, strerror(errno));
     }
     return APR_SUCCESS;
 }
@@ -263,13 +263,13 @@ static apr_status_t pick_snapshot(rec_ctx_t *x, apr_array_header_t *segs,
         const char *path = lc_journal_dir_snap_path(x->p, x->o->dir, seq), *why;
         snap_file_t f;
         if (snap_read(x->p, path, seq, &f, &why) != 0) {
-            lc_journal_dir_say(x->o, 1, "snapshot %s %s: trying an older one", path, why);
+            lc_journal_dir_say(x->o, 1, LC_LOGNO(00059) "snapshot %s %s: trying an older one", path, why);
             bad = apr_psprintf(x->p, "%s%s%s %s", bad, *bad ? ", " : "", path, why);
             continue;
         }
         next = first_seq_from(segs, firsts, 0, f.first_seg);
         if (next && next != seq + 1) {
-            lc_journal_dir_say(x->o, 1, "snapshot %s: the journal after it starts at change %"
+            lc_journal_dir_say(x->o, 1, LC_LOGNO(00060) "snapshot %s: the journal after it starts at change %"
                        APR_UINT64_T_FMT ", not %" APR_UINT64_T_FMT ": trying an older one",
                        path, next, seq + 1);
             bad = apr_psprintf(x->p, "%s%s%s is not followed by change %" APR_UINT64_T_FMT,
@@ -308,7 +308,7 @@ static apr_status_t open_next_segment(lc_store_t *st, const lc_journal_opts_t *o
     int i, fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 
     if (fd < 0) {
-        lc_journal_dir_say(o, 1, "cannot create %s: %s", path, strerror(errno));
+        lc_journal_dir_say(o, 1, LC_LOGNO(00061) "cannot create %s: %s", path, strerror(errno));
         return APR_FROM_OS_ERROR(errno);
     }
     close(fd);
@@ -482,7 +482,7 @@ static apr_status_t salv_move_aside(salv_ctx_t *x, apr_array_header_t *segs,
         int bad = apr_table_get(x->damaged, name) != NULL;
         if (rename(path, apr_pstrcat(x->p, aside, "/", name, bad ? ".corrupt" : "", NULL))
             != 0) {
-            lc_journal_dir_say(x->o, 1, "cannot move %s into %s: %s", path, aside, strerror(errno));
+            lc_journal_dir_say(x->o, 1, LC_LOGNO(00062) "cannot move %s into %s: %s", path, aside, strerror(errno));
             return APR_FROM_OS_ERROR(errno);
         }
         x->out->damaged_files += bad;
@@ -513,7 +513,7 @@ static apr_status_t salv_commit(salv_ctx_t *x, apr_array_header_t *segs,
     close(fd);
     /* The server's User owns the directory: give it the new snapshot too. */
     if (stat(x->o->dir, &sb) == 0 && geteuid() == 0 && chown(tmp, sb.st_uid, sb.st_gid) != 0) {
-        lc_journal_dir_say(x->o, 1, "cannot give %s to the directory's owner: %s", tmp, strerror(errno));
+        lc_journal_dir_say(x->o, 1, LC_LOGNO(00063) "cannot give %s to the directory's owner: %s", tmp, strerror(errno));
     }
     if (mkdir(x->out->aside, 0750) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
@@ -550,7 +550,7 @@ apr_status_t lc_journal_salvage(lc_store_t *st, const lc_journal_opts_t *o, apr_
         unsigned char *b;
         apr_size_t len;
         if (lc_journal_dir_read_file(p, path, &b, &len) != 0) {
-            lc_journal_dir_say(o, 1, "cannot read %s: %s", path, strerror(errno));
+            lc_journal_dir_say(o, 1, LC_LOGNO(00064) "cannot read %s: %s", path, strerror(errno));
             return APR_FROM_OS_ERROR(errno);
         }
         rv = salv_scan(&x, apr_filepath_name_get(path), b, 0, len,
