@@ -247,7 +247,7 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
   pgstop
 fi
 
-# WebSocket watchers (issue 18): BENCH_WATCHERS (default 1000; 0 leaves it
+# WebSocket watchers: BENCH_WATCHERS (default 1000; 0 leaves it
 # out) Notte agent watchers open at once on a memory-only server, each
 # holding a worker thread (LifecycleWatchersPerChild): four children, the
 # bound and the threads set from N.  build/bench_watchers.mjs opens them

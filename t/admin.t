@@ -1,4 +1,4 @@
-# The admin API (SPEC §5) at /lifecycle/v1: PUT / GET / DELETE / list of
+# The admin API at /lifecycle/v1: PUT / GET / DELETE / list of
 # workstations, validation naming the field, preconditions, paging, kinds,
 # metrics; and the 501 answers of the dialects not built yet, each in its own
 # error shape (notte and wrapper: their own not-found answers).

@@ -1,4 +1,4 @@
-# A full store (SPEC §2): creating answers 507 insufficient_storage, nothing
+# A full store: creating answers 507 insufficient_storage, nothing
 # else breaks, and deleting makes room again.  Fills every free slot of
 # LifecycleCapacity 64 and leaves the store exactly as it found it.
 use strict;

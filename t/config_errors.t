@@ -1,5 +1,5 @@
 # Misconfiguration fails at start-up with one clear line naming the directive
-# and file:line (SPEC §1).  Each case is a small configuration of its own,
+# and file:line.  Each case is a small configuration of its own,
 # checked with `apache2 -t`; a good one says "Syntax OK".
 use strict;
 use warnings FATAL => 'all';

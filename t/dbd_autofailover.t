@@ -1,4 +1,4 @@
-# pg_auto_failover does the promotion (issue 19, SPEC §2c, conf/HA.md): a
+# pg_auto_failover does the promotion (conf/HA.md): a
 # formation of build/pg-ha.sh (a monitor, two nodes, one synchronous
 # standby, the monitor's health checks tuned), two private Apache servers on
 # it through multi-host DBDParams.  The primary killed under load (its

@@ -1,4 +1,4 @@
-# A child exits while its background tick waits on the database (issue 19.10):
+# A child exits while its background tick waits on the database:
 # mod_watchdog's thread is not stopped with the child's pool, so pchild (the
 # store, mod_dbd's connection pool) was destroyed under a tick holding a pooled
 # connection: apr_reslist's cleanup asserts that none is out (SIGABRT, "server

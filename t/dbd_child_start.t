@@ -1,4 +1,4 @@
-# Children start without a database error (issue 19.9): with PostgreSQL up, a
+# Children start without a database error: with PostgreSQL up, a
 # graceful restart's new children log no "no database connection" line.  The
 # background tick (mod_watchdog's thread) used the store before mod_dbd had
 # made its connection pool in the child (child_init order), and ap_dbd_open

@@ -1,4 +1,4 @@
-# Start-up of LifecycleStore dbd (SPEC §2b), each case a private server of
+# Start-up of LifecycleStore dbd, each case a private server of
 # its own on a database of its own in the run's PostgreSQL (LC_PG_DIR):
 # without mod_dbd it refuses to start with one line; a schema newer than the
 # module knows refuses start-up with one line and leaves the database as it

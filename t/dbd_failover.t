@@ -1,4 +1,4 @@
-# A standby takes over (issue 19, SPEC §2c): a primary with a synchronous
+# A standby takes over (conf/HA.md): a primary with a synchronous
 # streaming standby (build/pg.sh start + standby: initdb, pg_basebackup -R,
 # synchronous_standby_names), two private Apache servers on it through
 # libpq's multi-host DBDParams (host=a,b target_session_attrs=read-write).

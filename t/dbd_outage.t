@@ -1,4 +1,4 @@
-# PostgreSQL stopped under load (SPEC §2b, "Database down or unreachable"):
+# PostgreSQL stopped under load:
 # every dialect answers 503 in its own error shape with Retry-After, nothing
 # is acknowledged that was not committed, and once PostgreSQL is started again
 # service resumes by itself (mod_dbd reconnects: no pooled connection keeps

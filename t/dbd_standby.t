@@ -1,4 +1,4 @@
-# The synchronous standby gone (issue 19.1/19.2, SPEC §2c): every commit waits
+# The synchronous standby gone (conf/HA.md): every commit waits
 # for a standby that does not answer, and PostgreSQL's statement_timeout does
 # not end that wait.  A write answers 503 within LifecycleDbdTimeout (5 s by
 # default) in the dialect's shape with Retry-After, saying its outcome is

@@ -1,4 +1,4 @@
-# Two Apache servers, one state (SPEC §2b): the Apache::Test server (A) and a
+# Two Apache servers, one state: the Apache::Test server (A) and a
 # private one (B: its own Listen, PidFile, DefaultRuntimeDir, ErrorLog) on the
 # same PostgreSQL database.  A stop through one is seen through the other at
 # once; 32 concurrent stops split 16/16 across both give exactly one winner

@@ -1,5 +1,5 @@
 # Every URL under a mounted Location answers JSON in its dialect's error shape
-# (SPEC §4.6), never httpd's HTML page — an HTML 404 crashes redivis-python's
+# (conf/API.md), never httpd's HTML page — an HTML 404 crashes redivis-python's
 # error parsing (common/api_request.py l.140: r.json() on the body; util.py
 # raise_api_error reads "error" and "error_description").  Walks unknown
 # paths and methods under each Location conf/lifecycle.conf mounts, and the

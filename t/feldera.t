@@ -1,4 +1,4 @@
-# The Feldera dialect (SPEC §4.5) at /v0/pipelines: start, stop?force=false
+# The Feldera dialect at /v0/pipelines: start, stop?force=false
 # (suspend: desired Suspended while still Running, then Suspended with the
 # atomic checkpoint, then Stopping, Stopped), stop?force=true, checkpoint, GET;
 # every row of the state table, legal and illegal; each intermediate status
@@ -327,7 +327,7 @@ for my $row (@rows) {
 # The refusals' bodies.
 pput('fd-row', 'Stopping', runner_driven => JSON::PP::true);
 is_error(act('fd-row', 'start'), 400, illegal_start('Stopping', 'Stopped', $STOPPING_HINT),
-         'start while Stopping: the seed\'s IllegalPipelineAction, exactly');
+         'start while Stopping: IllegalPipelineAction, its body exactly');
 is_code(act('fd-row', 'stop', 'force=false'), 400, 'IllegalPipelineAction',
         'stop?force=false while Stopping');
 pput_state('fd-row', 'Suspending', runner_driven => JSON::PP::true);

@@ -1,4 +1,4 @@
-# The rest of Feldera's Python client's everyday calls (SPEC §4.6), request
+# The rest of Feldera's Python client's everyday calls, request
 # for request, with the parsing each does of the answer: pause(), resume(),
 # start_standby() + activate(), approve() after a runner's AwaitingApproval,
 # stats() with wait_for_completion() / wait_for_idle(), logs(), events(),

@@ -1,4 +1,4 @@
-# Nothing acknowledged is dropped silently (issue 9): damage in the middle of
+# Nothing acknowledged is dropped silently: damage in the middle of
 # the journal, and every snapshot damaged after the journal behind them was
 # pruned.  Each case runs a private server of its own (its own state
 # directory and snapshot interval, the MPM of this run), kills or stops it,

@@ -1,4 +1,4 @@
-# The Notte agents dialect (SPEC §4.3) at /agents: every route, FastAPI's
+# The Notte agents dialect at /agents: every route, FastAPI's
 # exact 422 bodies, the kind's transitions, idempotent stop, the session and
 # owner checks, If-Match, bad input changing nothing, the admin API's view.
 # Agents start in sessions (t/notte_session.t covers /sessions itself).

@@ -1,4 +1,4 @@
-# The Notte SDK's everyday calls beyond start and stop (SPEC §4.6), as the
+# The Notte SDK's everyday calls beyond start and stop, as the
 # SDK makes and parses them (packages/notte-sdk in nottelabs/notte):
 #   AgentsClient.list() / SessionsClient.list(): GET /agents/ and /sessions/
 #     with ListRequest's query (types.py:1017-1035, 2052-2053: only_active=True,
@@ -74,7 +74,7 @@ my $a2 = new_agent($s1);
 my $a3 = new_agent($s2);
 ok($a1 && $a2 && $a3, 'three agents started');
 is(req(DELETE => AG . "/$a2/stop?session_id=$s1")->code, 200, 'one agent stopped');
-# saved is what only the vendor sets: a runner's admin PUT (SPEC §5).
+# saved is what only the vendor sets: a runner's admin PUT.
 my $put = req(PUT => ADMIN . "/resources/agent/$a3",
               body => { session_id => $s2, task => 't', status => 'active', saved => JSON::PP::true() });
 is($put->code, 200, 'admin PUT marks the third agent saved');

@@ -1,5 +1,5 @@
-# Notte sessions (SPEC §4.3) at /sessions, and agents that run in them: the
-# calls the official SDK makes for the seed's sample
+# Notte sessions at /sessions, and agents that run in them: the
+# calls the official SDK makes for the sample
 #     with notte.Session() as session:
 #         agent = notte.Agent(session=session); agent.start(task=...); agent.stop()
 # with its bodies, headers and parsing, cited from nottelabs/notte

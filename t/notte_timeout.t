@@ -1,4 +1,4 @@
-# A Notte session's max_duration_minutes and idle_timeout_minutes (SPEC §4.6),
+# A Notte session's max_duration_minutes and idle_timeout_minutes,
 # enforced by the background task: the session ends as the SDK models a
 # timed-out session (types.py SessionResponse.status "timed_out", closed_at
 # set) and its active agents are closed.  What counts as activity is in

@@ -1,4 +1,4 @@
-# The Notte agent watcher (SPEC §4.6, agent.run()): the steps a runner
+# The Notte agent watcher (agent.run()): the steps a runner
 # reports (POST /lifecycle/v1/resources/agent/{id}/report, shown by
 # GET /agents/{id}) and the WebSocket GET /agents/{id}/debug/logs?token=&session_id=
 # the SDK's watch_logs() reads: a real client (the npm `ws` package, through

@@ -1,4 +1,4 @@
-# The Redivis notebooks dialect (SPEC §4.4) at /api/v1/notebooks: every route,
+# The Redivis notebooks dialect at /api/v1/notebooks: every route,
 # every status code and error body, every transition of the job table (legal
 # and illegal), HEAD with X-REDIVIS-ERROR-PAYLOAD, the same notebook through
 # several encodings of its qualified reference, the owner check, the admin PUT
@@ -283,7 +283,7 @@ for my $k (qw(again)) {
     is_rdv_error(nb_run("$O.$WF.nb_nope"), 404, 'not_found', 'run an unknown notebook');
 }
 
-# ---- bad references (SPEC §6): 400, nothing changes -----------------------------------------------------
+# ---- bad references: 400, nothing changes ---------------------------------------------------------------
 {
     my @bad = ('a.b', 'a.b.c.d', '.flow.nb', "$O..nb", "$O.$WF.", "$O:x1.$WF.nb", "$O.$WF:.nb",
                "$O.$WF:a:b.nb", "$O.$WF:x-1.nb", "$O.$WF:x%2F1.nb_run", "$O.$WF:x1%2F.nb_run",

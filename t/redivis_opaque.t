@@ -1,4 +1,4 @@
-# Redivis notebooks under opaque store ids (SPEC §4.4): the admin API names a
+# Redivis notebooks under opaque store ids: the admin API names a
 # notebook by any id ("nb-4a9b"), the dialect finds it by every form of its
 # qualified reference — names, names with ids, ids only, any case, '.' and ':'
 # encoded or not, a display name's '/' sent as %2F the way redivis-python

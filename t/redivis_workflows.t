@@ -1,4 +1,4 @@
-# Redivis workflows (SPEC §4.6) at /api/v1/workflows, as redivis-python's
+# Redivis workflows at /api/v1/workflows, as redivis-python's
 # Workflow class calls them (src/redivis/classes/Workflow.py):
 #   Workflow.get()            GET  /workflows/{quote(qualified_reference, '')}      (get, l.150)
 #                             and update_properties reads qualifiedReference,
@@ -9,7 +9,7 @@
 #                             (common/api_request.py l.48-83): response["results"],
 #                             response["nextPageToken"] (null ends it); each item
 #                             becomes Notebook(name=item["name"], properties=item).
-# A workflow exists while a notebook names it; every reference form of §4.4
+# A workflow exists while a notebook names it; every reference form (conf/API.md)
 # finds it; errors are {"error","error_description","status"}, on HEAD in
 # X-REDIVIS-ERROR-PAYLOAD (api_request.py l.146).  Under both stores.
 use strict;

@@ -1,4 +1,4 @@
-# lifecycle-runner (issue 13, item 3) drives each of the five kinds through
+# lifecycle-runner (conf/RUNNER.md) drives each of the five kinds through
 # its full cycle against a private server with LifecycleAutoAdvance off, so
 # that nothing moves but what the runner reports: the operator's commands
 # (a script of this test that logs each call) run once per move, outcomes

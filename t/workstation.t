@@ -1,4 +1,4 @@
-# The workstation dialect (SPEC §4.1) at /workstations: every route, every
+# The workstation dialect at /workstations: every route, every
 # error code, ETag / If-Match, and "a rejected request changes nothing".
 use strict;
 use warnings FATAL => 'all';

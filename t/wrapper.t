@@ -1,5 +1,5 @@
-# The wrapper dialect (SPEC §4.2) at /resources/wrappers: stop / execute /
-# GET, the seed's 400 {"detail"} errors, idempotent stops, checkpoints kept
+# The wrapper dialect at /resources/wrappers: stop / execute /
+# GET, the 400 {"detail"} errors, idempotent stops, checkpoints kept
 # and resumed, a runner's "cannot stop", owner check, bad input changing
 # nothing, the admin API's view.
 use strict;
@@ -163,7 +163,7 @@ for my $k (qw(csv_done xlsx_idle api_stop api_fail)) {
 is_detail(stop('wr-nope'), 400, 'Stop error: Wrapper not found', 'stop unknown');
 is_detail(execute('wr-nope'), 400, 'Execute error: Wrapper not found', 'execute unknown');
 is_detail(stop('550e8400-e29b-41d4-a716-446655440000'), 400, 'Stop error: Wrapper not found',
-          'stop the seed\'s example id (unknown here)');
+          'stop make run\'s demo wrapper id (unknown here)');
 for my $bad ('-bad', 'a%20b', 'a' x 129, '%C3%A9t%C3%A9', 'a!b', 'a%3Ab') {
     my $show = length $bad > 20 ? length($bad) . ' characters' : $bad;
     is_detail(stop($bad), 400, 'Invalid wrapper id', "stop invalid id '$show'");

@@ -11,7 +11,7 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
-/* Objects and arrays nested deeper than this are refused (SPEC §4: 16). */
+/* Objects and arrays nested deeper than this (16) are refused. */
 #define LC_JSON_DEPTH_MAX 16
 /* The longest text read: a request body (LC_BODY_MAX), a key file. */
 #define LC_JSON_TEXT_MAX  (64 * 1024)

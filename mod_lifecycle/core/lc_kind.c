@@ -293,7 +293,7 @@ const char *lc_kind_unknown_field(json_t *obj, const char *const *known)
 
 apr_status_t lc_kind_set_data(lc_resource_t *r, json_t *attrs)
 {
-    /* In the order given: jansson keeps insertion order (SPEC §2). */
+    /* In the order given: jansson keeps insertion order. */
     char *text = json_dumps(attrs, JSON_COMPACT);
     size_t len;
 

@@ -27,9 +27,9 @@ typedef enum {
     LC_KIND_COUNT
 } lc_kind_e;
 
-#define LC_ID_MAX     128   /* longest id, bytes (SPEC §4.1 grammar: 1 + 127) */
+#define LC_ID_MAX     128   /* longest id, bytes (the id grammar: 1 + 127) */
 #define LC_OWNER_MAX   63   /* longest owner (token sub), bytes */
-#define LC_DATA_MAX   16384 /* longest attribute JSON text, bytes (SPEC §2: 16 KiB) */
+#define LC_DATA_MAX   16384 /* longest attribute JSON text, bytes (16 KiB) */
 #define LC_ALIAS_MAX  128   /* longest secondary key, bytes */
 #define LC_ALIASES    2     /* secondary keys a resource may carry */
 #define LC_STATE_KEEP 0xff  /* in a rule: leave this state field as it is */

@@ -21,7 +21,7 @@ int lc_id_valid(const char *id)
     }
     for (i = 1; id[i]; i++) {
         if (i >= LC_ID_MAX || !id_char((unsigned char)id[i])
-            || (id[i] == '.' && id[i - 1] == '.')) {      /* no ".." (SPEC §6) */
+            || (id[i] == '.' && id[i - 1] == '.')) {      /* no ".." */
             return 0;
         }
     }

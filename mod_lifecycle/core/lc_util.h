@@ -5,8 +5,7 @@
 #include <apr_time.h>
 #include <apr_pools.h>
 
-/* The id grammar of SPEC §4.1: [A-Za-z0-9][A-Za-z0-9._-]{0,127}, without ".."
- * (SPEC §6). */
+/* The id grammar: [A-Za-z0-9][A-Za-z0-9._-]{0,127}, without "..". */
 int lc_id_valid(const char *id);
 
 /* Percent-decode one path segment into a pool string.  NULL when the

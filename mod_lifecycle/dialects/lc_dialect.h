@@ -28,7 +28,7 @@ typedef struct lc_req {
     const char             *collection;             /* last component of the Location ("agents",
                                                        "sessions", "pipelines", "config"): a dialect
                                                        mounted on several Locations serves each
-                                                       collection on its own (SPEC §1) */
+                                                       collection on its own */
     lc_actor_t              actor;                  /* who the authorization hook let in */
     apr_time_t              now;
 } lc_req_t;
@@ -37,7 +37,7 @@ struct lc_dialect {
     const char  *name;
     lc_kind_e    kind;             /* LC_KIND_NONE for admin */
     const lc_kind_def_t *kind_def; /* its (first) kind; every kind is in lc_registry.h */
-    const char  *scope_read;       /* SPEC §1 defaults */
+    const char  *scope_read;       /* defaults (conf/DIRECTIVES.md, LifecycleScope) */
     const char  *scope_write;
     int        (*handle)(lc_req_t *q);
     /* Answer an error in the dialect's own shape; returns the handler's result. */

@@ -114,7 +114,7 @@ int lc_dialect_unavailable(lc_req_t *q, const char *code)
                              "reached); nothing was changed: retry shortly");
 }
 
-/* LC_EUNKNOWN: a write that may have been made (SPEC 2c: a 503 says what
+/* LC_EUNKNOWN: a write that may have been made (a 503 says what
  * is known).  The same 503 and code as LC_EUNAVAIL, another message. */
 int lc_dialect_unknown(lc_req_t *q, const char *code)
 {

@@ -3,7 +3,7 @@
  *
  * Every change a request makes goes through lc_dialect_engine_act,
  * lc_dialect_update or lc_dialect_remove, which write its audit line
- * (SPEC §2) when, and only when, something changed (APR_SUCCESS): no
+ * when, and only when, something changed (APR_SUCCESS): no
  * dialect can forget it, or write it on a no-change.  An action on one
  * resource, answered, is lc_dialect_act: If-Match, the engine, the audit
  * line, and the answer to every outcome in the dialect's own words.

@@ -1,4 +1,4 @@
-/* lc_dialect_admin.c — the admin and runner API (SPEC §5), at /lifecycle/v1.
+/* lc_dialect_admin.c — the admin and runner API, at /lifecycle/v1.
  *
  *   PUT    /resources/{kind}/{id}   create (201) or replace (200)
  *   GET    /resources/{kind}/{id}   the kind's own representation
@@ -133,7 +133,7 @@ static int put_template(lc_req_t *q, const lc_kind_def_t *def, const char *id,
         json_object_del(body, "owner");
     }
     /* Fields the server owns are ignored, as the representation a GET returned may
-     * be sent back as it is (SPEC §5). */
+     * be sent back as it is. */
     for (i = 0; server_owned[i]; i++) {
         json_object_del(body, server_owned[i]);
     }

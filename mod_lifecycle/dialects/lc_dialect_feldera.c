@@ -1,4 +1,4 @@
-/* lc_dialect_feldera.c — Feldera pipelines (seed 004, SPEC §4.5), at /v0/pipelines and /v0/config.
+/* lc_dialect_feldera.c — Feldera pipelines, at /v0/pipelines and /v0/config.
  *
  *   GET  /v0/config                        the platform configuration (the client's constructor reads it)
  *   GET  /v0/pipelines?selector=all|status the list of pipelines
@@ -317,7 +317,7 @@ static int fd_illegal(lc_req_t *q, const lc_resource_t *r, const char *new_desir
 }
 
 /* Interacting with a pipeline whose process is not there: the runner's errors
- * (503 in Feldera; /checkpoint answers 400, as SPEC §4.5 says). */
+ * (503 in Feldera; /checkpoint answers 400, as conf/API.md says). */
 static int fd_not_deployed(lc_req_t *q, const lc_resource_t *r, int status)
 {
     if (r->res_state != FR_PROVISIONED) {

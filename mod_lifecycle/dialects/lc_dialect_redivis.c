@@ -1,4 +1,4 @@
-/* lc_dialect_redivis.c — Redivis notebooks (seed 000, SPEC §4.4), at /api/v1/notebooks.
+/* lc_dialect_redivis.c — Redivis notebooks, at /api/v1/notebooks.
  *
  *   POST /{ref}/stop    current job queued | running -> cancelled
  *   POST /{ref}/run     a new job, queued (-> running by runner or auto-advance)
@@ -228,7 +228,7 @@ static int redivis_handle(lc_req_t *q)
     nb_call_t c;
     int rc;
 
-    /* The second collection (SPEC §1): a Location ending in "workflows". */
+    /* The second collection: a Location ending in "workflows". */
     if (strcmp(q->collection, "workflows") == 0) {
         return lc_redivis_workflows_handle(q);
     }

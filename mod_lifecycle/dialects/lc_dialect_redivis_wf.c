@@ -1,4 +1,4 @@
-/* lc_dialect_redivis_wf.c — Redivis workflows (SPEC §4.6), at /api/v1/workflows.
+/* lc_dialect_redivis_wf.c — Redivis workflows, at /api/v1/workflows.
  *
  *   GET  /{ref}             the workflow's get form (HEAD: no body) — Workflow.get()
  *                           and Workflow.exists() (redivis-python Workflow.py)

@@ -1,4 +1,4 @@
-/* lc_dialect_workstation.c — the cloud workstation API (seed 002, SPEC §4.1).
+/* lc_dialect_workstation.c — the cloud workstation API.
  *
  *   POST /{id}/stop     running -> stopped, synchronously
  *   POST /{id}/launch   stopped | error -> provisioning (-> running later)

@@ -1,11 +1,11 @@
-/* lc_dialect_wrapper.c — the data-wrapper API (seed 003, SPEC §4.2), at
+/* lc_dialect_wrapper.c — the data-wrapper API, at
  * /resources/wrappers.
  *
  *   POST /{wrapper_id}/stop      running -> stopped; anything else: success, no change
  *   POST /{wrapper_id}/execute   idle | stopped | completed | failed -> running
  *   GET  /{wrapper_id}           {"wrapper_id","type","status","checkpoint":{...}}
  *
- * Errors: {"detail": "..."}, as the seed shows; a stop or execute that cannot
+ * Errors: {"detail": "..."} (conf/API.md); a stop or execute that cannot
  * be done is a 400 "Stop error: ..." / "Execute error: ...", never a 404.
  *
  * A stop that cannot be carried out: a runner that finds it cannot signal
@@ -30,7 +30,7 @@
 
 /* ---- HTTP ------------------------------------------------------------------ */
 
-/* {"detail": "..."}, as the seed shows. */
+/* {"detail": "..."}, as conf/API.md's Wrappers section says. */
 static int wr_error(lc_req_t *q, int status, const char *code, const char *message)
 {
     (void)code;

@@ -1,4 +1,4 @@
-/* lc_audit.h — one line per transition (SPEC §2), at info under our log tag. */
+/* lc_audit.h — one line per transition, at info under our log tag. */
 #ifndef LC_AUDIT_H
 #define LC_AUDIT_H
 

@@ -1,5 +1,5 @@
-/* lc_errdoc.c — no HTML error page under a mounted Location (SPEC §4.6:
- * "Every URL under a mounted Location answers JSON in its dialect's error
+/* lc_errdoc.c — no HTML error page under a mounted Location (conf/API.md:
+ * "Any other URL under a mounted Location answers JSON in its dialect's error
  * shape"; an HTML page crashes the vendors' clients — redivis-python's
  * util.py reads error fields from it).
  *

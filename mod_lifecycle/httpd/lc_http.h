@@ -6,7 +6,7 @@
 
 #include "lc_json.h"
 
-#define LC_BODY_MAX (64 * 1024)   /* SPEC §4: a larger body is 400 */
+#define LC_BODY_MAX (64 * 1024)   /* a larger body is 400 */
 #if LC_BODY_MAX > LC_JSON_TEXT_MAX
 #error "a body read must be a JSON text lc_json reads"
 #endif

@@ -1,4 +1,4 @@
-/* lc_kind_feldera.c — the Feldera pipeline kind (SPEC §4.5): its states,
+/* lc_kind_feldera.c — the Feldera pipeline kind: its states,
  * rules, timeouts, runner reports and representation.  Pure: the dialect's
  * HTTP side is lc_dialect_feldera.c.
  *
@@ -632,7 +632,7 @@ static apr_status_t fd_report_metric(fd_report_in_t *in, const char *k, json_t *
 }
 
 /* What a report may carry beside the status: storage_status, log lines,
- * global metrics (SPEC §5). */
+ * global metrics. */
 static apr_status_t fd_report_extra(fd_report_in_t *in, const char *k, json_t *v,
                                     const char **field)
 {

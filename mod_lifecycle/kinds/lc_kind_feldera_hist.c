@@ -1,5 +1,5 @@
-/* lc_kind_feldera_hist.c — what a pipeline keeps beside its status (SPEC
- * §4.6): its storage status, its status history (GET /events), the log
+/* lc_kind_feldera_hist.c — what a pipeline keeps beside its status:
+ * its storage status, its status history (GET /events), the log
  * lines and global metrics a runner reported (GET /logs, GET /stats) and
  * the checkpoints it took (GET /checkpoints), all in the record's attribute
  * JSON (r->data, at most 16 KiB), each bounded so that together they fit:

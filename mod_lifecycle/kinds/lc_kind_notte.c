@@ -1,4 +1,4 @@
-/* lc_kind_notte.c — the Notte agent kind (SPEC §4.3): its states, rules and
+/* lc_kind_notte.c — the Notte agent kind: its states, rules and
  * representation (AgentResponse, AgentStatusResponse).  Pure: the dialect's
  * HTTP side is lc_dialect_notte.c; the session kind is lc_kind_notte_session.c.
  *
@@ -218,7 +218,7 @@ static apr_status_t ag_from_json(json_t *body, lc_resource_t *r, const char **fi
 
 /* ---- a runner's report: steps, answer, outcome, status ------------------------- */
 
-/* What a runner reports of a Notte agent (SPEC §5):
+/* What a runner reports of a Notte agent:
  *
  *   POST /lifecycle/v1/resources/agent/{id}/report
  *   {"status"?: "active"|"closed", "steps"?: [step, ...], "answer"?: str|null,
@@ -228,7 +228,7 @@ static apr_status_t ag_from_json(json_t *body, lc_resource_t *r, const char **fi
  * (notte_core's AgentCompletion: an object with "state" and "action"
  * objects; started_at / ended_at and anything else kept as given).  They
  * live in the agent's attributes, so both stores keep them; the attributes
- * are 16 KiB at most (SPEC §2), with the task in them too, so when steps
+ * are 16 KiB at most, with the task in them too, so when steps
  * would overflow them the OLDEST are dropped (GET /agents/{id} shows the
  * most recent ones): an agent that runs long must not have its runner's
  * reports refused.  The count of steps ever reported is kept beside them,

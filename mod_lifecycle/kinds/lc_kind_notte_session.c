@@ -1,4 +1,4 @@
-/* lc_kind_notte_session.c — the Notte session kind (SPEC §4.3): its states,
+/* lc_kind_notte_session.c — the Notte session kind: its states,
  * rules, representation (SessionResponse) and the validation of a
  * SessionStartRequest, which POST /sessions/start (lc_notte_session.c) and
  * the admin PUT share.  Pure.

@@ -1,4 +1,4 @@
-/* lc_kind_redivis.c — the Redivis notebook kind (SPEC §4.4): its states, rules
+/* lc_kind_redivis.c — the Redivis notebook kind: its states, rules
  * and representation.  Pure: the dialect's HTTP side is lc_dialect_redivis.c,
  * which also says how a notebook's store id, names and aliases relate.
  *

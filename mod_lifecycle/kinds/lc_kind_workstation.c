@@ -1,4 +1,4 @@
-/* lc_kind_workstation.c — the workstation kind (SPEC §4.1): its states, rules
+/* lc_kind_workstation.c — the workstation kind: its states, rules
  * and representation.  Pure: the dialect's HTTP side is lc_dialect_workstation.c.
  *
  *   stop     running -> stopped

@@ -1,4 +1,4 @@
-/* lc_kind_wrapper.c — the data-wrapper kind (SPEC §4.2): its states, rules
+/* lc_kind_wrapper.c — the data-wrapper kind: its states, rules
  * and representation.  Pure: the dialect's HTTP side is lc_dialect_wrapper.c.
  *
  *   stop      running -> stopped; anything else: success, no change
@@ -33,7 +33,7 @@ static void wr_execute_effect(lc_resource_t *r, apr_time_t now);
 static const lc_rule_t wr_rules[] = {
     /* action     from              to            desired        flags */
     { "stop",    LC_BIT(WR_RUNNING), WR_STOPPED,   LC_STATE_KEEP, 0, NULL },
-    /* The seed: stopping what is not running succeeds and changes nothing. */
+    /* Stopping what is not running: success, no change (conf/API.md). */
     { "stop",    WR_NOT_RUNNING,     LC_STATE_KEEP, LC_STATE_KEEP, LC_RULE_NOOP, NULL },
     { "execute", WR_NOT_RUNNING,     WR_RUNNING,   LC_STATE_KEEP, 0, wr_execute_effect },
     { NULL }

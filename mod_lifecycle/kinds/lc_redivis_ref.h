@@ -1,4 +1,4 @@
-/* lc_redivis_ref.h — Redivis qualified notebook references (SPEC §4.4), and
+/* lc_redivis_ref.h — Redivis qualified notebook references, and
  * how a notebook is found by one: APR, jansson and the store interface only,
  * so that the unit tests run it without Apache.
  *

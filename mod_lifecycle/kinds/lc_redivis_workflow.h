@@ -1,4 +1,4 @@
-/* lc_redivis_workflow.h — Redivis workflows (SPEC §4.6): a workflow has no
+/* lc_redivis_workflow.h — Redivis workflows: a workflow has no
  * resource of its own; it exists while at least one notebook's qualified
  * reference names it.  APR, jansson and the store interface only (no httpd).
  *

@@ -4,12 +4,12 @@
  *    changes each) written with the journal's own codec, then timed through
  *    lc_journal_recover() into a fresh store of 1,000,000 slots, as the
  *    parent does at start-up.
- * 2. Memory (SPEC §7): 1,000,000 distinct resources with 200 bytes of
+ * 2. Memory: 1,000,000 distinct resources with 200 bytes of
  *    attributes each, replayed the same way into a store sized as the server
  *    sizes it (LifecycleCapacity 1000000, LifecycleAttributeMemory default):
  *    the segment's size, and the attribute memory the resources take.
  * Beside each replay, the time to merely read the same file and check every
- * record's checksum, in the same run: replay's target (SPEC §7) is a ratio
+ * record's checksum, in the same run: replay's target (build/BENCH.md) is a ratio
  * to it, so that it holds on any machine. */
 #include <fcntl.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
  * The table checks loop over the real tables of every kind of lc_registry.h
  * (lc_kind_registry), so a new row, or a new kind, is tested without a line here.
  * What cannot be read off a table is written out below: per kind, a valid
- * admin PUT body, the fields its to_json promises (SPEC §4, README's API
+ * admin PUT body, the fields its to_json promises (conf/API.md's
  * sections), bodies whose culprit from_json must name; and the transitions
- * the SPEC spells out, as explicit expectations. */
+ * conf/API.md spells out, as explicit expectations. */
 #include <sodium.h>
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -587,7 +587,7 @@ static void test_registry(void)
     }
 }
 
-/* ---- the transitions the SPEC spells out -------------------------------------- */
+/* ---- the transitions conf/API.md spells out ----------------------------------- */
 
 static apr_status_t act(const lc_kind_def_t *def, lc_resource_t *r, const char *action)
 {
@@ -607,7 +607,7 @@ static const char *shown(const lc_kind_def_t *def, const lc_resource_t *r, const
     return s;
 }
 
-/* SPEC §4.1: stop running -> stopped; launch stopped | error -> provisioning
+/* Workstations: stop running -> stopped; launch stopped | error -> provisioning
  * -> running; anything else is refused (400). */
 static void spec_workstation(void)
 {
@@ -630,7 +630,7 @@ static void spec_workstation(void)
     CHECK(r.state == WS_PROVISIONING && r.due == 0);
 }
 
-/* SPEC §4.2: stop running -> stopped, else success without a change;
+/* Wrappers: stop running -> stopped, else success without a change;
  * execute -> running from anything but running; a new run forgets the
  * runner's "cannot stop", and a CSV/XLSX wrapper its water marks. */
 static void spec_wrapper(void)
@@ -659,7 +659,7 @@ static void spec_wrapper(void)
     CHECK_STR(shown(def, &r, "checkpoint", "low_water_mark"), "l");     /* api: resumes */
 }
 
-/* SPEC §4.4: run makes a new job, queued (-> running); stop cancels the
+/* Redivis: run makes a new job, queued (-> running); stop cancels the
  * current job when it is queued or running. */
 static void spec_notebook(void)
 {
@@ -687,7 +687,7 @@ static void spec_notebook(void)
     CHECK(act(def, &r, "run") == APR_SUCCESS && r.state == NB_QUEUED);
 }
 
-/* SPEC §4.3: stopping an agent or a session closes it (closed_at now);
+/* Notte: stopping an agent or a session closes it (closed_at now);
  * stopping one that is over answers it as it is. */
 static void spec_notte(void)
 {
@@ -708,7 +708,7 @@ static void spec_notte(void)
     CHECK(act(&lc_session_kind, &r, "stop") == LC_NOCHANGE && r.state == SS_TIMED_OUT);
 }
 
-/* SPEC §4.6: a session's max_duration_minutes and idle_timeout_minutes (the
+/* Notte: a session's max_duration_minutes and idle_timeout_minutes (the
  * fixture's defaults, 15 and 3) end it as timed_out; a running agent stops
  * the idle clock; activity moves last_accessed_at; a stop drops the deadline. */
 static void spec_notte_timeouts(void)
@@ -746,7 +746,7 @@ static void fd_put(const char *body, lc_resource_t *r)
     CHECK(put_body(&lc_pipeline_kind, "p-1", body, r, &field) == APR_SUCCESS);
 }
 
-/* SPEC §4.5: start, the statuses polled on the way up, a graceful stop
+/* Feldera: start, the statuses polled on the way up, a graceful stop
  * (desired Suspended, Suspended with its checkpoint, Stopping, Stopped). */
 static void spec_pipeline_lifecycle(void)
 {
@@ -845,7 +845,7 @@ static void spec_pipeline_reports(void)
     CHECK(r.state == FD_RUNNING && r.desired == FDD_RUNNING);
 }
 
-/* SPEC §4.6: pause / resume / activate / approve follow the runtime desired
+/* Feldera: pause / resume / activate / approve follow the runtime desired
  * status; a runner's log lines, metrics and storage status are kept, bounded
  * (the oldest go), and a bad field changes nothing. */
 static void spec_pipeline_runtime(void)

@@ -130,7 +130,7 @@ static void test_forms(apr_pool_t *p)
     CHECK_STR(find(p, st, "alice.sales_flow.q1_report:n1"), "nb-4a9b");
     CHECK(put(st, "nb-2", "alice.sales_flow.q1_report:n2", 0) == APR_SUCCESS);   /* free now */
 
-    /* Id = canonical key (the demo seed): found by its aliases like any other,
+    /* Id = canonical key: found by its aliases like any other,
      * and a later rename is not undone by its id. */
     CHECK(put(st, "bob.flow.nb", "bob.flow.nb:b7", 0) == APR_SUCCESS);
     CHECK_STR(find(p, st, "bob.flow.nb"), "bob.flow.nb");

@@ -1,4 +1,4 @@
-/* lc_dialect_notte.c — the Notte agents API (seed 001, SPEC §4.3), at /agents,
+/* lc_dialect_notte.c — the Notte agents API, at /agents,
  * and the routing of the dialect's collections (/agents, /sessions, /health).
  *
  *   GET    /                            the agents, paged (lc_notte_list.c)
@@ -26,7 +26,7 @@ APLOG_USE_MODULE(lifecycle);
 
 /* The SDK's AgentStartRequest (packages/notte-sdk/src/notte_sdk/types.py)
  * bounds max_steps (ge=1, le=150) and declares no length for task or url;
- * SPEC §4.3 names 10,000 characters of task and 2,048 of URL as ordinary, so
+ * 10,000 characters of task and 2,048 of URL are ordinary (conf/API.md), so
  * those are the bounds (in characters, as pydantic counts them).  A session
  * id has no bound of its own: one that is not a session's is 404. */
 #define AG_TASK_MAX    10000
@@ -265,7 +265,7 @@ static int ag_handle(lc_req_t *q)
 }
 
 /* One dialect, two collections: the Location whose path ends in
- * "sessions" serves sessions, any other agents (SPEC §1). */
+ * "sessions" serves sessions, any other agents. */
 static int notte_handle(lc_req_t *q)
 {
     lc_notte_log_client(q->r);

@@ -1,4 +1,4 @@
-/* lc_notte.h — what the Notte dialect's files share (SPEC §4.3).
+/* lc_notte.h — what the Notte dialect's files share.
  *
  *   lc_notte_fastapi.c   FastAPI's errors: the JSON body as FastAPI decodes
  *                        it, its 422 answer

@@ -1,4 +1,4 @@
-/* lc_notte_session.c — Notte sessions (SPEC §4.3), at /sessions.
+/* lc_notte_session.c — Notte sessions, at /sessions.
  *
  *   POST   /start                   a new session, active -> SessionResponse
  *   GET    /{session_id}            SessionResponse

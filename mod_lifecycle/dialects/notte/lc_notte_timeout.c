@@ -75,8 +75,8 @@ apr_interval_time_t lc_notte_minute(const lc_req_t *q)
     return q->sc->notte_minute > 0 ? q->sc->notte_minute : LC_NOTTE_MINUTE_DEFAULT;
 }
 
-/* Not audited: the session's state does not change (SPEC §2 audits
- * transitions).  A failure leaves the deadline where it was, which the
+/* Not audited: the session's state does not change (only transitions
+ * are audited).  A failure leaves the deadline where it was, which the
  * answer of the request that caused it does not depend on. */
 void lc_notte_session_touch(lc_req_t *q, const char *id, int busy)
 {

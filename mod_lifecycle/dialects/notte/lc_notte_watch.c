@@ -1,5 +1,5 @@
 /* lc_notte_watch.c — GET /agents/{agent_id}/debug/logs?token=...&session_id=...
- * (SPEC §4.6): the WebSocket the Notte SDK's watch_logs() reads during
+ * — the WebSocket the Notte SDK's watch_logs() reads during
  * agent.run().
  *
  * Before the upgrade, every refusal is an HTTP answer in FastAPI's shape:
