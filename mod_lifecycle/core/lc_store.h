@@ -11,6 +11,11 @@
  * image when another writer got there first: a callback may run more than
  * once per call, and only its last run counts.
  *
+ * The rules every backend applies around that callback (the key checked
+ * and kept, a duplicate alias refused, the due time normalised, the
+ * change's operation worked out) are lc_store.c's, below: a backend only
+ * finds and stores records.
+ *
  * Changes.  Every update, remove and due move is one change with the next
  * sequence number, appended in the same atomic change as the resource (and
  * its r->seq is that number).  changes_read gives them back in order.
@@ -39,6 +44,10 @@
  * commit may not have reached the synchronous standby): it may have been
  * made.  503 with Retry-After, saying so, never "nothing was changed". */
 #define LC_EUNKNOWN   (APR_OS_START_USERERR + 707)
+
+/* Shared bytes every backend reserves, kept across graceful restarts, for
+ * the httpd layer's request counters (lc_provider.h's counters). */
+#define LC_METRICS_AREA 2048
 
 typedef struct lc_store lc_store_t;
 
@@ -174,6 +183,33 @@ struct lc_store {
 /* APR_ENOTIMPL when the backend has no count op. */
 #define lc_store_count(st, o, p) \
     ((st)->ops->count ? (st)->ops->count((st), (o), (p)) : APR_ENOTIMPL)
+
+/* ---- the contract's common steps (lc_store.c), for backends ---------------- */
+
+/* Whether (kind, id) may name a resource: a known kind and 1 to LC_ID_MAX
+ * bytes.  An update of another key is APR_EINVAL; a get or remove of one
+ * finds nothing (LC_ENOTFOUND). */
+int lc_store_valid_key(lc_kind_e kind, const char *id);
+
+/* The same for an alias looked up by get_alias (1 to LC_ALIAS_MAX bytes). */
+int lc_store_valid_alias(lc_kind_e kind, const char *alias);
+
+/* Run an update's callback under the contract.  r holds the stored record
+ * when `exists`; otherwise it is made here, holding only (kind, id).
+ * Returns what the callback returned when that is not APR_SUCCESS (r as it
+ * left it: an LC_NOCHANGE caller answers with it); APR_EINVAL when the
+ * same alias is set twice; else APR_SUCCESS with r ready to store: its key
+ * put back, its due time and class both set or both cleared, r->op
+ * LC_OP_CREATE for a new resource, else the callback's or LC_OP_REPLACE.
+ * Version, created and seq are left to the backend.  Refusing an alias
+ * another resource holds (LC_EEXISTS) is too: only it can see them. */
+apr_status_t lc_store_apply(lc_resource_t *r, int exists, lc_kind_e kind, const char *id,
+                            lc_store_update_fn *fn, void *baton);
+
+/* The same for a due move (take_due): r holds the due record.  APR_SUCCESS
+ * with r ready to store as an LC_OP_TRANSITION; anything else means
+ * "nothing to move": take it off the queue unchanged. */
+apr_status_t lc_store_apply_due(lc_resource_t *r, lc_store_update_fn *fn, void *baton);
 
 /* Fault injection for crash tests (LifecycleFaultInjection): when set
  * non-zero in a thread, the next update in that thread kills its own

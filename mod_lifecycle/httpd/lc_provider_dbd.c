@@ -32,7 +32,6 @@
 
 #include "lc_provider.h"
 #include "lc_store_dbd.h"
-#include "lc_store_shm.h"       /* LC_METRICS_AREA */
 #include "lc_config.h"
 #include "lc_metrics.h"
 #include "lc_stopping.h"

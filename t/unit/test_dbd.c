@@ -18,11 +18,10 @@
 #include <libpq-fe.h>
 
 #include "lc_test.h"
+#include "lc_test_contract.h"
 #include "lc_store_dbd.h"
 #include "lc_dbd_schema.h"
 #include "lc_dbd_int.h"
-#include "lc_engine.h"
-#include "lc_kind.h"
 
 static apr_pool_t *pool;
 
@@ -203,20 +202,6 @@ static void fresh(void)
     memset(shared, 0, sizeof(*shared));
 }
 
-/* The kinds' fixture of test_store.c: idle -(go)-> busy -(auto)-> done. */
-enum { K_IDLE, K_BUSY, K_DONE, K_N };
-static const char *const k_states[K_N] = { "idle", "busy", "done" };
-static const lc_rule_t k_rules[] = {
-    { "go",   LC_BIT(K_IDLE) | LC_BIT(K_DONE), K_BUSY, LC_STATE_KEEP, LC_RULE_ADVANCE, NULL },
-    { "stop", LC_BIT(K_BUSY),                  K_IDLE, LC_STATE_KEEP, 0, NULL },
-    { "stop", LC_BIT(K_IDLE),                  LC_STATE_KEEP, LC_STATE_KEEP, LC_RULE_NOOP, NULL },
-    { NULL }
-};
-static const lc_advance_t k_adv[] = { { K_BUSY, K_DONE, 0 }, { LC_STATE_KEEP } };
-static const lc_kind_def_t k_def = {
-    LC_KIND_WORKSTATION, "fixture", k_states, K_N, k_rules, k_adv, NULL, NULL
-};
-
 typedef struct aput { const char *a0, *a1, *data; uint8_t state; } aput_t;
 
 static apr_status_t aput_cb(lc_resource_t *r, int exists, void *baton)
@@ -247,14 +232,17 @@ static apr_status_t put(lc_store_t *st, lc_kind_e k, const char *id, uint8_t sta
     return lc_store_update(st, k, id, aput_cb, &a, out, pool);
 }
 
-static apr_status_t aput(lc_store_t *st, const char *id, const char *a0, const char *a1,
-                         const char *data)
+/* The contract's cases (lc_test_contract.h), each on empty tables. */
+static lc_store_t *contract_store(const char *name, void *ctx)
 {
-    aput_t a = { a0, a1, data, K_IDLE };
-    return lc_store_update(st, LC_KIND_NOTEBOOK, id, aput_cb, &a, NULL, pool);
+    (void)name;
+    (void)ctx;
+    fresh();
+    return new_store();
 }
 
-/* each: every resource of the kind once, in id order here; fn stops it. */
+/* each here walks in id order (the list statement's): on what crud left,
+ * B first, r063 last, and a stop after two is at overflow. */
 typedef struct each_seen { int n, stop_at; char last[LC_ID_MAX + 1]; } each_seen_t;
 
 static int each_count(const lc_resource_t *r, void *baton)
@@ -265,169 +253,20 @@ static int each_count(const lc_resource_t *r, void *baton)
     return ++e->n == e->stop_at;
 }
 
-static void test_each(lc_store_t *st)
+static void contract_after(const char *name, lc_store_t *st, void *ctx)
 {
     each_seen_t all = { 0, 0, "" }, two = { 0, 2, "" };
 
+    (void)ctx;
+    if (strcmp(name, "crud") != 0) {
+        return;
+    }
     CHECK(lc_store_each(st, LC_KIND_WORKSTATION, each_count, &all, pool) == APR_SUCCESS);
-    CHECK(all.n == 65);                   /* B, overflow, r001..r063 */
+    CHECK(all.n == 65);
     CHECK_STR(all.last, "r063");
     CHECK(lc_store_each(st, LC_KIND_WORKSTATION, each_count, &two, pool) == APR_SUCCESS);
     CHECK(two.n == 2);
     CHECK_STR(two.last, "overflow");
-}
-
-static void test_crud(void)
-{
-    lc_store_t *st = new_store();
-    lc_resource_t r, page[10];
-    char id[32];
-    int i, n, more;
-
-    fresh();
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == LC_ENOTFOUND);
-    CHECK(put(st, LC_KIND_WORKSTATION, "a", K_IDLE, &r) == APR_SUCCESS && r.version == 1);
-    CHECK(r.op == LC_OP_CREATE && r.seq > 0);
-    CHECK(put(st, LC_KIND_WORKSTATION, "a", K_BUSY, &r) == APR_SUCCESS && r.version == 2);
-    CHECK(r.op == LC_OP_REPLACE);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "a", &r, pool) == APR_SUCCESS);
-    CHECK(r.state == K_BUSY && r.version == 2);
-    CHECK_STR(r.data, "{\"n\":1}");
-    CHECK(lc_store_get(st, LC_KIND_AGENT, "a", &r, pool) == LC_ENOTFOUND);
-    for (i = 1; i < 64; i++) {
-        snprintf(id, sizeof(id), "r%03d", i);
-        CHECK(put(st, LC_KIND_WORKSTATION, id, K_IDLE, NULL) == APR_SUCCESS);
-    }
-    CHECK(put(st, LC_KIND_WORKSTATION, "r001", K_BUSY, NULL) == APR_SUCCESS);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 1, NULL, pool) == LC_EVERSION);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 2, &r, pool) == APR_SUCCESS);
-    CHECK(r.version == 2 && r.op == LC_OP_DELETE);
-    CHECK(lc_store_remove(st, LC_KIND_WORKSTATION, "a", 0, NULL, pool) == LC_ENOTFOUND);
-    CHECK(put(st, LC_KIND_WORKSTATION, "overflow", K_IDLE, NULL) == APR_SUCCESS);
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
-    CHECK(n == 10 && more);
-    CHECK_STR(page[0].id, "overflow");
-    CHECK_STR(page[1].id, "r001");
-    CHECK_STR(page[9].id, "r009");
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, "r060", 10, page, &n, &more, pool) == APR_SUCCESS);
-    CHECK(n == 3 && !more);
-    CHECK_STR(page[2].id, "r063");
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, K_BUSY, NULL, 10, page, &n, &more, pool) == APR_SUCCESS);
-    CHECK(n == 1 && !more);
-    CHECK_STR(page[0].id, "r001");
-    /* Bytewise id order, whatever the database's collation. */
-    CHECK(put(st, LC_KIND_WORKSTATION, "B", K_IDLE, NULL) == APR_SUCCESS);
-    CHECK(lc_store_list(st, LC_KIND_WORKSTATION, -1, NULL, 1, page, &n, &more, pool) == APR_SUCCESS);
-    CHECK_STR(page[0].id, "B");
-    test_each(st);
-}
-
-static void test_engine(void)
-{
-    lc_store_t *st = new_store();
-    lc_resource_t before, after;
-    lc_precond_t pc;
-    lc_act_t act = { &k_def, "e1", "go", NULL, apr_time_from_sec(1000), apr_time_from_sec(2) };
-
-    fresh();
-    act.pool = pool;
-    CHECK(lc_engine_act(st, &act, &before, &after) == LC_ENOTFOUND);
-    CHECK(put(st, LC_KIND_WORKSTATION, "e1", K_IDLE, NULL) == APR_SUCCESS);
-    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS);
-    CHECK(before.state == K_IDLE && after.state == K_BUSY && after.version == 2);
-    CHECK(after.due == apr_time_from_sec(1002) && after.due_class == LC_DUE_ADVANCE);
-    CHECK(lc_engine_act(st, &act, &before, &after) == LC_EILLEGAL && after.version == 2);
-    act.action = "stop";
-    lc_precond_parse("\"1\"", &pc);
-    act.if_match = &pc;
-    CHECK(lc_engine_act(st, &act, &before, &after) == LC_EVERSION && after.version == 2);
-    CHECK(lc_store_next_due(st, pool) == apr_time_from_sec(1002));
-    CHECK(lc_engine_advance_due(st, apr_time_from_sec(1001), 0, 10, NULL, NULL, pool) == APR_SUCCESS);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS
-          && after.state == K_BUSY);
-    lc_engine_advance_due(st, apr_time_from_sec(1002), 0, 10, NULL, NULL, pool);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS);
-    CHECK(after.state == K_DONE && after.version == 3 && after.due == 0);
-    lc_engine_advance_due(st, apr_time_from_sec(2000), 0, 10, NULL, NULL, pool);
-    CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "e1", &after, pool) == APR_SUCCESS
-          && after.version == 3);
-    act.if_match = NULL;
-    act.action = "go";
-    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.state == K_BUSY);
-    act.action = "stop";
-    CHECK(lc_engine_act(st, &act, &before, &after) == APR_SUCCESS && after.due == 0);
-    CHECK(lc_engine_act(st, &act, &before, &after) == LC_NOCHANGE && after.version == 5);
-}
-
-static void count_moved(const lc_resource_t *b, const lc_resource_t *a, void *baton)
-{
-    int *order = baton;
-
-    CHECK(b->state == K_BUSY && a->state == K_DONE && a->version == b->version + 1);
-    order[order[0] + 1] = atoi(a->id + 1);
-    order[0]++;
-}
-
-static void test_due_order(void)
-{
-    lc_store_t *st = new_store();
-    const int delays[10] = { 5, 3, 9, 1, 7, 2, 8, 4, 6, 0 };
-    int order[12] = { 0 };
-    int i, sorted = 1;
-
-    fresh();
-    for (i = 0; i < 10; i++) {
-        char id[8];
-        lc_act_t act = { &k_def, id, "go", NULL, apr_time_from_sec(100),
-                         apr_time_from_sec(delays[i]) };
-        act.pool = pool;
-        snprintf(id, sizeof(id), "d%d", delays[i]);
-        put(st, LC_KIND_WORKSTATION, id, K_IDLE, NULL);
-        CHECK(lc_engine_act(st, &act, NULL, NULL) == APR_SUCCESS);
-    }
-    lc_engine_advance_due(st, apr_time_from_sec(104), 0, 100, count_moved, order, pool);
-    CHECK(order[0] == 5);
-    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 3, count_moved, order, pool);
-    CHECK(order[0] == 8);
-    lc_engine_advance_due(st, apr_time_from_sec(200), 0, 100, count_moved, order, pool);
-    CHECK(order[0] == 10);
-    for (i = 0; i < 10; i++) {
-        sorted &= order[i + 1] == i;
-    }
-    CHECK(sorted);
-}
-
-static void test_aliases(void)
-{
-    lc_store_t *st = new_store();
-    lc_resource_t r;
-
-    fresh();
-    CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb01", "{\"b\":\"nb01\"}") == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == APR_SUCCESS);
-    CHECK_STR(r.id, "o.w.a");
-    CHECK_STR(r.alias[1], "ref:nb01");
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_AGENT, "ref:nb01", &r, pool) == LC_ENOTFOUND);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "o.w.a", &r, pool) == LC_ENOTFOUND);
-    CHECK(aput(st, "o.w.b", "ref:nb01", NULL, NULL) == LC_EEXISTS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r, pool) == LC_ENOTFOUND);
-    CHECK(aput(st, "o.w.b", NULL, "name:o.w.a", NULL) == LC_EEXISTS);
-    CHECK(aput(st, "o.w.b", "ref:nb02", NULL, NULL) == APR_SUCCESS);
-    CHECK(aput(st, "o.w.b", "ref:nb02", "ref:nb01", NULL) == LC_EEXISTS);
-    CHECK(lc_store_get(st, LC_KIND_NOTEBOOK, "o.w.b", &r, pool) == APR_SUCCESS && r.version == 1);
-    CHECK(aput(st, "o.w.b", "x", "x", NULL) == APR_EINVAL);
-    CHECK(aput(st, "o.w.a", "name:o.w.a", "ref:nb03", NULL) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb01", &r, pool) == LC_ENOTFOUND);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r, pool) == APR_SUCCESS);
-    CHECK_STR(r.data, "{\"b\":\"nb01\"}");
-    CHECK(aput(st, "o.w.b", "ref:nb01", "ref:nb02", NULL) == APR_SUCCESS);
-    CHECK(aput(st, "o.w.a", "ref:nb03", "name:o.w.a", NULL) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "name:o.w.a", &r, pool) == APR_SUCCESS);
-    CHECK_STR(r.alias[1], "name:o.w.a");
-    CHECK(lc_store_remove(st, LC_KIND_NOTEBOOK, "o.w.a", 0, NULL, pool) == APR_SUCCESS);
-    CHECK(lc_store_get_alias(st, LC_KIND_NOTEBOOK, "ref:nb03", &r, pool) == LC_ENOTFOUND);
-    CHECK(aput(st, "o.w.d", "name:o.w.a", NULL, NULL) == APR_SUCCESS);
 }
 
 /* Every change in the feed once, densely, in order; retention then 410. */
@@ -1172,10 +1011,7 @@ static void test_batch_stuck(void)
 
 static void test_live(void)
 {
-    test_crud();
-    test_engine();
-    test_due_order();
-    test_aliases();
+    lc_contract_run("dbd", contract_store, contract_after, NULL, pool);
     test_feed();
     test_race();
     test_batch();

@@ -20,13 +20,6 @@
 #include "lc_store_dbd.h"
 #include "lc_dbd_int.h"
 
-static int valid_key(lc_kind_e kind, const char *id)
-{
-    size_t len = id ? strlen(id) : 0;
-
-    return kind > LC_KIND_NONE && kind < LC_KIND_COUNT && len > 0 && len <= LC_ID_MAX;
-}
-
 /* Statement q on (kind, key): the row into out.  LC_ENOTFOUND when none. */
 static apr_status_t read_row(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
                              lc_kind_e kind, const char *key, lc_resource_t *out)
@@ -81,31 +74,19 @@ static apr_status_t lookup(lc_store_t *st, lc_dbd_q_e q, lc_kind_e kind, const c
 static apr_status_t dbd_get(lc_store_t *st, lc_kind_e kind, const char *id,
                             lc_resource_t *out, apr_pool_t *p)
 {
-    return valid_key(kind, id) ? lookup(st, LC_Q_GET, kind, id, out, p) : LC_ENOTFOUND;
+    return lc_store_valid_key(kind, id) ? lookup(st, LC_Q_GET, kind, id, out, p) : LC_ENOTFOUND;
 }
 
 static apr_status_t dbd_get_alias(lc_store_t *st, lc_kind_e kind, const char *alias,
                                   lc_resource_t *out, apr_pool_t *p)
 {
-    size_t len = alias ? strlen(alias) : 0;
-
-    if (kind <= LC_KIND_NONE || kind >= LC_KIND_COUNT || len == 0 || len > LC_ALIAS_MAX) {
+    if (!lc_store_valid_alias(kind, alias)) {
         return LC_ENOTFOUND;
     }
     return lookup(st, LC_Q_GET_ALIAS, kind, alias, out, p);
 }
 
 /* ---- writes ------------------------------------------------------------------------ */
-
-/* What the shm store makes of a due time: a class only with a time, and
- * a time only with a class. */
-static void normalize_due(lc_resource_t *r)
-{
-    if (!r->due || r->due_class == LC_DUE_NONE || r->due_class >= LC_DUE_CLASSES) {
-        r->due = 0;
-        r->due_class = LC_DUE_NONE;
-    }
-}
 
 /* This host changed the queue: the cached next due time may be later than r's. */
 static void note_due(lc_dbd_t *d, const lc_resource_t *r)
@@ -201,32 +182,15 @@ typedef struct upd {
     int                 exists;
 } upd_t;
 
-/* After the read (u->cur when u->exists): run the callback on a copy.
+/* After the read (u->cur when u->exists): the callback under the contract,
+ * on a copy, so that a lost race can run it again on a fresh read.
  * APR_SUCCESS with u->r what to write, or the update's result. */
 static apr_status_t apply(upd_t *u)
 {
-    apr_status_t rv;
-
     if (u->exists) {
         lc_resource_copy(&u->r, &u->cur);
     }
-    else {
-        lc_resource_clear(&u->r);
-        u->r.kind = (uint8_t)u->kind;
-        apr_cpystrn(u->r.id, u->id, sizeof(u->r.id));
-    }
-    u->r.op = LC_OP_NONE;
-    if ((rv = u->fn(&u->r, u->exists, u->baton)) != APR_SUCCESS) {
-        return rv;
-    }
-    u->r.kind = (uint8_t)u->kind;          /* the key is not the callback's to change */
-    apr_cpystrn(u->r.id, u->id, sizeof(u->r.id));
-    if (u->r.alias[0][0] && strcmp(u->r.alias[0], u->r.alias[1]) == 0) {
-        return APR_EINVAL;
-    }
-    normalize_due(&u->r);
-    u->r.op = !u->exists ? LC_OP_CREATE : u->r.op ? u->r.op : LC_OP_REPLACE;
-    return APR_SUCCESS;
+    return lc_store_apply(&u->r, u->exists, u->kind, u->id, u->fn, u->baton);
 }
 
 /* Write u->r over the row read: APR_SUCCESS (written), LC_DBD_ERETRY
@@ -378,7 +342,7 @@ static apr_status_t dbd_update(lc_store_t *st, lc_kind_e kind, const char *id,
     upd_t *u;
     int tries;
 
-    if (!valid_key(kind, id)) {
+    if (!lc_store_valid_key(kind, id)) {
         return APR_EINVAL;
     }
     /* Two records of up to 17 KiB: on the heap, not a thread's stack. */
@@ -460,7 +424,7 @@ static apr_status_t dbd_remove(lc_store_t *st, lc_kind_e kind, const char *id,
     apr_status_t rv;
     int tries;
 
-    if (!valid_key(kind, id)) {
+    if (!lc_store_valid_key(kind, id)) {
         return LC_ENOTFOUND;
     }
     if ((gone = malloc(sizeof(*gone))) == NULL) {
@@ -626,11 +590,7 @@ static apr_status_t due_once(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, apr_t
     }
     if (rv == APR_SUCCESS) {
         lc_resource_copy(&u->r, &u->cur);
-        u->r.op = LC_OP_TRANSITION;
-        if (fn(&u->r, 1, baton) == APR_SUCCESS
-            && !(u->r.alias[0][0] && strcmp(u->r.alias[0], u->r.alias[1]) == 0)) {
-            normalize_due(&u->r);
-            u->r.op = LC_OP_TRANSITION;
+        if (lc_store_apply_due(&u->r, fn, baton) == APR_SUCCESS) {
             rv = write_row(d, c, p, 1, u->cur.version, &u->cur, &u->r, &wrote);
         }
         if (rv == APR_SUCCESS && !wrote) {

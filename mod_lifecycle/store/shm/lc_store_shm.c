@@ -592,29 +592,20 @@ static void alias_link(lc_shm_t *s, uint32_t idx, unsigned k)
 }
 
 /* Whether r's aliases may be stored in slot `idx` (capacity = a new slot):
- * LC_EEXISTS when another resource of the kind holds one of them. */
+ * LC_EEXISTS when another resource of the kind holds one of them.  (The
+ * same alias twice on r was refused by lc_store_apply already.) */
 static apr_status_t aliases_free(lc_shm_t *s, const lc_resource_t *r, uint32_t idx)
 {
-    size_t l0 = strnlen(r->alias[0], LC_ALIAS_MAX), l1 = strnlen(r->alias[1], LC_ALIAS_MAX);
     unsigned k;
 
-    if (l0 && l0 == l1 && memcmp(r->alias[0], r->alias[1], l0) == 0) {
-        return APR_EINVAL;
-    }
     for (k = 0; k < LC_ALIASES; k++) {
-        size_t len = k ? l1 : l0;
+        size_t len = strnlen(r->alias[k], LC_ALIAS_MAX);
         uint32_t *link = len ? find_alias(s, (lc_kind_e)r->kind, r->alias[k], len) : NULL;
         if (link && ALIAS_SLOT(*link) != idx) {
             return LC_EEXISTS;
         }
     }
     return APR_SUCCESS;
-}
-
-static int valid_key(lc_kind_e kind, const char *id)
-{
-    size_t len = id ? strlen(id) : 0;
-    return kind > LC_KIND_NONE && kind < LC_KIND_COUNT && len > 0 && len <= LC_ID_MAX;
 }
 
 /* ---- slot <-> record ---------------------------------------------------- */
@@ -912,7 +903,7 @@ static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
                             lc_resource_t *out, apr_pool_t *p)
 {
     (void)p;                    /* shared memory: nothing to allocate per call */
-    if (!valid_key(kind, id)) {
+    if (!lc_store_valid_key(kind, id)) {
         return LC_ENOTFOUND;
     }
     return lookup(st->impl, kind, id, 0, out);
@@ -921,10 +912,8 @@ static apr_status_t shm_get(lc_store_t *st, lc_kind_e kind, const char *id,
 static apr_status_t shm_get_alias(lc_store_t *st, lc_kind_e kind, const char *alias,
                                   lc_resource_t *out, apr_pool_t *p)
 {
-    size_t len = alias ? strlen(alias) : 0;
-
     (void)p;                    /* shared memory: nothing to allocate per call */
-    if (kind <= LC_KIND_NONE || kind >= LC_KIND_COUNT || len == 0 || len > LC_ALIAS_MAX) {
+    if (!lc_store_valid_alias(kind, alias)) {
         return LC_ENOTFOUND;
     }
     return lookup(st->impl, kind, alias, 1, out);
@@ -999,7 +988,7 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
     apr_status_t rv;
 
     (void)p;                    /* shared memory: nothing to allocate per call */
-    if (!valid_key(kind, id)) {
+    if (!lc_store_valid_key(kind, id)) {
         return APR_EINVAL;
     }
     if ((rv = lock(s)) != APR_SUCCESS) {
@@ -1009,17 +998,9 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
     if (link) {
         load_record(s, *link - 1, r);
     }
-    else {
-        lc_resource_clear(r);
-        r->kind = (uint8_t)kind;
-        apr_cpystrn(r->id, id, sizeof(r->id));
-    }
-    version = r->version;
-    r->op = LC_OP_NONE;
-    rv = fn(r, link != NULL, baton);
+    version = link ? r->version : 0;
+    rv = lc_store_apply(r, link != NULL, kind, id, fn, baton);
     if (rv == APR_SUCCESS) {
-        r->kind = (uint8_t)kind;          /* the key is not the callback's to change */
-        apr_cpystrn(r->id, id, sizeof(r->id));
         rv = aliases_free(s, r, link ? *link - 1 : s->hdr->capacity);
     }
     if (rv == APR_SUCCESS) {
@@ -1028,7 +1009,6 @@ static apr_status_t shm_update(lc_store_t *st, lc_kind_e kind, const char *id,
     if (rv == APR_SUCCESS) {
         r->version = version + 1;
         r->seq = s->hdr->jseq + 1;
-        r->op = !link ? LC_OP_CREATE : r->op ? r->op : LC_OP_REPLACE;
         begin(s);
         if ((rv = store_locked(s, link, bucket, r)) == APR_SUCCESS) {
             commit(s);
@@ -1053,7 +1033,7 @@ static apr_status_t shm_remove(lc_store_t *st, lc_kind_e kind, const char *id,
     apr_status_t rv;
 
     (void)p;                    /* shared memory: nothing to allocate per call */
-    if (!valid_key(kind, id)) {
+    if (!lc_store_valid_key(kind, id)) {
         return LC_ENOTFOUND;
     }
     if ((rv = lock(s)) != APR_SUCCESS) {
@@ -1269,8 +1249,7 @@ static apr_status_t shm_take_due(lc_store_t *st, apr_time_t now, int max,
         }
         load_record(s, h - 1, &r);
         version = r.version;
-        r.op = LC_OP_TRANSITION;
-        moved = fn(&r, 1, baton) == APR_SUCCESS
+        moved = lc_store_apply_due(&r, fn, baton) == APR_SUCCESS
                 && aliases_free(s, &r, h - 1) == APR_SUCCESS;
         if (moved) {
             r.version = version + 1;
@@ -1580,7 +1559,7 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
     lc_resource_t *use = (lc_resource_t *)r, *spare = NULL;
     apr_status_t rv = APR_SUCCESS;
 
-    if (!valid_key((lc_kind_e)r->kind, r->id)) {
+    if (!lc_store_valid_key((lc_kind_e)r->kind, r->id)) {
         return APR_EINVAL;
     }
     /* Start-up only, no other process yet: no mutex (see lc_store_shm.h). */

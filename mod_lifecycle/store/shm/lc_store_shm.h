@@ -17,7 +17,6 @@
 #define LC_CAPACITY_MIN 64u
 #define LC_CAPACITY_MAX 4000000u
 #define LC_JOURNAL_AREA 256     /* shared bytes reserved for the journal's own words */
-#define LC_METRICS_AREA 2048    /* shared bytes reserved for request counters */
 #define LC_JRING_BYTES  ((apr_size_t)8 << 20)  /* the journal's ring of unwritten records */
 /* The attribute heap: at least one largest resource, at most what 32-bit
  * references in 8-byte units reach; by default LC_HEAP_PER_SLOT a slot. */
@@ -102,7 +101,8 @@ lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mut
 /* Journal every later change through `hook` (copied); NULL: memory only. */
 void lc_store_shm_set_journal(lc_store_t *st, const lc_journal_hook_t *hook);
 
-/* The request counters' reserved shared bytes (LC_METRICS_AREA, zeroed at format). */
+/* The request counters' reserved shared bytes (LC_METRICS_AREA of lc_store.h,
+ * zeroed at format). */
 void *lc_store_shm_metrics_area(lc_store_t *st);
 
 /* The journal's reserved shared words (LC_JOURNAL_AREA bytes, zeroed at format). */
