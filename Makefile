@@ -41,6 +41,8 @@ DBD_CORE   := $(sort $(wildcard $(LC_SRCDIR)/store/dbd/*.c))
 UNIT_DIR   := $(LC_OUT)/unit
 # The core compiled once, as static libraries that every unit test, CLI and
 # generator links (the linker takes only the objects each one uses).
+# The unit tests' own headers (lc_test.h, the store and contract suites).
+UNIT_HDR   := $(wildcard t/unit/*.h)
 CORE_LIB   := $(UNIT_DIR)/liblc_core.a
 DBD_LIB    := $(UNIT_DIR)/liblc_dbd.a
 MINT_LIB   := $(UNIT_DIR)/liblc_mint.a
@@ -89,11 +91,11 @@ $(DBD_LIB): $(DBD_OBJ)
 $(MINT_LIB): $(MINT_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(UNIT_DIR)/%: t/unit/%.c t/unit/lc_test.h t/unit/lc_test_store.h $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR)
+$(UNIT_DIR)/%: t/unit/%.c $(UNIT_HDR) $(MINT_LIB) $(CORE_LIB) $(LC_HDR) $(MINT_HDR)
 	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(MINT_LIB) $(CORE_LIB) $(APR_LIBS) -ljansson -lsodium
 
 # test_dbd runs against PostgreSQL when LC_TEST_DBD_PARAMS is set.
-$(UNIT_DIR)/test_dbd: t/unit/test_dbd.c t/unit/lc_test.h $(DBD_LIB) $(CORE_LIB) $(LC_HDR)
+$(UNIT_DIR)/test_dbd: t/unit/test_dbd.c $(UNIT_HDR) $(DBD_LIB) $(CORE_LIB) $(LC_HDR)
 	$(CC) $(UNIT_CFLAGS) -It/unit -o $@ $< $(DBD_LIB) $(CORE_LIB) $(APR_LIBS) $(APU_LIBS) -ljansson -lsodium $(LC_PQ_LIBS)
 
 # The replay bench measures the code as apxs builds it (-O2), not the tests'

@@ -36,7 +36,7 @@ static json_t *change_json(const lc_change_t *c)
 
 /* A feed number: digits only, at most 2^53 - 1 (exact in any JSON
  * reader).  The dbd store numbers a new timeline's changes from a block of
- * its own, 2^40 per timeline (lc_dbd_stmt.c, LC_Q_FEED_LOCK). */
+ * its own, 2^40 per timeline (lc_dbd_sql.c, LC_Q_FEED_LOCK). */
 static int parse_seq(const char *s, long *out)
 {
     long v = 0;

@@ -34,7 +34,7 @@ typedef struct counters {
     uint64_t watchers_open;                          /* a gauge: WebSocket watchers now */
 } counters_t;
 
-_Static_assert(sizeof(counters_t) <= 2048, "the counters fit the metrics area");
+_Static_assert(sizeof(counters_t) <= LC_METRICS_AREA, "the counters fit the metrics area");
 
 static counters_t *c;
 

@@ -1,9 +1,9 @@
 /* lc_dbd_int.h — what the files of the dbd backend share (not its users).
  *
  *   lc_dbd_row.c     a row's text <-> lc_resource_t (pure)
- *   lc_dbd_stmt.c    the statements' text
+ *   lc_dbd_sql.c     the statements' text
  *   lc_dbd_call.c    one call to the database, with a deadline (libpq)
- *   lc_dbd_sql.c     preparing them per connection, running them, and
+ *   lc_dbd_conn.c    preparing them per connection, running them, and
  *                    telling a lost race from a lost database
  *   lc_dbd_schema.c  creating and upgrading the schema
  *   lc_store_dbd.c   the store operations
@@ -103,7 +103,7 @@ int lc_dbd_sqlstate(const char *msg, char *out);
  * (serialization failure, deadlock, a unique key taken by a racing insert). */
 int lc_dbd_retryable(const char *sqlstate);
 
-/* ---- statements (lc_dbd_sql.c) ----------------------------------------------------- */
+/* ---- statements (lc_dbd_conn.c) ----------------------------------------------------- */
 
 /* Get a connection and make it ready (schema checked once per process,
  * statements prepared once per connection).  LC_EUNAVAIL when it cannot. */
@@ -170,7 +170,7 @@ apr_status_t lc_dbd_changes_read(lc_store_t *st, uint64_t since, lc_change_t *ou
 apr_status_t lc_dbd_changes_wait(lc_store_t *st, uint64_t since, apr_interval_time_t timeout,
                                  apr_pool_t *p);
 
-/* ---- statements' text (lc_dbd_stmt.c) ---------------------------------------------- */
+/* ---- statements' text (lc_dbd_sql.c) ---------------------------------------------- */
 
 /* Text and label of statement q; label "sql" for q = LC_Q_COUNT (plain SQL). */
 const char *lc_dbd_sql_text(lc_dbd_q_e q);

@@ -55,7 +55,7 @@ static const char *const schema_v1[] = {
  * A failover that loses commits (an asynchronous standby, a restore from a
  * backup) moves the head back, and the numbers after it would be given to
  * other changes: the first numbering on a newer timeline starts the feed
- * at a block of its own (lc_dbd_stmt.c, LC_Q_FEED_LOCK).  Existing rows
+ * at a block of its own (lc_dbd_sql.c, LC_Q_FEED_LOCK).  Existing rows
  * are on timeline 1 (an upgrade on a later one jumps once). */
 static const char *const schema_v2[] = {
     "ALTER TABLE lc_feed_head ADD COLUMN IF NOT EXISTS tli bigint NOT NULL DEFAULT 1",

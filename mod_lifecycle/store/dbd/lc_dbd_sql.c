@@ -1,302 +1,213 @@
-/* lc_dbd_sql.c — running the backend's statements on a borrowed connection.
+/* lc_dbd_sql.c — the statements of the dbd backend, as apr_dbd prepares them.
  *
- * Statements are prepared per connection on its first use by this module,
- * not registered with mod_dbd (DBDPrepareSQL / ap_dbd_prepare): PostgreSQL
- * checks at PREPARE that the tables exist, and mod_dbd prepares inside its
- * connection constructor, so a database that was empty or unreachable when
- * the server started would fail every connection until a restart.  Here
- * the schema is checked first (once per process), then the statements are
- * prepared into the connection's session.
+ * apr_dbd numbers its parameters in order of appearance (%hd smallint,
+ * %lld bigint, %pDt text) and cannot name one twice, so a statement that
+ * needs a value twice takes its parameters once, in a first CTE `p`, and
+ * refers to p's columns.  Text parameters carry COLLATE "C", as the key
+ * columns do: ids compare bytewise (lc_store.h's list order) whatever the
+ * database's own collation.
  *
- * What is prepared belongs to one server process: the connection's table
- * (mod_dbd's ap_dbd_t.prepared) holds READY -> that process's id, set only
- * once every statement is prepared.  A preparation that stopped half-way
- * (a statement_timeout behind a lock) leaves no mark, and a session that
- * mod_dbd reset (PQreset: a new server process, nothing prepared) has
- * another id: either way the next use prepares them all again, never
- * runs on a half-prepared session.  A statement that still exists in the
- * session (42P05) is as good as prepared.
- *
- * Every call has a deadline (lc_dbd_call.c).  Telling failures apart:
- *   - a conflict the server rolled back (serialization, deadlock, unique
- *     key): run the operation again (LC_DBD_ERETRY);
- *   - 26000, a statement lost: prepare again, run once more;
- *   - 25006 (a read-only node: the statement was refused, nothing ran)
- *     and a lost connection (no SQLSTATE, 57P01..57P03): the session is
- *     closed and a new one taken, and a statement that cannot have written
- *     runs again, up to RECONNECTS times (more than one pooled connection
- *     may have died with the server);
- *   - a write whose connection was lost, whose deadline passed or whose
- *     commit's wait for the synchronous standby was cancelled may have
- *     committed: LC_DBD_EUNKNOWN (LC_DBD_EUNREPL for the cancelled wait,
- *     which reading the row cannot settle), never retried;
- *   - anything else is logged: LC_EUNAVAIL.
+ * Every change is one statement (autocommit, READ COMMITTED): the row is
+ * written only when its version is still the one the callback saw
+ * (optimistic concurrency: a lost race is 0 rows, never a serialization
+ * error), and its change row goes in with it, in the same statement.
+ * Aliases have a table of their own whose primary key makes an alias
+ * unique per kind across both of a resource's positions.
  */
-#include <string.h>
-#include <apr_strings.h>
-
 #include "lc_dbd_int.h"
-#include "lc_dbd_call.h"
-#include "lc_dbd_schema.h"
-#include "lc_dbd_timeline.h"
 
-#define READY "lc:ready"        /* c->prepared: every statement, in this server process */
-#define RECONNECTS 3            /* new sessions for one statement that cannot have written */
+/* The parameters of a write: key, expected version, op, image. */
+#define P_WRITE "p AS (SELECT %hd::smallint AS kind, %pDt::text COLLATE \"C\" AS id, " \
+    "%lld::bigint AS expect, %hd::smallint AS op, %hd::smallint AS state, " \
+    "%hd::smallint AS desired, %hd::smallint AS res_state, %hd::smallint AS res_desired, " \
+    "%hd::smallint AS due_class, %lld::bigint AS ckpt_seq, %lld::bigint AS created, " \
+    "%lld::bigint AS state_since, %lld::bigint AS closed, %lld::bigint AS due, " \
+    "%pDt::text AS owner, %pDt::text COLLATE \"C\" AS alias0, " \
+    "%pDt::text COLLATE \"C\" AS alias1, %pDt::text AS data"
 
-void lc_dbd_log(lc_dbd_t *d, int level, const char *msg)
+#define SET_IMAGE "state = p.state, desired = p.desired, res_state = p.res_state, " \
+    "res_desired = p.res_desired, due_class = p.due_class, ckpt_seq = p.ckpt_seq, " \
+    "created = p.created, state_since = p.state_since, closed = p.closed, due = p.due, " \
+    "owner = p.owner, alias0 = p.alias0, alias1 = p.alias1, data = p.data"
+
+/* The change row of CTE u, and the statement's answer: u's row. */
+#define CHANGE_OF_U "c AS (INSERT INTO lc_changes (op, " LC_DBD_COLS("") ") " \
+    "SELECT p.op, " LC_DBD_COLS("u.") " FROM u, p) " \
+    "SELECT " LC_DBD_COLS("u.") " FROM u"
+
+/* Another resource of the kind holds one of p's aliases. */
+#define ALIAS_TAKEN "EXISTS (SELECT 1 FROM lc_aliases a WHERE a.kind = p.kind " \
+    "AND a.alias IN (p.alias0, p.alias1) AND a.id <> p.id)"
+
+static const char *const sql[LC_Q_COUNT] = {
+    /* LC_Q_GET: kind, id */
+    "SELECT " LC_DBD_COLS("") " FROM lc_resources WHERE kind = %hd AND id = %pDt",
+
+    /* LC_Q_GET_ALIAS: kind, alias */
+    "SELECT " LC_DBD_COLS("r.") " FROM lc_aliases a JOIN lc_resources r "
+    "ON r.kind = a.kind AND r.id = a.id WHERE a.kind = %hd AND a.alias = %pDt",
+
+    /* LC_Q_GET_LOCK: kind, id.  In a transaction: an update that lost
+     * LC_DBD_OPTIMISTIC races in a row takes the lock, and then cannot lose. */
+    "SELECT " LC_DBD_COLS("") " FROM lc_resources WHERE kind = %hd AND id = %pDt FOR UPDATE",
+
+    /* LC_Q_CREATE: P_WRITE (expect unused).  0 rows: the id exists, or an
+     * alias is taken. */
+    "WITH " P_WRITE "), "
+    "u AS (INSERT INTO lc_resources (" LC_DBD_COLS("") ") "
+    "SELECT p.kind, p.id, 1, nextval('lc_pos'), " LC_DBD_IMAGE("p.") " FROM p "
+    "WHERE NOT " ALIAS_TAKEN " ON CONFLICT (kind, id) DO NOTHING "
+    "RETURNING " LC_DBD_COLS("") "), "
+    "x AS (INSERT INTO lc_aliases (kind, alias, id) SELECT u.kind, v.alias, u.id "
+    "FROM u, LATERAL (VALUES (u.alias0), (u.alias1)) v(alias) WHERE v.alias <> ''), "
+    CHANGE_OF_U,
+
+    /* LC_Q_UPDATE: the image, kind, id, expected version, op (each used
+     * once, so in place: no CTE `p` joined in, whose executor start-up
+     * showed in perf); the aliases stay as they are.  Answers the new
+     * version and pos only: the rest of the row is the image sent.  Both
+     * together took PostgreSQL's CPU a transition from about 250 to about
+     * 200 us in make bench.  0 rows: the version moved (or the row went). */
+    "WITH u AS (UPDATE lc_resources SET version = version + 1, pos = nextval('lc_pos'), "
+    "state = %hd, desired = %hd, res_state = %hd, res_desired = %hd, due_class = %hd, "
+    "ckpt_seq = %lld, created = %lld, state_since = %lld, closed = %lld, due = %lld, "
+    "owner = %pDt, alias0 = %pDt, alias1 = %pDt, data = %pDt "
+    "WHERE kind = %hd AND id = %pDt AND version = %lld RETURNING " LC_DBD_COLS("") "), "
+    "c AS (INSERT INTO lc_changes (op, " LC_DBD_COLS("") ") "
+    "SELECT %hd, " LC_DBD_COLS("u.") " FROM u) "
+    "SELECT u.version, u.pos FROM u",
+
+    /* LC_Q_UPDATE_ALIAS: P_WRITE, then the aliases the row had.  0 rows:
+     * the version moved, or a new alias is another resource's. */
+    "WITH " P_WRITE ", %pDt::text COLLATE \"C\" AS old0, %pDt::text COLLATE \"C\" AS old1), "
+    "u AS (UPDATE lc_resources r SET version = r.version + 1, pos = nextval('lc_pos'), "
+    SET_IMAGE " FROM p WHERE r.kind = p.kind AND r.id = p.id AND r.version = p.expect "
+    "AND NOT " ALIAS_TAKEN " RETURNING " LC_DBD_COLS("r.") "), "
+    "d AS (DELETE FROM lc_aliases a USING u, p WHERE a.kind = u.kind AND a.id = u.id "
+    "AND a.alias IN (p.old0, p.old1) AND a.alias NOT IN (p.alias0, p.alias1)), "
+    "x AS (INSERT INTO lc_aliases (kind, alias, id) SELECT u.kind, v.alias, u.id "
+    "FROM u, p, LATERAL (VALUES (p.alias0), (p.alias1)) v(alias) "
+    "WHERE v.alias <> '' AND v.alias NOT IN (p.old0, p.old1)), "
+    CHANGE_OF_U,
+
+    /* LC_Q_REMOVE: kind, id, expected version (0 = any).  The change row
+     * holds the last image and a position of its own. */
+    "WITH p AS (SELECT %hd::smallint AS kind, %pDt::text COLLATE \"C\" AS id, "
+    "%lld::bigint AS expect), "
+    "d AS (DELETE FROM lc_resources r USING p WHERE r.kind = p.kind AND r.id = p.id "
+    "AND (p.expect = 0 OR r.version = p.expect) RETURNING " LC_DBD_COLS("r.") "), "
+    "x AS (DELETE FROM lc_aliases a USING d WHERE a.kind = d.kind AND a.id = d.id), "
+    "c AS (INSERT INTO lc_changes (op, " LC_DBD_COLS("") ") SELECT 5, d.kind, d.id, "
+    "d.version, nextval('lc_pos'), " LC_DBD_IMAGE("d.") " FROM d RETURNING pos) "
+    "SELECT d.kind, d.id, d.version, c.pos, " LC_DBD_IMAGE("d.") " FROM d, c",
+
+    /* LC_Q_LIST: kind, state (-1 = any), after, limit */
+    "WITH p AS (SELECT %hd::smallint AS kind, %hd::smallint AS state, "
+    "%pDt::text COLLATE \"C\" AS after) "
+    "SELECT " LC_DBD_COLS("r.") " FROM lc_resources r, p WHERE r.kind = p.kind "
+    "AND (p.state < 0 OR r.state = p.state) AND r.id > p.after ORDER BY r.id LIMIT %lld",
+
+    /* LC_Q_DUE_CLAIM: now.  In a transaction: the row stays ours until it
+     * commits, and every other host skips it. */
+    "SELECT " LC_DBD_COLS("") " FROM lc_resources WHERE due_class <> 0 AND due <= %lld "
+    "ORDER BY due LIMIT 1 FOR UPDATE SKIP LOCKED",
+
+    /* LC_Q_DUE_CLEAR: kind, id.  Nothing to do after all: off the queue,
+     * no new version, no change (as the shm store). */
+    "UPDATE lc_resources SET due = 0, due_class = 0 WHERE kind = %hd AND id = %pDt",
+
+    /* LC_Q_NEXT_DUE */
+    "SELECT coalesce(min(due), 0) FROM lc_resources WHERE due_class <> 0",
+
+    /* LC_Q_FEED_PEEK: the head, and whether anything waits for a number. */
+    "SELECT (SELECT seq FROM lc_feed_head), "
+    "EXISTS (SELECT 1 FROM lc_changes WHERE seq IS NULL)::int",
+
+    /* LC_Q_FEED_LOCK: the timeline written on (0: unknown).  In the
+     * sequencer's transaction, before it numbers: the numbering statement's
+     * snapshot then sees every earlier batch.  On a newer timeline than the
+     * head's, the head first jumps to that timeline's block of 2^40 numbers
+     * (timeline 1's is 0): numbers a failover lost are never given again,
+     * and a reader past the new head's old value gets 410 (a gap).  2^40
+     * changes a timeline; JSON's exact integers last to timeline 8192. */
+    "WITH p AS (SELECT %lld::bigint AS tli) "
+    "UPDATE lc_feed_head f SET seq = CASE WHEN p.tli > f.tli "
+    "THEN greatest(f.seq, (p.tli - 1) * 1099511627776) ELSE f.seq END, "
+    "tli = greatest(f.tli, p.tli) FROM p RETURNING f.seq",
+
+    /* LC_Q_FEED_NUMBER: batch size.  Numbers the oldest committed changes
+     * densely after the head; answers the new head (0: none numbered). */
+    "WITH b AS (SELECT pos, row_number() OVER (ORDER BY pos) AS rn FROM lc_changes "
+    "WHERE seq IS NULL ORDER BY pos LIMIT %d), "
+    "n AS (SELECT count(*) AS n FROM b), "
+    "h AS (UPDATE lc_feed_head f SET seq = f.seq + n.n FROM n WHERE n.n > 0 "
+    "RETURNING f.seq, f.seq - n.n AS base), "
+    "u AS (UPDATE lc_changes c SET seq = h.base + b.rn FROM b, h WHERE c.pos = b.pos "
+    "RETURNING 1) "
+    "SELECT coalesce((SELECT seq FROM h), 0), (SELECT count(*) FROM u)",
+
+    /* LC_Q_FEED_READ: since, max */
+    "SELECT seq, op, " LC_DBD_COLS("") " FROM lc_changes WHERE seq > %lld "
+    "ORDER BY seq LIMIT %d",
+
+    /* LC_Q_FEED_TRIM: the last sequence number retention drops */
+    "DELETE FROM lc_changes WHERE seq <= %lld",
+
+    /* LC_Q_UPDATE_MANY: LC_Q_UPDATE for several rows of distinct keys
+     * (lc_dbd_batch.c), each parameter an array of one column: kind, id,
+     * expected version, op, then the image.  Each row written only at its
+     * own version; answers the written rows' ordinals (1-based), new
+     * versions and positions.  The rows come in key order and are locked
+     * in it (a nested loop over the arrays). */
+    "WITH p AS (SELECT * FROM unnest(%pDt::smallint[], %pDt::text[], %pDt::bigint[], "
+    "%pDt::smallint[], %pDt::smallint[], %pDt::smallint[], %pDt::smallint[], "
+    "%pDt::smallint[], %pDt::smallint[], %pDt::bigint[], %pDt::bigint[], %pDt::bigint[], "
+    "%pDt::bigint[], %pDt::bigint[], %pDt::text[], %pDt::text[], %pDt::text[], %pDt::text[]) "
+    "WITH ORDINALITY AS p(kind, id, expect, op, " LC_DBD_IMAGE("") ", n)), "
+    "u AS (UPDATE lc_resources r SET version = r.version + 1, pos = nextval('lc_pos'), "
+    SET_IMAGE " FROM p WHERE r.kind = p.kind AND r.id = p.id COLLATE \"C\" "
+    "AND r.version = p.expect RETURNING p.n, p.op, " LC_DBD_COLS("r.") "), "
+    "c AS (INSERT INTO lc_changes (op, " LC_DBD_COLS("") ") "
+    "SELECT u.op, " LC_DBD_COLS("u.") " FROM u) "
+    "SELECT u.n, u.version, u.pos FROM u",
+
+    /* LC_Q_GET_MANY: LC_Q_GET for several keys: an array of kinds, one of ids. */
+    "SELECT " LC_DBD_COLS("r.") " FROM unnest(%pDt::smallint[], %pDt::text[]) AS k(kind, id) "
+    "JOIN lc_resources r ON r.kind = k.kind AND r.id = k.id COLLATE \"C\"",
+
+    /* LC_Q_TALLY: resources by kind and state (the status page) */
+    "SELECT kind, state, count(*) FROM lc_resources GROUP BY kind, state",
+};
+
+static const char *const labels[LC_Q_COUNT] = {
+    "lc_get", "lc_get_alias", "lc_get_lock", "lc_create", "lc_update", "lc_update_alias", "lc_remove",
+    "lc_list", "lc_due_claim", "lc_due_clear", "lc_next_due",
+    "lc_feed_peek", "lc_feed_lock", "lc_feed_number", "lc_feed_read", "lc_feed_trim",
+    "lc_update_many", "lc_get_many", "lc_tally"
+};
+
+const char *lc_dbd_sql_text(lc_dbd_q_e q)
 {
-    apr_time_t now = apr_time_now();
-
-    /* A database that is down fails every request: one line a second says it. */
-    if (level == 0 && now - d->logged < apr_time_from_sec(1)) {
-        return;
-    }
-    if (level == 0) {
-        d->logged = now;
-    }
-    if (d->src.log) {
-        d->src.log(d->src.ctx, level, msg);
-    }
+    return sql[q];
 }
 
-static int prepared(lc_dbd_conn_t *c)
+const char *lc_dbd_sql_label(lc_dbd_q_e q)
 {
-    int pid = lc_dbd_call_backend(c);
-
-    return pid && (intptr_t)apr_hash_get(c->prepared, READY, APR_HASH_KEY_STRING) == pid;
+    return q < LC_Q_COUNT ? labels[q] : "sql";
 }
 
-static apr_status_t prepare_all(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
+int lc_dbd_sql_nargs(lc_dbd_q_e q)
 {
-    lc_dbd_call_t call;
-    const char *line;
-    int q, pid;
+    const char *s = q < LC_Q_COUNT ? sql[q] : "";
+    int n = 0;
 
-    apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, NULL);
-    /* A new session: first, whether its node may be written to at all. */
-    if (lc_dbd_timeline_check(d, c, p, &line) != APR_SUCCESS) {
-        lc_dbd_log(d, 0, LC_TAGGED(line));
-        return LC_EUNAVAIL;
-    }
-    if (line) {
-        lc_dbd_log(d, 1, LC_TAGGED(line));
-    }
-    for (q = 0; q < LC_Q_COUNT; q++) {
-        lc_dbd_call_prepare(c, p, lc_dbd_sql_label(q), lc_dbd_sql_text(q), &call);
-        /* 42P05: still there from an earlier, interrupted preparation. */
-        if (call.outcome != LC_CALL_OK
-            && !(call.outcome == LC_CALL_ERROR && strcmp(call.sqlstate, "42P05") == 0)) {
-            if (call.outcome == LC_CALL_TIMEOUT) {
-                __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
-            }
-            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00040) "cannot prepare %s: %s", lc_dbd_sql_label(q),
-                                          call.message));
-            return LC_EUNAVAIL;
+    for (; *s; s++) {
+        if (s[0] == '%' && s[1] == '%') {
+            s++;
+        }
+        else if (s[0] == '%') {
+            n++;
         }
     }
-    if ((pid = lc_dbd_call_backend(c)) != 0) {
-        apr_hash_set(c->prepared, READY, APR_HASH_KEY_STRING, (void *)(intptr_t)pid);
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t lc_dbd_begin(lc_dbd_t *d, apr_pool_t *p, lc_dbd_conn_t *c)
-{
-    const char *why = NULL;
-    apr_status_t rv;
-
-    memset(c, 0, sizeof(*c));
-    if (d->src.open(d->src.ctx, p, c) != APR_SUCCESS || !c->handle) {
-        c->handle = NULL;
-        lc_dbd_log(d, 0, LC_LOGNO(00041) "no database connection (mod_dbd could not open one)");
-        __atomic_add_fetch(&d->sh->unavailable, 1, __ATOMIC_RELAXED);
-        return LC_EUNAVAIL;
-    }
-    c->timeout = d->opt.timeout;
-    if (!d->schema_ok) {
-        if ((rv = lc_dbd_schema_ensure(c, p, &why)) != APR_SUCCESS) {
-            lc_dbd_log(d, 0, LC_TAGGED(why));
-            lc_dbd_end(d, c);
-            return LC_EUNAVAIL;
-        }
-        if (why) {
-            lc_dbd_log(d, 1, LC_TAGGED(why));
-        }
-        d->schema_ok = 1;
-    }
-    if (!prepared(c) && prepare_all(d, c, p) != APR_SUCCESS) {
-        lc_dbd_end(d, c);
-        return LC_EUNAVAIL;
-    }
-    return APR_SUCCESS;
-}
-
-void lc_dbd_end(lc_dbd_t *d, lc_dbd_conn_t *c)
-{
-    if (c->handle) {
-        d->src.close(d->src.ctx, c);
-        c->handle = NULL;
-    }
-}
-
-/* Statements that change nothing: run again on a new session, they cannot
- * do anything twice.  A statement that writes is never run again after its
- * connection was lost: it may have committed before the connection broke. */
-static int read_only(lc_dbd_q_e q)
-{
-    return q == LC_Q_GET || q == LC_Q_GET_MANY || q == LC_Q_GET_ALIAS || q == LC_Q_LIST
-        || q == LC_Q_NEXT_DUE || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ || q == LC_Q_TALLY;
-}
-
-/* Give the broken connection back (mod_dbd makes a new session of it at
- * the next open) and take one again, prepared. */
-static apr_status_t reconnect(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p)
-{
-    apr_interval_time_t t = c->timeout;
-
-    __atomic_add_fetch(&d->sh->reconnects, 1, __ATOMIC_RELAXED);
-    lc_dbd_call_break(c);
-    lc_dbd_end(d, c);
-    memset(c, 0, sizeof(*c));
-    if (d->src.open(d->src.ctx, p, c) != APR_SUCCESS || !c->handle) {
-        c->handle = NULL;
-        return LC_EUNAVAIL;
-    }
-    c->timeout = t;
-    return prepared(c) ? APR_SUCCESS : prepare_all(d, c, p);
-}
-
-/* What a failed call comes to: RUN_AGAIN (repaired), or the result. */
-#define RUN_AGAIN (-1)
-
-static apr_status_t failure(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
-                            const lc_dbd_call_t *call, int *reconnects)
-{
-    const char *what = lc_dbd_sql_label(q);
-
-    switch (call->outcome) {
-    case LC_CALL_OK:
-        return APR_SUCCESS;
-    case LC_CALL_TIMEOUT:
-        __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
-        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00042) "%s: %s (the connection was closed)", what,
-                                      call->message));
-        return read_only(q) || c->tx ? LC_EUNAVAIL : LC_DBD_EUNKNOWN;
-    case LC_CALL_ERROR:
-        if (strcmp(call->sqlstate, "26000") == 0 && !c->tx) {
-            /* A reset lost the statements; the EXECUTE never ran. */
-            __atomic_add_fetch(&d->sh->reprepared, 1, __ATOMIC_RELAXED);
-            return prepare_all(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
-        }
-        if (lc_dbd_retryable(call->sqlstate)) {
-            __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
-            return LC_DBD_ERETRY;
-        }
-        if (strcmp(call->sqlstate, "25006") == 0 && !c->tx && *reconnects < RECONNECTS) {
-            /* A read-only node (a standby since a failover): refused, nothing ran. */
-            ++*reconnects;
-            return reconnect(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
-        }
-        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00043) "statement %s failed: %s", what, call->message));
-        return LC_EUNAVAIL;
-    case LC_CALL_LOST:
-        if (read_only(q) && !c->tx && *reconnects < RECONNECTS) {
-            ++*reconnects;
-            return reconnect(d, c, p) == APR_SUCCESS ? RUN_AGAIN : LC_EUNAVAIL;
-        }
-        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00044) "database connection lost during %s: %s", what,
-                                      call->message));
-        /* In a transaction nothing commits before COMMIT: its loss rolled back. */
-        return read_only(q) || c->tx ? LC_EUNAVAIL : LC_DBD_EUNKNOWN;
-    }
-    return LC_EUNAVAIL;
-}
-
-apr_status_t lc_dbd_run(lc_dbd_t *d, lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_q_e q,
-                        const char **args, lc_dbd_res_t **res)
-{
-    lc_dbd_call_t call;
-    apr_status_t rv;
-    int attempt, reconnects = 0;
-
-    /* Bounded: each pass either succeeds, fails, or repaired something. */
-    for (attempt = 0; attempt < RECONNECTS + 2; attempt++) {
-        if (!c->handle || (!prepared(c) && !c->tx && prepare_all(d, c, p) != APR_SUCCESS)) {
-            return LC_EUNAVAIL;
-        }
-        __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
-        lc_dbd_call_prepared(c, p, lc_dbd_sql_label(q), lc_dbd_sql_nargs(q), args, &call);
-        if (call.outcome == LC_CALL_OK && call.unsure && !read_only(q) && !c->tx) {
-            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00045) "%s: the wait for the synchronous standby was "
-                                          "cancelled: the change may not be replicated",
-                                          lc_dbd_sql_label(q)));
-            return LC_DBD_EUNREPL;
-        }
-        if ((rv = failure(d, c, p, q, &call, &reconnects)) != RUN_AGAIN) {
-            if (rv == APR_SUCCESS && res) {
-                *res = call.res;
-            }
-            return rv;
-        }
-    }
-    return LC_EUNAVAIL;
-}
-
-apr_status_t lc_dbd_exec(lc_dbd_t *d, lc_dbd_conn_t *c, const char *sql)
-{
-    int commit = strcmp(sql, "COMMIT") == 0, begin = strcmp(sql, "BEGIN") == 0;
-    lc_dbd_call_t call;
-    apr_pool_t *p;
-    apr_status_t rv;
-
-    if (!c->handle) {
-        return LC_EUNAVAIL;
-    }
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return LC_EUNAVAIL;
-    }
-    __atomic_add_fetch(&d->sh->statements, 1, __ATOMIC_RELAXED);
-    lc_dbd_call_sql(c, p, sql, &call);
-    if (call.outcome == LC_CALL_OK) {
-        rv = commit && call.unsure ? LC_DBD_EUNREPL : APR_SUCCESS;
-        if (rv != APR_SUCCESS) {
-            lc_dbd_log(d, 0, LC_LOGNO(00046) "COMMIT: the wait for the synchronous standby was cancelled: "
-                             "the change may not be replicated");
-        }
-    }
-    else if (call.outcome == LC_CALL_ERROR) {
-        rv = lc_dbd_retryable(call.sqlstate) ? LC_DBD_ERETRY : LC_EUNAVAIL;
-        if (rv == LC_DBD_ERETRY) {
-            __atomic_add_fetch(&d->sh->retries, 1, __ATOMIC_RELAXED);
-        }
-        else {
-            lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00047) "%s failed: %s", sql, call.message));
-        }
-    }
-    else {
-        if (call.outcome == LC_CALL_TIMEOUT) {
-            __atomic_add_fetch(&d->sh->timeouts, 1, __ATOMIC_RELAXED);
-        }
-        lc_dbd_log(d, 0, apr_psprintf(p, LC_LOGNO(00048) "%s: %s", sql, call.message));
-        /* Only a COMMIT may have done something we cannot see. */
-        rv = commit ? LC_DBD_EUNKNOWN : LC_EUNAVAIL;
-    }
-    /* BEGIN opens a transaction; COMMIT and ROLLBACK end it, even failing. */
-    c->tx = begin && rv == APR_SUCCESS;
-    apr_pool_destroy(p);
-    return rv;
-}
-
-int lc_dbd_rows(lc_dbd_conn_t *c, lc_dbd_res_t *res)
-{
-    (void)c;
-    return lc_dbd_res_rows(res);
-}
-
-void lc_dbd_row(lc_dbd_conn_t *c, apr_pool_t *p, lc_dbd_res_t *res, int i, int first,
-                int n, const char **v)
-{
-    (void)c;
-    (void)p;
-    lc_dbd_res_row(res, i, first, n, v);
+    return n;
 }

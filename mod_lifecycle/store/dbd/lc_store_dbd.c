@@ -2,7 +2,7 @@
  *
  * An update reads the row, runs the callback on that image, and writes the
  * result with one statement that succeeds only if the version is still the
- * one read (lc_dbd_stmt.c).  Another writer in between (any process, any
+ * one read (lc_dbd_sql.c).  Another writer in between (any process, any
  * host) makes it write nothing: the row is read again and the callback run
  * again, at most LC_DBD_TRIES times.  No lock is held while the callback
  * runs, nor across any wait but the statement's own.
