@@ -199,7 +199,7 @@ static apr_status_t dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server
     return check_schema(ptemp, s, driver, cfg);
 }
 
-/* Cold start (issue 19.11): the connections mod_dbd keeps (DBDKeep, at
+/* Cold start: the connections mod_dbd keeps (DBDKeep, at
  * least one) are made ready here, before the child accepts requests, so
  * that no request waits for the schema check and the statements'
  * preparation after a start, a graceful restart or a replaced child.

@@ -549,7 +549,7 @@ static void test_unavailable(void)
     CHECK(shared->reprepared == 1);
 }
 
-/* ---- database faults (SPEC 2c) --------------------------------------------------- */
+/* ---- database faults --------------------------------------------------- */
 
 /* A second session of its own (what another host or an operator does). */
 static apr_dbd_t *other_session(const char *params)
@@ -597,7 +597,7 @@ static double secs_since(apr_time_t t0)
     return (double)(apr_time_now() - t0) / APR_USEC_PER_SEC;
 }
 
-/* Issue 19.1: a database that does not answer holds no request past
+/* A database that does not answer holds no request past
  * LifecycleDbdTimeout (1 s here): a table locked by another session (as a
  * frozen primary or a commit waiting for a lost standby would hold it)
  * answers LC_EUNAVAIL within the deadline, the connection is replaced,
@@ -651,7 +651,7 @@ static int own_pid(void)
     return PQbackendPID(apr_dbd_native_handle(src.driver, src.handle));
 }
 
-/* Issue 19.4 and 19.6: a session killed under the store (an immediate stop,
+/* A session killed under the store (an immediate stop,
  * pg_terminate_backend: 57P01, or no SQLSTATE at all) and a session on a
  * read-only node (25006) are replaced and the statement runs again. */
 static void test_lost_session(void)
@@ -718,7 +718,7 @@ static void rr_close(void *ctx, lc_dbd_conn_t *c)
     (void)c;
 }
 
-/* Issue 19.4: the database restarted while several pooled sessions sat
+/* The database restarted while several pooled sessions sat
  * idle: each of them is dead, and a read goes through them all to a new
  * session instead of answering 503 after the second. */
 static void test_dead_pool(void)
@@ -765,7 +765,7 @@ static void test_dead_pool(void)
     shared->reconnects = 0;
     CHECK(lc_store_get(st, LC_KIND_WORKSTATION, "p1", &r, pool) == APR_SUCCESS);
     CHECK(shared->reconnects == R_CONNS);
-    /* Issue 19.11: a process's connections made ready before it serves. */
+    /* A process's connections made ready before it serves. */
     for (i = 0; i < R_CONNS; i++) {
         apr_dbd_close(src.driver, rr_handle[i]);
         rr_handle[i] = other_session(src.params);
@@ -781,7 +781,7 @@ static void test_dead_pool(void)
     apr_dbd_close(src.driver, h);
 }
 
-/* Issue 19.5: a preparation cut short (statement_timeout 0.5 s behind another
+/* A preparation cut short (statement_timeout 0.5 s behind another
  * session's lock of lc_changes) is done again at the next use, never
  * left half-prepared: the statements after the first all work. */
 static void test_half_prepared(void)
@@ -810,7 +810,7 @@ static void test_half_prepared(void)
     apr_dbd_close(src.driver, h);
 }
 
-/* Issue 19.3: a commit whose wait for the synchronous standby was cancelled
+/* A commit whose wait for the synchronous standby was cancelled
  * succeeds with a WARNING (01000, "canceling wait for synchronous
  * replication ... committed locally, but might not have been
  * replicated"): never a 2xx.  A trigger raises that warning here (a
@@ -887,7 +887,7 @@ static void *APR_THREAD_FUNC bg_put_thread(apr_thread_t *th, void *data)
     return NULL;
 }
 
-/* Issue 19.1 and 19.2, the synchronous standby gone (synchronous_standby_names
+/* The synchronous standby gone (synchronous_standby_names
  * naming one that never connects: every commit waits for it, and
  * statement_timeout does not end that wait).  A write answers within the
  * deadline, its outcome unknown (it committed locally and waits).  A write
@@ -966,7 +966,7 @@ static void *APR_THREAD_FUNC timed_upd_thread(apr_thread_t *th, void *data)
     return NULL;
 }
 
-/* Issue 19.1: a writer queued behind a batch leader whose statement does not
+/* A writer queued behind a batch leader whose statement does not
  * come back (another session holds the leader's row for 4 s) is answered
  * within the deadline (1 s), not when the leader's row is let go: the
  * leader's call ends at its deadline, and a writer still queued at its own

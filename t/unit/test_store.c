@@ -368,7 +368,8 @@ int main(void)
         return 2;
     }
     apr_pool_create(&pool, NULL);
-    /* SPEC §7: 1,000,000 resources with ~200 bytes of attributes in 512 MiB. */
+    /* As conf/DIRECTIVES.md promises (LifecycleAttributeMemory): 1,000,000
+     * resources with ~200 bytes of attributes fit in 512 MiB. */
     CHECK(lc_store_shm_size(1000000, lc_store_shm_default_heap(1000000))
           <= (apr_size_t)512 * 1024 * 1024);
     lc_contract_run("shm", contract_store, NULL, NULL, pool);

@@ -1,5 +1,5 @@
 /* lc_dbd_call.c — one statement on a borrowed connection, never waiting
- * past a deadline (LifecycleDbdTimeout, SPEC §2c).
+ * past a deadline (LifecycleDbdTimeout).
  *
  * apr_dbd runs everything with libpq's blocking calls, which wait as long
  * as the server does: a primary frozen (SIGSTOP) or a commit waiting for

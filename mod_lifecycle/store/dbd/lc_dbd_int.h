@@ -36,7 +36,7 @@
 
 /* A write that may or may not have committed (its connection lost, its
  * deadline passed, its wait for the synchronous standby cancelled): the
- * store finds out by reading the row again when it can (SPEC 2c). */
+ * store finds out by reading the row again when it can. */
 #define LC_DBD_EUNKNOWN (APR_OS_START_USERERR + 902)
 /* A commit whose wait for the synchronous standby was cancelled: visible
  * here, perhaps not on the standby: unknown, and reading cannot tell. */

@@ -51,7 +51,7 @@ static const char *const schema_v1[] = {
     NULL
 };
 
-/* Version 2: the timeline the feed head was last moved on (issue 19.8).
+/* Version 2: the timeline the feed head was last moved on.
  * A failover that loses commits (an asynchronous standby, a restore from a
  * backup) moves the head back, and the numbers after it would be given to
  * other changes: the first numbering on a newer timeline starts the feed
@@ -160,7 +160,7 @@ apr_status_t lc_dbd_schema_ensure(lc_dbd_conn_t *c, apr_pool_t *p, const char **
         *why = apr_psprintf(p, LC_LOGNO(00039) "the database runs with synchronous_commit = %s: a change "
                             "acknowledged just before it crashes can be lost", v);
     }
-    /* Without one, a failover can lose acknowledged changes (SPEC 2c). */
+    /* Without one, a failover can lose acknowledged changes. */
     if (value(&s, "SELECT current_setting('synchronous_standby_names')", &v) == APR_SUCCESS
         && !v[0]) {
         *why = apr_psprintf(p, "%s%s" LC_LOGNO(00065) "no synchronous standby is configured "

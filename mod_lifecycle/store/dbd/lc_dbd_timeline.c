@@ -1,4 +1,4 @@
-/* lc_dbd_timeline.c — the timeline guard (issue 19.7, SPEC 2c): never write
+/* lc_dbd_timeline.c — the timeline guard: never write
  * to a node on an older timeline than one this host has written to.
  *
  * libpq's multi-host DBDParams (target_session_attrs=read-write) takes the

@@ -293,7 +293,7 @@ static int same_image(const lc_resource_t *a, const lc_resource_t *b, apr_pool_t
     return strcmp(a->alias[0], b->alias[0]) == 0 && strcmp(a->alias[1], b->alias[1]) == 0;
 }
 
-/* A write of unknown outcome (SPEC 2c): on a connection taken anew, is
+/* A write of unknown outcome: on a connection taken anew, is
  * this write's row there, at the version after the one it was made from,
  * with its image?  Then it committed: APR_SUCCESS with u->r's version and
  * position, answered as if in time.  Else LC_EUNKNOWN: another version
