@@ -20,6 +20,7 @@ PORT=${BENCH_PORT:-8099}
 DUR=${BENCH_SECONDS:-10}
 CONNS=64
 export LC_BENCH_N=${LC_BENCH_N:-1024}
+BENCH_N0=$LC_BENCH_N
 rm -rf "$RUN"; mkdir -p "$RUN"
 tok=$TOP/build/lifecycle-token
 "$tok" keygen --out "$RUN/keys" >/dev/null
@@ -127,6 +128,10 @@ mutex_figures() {
 }
 shm_round() { # connections: the memory-only and the journaled server at that many
   CONNS=$1
+  # A workstation's next step comes LC_BENCH_N requests after its last one:
+  # with more connections in flight (and a p99 of 200 ms when journaled),
+  # 1024 would let a step overtake the previous one and answer 400.
+  export LC_BENCH_N=$(( CONNS * 16 > BENCH_N0 ? CONNS * 16 : BENCH_N0 ))
   start
   seed
   local b1 b2 b3 b4 m_mem m_j
@@ -185,6 +190,7 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
   psql() { bash "$TOP/build/pg.sh" psql "$pgdir" -Atq "$@"; }
   psql -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
   start -D LC_DBD
+  export LC_BENCH_N=$BENCH_N0          # the dbd cycles run at 64 connections
   seed "" a b
   psql -c 'VACUUM ANALYZE' 2>/dev/null || true
   b5=$(run baseline-dbd "$base/baseline")
