@@ -2,7 +2,7 @@
 # enforced by the background task: the session ends as the SDK models a
 # timed-out session (types.py SessionResponse.status "timed_out", closed_at
 # set) and its active agents are closed.  What counts as activity is in
-# mod_lifecycle/lc_notte_timeout.c: starting the session, starting an agent
+# mod_lifecycle/dialects/notte/lc_notte_timeout.c: starting the session, starting an agent
 # in it (the idle clock stops while the agent runs), stopping one of its
 # agents (the clock starts again).
 #

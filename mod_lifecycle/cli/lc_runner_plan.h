@@ -2,7 +2,7 @@
  * the change feed: which command (kind.action), and what it reports after.
  *
  * Pure (jansson only): the runner's knowledge of the five kinds' tables
- * (mod_lifecycle/lc_kind_*.c) as the admin API shows them, seen from the
+ * (mod_lifecycle/kinds/lc_kind_*.c) as the admin API shows them, seen from the
  * outside.  A row matches a resource by its status (and, for pipelines, its
  * desired status) and by the change's op. */
 #ifndef LC_RUNNER_PLAN_H
