@@ -27,7 +27,7 @@ use LcClient qw(call jb put_ws_at);
 use LcPg qw(pg_sh pg_psql figure load_start load_stop load_read writes_back);
 
 LcTest::dbd_only();
-plan tests => 28;
+plan tests => 30;
 
 my $json = JSON::PP->new->canonical;
 my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 0);
@@ -61,6 +61,7 @@ ok(!grep({ !$_->start(60) } @servers), 'two servers on the pair (multi-host DBDP
 my ($X, $Y) = map { $_->base } @servers;
 is(put_ws_at($ua, $X, 'fo-pre')->code, 201, 'a write through one');
 is($ua->get("$Y/workstations/fo-pre")->code, 200, 'is read through the other');
+is(metric($X, 'lifecycle_dbd_sync_standbys'), 1, 'the metrics count one synchronous standby');
 
 # ---- the standby stopped: 503 within the deadline, reads 200 ------------------------------
 pg_sh('stop', $B, 'fast');
@@ -73,6 +74,10 @@ ok($r->code == 503 && ref $b eq 'HASH' && ($b->{message} // '') =~ /unknown/,
 figure(sprintf('standby stopped: the write answered 503 in %.2f s', $took));
 ok($took >= 4.5 && $took < 9, sprintf('within LifecycleDbdTimeout (5 s): %.2f s', $took));
 is($ua->get("$X/workstations/fo-pre")->code, 200, 'standby stopped: reads answer 200');
+# The primary's walsender goes when it sees the standby's connection close.
+$t0 = time;
+sleep 0.2 until metric($Y, 'lifecycle_dbd_sync_standbys') == 0 || time - $t0 > 30;
+is(metric($Y, 'lifecycle_dbd_sync_standbys'), 0, 'standby stopped: the metrics count none');
 ok(pg_sh('start', $B), 'the standby back');
 $t0 = time;
 sleep 0.2 until pg_psql($A, "SELECT sync_state FROM pg_stat_replication") eq 'sync' || time - $t0 > 30;

@@ -145,7 +145,8 @@ void lc_dbd_end(lc_dbd_t *d, lc_dbd_conn_t *c)
 static int read_only(lc_dbd_q_e q)
 {
     return q == LC_Q_GET || q == LC_Q_GET_MANY || q == LC_Q_GET_ALIAS || q == LC_Q_LIST
-        || q == LC_Q_NEXT_DUE || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ || q == LC_Q_TALLY;
+        || q == LC_Q_NEXT_DUE || q == LC_Q_FEED_PEEK || q == LC_Q_FEED_READ || q == LC_Q_TALLY
+        || q == LC_Q_SYNC_STANDBYS;
 }
 
 /* Give the broken connection back (mod_dbd makes a new session of it at

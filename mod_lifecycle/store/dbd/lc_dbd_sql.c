@@ -177,13 +177,20 @@ static const char *const sql[LC_Q_COUNT] = {
 
     /* LC_Q_TALLY: resources by kind and state (the status page) */
     "SELECT kind, state, count(*) FROM lc_resources GROUP BY kind, state",
+
+    /* LC_Q_SYNC_STANDBYS: the synchronous standbys the node streams to now
+     * (the metrics); -1 when this role may not see them (pg_stat_replication
+     * shows a walsender's state only to superusers and pg_read_all_stats). */
+    "SELECT CASE WHEN pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') "
+    "THEN (SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')) "
+    "ELSE -1 END",
 };
 
 static const char *const labels[LC_Q_COUNT] = {
     "lc_get", "lc_get_alias", "lc_get_lock", "lc_create", "lc_update", "lc_update_alias", "lc_remove",
     "lc_list", "lc_due_claim", "lc_due_clear", "lc_next_due",
     "lc_feed_peek", "lc_feed_lock", "lc_feed_number", "lc_feed_read", "lc_feed_trim",
-    "lc_update_many", "lc_get_many", "lc_tally"
+    "lc_update_many", "lc_get_many", "lc_tally", "lc_sync_standbys"
 };
 
 const char *lc_dbd_sql_text(lc_dbd_q_e q)

@@ -685,13 +685,37 @@ static apr_time_t dbd_next_due(lc_store_t *st, apr_pool_t *p)
         emit(&m_, baton); \
     } while (0)
 
+/* The synchronous standbys the database streams to now, as it says at this
+ * scrape: -1 when it does not answer or will not say (LC_Q_SYNC_STANDBYS). */
+static apr_status_t sync_standbys(lc_dbd_t *d, apr_pool_t *p, int64_t *n)
+{
+    lc_dbd_res_t *res = NULL;
+    const char *v[1] = { NULL };
+    lc_dbd_conn_t c;
+    apr_pool_t *sp;
+    apr_status_t rv;
+
+    *n = -1;
+    WITH_CONNECTION(d, p, sp, c, rv, {
+        if ((rv = lc_dbd_run(d, &c, sp, LC_Q_SYNC_STANDBYS, NULL, &res)) == APR_SUCCESS
+            && lc_dbd_rows(&c, res) == 1) {
+            lc_dbd_row(&c, sp, res, 0, 0, 1, v);
+            *n = v[0] ? apr_atoi64(v[0]) : -1;
+        }
+    });
+    return rv;
+}
+
 static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_pool_t *p)
 {
     lc_dbd_t *d = st->impl;
     lc_metric_t head = { "lifecycle_feed_last_seq", "gauge", "The change feed's last sequence "
                          "number this server has seen.", NULL, 0, 0 };
+    lc_metric_t sync = { "lifecycle_dbd_sync_standbys", "gauge", "Synchronous standbys the "
+                         "database streams to now (pg_stat_replication; absent when it does "
+                         "not answer or the role lacks pg_read_all_stats).", NULL, 0, 0 };
+    int64_t n;
 
-    (void)p;
     COUNTER("lifecycle_dbd_statements_total", "Database statements run by this server.",
             statements);
     COUNTER("lifecycle_dbd_retries_total", "Lost races and conflicts the database rolled "
@@ -722,6 +746,10 @@ static void dbd_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
             "an older timeline than one written to, or another cluster.", tl_refused);
     head.value = __atomic_load_n(&d->sh->head, __ATOMIC_RELAXED);
     emit(&head, baton);
+    if (sync_standbys(d, p, &n) == APR_SUCCESS && n >= 0) {
+        sync.value = (uint64_t)n;
+        emit(&sync, baton);
+    }
 }
 
 /* ---- the status page's count ---------------------------------------------------- */
