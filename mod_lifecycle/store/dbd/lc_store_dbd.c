@@ -794,9 +794,18 @@ static apr_status_t dbd_count(lc_store_t *st, lc_store_counts_t *out, apr_pool_t
 /* ---- the store ------------------------------------------------------------------- */
 
 static const lc_store_ops_t dbd_ops = {
-    dbd_get, dbd_get_alias, dbd_update, dbd_remove, dbd_list, dbd_take_due,
-    lc_dbd_changes_read, lc_dbd_changes_wait, dbd_next_due, dbd_metrics,
-    dbd_count, dbd_each
+    .get          = dbd_get,
+    .get_alias    = dbd_get_alias,
+    .update       = dbd_update,
+    .remove       = dbd_remove,
+    .list         = dbd_list,
+    .take_due     = dbd_take_due,
+    .changes_read = lc_dbd_changes_read,
+    .changes_wait = lc_dbd_changes_wait,
+    .next_due     = dbd_next_due,
+    .metrics      = dbd_metrics,
+    .count        = dbd_count,
+    .each         = dbd_each,
 };
 
 lc_store_t *lc_store_dbd_open(apr_pool_t *p, const lc_dbd_source_t *src, lc_dbd_shared_t *sh,

@@ -1652,8 +1652,18 @@ static apr_status_t shm_each(lc_store_t *st, lc_kind_e kind, lc_store_visit_fn *
 }
 
 static const lc_store_ops_t shm_ops = {
-    shm_get, shm_get_alias, shm_update, shm_remove, shm_list, shm_take_due,
-    shm_changes_read, shm_changes_wait, shm_next_due, shm_metrics, shm_count, shm_each
+    .get          = shm_get,
+    .get_alias    = shm_get_alias,
+    .update       = shm_update,
+    .remove       = shm_remove,
+    .list         = shm_list,
+    .take_due     = shm_take_due,
+    .changes_read = shm_changes_read,
+    .changes_wait = shm_changes_wait,
+    .next_due     = shm_next_due,
+    .metrics      = shm_metrics,
+    .count        = shm_count,
+    .each         = shm_each,
 };
 
 lc_store_t *lc_store_shm_open(apr_pool_t *p, void *base, apr_global_mutex_t *mutex)
