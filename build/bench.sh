@@ -21,6 +21,10 @@ DUR=${BENCH_SECONDS:-10}
 CONNS=64
 export LC_BENCH_N=${LC_BENCH_N:-1024}
 BENCH_N0=$LC_BENCH_N
+# The event MPM's threads for a round of N connections (conf/bench.conf.in):
+# four children, each with 64 threads, or 128 past 64 connections.
+workers() { export LC_BENCH_TPC=$(( $1 > 64 ? 128 : 64 )); export LC_BENCH_MRW=$(( LC_BENCH_TPC * 4 )); }
+workers 64
 rm -rf "$RUN"; mkdir -p "$RUN"
 tok=$TOP/build/lifecycle-token
 "$tok" keygen --out "$RUN/keys" >/dev/null
@@ -132,6 +136,7 @@ shm_round() { # connections: the memory-only and the journaled server at that ma
   # with more connections in flight (and a p99 of 200 ms when journaled),
   # 1024 would let a step overtake the previous one and answer 400.
   export LC_BENCH_N=$(( CONNS * 16 > BENCH_N0 ? CONNS * 16 : BENCH_N0 ))
+  workers "$CONNS"
   start
   seed
   local b1 b2 b3 b4 m_mem m_j
@@ -191,6 +196,7 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
   psql -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
   start -D LC_DBD
   export LC_BENCH_N=$BENCH_N0          # the dbd cycles run at 64 connections
+  workers 64
   seed "" a b
   psql -c 'VACUUM ANALYZE' 2>/dev/null || true
   b5=$(run baseline-dbd "$base/baseline")
