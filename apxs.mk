@@ -17,7 +17,6 @@ LC_SRCDIR  := mod_lifecycle
 LC_HTTPD_DIRS := $(addprefix $(LC_SRCDIR)/,httpd dialects dialects/notte)
 LC_PURE_DIRS  := $(addprefix $(LC_SRCDIR)/,core kinds store/shm store/dbd token)
 LC_DIRS    := $(LC_HTTPD_DIRS) $(LC_PURE_DIRS)
-LC_INC     := $(addprefix -I,$(LC_DIRS))
 LC_PURE_INC := $(addprefix -I,$(LC_PURE_DIRS))
 LC_SRC     := $(sort $(foreach d,$(LC_DIRS),$(wildcard $(d)/*.c)))
 LC_HDR     := $(sort $(foreach d,$(LC_DIRS),$(wildcard $(d)/*.h)))

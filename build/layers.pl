@@ -41,9 +41,12 @@ for my $sub (@httpd_layer, @pure_layer) {
         $path{$base} = $f;
     }
 }
-my @stray = grep { !-d $_ && /\.[ch]$/ } glob("$dir/*");
-File::Find::find(sub { push @stray, $File::Find::name if /\.[ch]$/ && !$folder{$_}
-                       && $File::Find::dir !~ m{/cli$} }, $dir);
+# A source is in its layer's folder, by its path (a file of another folder
+# that has a listed file's name is stray too); cli/ is not the module's.
+my @stray;
+File::Find::find(sub { push @stray, $File::Find::name
+                           if /\.[ch]$/ && ($path{$_} // '') ne $File::Find::name
+                              && $File::Find::dir !~ m{/cli$} }, $dir);
 if (@stray) {
     print "layers: $_ is in no layer's folder (@httpd_layer @pure_layer)\n" for sort @stray;
     exit 1;
