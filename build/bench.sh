@@ -120,15 +120,23 @@ echo "make bench: wrk -t2 -c$CONNS -d${DUR}s on $base (event MPM), $(nproc) core
 echo "(wrk and Apache share the cores: read the ratios, not the absolute numbers)"
 
 get="0 0 0" cyc_j="0 0 0" cyc_mem="0 0 0"
-# The store mutex and the journal as the server saw them, from its metrics:
-# "changes, changes per flush, average mutex wait (us), changes that waited
-# for room in the journal's ring".
-mutex_figures() {
+# The store mutex and the journal as the server saw them, from its metrics
+# (counters: "changes flushes acquisitions wait-seconds hold-seconds
+# ring-full"), and over one wrk run, the difference of two such samples:
+# "changes, changes per flush, average mutex wait (us), average hold (us),
+# changes that waited for room in the journal's ring".  The difference leaves
+# out the seeding, whose changes come one at a time.
+counters() {
   curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '
     /^lifecycle_journal_flushes_total/ {f = $2} /^lifecycle_journal_durable_seq/ {c = $2}
     /^lifecycle_mutex_acquisitions_total/ {l = $2} /^lifecycle_mutex_wait_seconds_total/ {w = $2}
-    /^lifecycle_journal_ring_full_total/ {r = $2}
-    END {printf "%d %.1f %.1f %d\n", c, f ? c / f : 0, l ? w * 1e6 / l : 0, r}'
+    /^lifecycle_mutex_hold_seconds_total/ {h = $2} /^lifecycle_journal_ring_full_total/ {r = $2}
+    END {printf "%d %d %d %.6f %.6f %d\n", c, f, l, w, h, r}'
+}
+mutex_figures() { # counters before, counters after
+  echo "$1 $2" | awk '{c = $7 - $1; f = $8 - $2; l = $9 - $3
+    printf "%d %.1f %.1f %.1f %d\n", c, f ? c / f : 0, l ? ($10 - $4) * 1e6 / l : 0,
+           l ? ($11 - $5) * 1e6 / l : 0, $12 - $6}'
 }
 shm_round() { # connections: the memory-only and the journaled server at that many
   CONNS=$1
@@ -145,16 +153,18 @@ shm_round() { # connections: the memory-only and the journaled server at that ma
     get=$(run get "$base/workstations/ws-bench" -H "$auth")
     fresh=$(run get-fresh-tokens -s "$TOP/build/bench_tokens.lua" "$base")
   fi
+  m_mem=$(counters)
   cyc_mem=$(run cycle-mem-$CONNS -s "$TOP/build/bench.lua" "$base")
-  m_mem=$(mutex_figures)
+  m_mem=$(mutex_figures "$m_mem" "$(counters)")
   b2=$(run baseline-a2-$CONNS "$base/baseline")
   stop
   base_a=$(echo "$b1 $b2" | awk '{printf "%.1f", ($1 + $4) / 2}')
   start -D LC_JOURNAL
   seed
   b3=$(run baseline-b-$CONNS "$base/baseline")
+  m_j=$(counters)
   cyc_j=$(run cycle-journal-$CONNS -s "$TOP/build/bench.lua" "$base")
-  m_j=$(mutex_figures)
+  m_j=$(mutex_figures "$m_j" "$(counters)")
   b4=$(run baseline-b2-$CONNS "$base/baseline")
   stop
   base_b=$(echo "$b3 $b4" | awk '{printf "%.1f", ($1 + $4) / 2}')
@@ -172,8 +182,8 @@ shm_round() { # connections: the memory-only and the journaled server at that ma
   report "launch / runner report / stop cycle" "$cyc_j" "$base_b"
   report "baseline again" "$b4" "$base_b"
   echo "$cyc_j $cyc_mem" | awk -v c=$CONNS '{printf "%d connections: journaled cycle / memory-only cycle %.2fx\n", c, $1 / $4}'
-  echo "$m_mem" | awk '{printf "  memory-only: store mutex average wait %.1f us\n", $3}'
-  echo "$m_j" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us, %d waits for room in the ring\n", $1, $2, $3, $4}'
+  echo "$m_mem" | awk '{printf "  memory-only: store mutex average wait %.1f us, hold %.1f us\n", $3, $4}'
+  echo "$m_j" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us, hold %.1f us, %d waits for room in the ring\n", $1, $2, $3, $4, $5}'
 }
 if [ "${BENCH_SHM:-1}" != 0 ]; then
   for c in ${BENCH_CONNS:-64 256}; do

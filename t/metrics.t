@@ -29,7 +29,8 @@ is($r->code, 200, 'metrics: 200');
 is($r->header('Content-Type'), 'text/plain; version=0.0.4; charset=utf-8', 'Prometheus text');
 my @shm_names = ('lifecycle_store_slots{state="used"}', 'lifecycle_store_slots{state="free"}',
               'lifecycle_store_repairs_total', 'lifecycle_mutex_acquisitions_total',
-              'lifecycle_mutex_wait_seconds_total', 'lifecycle_journal_flushes_total',
+              'lifecycle_mutex_wait_seconds_total', 'lifecycle_mutex_hold_seconds_total',
+              'lifecycle_journal_flushes_total',
               'lifecycle_journal_bytes_total', 'lifecycle_journal_durable_seq',
               'lifecycle_attribute_memory_bytes{state="used"}',
               'lifecycle_attribute_memory_bytes{state="free"}',
@@ -80,6 +81,7 @@ ok(delta('lifecycle_attribute_memory_bytes{state="used"}') > 0, 'the new worksta
 ok(scalar(grep { /^lifecycle_attribute_blocks\{size="\d+",state="used"\}$/ && $m1->{$_} > 0 } keys %$m1),
    'blocks in use are reported by size class');
 ok(delta('lifecycle_mutex_acquisitions_total') >= 3, 'the store mutex was taken');
+ok(delta('lifecycle_mutex_hold_seconds_total') >= 0, 'its hold time is a counter');
 ok(delta('lifecycle_journal_durable_seq') >= 4, 'four changes reached the disk');
 ok(delta('lifecycle_journal_flushes_total') >= 1, 'with at least one flush');
 }

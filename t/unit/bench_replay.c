@@ -77,16 +77,17 @@ static int write_journal(const char *path, int resources)
     return close(fd);
 }
 
-/* Read the journal at `path` and check each record's checksum: seconds, or
- * -1 when it does not hold `RECORDS` intact records. */
+/* Read the journal at `path` (mapped, as the replay reads it) and check
+ * each record's checksum: seconds, or -1 when it does not hold `RECORDS`
+ * intact records. */
 static double read_and_check(apr_pool_t *pool, const char *path)
 {
     apr_time_t t0 = apr_time_now();
-    unsigned char *b;
+    const unsigned char *b;
     apr_size_t len, off = 0, n;
     int k = 0;
 
-    if (lc_journal_dir_read_file(pool, path, &b, &len) != 0) {
+    if (lc_journal_dir_map_file(pool, path, &b, &len) != 0) {
         return -1;
     }
     while (off < len && lc_record_check(b + off, len - off, &n)) {

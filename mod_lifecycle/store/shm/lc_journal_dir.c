@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/file.h>
 #include <apr_strings.h>
@@ -85,6 +86,49 @@ int lc_journal_dir_read_file(apr_pool_t *p, const char *path, unsigned char **bu
     }
     close(fd);
     *len = got;
+    return 0;
+}
+
+static apr_status_t unmap(void *m)
+{
+    const apr_size_t *len = m;
+
+    munmap((void *)len[1], len[0]);
+    return APR_SUCCESS;
+}
+
+int lc_journal_dir_map_file(apr_pool_t *p, const char *path, const unsigned char **buf,
+                            apr_size_t *len)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    void *m;
+    apr_size_t *keep;
+
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        *buf = (const unsigned char *)"";
+        *len = 0;
+        return 0;
+    }
+    m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        unsigned char *b;
+        int rc = lc_journal_dir_read_file(p, path, &b, len);
+        *buf = b;
+        return rc;
+    }
+    keep = apr_palloc(p, 2 * sizeof(*keep));
+    keep[0] = (apr_size_t)sb.st_size;
+    keep[1] = (apr_size_t)m;
+    apr_pool_cleanup_register(p, keep, unmap, apr_pool_cleanup_null);
+    *buf = m;
+    *len = (apr_size_t)sb.st_size;
     return 0;
 }
 

@@ -36,6 +36,11 @@ int lc_journal_dir_fsync(const char *dir);
 void lc_journal_dir_chown(const lc_journal_opts_t *o, const char *path);
 /* A whole file into pool memory; 0 = read. */
 int lc_journal_dir_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len);
+/* A whole file mapped read-only until the pool goes (no copy, no fresh
+ * memory to fault in: start-up replay reads hundreds of MiB); 0 = mapped.
+ * Only for a file nobody truncates meanwhile. */
+int lc_journal_dir_map_file(apr_pool_t *p, const char *path, const unsigned char **buf,
+                            apr_size_t *len);
 /* Segment numbers ascending, snapshot sequence numbers newest first. */
 apr_status_t lc_journal_dir_list(apr_pool_t *p, const char *dir, apr_array_header_t **segs,
                              apr_array_header_t **snaps);

@@ -40,6 +40,8 @@ typedef struct jshm {
     uint64_t bytes;
     uint64_t ring_tail;        /* ring bytes written and fdatasync'd (lc_journal_ring.c) */
     uint64_t ring_full;        /* times a change waited for room in the ring */
+    uint64_t flush_gen;        /* flushes started (lc_journal.c: who a wake is for) */
+    uint64_t flush_tag;        /* the newest flush: its last change << 5 | its gen % 31 */
 } jshm_t;
 
 _Static_assert(sizeof(jshm_t) <= LC_JOURNAL_AREA, "journal words fit the reserved area");
@@ -54,8 +56,9 @@ struct lc_journal {
     unsigned char     *ring;        /* LC_JRING_BYTES in the shared segment */
 };
 
-/* Make everything appended so far durable (group commit's one flush). */
-apr_status_t lc_journal_flush(lc_journal_t *j);
+/* Make everything appended so far durable (group commit's one flush);
+ * *gen (may be NULL): the flush's generation, for lc_journal_wake_flush. */
+apr_status_t lc_journal_flush(lc_journal_t *j, uint64_t *gen);
 /* *word = max(*word, v), atomically.  Inline: the journal and its ring both
  * use it, and neither may depend on the other's object (build/layers.pl). */
 static inline void lc_journal_cas_max(uint64_t *word, uint64_t v)
@@ -81,4 +84,7 @@ int lc_jring_has_room(const lc_journal_t *j, uint64_t head);
 apr_status_t lc_jring_drain(lc_journal_t *j, uint64_t head);
 /* Wake every waiter of lc_journal_wait / the group commit: `durable` rose. */
 void lc_journal_wake(jshm_t *sh);
+/* `durable` rose by flush `gen`: wake the commits it covered, the feed's
+ * waiters and one commit waiting for the next flush, to lead it. */
+void lc_journal_wake_flush(jshm_t *sh, uint64_t gen);
 #endif

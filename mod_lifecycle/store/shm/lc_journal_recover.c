@@ -205,11 +205,11 @@ static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr
 static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
 {
     const char *path = lc_journal_dir_seg_path(x->p, x->o->dir, seg);
-    unsigned char *b;
+    const unsigned char *b;
     apr_size_t len, off = 0, n;
     lc_change_t c;
 
-    if (lc_journal_dir_read_file(x->p, path, &b, &len) != 0) {
+    if (lc_journal_dir_map_file(x->p, path, &b, &len) != 0) {
         return refuse(x, "cannot read %s: %s", path, strerror(errno));
     }
     while (off < len) {
@@ -244,6 +244,34 @@ static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_fir
         off += n;
     }
     return APR_SUCCESS;
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/* Map the store's memory the state directory's files can fill: at most one
+ * resource a shortest record (a snapshot of the newest, then every segment). */
+static void prepare_store(rec_ctx_t *x, const apr_array_header_t *segs,
+                          const apr_array_header_t *snaps)
+{
+    uint64_t bytes = 0;
+    int i;
+
+    if (snaps->nelts) {
+        bytes = file_size(lc_journal_dir_snap_path(x->p, x->o->dir,
+                                                   APR_ARRAY_IDX(snaps, 0, uint64_t)));
+    }
+    for (i = 0; i < segs->nelts; i++) {
+        bytes += file_size(lc_journal_dir_seg_path(x->p, x->o->dir,
+                                                   APR_ARRAY_IDX(segs, i, uint32_t)));
+    }
+    if (bytes) {
+        lc_store_shm_prepare(x->st, bytes / (REC_HEAD + 1 + REC_HASH), bytes);
+    }
 }
 
 /* Load the newest snapshot that is intact and that the journal continues
@@ -346,6 +374,7 @@ apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_
         return rv;
     }
     firsts = seg_firsts(p, o->dir, segs);
+    prepare_store(&x, segs, snaps);
     if ((rv = pick_snapshot(&x, segs, firsts, snaps, &first_seg)) != APR_SUCCESS) {
         return rv;
     }

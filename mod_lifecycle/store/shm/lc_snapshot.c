@@ -224,7 +224,7 @@ apr_status_t lc_journal_snapshot(lc_journal_t *j, uint64_t *seq_out)
     lc_journal_dir_fsync(j->dir);
     __atomic_store_n(&sh->rot_seg, seg, __ATOMIC_RELEASE);
     if ((rv = lc_store_shm_rotate(j->st, &old, &last)) != APR_SUCCESS
-        || (rv = lc_journal_flush(j)) != APR_SUCCESS) {
+        || (rv = lc_journal_flush(j, NULL)) != APR_SUCCESS) {
         goto done;
     }
     lc_journal_wake(sh);       /* its flush may have covered requests waiting in j_sync */

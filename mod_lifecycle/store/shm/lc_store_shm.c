@@ -37,6 +37,8 @@
 #include <string.h>
 #include <signal.h>
 #include <sched.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <sodium.h>
 #include <apr_strings.h>
 #include <apr_shm.h>
@@ -44,7 +46,7 @@
 #include "lc_store_shm.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
-#define LC_SHM_LAYOUT  4u          /* bump with every change to the structs below */
+#define LC_SHM_LAYOUT  5u          /* bump with every change to the structs below */
 #define LC_UNDO_MAX    64
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
@@ -111,6 +113,8 @@ typedef struct lc_shm_hdr {
     char      journal_area[LC_JOURNAL_AREA];   /* the journal's own shared words */
     uint64_t  lock_waits;           /* mutex acquisitions, and the time spent waiting */
     uint64_t  lock_wait_usec;
+    uint64_t  lock_hold_usec;       /* time the mutex was held */
+    int64_t   lock_since;           /* when the holder took it */
     char      metrics_area[LC_METRICS_AREA];   /* request counters (lc_metrics.c) */
     uint64_t  heap_size;            /* bytes of attribute heap */
     uint64_t  heap_top;             /* bytes carved into blocks so far */
@@ -336,7 +340,8 @@ static apr_status_t lock(lc_shm_t *s)
 
     /* Under the mutex now: plain adds are safe. */
     s->hdr->lock_waits++;
-    s->hdr->lock_wait_usec += (uint64_t)(apr_time_now() - t0);
+    s->hdr->lock_since = apr_time_now();
+    s->hdr->lock_wait_usec += (uint64_t)(s->hdr->lock_since - t0);
 
     /* A holder died mid-mutation: its log is not empty, or it had emptied
      * the log but not yet closed the sequence. */
@@ -348,6 +353,7 @@ static apr_status_t lock(lc_shm_t *s)
 
 static void unlock(lc_shm_t *s)
 {
+    s->hdr->lock_hold_usec += (uint64_t)(apr_time_now() - s->hdr->lock_since);
     apr_global_mutex_unlock(s->mutex);
 }
 
@@ -1307,6 +1313,7 @@ void lc_store_shm_stats(lc_store_t *st, lc_store_shm_stats_t *out)
     out->repairs = __atomic_load_n(&s->hdr->repairs, __ATOMIC_RELAXED);
     out->lock_waits = __atomic_load_n(&s->hdr->lock_waits, __ATOMIC_RELAXED);
     out->lock_wait_usec = __atomic_load_n(&s->hdr->lock_wait_usec, __ATOMIC_RELAXED);
+    out->lock_hold_usec = __atomic_load_n(&s->hdr->lock_hold_usec, __ATOMIC_RELAXED);
     heap_stats(s, out);
 }
 
@@ -1345,6 +1352,8 @@ static void shm_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
     lc_store_shm_stats_t x;
     lc_metric_t wait = { "lifecycle_mutex_wait_seconds_total", "counter",
                          "Time spent waiting for the store mutex.", NULL, 0, 1 };
+    lc_metric_t hold = { "lifecycle_mutex_hold_seconds_total", "counter",
+                         "Time the store mutex was held.", NULL, 0, 1 };
 
     (void)p;                    /* shared memory: nothing to allocate per call */
     lc_store_shm_stats(st, &x);
@@ -1358,6 +1367,8 @@ static void shm_metrics(lc_store_t *st, lc_metric_fn *emit, void *baton, apr_poo
       x.lock_waits);
     wait.value = x.lock_wait_usec;
     emit(&wait, baton);
+    hold.value = x.lock_hold_usec;
+    emit(&hold, baton);
     heap_metrics(&x, emit, baton);
     if (s->journal.metrics) {
         s->journal.metrics(s->journal.ctx, emit, baton);
@@ -1550,6 +1561,29 @@ static apr_status_t restore_aliases(lc_shm_t *s, const lc_resource_t *r, uint32_
         }
     }
     return rv;
+}
+
+/* Map [from, from + n) of the segment, rounded out to whole pages. */
+static void populate(void *from, apr_size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)from & ~(page - 1);
+    uintptr_t b = ((uintptr_t)from + n + page - 1) & ~(page - 1);
+
+    /* Advice only: where the kernel lacks it, the pages fault in as used. */
+    (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
+
+void lc_store_shm_prepare(lc_store_t *st, uint64_t records, uint64_t bytes)
+{
+    lc_shm_t *s = st->impl;
+    uint64_t slots = records < s->hdr->capacity ? records : s->hdr->capacity;
+
+    /* Both indexes are hashed into anywhere; slots and heap blocks are
+     * handed out from the front. */
+    populate(s->buckets, (apr_size_t)((char *)s->slots - (char *)s->buckets));
+    populate(s->slots, (apr_size_t)slots * sizeof(lc_slot_t));
+    populate(s->heap, (apr_size_t)(bytes < s->hdr->heap_size ? bytes : s->hdr->heap_size));
 }
 
 apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r)

@@ -43,6 +43,7 @@ typedef struct lc_store_shm_stats {
     uint64_t repairs;     /* updates rolled back after a holder died */
     uint64_t lock_waits;  /* mutex acquisitions */
     uint64_t lock_wait_usec;  /* total time spent waiting for the mutex */
+    uint64_t lock_hold_usec;  /* total time the mutex was held */
 } lc_store_shm_stats_t;
 
 void lc_store_shm_stats(lc_store_t *st, lc_store_shm_stats_t *out);
@@ -137,6 +138,11 @@ apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_s
  * journal, no new version.  Returns LC_EFULL when there is no slot or heap
  * block left.  An alias another resource holds moves to the newer one. */
 apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r);
+/* Start-up only, before a replay of at most `records` records holding at
+ * most `bytes` bytes: map the part of the segment they can reach (the
+ * index, the first slots, the start of the heap) in one go, rather than a
+ * page fault at a time. */
+void lc_store_shm_prepare(lc_store_t *st, uint64_t records, uint64_t bytes);
 
 /* Copy up to `max` resources from slot *cursor on (one lock hold); *cursor
  * advances, reaching the capacity at the end. */
