@@ -200,6 +200,16 @@ static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr
     return APR_SUCCESS;
 }
 
+/* Have the next record's index bucket fetched while this one is restored
+ * (a cache miss a record otherwise).  Its bytes are not checked yet: they
+ * are only a hint, read within bounds. */
+static void next_key_ahead(lc_store_t *st, const unsigned char *b, apr_size_t avail)
+{
+    if (avail > REC_HEAD && b[23] && (apr_size_t)REC_HEAD + b[23] <= avail) {
+        lc_store_shm_restore_next(st, b[17], (const char *)b + REC_HEAD, b[23]);
+    }
+}
+
 /* Apply one segment.  next_first: the first change of the segments after it
  * (0: none), which tells a torn tail from damage. */
 static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
@@ -234,6 +244,7 @@ static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_fir
                           c.seq > x->last ? "the changes in between are missing"
                                           : "the sequence goes back");
         }
+        next_key_ahead(x->st, b + off + n, len - off - n);
         if (lc_store_shm_restore(x->st, c.op, &c.r) != APR_SUCCESS) {
             refuse(x, "%s: change %" APR_UINT64_T_FMT " does not fit in LifecycleCapacity",
                    path, c.seq);
@@ -244,34 +255,6 @@ static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_fir
         off += n;
     }
     return APR_SUCCESS;
-}
-
-static uint64_t file_size(const char *path)
-{
-    struct stat sb;
-
-    return stat(path, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
-}
-
-/* Map the store's memory the state directory's files can fill: at most one
- * resource a shortest record (a snapshot of the newest, then every segment). */
-static void prepare_store(rec_ctx_t *x, const apr_array_header_t *segs,
-                          const apr_array_header_t *snaps)
-{
-    uint64_t bytes = 0;
-    int i;
-
-    if (snaps->nelts) {
-        bytes = file_size(lc_journal_dir_snap_path(x->p, x->o->dir,
-                                                   APR_ARRAY_IDX(snaps, 0, uint64_t)));
-    }
-    for (i = 0; i < segs->nelts; i++) {
-        bytes += file_size(lc_journal_dir_seg_path(x->p, x->o->dir,
-                                                   APR_ARRAY_IDX(segs, i, uint32_t)));
-    }
-    if (bytes) {
-        lc_store_shm_prepare(x->st, bytes / (REC_HEAD + 1 + REC_HASH), bytes);
-    }
 }
 
 /* Load the newest snapshot that is intact and that the journal continues
@@ -374,7 +357,6 @@ apr_status_t lc_journal_recover(lc_store_t *st, const lc_journal_opts_t *o, apr_
         return rv;
     }
     firsts = seg_firsts(p, o->dir, segs);
-    prepare_store(&x, segs, snaps);
     if ((rv = pick_snapshot(&x, segs, firsts, snaps, &first_seg)) != APR_SUCCESS) {
         return rv;
     }

@@ -138,11 +138,9 @@ apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_s
  * journal, no new version.  Returns LC_EFULL when there is no slot or heap
  * block left.  An alias another resource holds moves to the newer one. */
 apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r);
-/* Start-up only, before a replay of at most `records` records holding at
- * most `bytes` bytes: map the part of the segment they can reach (the
- * index, the first slots, the start of the heap) in one go, rather than a
- * page fault at a time. */
-void lc_store_shm_prepare(lc_store_t *st, uint64_t records, uint64_t bytes);
+/* Replay's read-ahead: the next record's key (not NUL-terminated), whose
+ * index bucket is fetched into the cache while this one is restored. */
+void lc_store_shm_restore_next(lc_store_t *st, int kind, const char *id, apr_size_t len);
 
 /* Copy up to `max` resources from slot *cursor on (one lock hold); *cursor
  * advances, reaching the capacity at the end. */
