@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # `make run`: lifecycle-runner beside Apache, every command build/runner-demo.sh
 # (a second, then success), so that the official clients' waits return.
-#   run-runner.sh PORT ISSUER_KEY   starts it in the background; prints its pid
-# Its state (since, commands in flight) is build/run/runner, kept like the
-# server's build/run/state: remove both together.
+#   run-runner.sh PORT ISSUER_KEY STORE   starts it in the background; prints its pid
+# Its state (since, commands in flight) is build/run/runner-STORE, kept like
+# the state of that store (build/run/state, or the database in build/run/pg
+# or build/run/ha): remove both together.  One per store, since each store
+# numbers its changes from 1: a runner that followed the journal to change
+# 95 would otherwise wait on the database's feed for a change 96 it may
+# never reach.
 set -euo pipefail
-PORT=$1 KEY=$2
+PORT=$1 KEY=$2 STORE=$3
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$TOP/build/run
 # Its own token: the admin scope only, never shown.
@@ -14,7 +18,7 @@ RUN=$TOP/build/run
 {
   echo "url = http://127.0.0.1:$PORT"
   echo "token_file = $RUN/runner.token"
-  echo "state_dir = $RUN/runner"
+  echo "state_dir = $RUN/runner-$STORE"
   for a in workstation.launch workstation.stop wrapper.execute wrapper.stop notebook.start \
            notebook.run notebook.stop agent.run agent.stop session.start session.stop \
            pipeline.provision pipeline.initialize pipeline.suspend pipeline.stop \

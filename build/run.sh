@@ -53,15 +53,17 @@ fi
 /usr/sbin/apache2 -f "$RUN/httpd.conf" "${defines[@]}" "${runner_off[@]}" -DFOREGROUND &
 httpd=$!
 runner=
-stop() { [ -z "$runner" ] || kill -TERM $runner 2>/dev/null
-         kill -TERM $httpd 2>/dev/null; wait $httpd 2>/dev/null; pgstop; }
+# Each step may fail (Apache already gone, killed by the same Ctrl-C):
+# under set -e a failing `wait` would end the script before pgstop.
+stop() { [ -z "$runner" ] || kill -TERM $runner 2>/dev/null || true
+         kill -TERM $httpd 2>/dev/null || true; wait $httpd 2>/dev/null || true; pgstop; }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 base=http://127.0.0.1:$PORT
 auth="Authorization: Bearer $TOKEN"
 for _ in $(seq 50); do curl -fs -o /dev/null -H "$auth" "$base/lifecycle/v1/metrics" && break; sleep 0.1; done
 # The reference runner beside it, with demo commands (build/run-runner.sh).
-runner=$(bash "$TOP/build/run-runner.sh" "$PORT" "$RUN/keys/issuer.key")
+runner=$(bash "$TOP/build/run-runner.sh" "$PORT" "$RUN/keys/issuer.key" "$STORE")
 
 seed() { # kind id json: create it unless a previous run left it (state is journaled;
          # 409: a notebook of an older run, under another id, has its name)
