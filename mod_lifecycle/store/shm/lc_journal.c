@@ -38,7 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
@@ -242,29 +241,6 @@ static void j_metrics(void *ctx, lc_metric_fn *emit, void *baton)
     }
 }
 
-/* Map the whole ring into this process now.  Each process otherwise takes
- * a page fault on its first write to each of the ring's pages, under the
- * store mutex: measured at three quarters of a record's copy into the ring
- * over a server's first laps of it. */
-static void map_ring(unsigned char *ring)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t from = ((uintptr_t)ring + page - 1) & ~(page - 1);
-    uintptr_t to = ((uintptr_t)ring + LC_JRING_BYTES) & ~(page - 1);
-    volatile unsigned char *b;
-
-    if (to <= from) {
-        return;
-    }
-    if (madvise((void *)from, to - from, MADV_POPULATE_WRITE) == 0) {
-        return;
-    }
-    /* Before Linux 5.14: a read maps a shared page writable too. */
-    for (b = (volatile unsigned char *)from; (uintptr_t)b < to; b += page) {
-        (void)*b;
-    }
-}
-
 lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_pool_t *p)
 {
     lc_journal_t *j = apr_pcalloc(p, sizeof(*j));
@@ -276,7 +252,10 @@ lc_journal_t *lc_journal_attach(lc_store_t *st, const lc_journal_opts_t *o, apr_
     j->log = o->log;
     j->log_baton = o->log_baton;
     j->ring = lc_store_shm_journal_ring(st);
-    map_ring(j->ring);
+    /* Each process would otherwise take a page fault on its first write to
+     * each of the ring's pages, under the store mutex: measured at three
+     * quarters of a record's copy into the ring over a server's first laps. */
+    lc_store_shm_map_ring(st);
     lc_store_shm_set_journal(st, &hook);
     return j;
 }

@@ -89,11 +89,16 @@ int lc_journal_dir_read_file(apr_pool_t *p, const char *path, unsigned char **bu
     return 0;
 }
 
-static apr_status_t unmap(void *m)
-{
-    const apr_size_t *len = m;
+typedef struct mapping {
+    void   *at;
+    size_t  len;
+} mapping_t;
 
-    munmap((void *)len[1], len[0]);
+static apr_status_t unmap(void *data)
+{
+    mapping_t *m = data;
+
+    munmap(m->at, m->len);
     return APR_SUCCESS;
 }
 
@@ -103,7 +108,7 @@ int lc_journal_dir_map_file(apr_pool_t *p, const char *path, const unsigned char
     struct stat sb;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     void *m;
-    apr_size_t *keep;
+    mapping_t *keep;
 
     if (fd < 0 || fstat(fd, &sb) != 0) {
         if (fd >= 0) close(fd);
@@ -123,9 +128,9 @@ int lc_journal_dir_map_file(apr_pool_t *p, const char *path, const unsigned char
         *buf = b;
         return rc;
     }
-    keep = apr_palloc(p, 2 * sizeof(*keep));
-    keep[0] = (apr_size_t)sb.st_size;
-    keep[1] = (apr_size_t)m;
+    keep = apr_palloc(p, sizeof(*keep));
+    keep->at = m;
+    keep->len = (size_t)sb.st_size;
     apr_pool_cleanup_register(p, keep, unmap, apr_pool_cleanup_null);
     *buf = m;
     *len = (apr_size_t)sb.st_size;

@@ -1500,6 +1500,31 @@ void *lc_store_shm_journal_ring(lc_store_t *st)
     return s->base + ring_offset(s->hdr->capacity, s->hdr->heap_size);
 }
 
+/* Map [from, from + n) of the segment into this process, whole pages, in
+ * one call rather than a page fault at a time. */
+static void populate(void *from, apr_size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)from & ~(page - 1);
+    uintptr_t b = ((uintptr_t)from + n + page - 1) & ~(page - 1);
+    volatile const char *c;
+
+#ifdef MADV_POPULATE_WRITE
+    if (madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0) {
+        return;
+    }
+#endif
+    /* Before Linux 5.14: a read maps a shared page writable too. */
+    for (c = (volatile const char *)a; (uintptr_t)c < b; c += page) {
+        (void)*c;
+    }
+}
+
+void lc_store_shm_map_ring(lc_store_t *st)
+{
+    populate(lc_store_shm_journal_ring(st), LC_JRING_BYTES);
+}
+
 apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_seq)
 {
     lc_shm_t *s = st->impl;
@@ -1562,17 +1587,6 @@ static apr_status_t restore_aliases(lc_shm_t *s, const lc_resource_t *r, uint32_
         }
     }
     return rv;
-}
-
-/* Map [from, from + n) of the segment, rounded out to whole pages. */
-static void populate(void *from, apr_size_t n)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)from & ~(page - 1);
-    uintptr_t b = ((uintptr_t)from + n + page - 1) & ~(page - 1);
-
-    /* Advice only: where the kernel lacks it, the pages fault in as used. */
-    (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 }
 
 /* Replay fills the heap from the front: map it some MiB ahead of the

@@ -121,6 +121,8 @@ void lc_store_shm_journal_pos(lc_store_t *st, lc_journal_pos_t *pos);
 
 /* The journal's ring: LC_JRING_BYTES of shared memory, zeroed at creation. */
 void *lc_store_shm_journal_ring(lc_store_t *st);
+/* Map the whole ring into this process (a child, as it starts). */
+void lc_store_shm_map_ring(lc_store_t *st);
 
 /* Start-up only (no concurrency): set where the journal stands after replay. */
 void lc_store_shm_journal_set(lc_store_t *st, uint32_t seg, uint64_t off, uint64_t seq);
