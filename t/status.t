@@ -33,7 +33,7 @@ my @reasons = qw(missing malformed too_long unsupported unknown_kid bad_signatur
                  not_yet_valid no_exp wrong_issuer wrong_audience no_key insufficient_scope other);
 my @keys = (qw(Store SlotsUsed SlotsFree JournalSeq JournalSnapshotSeq JournalFlushes
                JournalFlushesPerSec JournalFlushRateSeconds MutexAcquisitions MutexWaitSeconds
-               Resources),
+               MutexHoldSeconds Resources),
             (map { my ($k, @s) = @$_; map { "Resources.$k.$_" } @s } @kinds),
             'TokenRefusals', (map { "TokenRefusals.$_" } @reasons), 'WatchersOpen');
 
@@ -61,6 +61,7 @@ is(sum0(map { $v0->{$_} } grep { /^Resources\./ } keys %$v0), $v0->{Resources},
 is($v0->{TokenRefusals}, sum0(map { $v0->{$_} } grep { /^TokenRefusals\./ } keys %$v0),
    'the reasons add up to the refusals');
 like($v0->{MutexWaitSeconds}, qr/^\d+\.\d{6}$/, 'mutex wait in seconds, to the microsecond');
+like($v0->{MutexHoldSeconds}, qr/^\d+\.\d{6}$/, 'mutex hold in seconds, to the microsecond');
 like($v0->{JournalFlushesPerSec}, qr/^\d+\.\d\d$/, 'flush rate: a rate');
 # The window is the last two 10 s windows somebody looked in, or, before
 # that, the child's whole life: never longer than the server has been up

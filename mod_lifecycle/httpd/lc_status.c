@@ -45,6 +45,7 @@ static const struct row {
     { "MutexAcquisitions", "Store mutex acquisitions", "lifecycle_mutex_acquisitions_total" },
     { "MutexWaitSeconds", "Store mutex: seconds spent waiting",
       "lifecycle_mutex_wait_seconds_total" },
+    { "MutexHoldSeconds", "Store mutex: seconds held", "lifecycle_mutex_hold_seconds_total" },
 };
 
 typedef struct sample {
