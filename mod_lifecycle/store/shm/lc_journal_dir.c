@@ -65,14 +65,25 @@ void lc_journal_dir_chown(const lc_journal_opts_t *o, const char *path)
 
 /* ---- reading files -------------------------------------------------------------- */
 
+/* The file open for reading, and its size in *sb; -1 when it cannot be. */
+static int open_sized(const char *path, struct stat *sb)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0 && fstat(fd, sb) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int lc_journal_dir_read_file(apr_pool_t *p, const char *path, unsigned char **buf, apr_size_t *len)
 {
     struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_sized(path, &sb);
     apr_size_t got = 0;
 
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        if (fd >= 0) close(fd);
+    if (fd < 0) {
         return -1;
     }
     *buf = apr_palloc(p, (apr_size_t)sb.st_size + 1);
@@ -106,12 +117,11 @@ int lc_journal_dir_map_file(apr_pool_t *p, const char *path, const unsigned char
                             apr_size_t *len)
 {
     struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_sized(path, &sb);
     void *m;
     mapping_t *keep;
 
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        if (fd >= 0) close(fd);
+    if (fd < 0) {
         return -1;
     }
     if (sb.st_size == 0) {

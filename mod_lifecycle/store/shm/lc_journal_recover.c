@@ -202,11 +202,15 @@ static apr_status_t cut_tail(rec_ctx_t *x, const char *path, apr_size_t off, apr
 
 /* Have the next record's index bucket fetched while this one is restored
  * (a cache miss a record otherwise).  Its bytes are not checked yet: they
- * are only a hint, read within bounds. */
+ * are only a hint. */
 static void next_key_ahead(lc_store_t *st, const unsigned char *b, apr_size_t avail)
 {
-    if (avail > REC_HEAD && b[23] && (apr_size_t)REC_HEAD + b[23] <= avail) {
-        lc_store_shm_restore_next(st, b[17], (const char *)b + REC_HEAD, b[23]);
+    const char *id;
+    apr_size_t len;
+    int kind;
+
+    if (lc_record_key(b, avail, &kind, &id, &len)) {
+        lc_store_shm_restore_next(st, kind, id, len);
     }
 }
 

@@ -131,3 +131,15 @@ int lc_record_check(const unsigned char *b, apr_size_t avail, apr_size_t *len)
     *len = n;
     return sodium_memcmp(h, b + n - REC_HASH, REC_HASH) == 0;
 }
+
+int lc_record_key(const unsigned char *b, apr_size_t avail, int *kind, const char **id,
+                  apr_size_t *len)
+{
+    if (avail <= REC_HEAD || b[23] == 0 || (apr_size_t)REC_HEAD + b[23] > avail) {
+        return 0;
+    }
+    *kind = b[17];
+    *id = (const char *)b + REC_HEAD;
+    *len = b[23];
+    return 1;
+}

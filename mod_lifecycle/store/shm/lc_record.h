@@ -62,5 +62,10 @@ int lc_record_decode(const unsigned char *buf, apr_size_t avail, lc_change_t *ou
 /* 1 = a record of *len bytes whose checksum holds, nothing decoded: what
  * merely checking a file costs (make bench sets replay against it). */
 int lc_record_check(const unsigned char *buf, apr_size_t avail, apr_size_t *len);
+/* 1 = buf starts with a record head whose key (*kind, the id at *id, *len
+ * bytes, not NUL-terminated) lies within avail; nothing is checked: a
+ * hint (replay's read-ahead), never data. */
+int lc_record_key(const unsigned char *buf, apr_size_t avail, int *kind, const char **id,
+                  apr_size_t *len);
 
 #endif
