@@ -38,12 +38,12 @@
 #include <signal.h>
 #include <sched.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sodium.h>
 #include <apr_strings.h>
 #include <apr_shm.h>
 
 #include "lc_store_shm.h"
+#include "lc_shm_pages.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
 #define LC_SHM_LAYOUT  5u          /* bump with every change to the structs below */
@@ -134,7 +134,8 @@ typedef struct lc_shm {
     char               *heap;
     apr_global_mutex_t *mutex;
     lc_journal_hook_t   journal;       /* append == NULL: memory only */
-    apr_size_t          heap_ready;    /* heap bytes a replay has mapped (heap_ahead) */
+    lc_shm_ahead_t     *ahead;         /* mapping the heap ahead of a replay */
+    uint32_t           *announced;     /* replay's read-ahead: a bucket fetched */
 } lc_shm_t;
 
 __thread int lc_store_die_midwrite;
@@ -1500,29 +1501,9 @@ void *lc_store_shm_journal_ring(lc_store_t *st)
     return s->base + ring_offset(s->hdr->capacity, s->hdr->heap_size);
 }
 
-/* Map [from, from + n) of the segment into this process, whole pages, in
- * one call rather than a page fault at a time. */
-static void populate(void *from, apr_size_t n)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)from & ~(page - 1);
-    uintptr_t b = ((uintptr_t)from + n + page - 1) & ~(page - 1);
-    volatile const char *c;
-
-#ifdef MADV_POPULATE_WRITE
-    if (madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0) {
-        return;
-    }
-#endif
-    /* Before Linux 5.14: a read maps a shared page writable too. */
-    for (c = (volatile const char *)a; (uintptr_t)c < b; c += page) {
-        (void)*c;
-    }
-}
-
 void lc_store_shm_map_ring(lc_store_t *st)
 {
-    populate(lc_store_shm_journal_ring(st), LC_JRING_BYTES);
+    lc_shm_pages_map(lc_store_shm_journal_ring(st), LC_JRING_BYTES);
 }
 
 apr_status_t lc_store_shm_rotate(lc_store_t *st, uint32_t *seg, uint64_t *last_seq)
@@ -1589,28 +1570,37 @@ static apr_status_t restore_aliases(lc_shm_t *s, const lc_resource_t *r, uint32_
     return rv;
 }
 
-/* Replay fills the heap from the front: map it some MiB ahead of the
- * blocks carved so far, in one call, instead of a page fault per page
- * (measured: a quarter off a replay of 1,000,000 distinct resources). */
-#define RESTORE_AHEAD ((apr_size_t)4 << 20)
-static void heap_ahead(lc_shm_t *s)
+/* Replay fills the heap from the front: a thread maps it ahead of the
+ * blocks carved so far (lc_shm_pages.c). */
+void lc_store_shm_restore_begin(lc_store_t *st, apr_pool_t *p)
 {
-    apr_size_t top = (apr_size_t)s->hdr->heap_top, size = (apr_size_t)s->hdr->heap_size;
+    lc_shm_t *s = st->impl;
 
-    if (top + RESTORE_AHEAD / 2 > s->heap_ready && s->heap_ready < size) {
-        apr_size_t to = s->heap_ready + RESTORE_AHEAD < size ? s->heap_ready + RESTORE_AHEAD
-                                                              : size;
-        populate(s->heap + s->heap_ready, to - s->heap_ready);
-        s->heap_ready = to;
-    }
+    s->ahead = lc_shm_ahead_start(p, s->heap, (apr_size_t)s->hdr->heap_size,
+                                  &s->hdr->heap_top);
+}
+
+void lc_store_shm_restore_end(lc_store_t *st)
+{
+    lc_shm_t *s = st->impl;
+
+    lc_shm_ahead_stop(s->ahead);
+    s->ahead = NULL;
 }
 
 void lc_store_shm_restore_next(lc_store_t *st, int kind, const char *id, apr_size_t len)
 {
     lc_shm_t *s = st->impl;
+    uint32_t head;
 
+    /* The record announced last: its bucket is in the cache by now. */
+    if (s->announced && (head = *s->announced) != NIL) {
+        __builtin_prefetch(&s->slots[head - 1], 0, 1);
+    }
+    s->announced = NULL;
     if (len <= LC_ID_MAX) {
-        __builtin_prefetch(bucket_of(s, key_hash(s, 0, (lc_kind_e)kind, id, len)), 0, 1);
+        s->announced = bucket_of(s, key_hash(s, 0, (lc_kind_e)kind, id, len));
+        __builtin_prefetch(s->announced, 0, 1);
     }
 }
 
@@ -1635,7 +1625,6 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
                    : APR_ENOMEM;
     }
     if (rv == APR_SUCCESS) {
-        heap_ahead(s);
         begin(s);
         if (op == LC_OP_DELETE) {
             if (link) {
