@@ -143,10 +143,3 @@ int lc_record_key(const unsigned char *b, apr_size_t avail, int *kind, const cha
     *len = b[23];
     return 1;
 }
-
-apr_size_t lc_record_size(const unsigned char *b, apr_size_t avail)
-{
-    apr_size_t n = avail >= REC_HEAD ? get32(b + 4) : 0;
-
-    return n >= REC_HEAD + REC_HASH && n <= avail ? n : 0;
-}

@@ -67,8 +67,5 @@ int lc_record_check(const unsigned char *buf, apr_size_t avail, apr_size_t *len)
  * hint (replay's read-ahead), never data. */
 int lc_record_key(const unsigned char *buf, apr_size_t avail, int *kind, const char **id,
                   apr_size_t *len);
-/* The length buf's record head gives, when it lies within avail (else 0);
- * nothing is checked: a hint, like lc_record_key. */
-apr_size_t lc_record_size(const unsigned char *buf, apr_size_t avail);
 
 #endif

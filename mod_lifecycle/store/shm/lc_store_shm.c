@@ -135,7 +135,6 @@ typedef struct lc_shm {
     apr_global_mutex_t *mutex;
     lc_journal_hook_t   journal;       /* append == NULL: memory only */
     lc_shm_ahead_t     *ahead;         /* mapping the heap ahead of a replay */
-    uint32_t           *announced;     /* replay's read-ahead: a bucket fetched */
 } lc_shm_t;
 
 __thread int lc_store_die_midwrite;
@@ -1591,16 +1590,9 @@ void lc_store_shm_restore_end(lc_store_t *st)
 void lc_store_shm_restore_next(lc_store_t *st, int kind, const char *id, apr_size_t len)
 {
     lc_shm_t *s = st->impl;
-    uint32_t head;
 
-    /* The record announced last: its bucket is in the cache by now. */
-    if (s->announced && (head = *s->announced) != NIL) {
-        __builtin_prefetch(&s->slots[head - 1], 0, 1);
-    }
-    s->announced = NULL;
     if (len <= LC_ID_MAX) {
-        s->announced = bucket_of(s, key_hash(s, 0, (lc_kind_e)kind, id, len));
-        __builtin_prefetch(s->announced, 0, 1);
+        __builtin_prefetch(bucket_of(s, key_hash(s, 0, (lc_kind_e)kind, id, len)), 0, 1);
     }
 }
 

@@ -144,9 +144,8 @@ apr_status_t lc_store_shm_restore(lc_store_t *st, int op, const lc_resource_t *r
  * them (pool p outlives the replay). */
 void lc_store_shm_restore_begin(lc_store_t *st, apr_pool_t *p);
 void lc_store_shm_restore_end(lc_store_t *st);
-/* Replay's read-ahead, two records deep: the key (not NUL-terminated) of
- * the record after next, whose index bucket is fetched into the cache; the
- * first slot of the chain the previous call's bucket names is fetched too. */
+/* Replay's read-ahead: the next record's key (not NUL-terminated), whose
+ * index bucket is fetched into the cache while this one is restored. */
 void lc_store_shm_restore_next(lc_store_t *st, int kind, const char *id, apr_size_t len);
 
 /* Copy up to `max` resources from slot *cursor on (one lock hold); *cursor
