@@ -21,6 +21,7 @@
 #define AHEAD_NAP   200                     /* us, when that far ahead */
 
 struct lc_shm_ahead {
+    apr_pool_t     *pool;       /* the thread's own: see lc_shm_ahead_start */
     apr_thread_t   *thread;
     char           *base;
     apr_size_t      size;
@@ -75,7 +76,16 @@ lc_shm_ahead_t *lc_shm_ahead_start(apr_pool_t *p, char *base, apr_size_t size,
     a->base = base;
     a->size = size;
     a->used = used;
-    return apr_thread_create(&a->thread, NULL, ahead_run, a, p) == APR_SUCCESS ? a : NULL;
+    /* Not a subpool of p: the thread's pool goes when it exits, which
+     * would touch p's allocator while the replay allocates from p. */
+    if (apr_pool_create_unmanaged_ex(&a->pool, NULL, NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_thread_create(&a->thread, NULL, ahead_run, a, a->pool) != APR_SUCCESS) {
+        apr_pool_destroy(a->pool);
+        return NULL;
+    }
+    return a;
 #else
     (void)p, (void)base, (void)size, (void)used;
     return NULL;
@@ -90,6 +100,7 @@ void lc_shm_ahead_stop(lc_shm_ahead_t *a)
     if (a) {
         __atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
         apr_thread_join(&rv, a->thread);
+        apr_pool_destroy(a->pool);
     }
 #else
     (void)a;
