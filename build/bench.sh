@@ -140,10 +140,13 @@ mutex_figures() { # counters before, counters after
 }
 shm_round() { # connections: the memory-only and the journaled server at that many
   CONNS=$1
-  # A workstation's next step comes LC_BENCH_N requests after its last one:
-  # with more connections in flight (and a p99 of 200 ms when journaled),
-  # 1024 would let a step overtake the previous one and answer 400.
-  export LC_BENCH_N=$(( CONNS * 16 > BENCH_N0 ? CONNS * 16 : BENCH_N0 ))
+  # A workstation's next step comes LC_BENCH_N requests after its last one,
+  # on the same wrk thread: at least 4096 (about half a second of one
+  # thread's requests here), more with more connections in flight.  1024
+  # (110 ms at 64 connections) let a step that took longer, 167 ms at the
+  # worst seen, be overtaken by the next and answer 400.
+  local floor=$(( BENCH_N0 > 4096 ? BENCH_N0 : 4096 ))
+  export LC_BENCH_N=$(( CONNS * 16 > floor ? CONNS * 16 : floor ))
   workers "$CONNS"
   start
   seed
