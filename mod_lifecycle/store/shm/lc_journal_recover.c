@@ -28,6 +28,7 @@
 #include "lc_journal.h"
 #include "lc_journal_int.h"
 #include "lc_journal_recover.h"
+#include "lc_helper.h"
 #include "lc_snapshot.h"
 #include "lc_time.h"
 
@@ -230,21 +231,51 @@ static void bytes_ahead(const unsigned char *b, apr_size_t len, apr_size_t to,
     }
 }
 
-/* Apply one segment.  next_first: the first change of the segments after it
- * (0: none), which tells a torn tail from damage. */
-static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
-{
-    const char *path = lc_journal_dir_seg_path(x->p, x->o->dir, seg);
+/* A helper thread checks the segment's records ahead of the replay, which
+ * then decodes each record below `upto` without computing its checksum
+ * again: on two cores the checksums (a third of a replay's time) run
+ * beside the rest.  It stops at the first record that fails; the replay
+ * reaches that one itself, checks it and decides as it always did. */
+typedef struct checked {
     const unsigned char *b;
-    apr_size_t len, off = 0, n, fetched = 0;
+    apr_size_t           len;
+    apr_size_t           upto;    /* the records in [0, upto) passed */
+} checked_t;
+
+static void check_ahead(void *data, const int *stop)
+{
+    checked_t *k = data;
+    apr_size_t off = 0, n;
+
+    while (off < k->len && !__atomic_load_n(stop, __ATOMIC_ACQUIRE)
+           && lc_record_check(k->b + off, k->len - off, &n)) {
+        off += n;
+        __atomic_store_n(&k->upto, off, __ATOMIC_RELEASE);
+    }
+}
+
+/* Decode the record at off: checked already (both walk the same record
+ * boundaries from 0), or checked now. */
+static int decode_at(checked_t *k, apr_size_t off, lc_change_t *c, apr_size_t *n)
+{
+    return off < __atomic_load_n(&k->upto, __ATOMIC_ACQUIRE)
+           ? lc_record_decode_checked(k->b + off, k->len - off, c, n)
+           : lc_record_decode(k->b + off, k->len - off, c, n);
+}
+
+/* Apply the records of one mapped segment, in order.  next_first: the
+ * first change of the segments after it (0: none), which tells a torn tail
+ * from damage. */
+static apr_status_t replay_records(rec_ctx_t *x, const char *path, checked_t *k,
+                                   uint64_t next_first)
+{
+    const unsigned char *b = k->b;
+    apr_size_t len = k->len, off = 0, n, fetched = 0;
     lc_change_t c;
 
-    if (lc_journal_dir_map_file(x->p, path, &b, &len) != 0) {
-        return refuse(x, "cannot read %s: %s", path, strerror(errno));
-    }
     while (off < len) {
         bytes_ahead(b, len, off, &fetched);
-        if (!lc_record_decode(b + off, len - off, &c, &n)) {
+        if (!decode_at(k, off, &c, &n)) {
             if (next_valid(b, len, off + 1, &c) < len && !(next_first && c.seq >= next_first)) {
                 return damaged(x, path, off, len, c.seq);
             }
@@ -276,6 +307,23 @@ static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_fir
         off += n;
     }
     return APR_SUCCESS;
+}
+
+/* Apply one segment, its checksums checked ahead by a helper thread. */
+static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
+{
+    const char *path = lc_journal_dir_seg_path(x->p, x->o->dir, seg);
+    checked_t k = { NULL, 0, 0 };
+    lc_helper_t *checker;
+    apr_status_t rv;
+
+    if (lc_journal_dir_map_file(x->p, path, &k.b, &k.len) != 0) {
+        return refuse(x, "cannot read %s: %s", path, strerror(errno));
+    }
+    checker = lc_helper_start(x->p, check_ahead, &k);
+    rv = replay_records(x, path, &k, next_first);
+    lc_helper_stop(checker);
+    return rv;
 }
 
 /* Load the newest snapshot that is intact and that the journal continues

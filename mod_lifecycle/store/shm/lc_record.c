@@ -65,7 +65,9 @@ static void get_str(char *dst, const unsigned char *src, size_t len)
     dst[len] = '\0';
 }
 
-int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_size_t *len)
+/* check: whether to verify the checksum (0: lc_record_check already did). */
+static int decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_size_t *len,
+                  int check)
 {
     unsigned char h[REC_HASH];
     apr_size_t n;
@@ -86,9 +88,11 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
         || n != REC_HEAD + idl + owl + dl + a0 + a1 + REC_HASH) {
         return 0;
     }
-    rec_sum(h, b, n - REC_HASH, get32(b));
-    if (sodium_memcmp(h, b + n - REC_HASH, REC_HASH) != 0) {
-        return 0;
+    if (check) {
+        rec_sum(h, b, n - REC_HASH, get32(b));
+        if (sodium_memcmp(h, b + n - REC_HASH, REC_HASH) != 0) {
+            return 0;
+        }
     }
     /* Every field is set below: no clearing of the (large) record first. */
     c->seq = get64(b + 8);
@@ -113,6 +117,17 @@ int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, a
     *len = n;
     return c->op >= LC_OP_CREATE && c->op <= LC_OP_DELETE
            && c->r.kind > LC_KIND_NONE && c->r.kind < LC_KIND_COUNT;
+}
+
+int lc_record_decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_size_t *len)
+{
+    return decode(b, avail, c, len, 1);
+}
+
+int lc_record_decode_checked(const unsigned char *b, apr_size_t avail, lc_change_t *c,
+                             apr_size_t *len)
+{
+    return decode(b, avail, c, len, 0);
 }
 
 int lc_record_check(const unsigned char *b, apr_size_t avail, apr_size_t *len)

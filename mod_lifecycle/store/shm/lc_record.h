@@ -59,6 +59,10 @@ apr_size_t lc_record_encode(unsigned char *buf, uint64_t seq, int op, const lc_r
 /* 1 = a whole valid record (*len set), 0 = not one (torn, corrupt, or end). */
 int lc_record_decode(const unsigned char *buf, apr_size_t avail, lc_change_t *out,
                      apr_size_t *len);
+/* lc_record_decode for bytes that lc_record_check has passed: the same
+ * checks of the head and the lengths, the checksum not computed again. */
+int lc_record_decode_checked(const unsigned char *buf, apr_size_t avail, lc_change_t *out,
+                             apr_size_t *len);
 /* 1 = a record of *len bytes whose checksum holds, nothing decoded: what
  * merely checking a file costs (make bench sets replay against it). */
 int lc_record_check(const unsigned char *buf, apr_size_t avail, apr_size_t *len);

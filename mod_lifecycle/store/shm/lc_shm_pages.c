@@ -11,9 +11,9 @@
  */
 #include <unistd.h>
 #include <sys/mman.h>
-#include <apr_thread_proc.h>
 #include <apr_time.h>
 
+#include "lc_helper.h"
 #include "lc_shm_pages.h"
 
 #define AHEAD_CHUNK ((apr_size_t)1 << 20)   /* mapped per call */
@@ -21,12 +21,10 @@
 #define AHEAD_NAP   200                     /* us, when that far ahead */
 
 struct lc_shm_ahead {
-    apr_pool_t     *pool;       /* the thread's own: see lc_shm_ahead_start */
-    apr_thread_t   *thread;
+    lc_helper_t    *helper;
     char           *base;
     apr_size_t      size;
     const uint64_t *used;
-    int             stop;
 };
 
 void lc_shm_pages_map(void *from, apr_size_t n)
@@ -47,13 +45,12 @@ void lc_shm_pages_map(void *from, apr_size_t n)
     }
 }
 
-#if APR_HAS_THREADS
-static void *APR_THREAD_FUNC ahead_run(apr_thread_t *t, void *data)
+static void ahead_run(void *data, const int *stop)
 {
     lc_shm_ahead_t *a = data;
     apr_size_t done = 0;
 
-    while (done < a->size && !__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+    while (done < a->size && !__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
         if (done >= __atomic_load_n(a->used, __ATOMIC_RELAXED) + AHEAD_LEAD) {
             apr_sleep(AHEAD_NAP);
             continue;
@@ -62,47 +59,22 @@ static void *APR_THREAD_FUNC ahead_run(apr_thread_t *t, void *data)
                                                                        : AHEAD_CHUNK);
         done += AHEAD_CHUNK;
     }
-    apr_thread_exit(t, APR_SUCCESS);
-    return NULL;
 }
-#endif
 
 lc_shm_ahead_t *lc_shm_ahead_start(apr_pool_t *p, char *base, apr_size_t size,
                                    const uint64_t *used)
 {
-#if APR_HAS_THREADS
     lc_shm_ahead_t *a = apr_pcalloc(p, sizeof(*a));
 
     a->base = base;
     a->size = size;
     a->used = used;
-    /* Not a subpool of p: the thread's pool goes when it exits, which
-     * would touch p's allocator while the replay allocates from p. */
-    if (apr_pool_create_unmanaged_ex(&a->pool, NULL, NULL) != APR_SUCCESS) {
-        return NULL;
-    }
-    if (apr_thread_create(&a->thread, NULL, ahead_run, a, a->pool) != APR_SUCCESS) {
-        apr_pool_destroy(a->pool);
-        return NULL;
-    }
-    return a;
-#else
-    (void)p, (void)base, (void)size, (void)used;
-    return NULL;
-#endif
+    return (a->helper = lc_helper_start(p, ahead_run, a)) ? a : NULL;
 }
 
 void lc_shm_ahead_stop(lc_shm_ahead_t *a)
 {
-#if APR_HAS_THREADS
-    apr_status_t rv;
-
     if (a) {
-        __atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
-        apr_thread_join(&rv, a->thread);
-        apr_pool_destroy(a->pool);
+        lc_helper_stop(a->helper);
     }
-#else
-    (void)a;
-#endif
 }
