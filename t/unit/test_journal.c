@@ -167,8 +167,21 @@ static void test_codec(void)
     CHECK_STR(c.r.owner, "bob");
     CHECK_STR(c.r.data, "{\"a\":1}");
     CHECK(lc_record_decode(buf, n - 1, &c, &len) == 0);      /* torn */
+    /* Checked ahead (replay's helper thread): the same record decoded
+     * without its checksum, and the head's checks still made. */
+    memset(&c, 0, sizeof(c));
+    CHECK(lc_record_check(buf, n, &len) == 1 && len == n);
+    CHECK(lc_record_decode_checked(buf, n, &c, &len) == 1 && len == n);
+    CHECK(c.seq == 42 && c.r.version == 7 && c.r.due == 99);
+    CHECK_STR(c.r.data, "{\"a\":1}");
+    CHECK(lc_record_decode_checked(buf, n - 1, &c, &len) == 0);
     buf[n / 2] ^= 0x10;
     CHECK(lc_record_decode(buf, n, &c, &len) == 0);          /* flipped bit */
+    CHECK(lc_record_check(buf, n, &len) == 0);
+    CHECK(lc_record_decode_checked(buf, n, &c, &len) == 1);  /* not its job */
+    buf[n / 2] ^= 0x10;
+    buf[23] = 0;                                             /* an empty id */
+    CHECK(lc_record_decode_checked(buf, n, &c, &len) == 0);
 }
 
 /* The largest record: 16 KiB of attributes, the longest id, owner, aliases. */
