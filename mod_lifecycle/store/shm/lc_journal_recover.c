@@ -240,6 +240,7 @@ typedef struct checked {
     const unsigned char *b;
     apr_size_t           len;
     apr_size_t           upto;    /* the records in [0, upto) passed */
+    lc_helper_t         *helper;  /* NULL: none, or stopped */
 } checked_t;
 
 static void check_ahead(void *data, const int *stop)
@@ -252,6 +253,14 @@ static void check_ahead(void *data, const int *stop)
         off += n;
         __atomic_store_n(&k->upto, off, __ATOMIC_RELEASE);
     }
+}
+
+/* Before the segment may be cut: the helper must not read a mapped page
+ * that a truncation has taken away (SIGBUS). */
+static void stop_checking(checked_t *k)
+{
+    lc_helper_stop(k->helper);
+    k->helper = NULL;
 }
 
 /* Decode the record at off: checked already (both walk the same record
@@ -276,6 +285,7 @@ static apr_status_t replay_records(rec_ctx_t *x, const char *path, checked_t *k,
     while (off < len) {
         bytes_ahead(b, len, off, &fetched);
         if (!decode_at(k, off, &c, &n)) {
+            stop_checking(k);
             if (next_valid(b, len, off + 1, &c) < len && !(next_first && c.seq >= next_first)) {
                 return damaged(x, path, off, len, c.seq);
             }
@@ -287,6 +297,7 @@ static apr_status_t replay_records(rec_ctx_t *x, const char *path, checked_t *k,
         if (next_first && c.seq >= next_first) {
             /* Written by a process killed before its change committed (the
              * store rolled it back), then appends moved to a new segment. */
+            stop_checking(k);
             return cut_tail(x, path, off, len, "a change rolled back before a rotation");
         }
         if (c.seq != x->last + 1 || c.seq == 0) {     /* 0: the sequence wrapped */
@@ -313,16 +324,15 @@ static apr_status_t replay_records(rec_ctx_t *x, const char *path, checked_t *k,
 static apr_status_t replay_segment(rec_ctx_t *x, uint32_t seg, uint64_t next_first)
 {
     const char *path = lc_journal_dir_seg_path(x->p, x->o->dir, seg);
-    checked_t k = { NULL, 0, 0 };
-    lc_helper_t *checker;
+    checked_t k = { NULL, 0, 0, NULL };
     apr_status_t rv;
 
     if (lc_journal_dir_map_file(x->p, path, &k.b, &k.len) != 0) {
         return refuse(x, "cannot read %s: %s", path, strerror(errno));
     }
-    checker = lc_helper_start(x->p, check_ahead, &k);
+    k.helper = lc_helper_start(x->p, check_ahead, &k);
     rv = replay_records(x, path, &k, next_first);
-    lc_helper_stop(checker);
+    stop_checking(&k);
     return rv;
 }
 
