@@ -27,6 +27,15 @@ static void rec_sum(unsigned char *out, const unsigned char *b, apr_size_t n, ui
     }
 }
 
+/* Whether the checksum at the end of the n-byte record at b holds. */
+static int sum_holds(const unsigned char *b, apr_size_t n)
+{
+    unsigned char h[REC_HASH];
+
+    rec_sum(h, b, n - REC_HASH, get32(b));
+    return sodium_memcmp(h, b + n - REC_HASH, REC_HASH) == 0;
+}
+
 apr_size_t lc_record_encode(unsigned char *b, uint64_t seq, int op, const lc_resource_t *r)
 {
     size_t idl = strnlen(r->id, LC_ID_MAX), owl = strnlen(r->owner, LC_OWNER_MAX);
@@ -69,7 +78,6 @@ static void get_str(char *dst, const unsigned char *src, size_t len)
 static int decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_size_t *len,
                   int check)
 {
-    unsigned char h[REC_HASH];
     apr_size_t n;
     size_t idl, owl, dl, a0, a1;
 
@@ -88,11 +96,8 @@ static int decode(const unsigned char *b, apr_size_t avail, lc_change_t *c, apr_
         || n != REC_HEAD + idl + owl + dl + a0 + a1 + REC_HASH) {
         return 0;
     }
-    if (check) {
-        rec_sum(h, b, n - REC_HASH, get32(b));
-        if (sodium_memcmp(h, b + n - REC_HASH, REC_HASH) != 0) {
-            return 0;
-        }
+    if (check && !sum_holds(b, n)) {
+        return 0;
     }
     /* Every field is set below: no clearing of the (large) record first. */
     c->seq = get64(b + 8);
@@ -132,7 +137,6 @@ int lc_record_decode_checked(const unsigned char *b, apr_size_t avail, lc_change
 
 int lc_record_check(const unsigned char *b, apr_size_t avail, apr_size_t *len)
 {
-    unsigned char h[REC_HASH];
     apr_size_t n;
 
     if (avail < REC_HEAD + REC_HASH || (get32(b) != REC_MAGIC && get32(b) != REC_MAGIC_V1)) {
@@ -142,9 +146,8 @@ int lc_record_check(const unsigned char *b, apr_size_t avail, apr_size_t *len)
     if (n < REC_HEAD + REC_HASH || n > avail || n > LC_RECORD_MAX) {
         return 0;
     }
-    rec_sum(h, b, n - REC_HASH, get32(b));
     *len = n;
-    return sodium_memcmp(h, b + n - REC_HASH, REC_HASH) == 0;
+    return sum_holds(b, n);
 }
 
 int lc_record_key(const unsigned char *b, apr_size_t avail, int *kind, const char **id,
