@@ -358,4 +358,4 @@ elif [ "$NW" != 0 ]; then
   echo "  (LifecycleWatchersPerChild $LC_WATCH_BOUND, ThreadsPerChild $LC_WATCH_THREADS, 4 children; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 fi
 echo
-[ "${BENCH_SHM:-1}" = 0 ] || "$TOP/build/unit/bench_replay" "$RUN/replay"
+[ "${BENCH_SHM:-1}" = 0 ] || [ "${BENCH_REPLAY:-1}" = 0 ] || "$TOP/build/unit/bench_replay" "$RUN/replay"

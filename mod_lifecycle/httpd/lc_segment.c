@@ -41,15 +41,18 @@ static apr_size_t heap_bytes(server_rec *s)
 }
 static lc_store_t *volatile process_store;
 
-/* The default mechanism is flock, not APR's default (a robust, priority-
- * inheriting pthread mutex): measured with 64 concurrent writers on two
- * cores, the PI mutex convoys (4.3 ms average wait, 11.4k transitions/s)
- * where flock does not (0.4 ms, 17.3k/s).  Both are released by the kernel
- * when their holder dies, which the store's undo log relies on.  `Mutex
- * pthread lifecycle-store` (or any other) overrides it. */
+/* The default mechanism is APR's robust pthread mutex, behind the store's
+ * own gate (lc_shm_gate.c), which keeps it uncontended: its holder then
+ * never makes a system call for it.  Alone, that mutex convoys (it hands
+ * itself to its oldest waiter; 4.3 ms average wait with 64 writers on two
+ * cores), and flock, the default before the gate, takes and releases with
+ * a system call, where the scheduler preempts its holder (build/BENCH.md,
+ * "The store mutex's wait").  Both are released by the kernel when their
+ * holder dies, which the store's undo log relies on.  `Mutex flock
+ * lifecycle-store` (or any other) overrides it. */
 apr_status_t lc_segment_pre_config(apr_pool_t *pconf)
 {
-    return ap_mutex_register(pconf, LC_MUTEX_TYPE, NULL, APR_LOCK_FLOCK, 0);
+    return ap_mutex_register(pconf, LC_MUTEX_TYPE, NULL, APR_LOCK_PROC_PTHREAD, 0);
 }
 
 /* Anonymous shm where the platform has it, a file under the runtime dir if not. */

@@ -44,9 +44,10 @@
 
 #include "lc_store_shm.h"
 #include "lc_shm_pages.h"
+#include "lc_shm_gate.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
-#define LC_SHM_LAYOUT  5u          /* bump with every change to the structs below */
+#define LC_SHM_LAYOUT  6u          /* bump with every change to the structs below */
 #define LC_UNDO_MAX    64
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */
@@ -115,6 +116,10 @@ typedef struct lc_shm_hdr {
     uint64_t  lock_wait_usec;
     uint64_t  lock_hold_usec;       /* time the mutex was held */
     int64_t   lock_since;           /* when the holder took it */
+    /* In front of the mutex (lc_shm_gate.c), on a cache line of its own:
+     * every would-be holder spins on it. */
+    lc_shm_gate_t gate __attribute__((aligned(64)));
+    char      gate_line[64 - sizeof(lc_shm_gate_t)];
     char      metrics_area[LC_METRICS_AREA];   /* request counters (lc_metrics.c) */
     uint64_t  heap_size;            /* bytes of attribute heap */
     uint64_t  heap_top;             /* bytes carved into blocks so far */
@@ -334,11 +339,18 @@ static void repair(lc_shm_t *s)
     s->hdr->repairs++;
 }
 
+/* The gate first, then the mutex: the mutex excludes, the gate keeps all
+ * but one thread off it (lc_shm_gate.c says why). */
 static apr_status_t lock(lc_shm_t *s)
 {
     apr_time_t t0 = apr_time_now();
-    apr_status_t rv = apr_global_mutex_lock(s->mutex);
+    apr_status_t rv;
 
+    lc_shm_gate_enter(&s->hdr->gate);
+    if ((rv = apr_global_mutex_lock(s->mutex)) != APR_SUCCESS) {
+        lc_shm_gate_leave(&s->hdr->gate);
+        return rv;
+    }
     /* Under the mutex now: plain adds are safe. */
     s->hdr->lock_waits++;
     s->hdr->lock_since = apr_time_now();
@@ -346,16 +358,17 @@ static apr_status_t lock(lc_shm_t *s)
 
     /* A holder died mid-mutation: its log is not empty, or it had emptied
      * the log but not yet closed the sequence. */
-    if (rv == APR_SUCCESS && (s->hdr->undo_n || (s->hdr->gen & 1))) {
+    if (s->hdr->undo_n || (s->hdr->gen & 1)) {
         repair(s);
     }
-    return rv;
+    return APR_SUCCESS;
 }
 
 static void unlock(lc_shm_t *s)
 {
     s->hdr->lock_hold_usec += (uint64_t)(apr_time_now() - s->hdr->lock_since);
     apr_global_mutex_unlock(s->mutex);
+    lc_shm_gate_leave(&s->hdr->gate);
 }
 
 /* ---- the attribute heap -------------------------------------------------- */
