@@ -10,7 +10,8 @@
 # then two Apache servers on that one database against one, with
 # PostgreSQL's CPU time per transition.  Then the start-up replay of
 # 1,000,000 journal records.  BENCH_DBD=0 leaves the dbd part out,
-# BENCH_SHM=0 the shm servers and the replay (then dbd is not set against shm).
+# BENCH_SHM=0 the shm servers and the replay (then dbd is not set against shm),
+# BENCH_REPLAY=0 the replay alone.
 # Then BENCH_WATCHERS (default 1000; 0 leaves it out) Notte agent WebSocket
 # watchers open at once (build/bench_watchers.mjs, build/BENCH.md).
 set -euo pipefail

@@ -1,6 +1,7 @@
 /* test_shm_gate.c — the futex gate in front of the store mutex
  * (lc_shm_gate.c): it lets one thread through at a time, wakes a sleeper
- * when it opens, and is taken over when its holder's process is gone. */
+ * when it opens, is taken over when its holder's process is gone, and is
+ * passed by when a live holder keeps it for over a second. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "lc_test.h"
 #include "lc_shm_gate.h"
@@ -65,7 +67,7 @@ static void test_excludes(void)
     }
     CHECK(sh->count == (long)THREADS * ROUNDS);
     CHECK(sh->overlap == 0);
-    CHECK(sh->gate == 0);
+    CHECK(sh->gate.holder == 0);
     munmap(sh, sizeof(*sh));
 }
 
@@ -78,7 +80,7 @@ static void *enter_once(void *arg)
     return NULL;
 }
 
-/* A sleeper is woken by the leave, and the gate reads its thread id. */
+/* A sleeper is counted, and gets through once the holder leaves. */
 static void test_wakes(void)
 {
     shared_t *sh = shared();
@@ -86,20 +88,20 @@ static void test_wakes(void)
     int i;
 
     lc_shm_gate_enter(&sh->gate);
-    CHECK(sh->gate == (lc_shm_gate_t)syscall(SYS_gettid));
+    CHECK(sh->gate.holder == (uint32_t)syscall(SYS_gettid));
     pthread_create(&t, NULL, enter_once, sh);
-    /* Until the other thread sleeps here (it marks the gate) or 20 s pass. */
-    for (i = 0; i < 2000 && !(sh->gate & 0x80000000u); i++) {
+    /* Until the other thread sleeps here (it counts itself) or 20 s pass. */
+    for (i = 0; i < 2000 && !__atomic_load_n(&sh->gate.sleepers, __ATOMIC_SEQ_CST); i++) {
         usleep(10000);
     }
-    CHECK(sh->gate & 0x80000000u);
+    CHECK(sh->gate.sleepers == 1);
     CHECK(sh->count == 0);
     lc_shm_gate_leave(&sh->gate);
     pthread_join(t, NULL);
     CHECK(sh->count == 1);
-    CHECK((sh->gate & ~0x80000000u) != 0);
+    CHECK(sh->gate.holder != 0 && sh->gate.sleepers == 0);
     lc_shm_gate_leave(&sh->gate);
-    CHECK(sh->gate == 0);
+    CHECK(sh->gate.holder == 0);
     munmap(sh, sizeof(*sh));
 }
 
@@ -134,11 +136,33 @@ static void test_dead_holder(int asleep_first)
     alarm(60);
     lc_shm_gate_enter(&sh->gate);
     alarm(0);
-    CHECK((sh->gate & ~0x80000000u) == (lc_shm_gate_t)syscall(SYS_gettid));
+    CHECK(sh->gate.holder == (uint32_t)syscall(SYS_gettid));
     lc_shm_gate_leave(&sh->gate);
-    CHECK(sh->gate == 0);
+    CHECK(sh->gate.holder == 0);
     close(fds[0]);
     close(fds[1]);
+    munmap(sh, sizeof(*sh));
+}
+
+/* A holder that lives but keeps the gate past GATE_STALE_LOOKS looks
+ * (50 sleeps of 20 ms) is passed by: not before a second, but passed. */
+static void test_stale_holder(void)
+{
+    shared_t *sh = shared();
+    pthread_t t;
+    struct timespec a, b;
+    double waited;
+
+    lc_shm_gate_enter(&sh->gate);       /* held by this thread, never left */
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    alarm(60);
+    pthread_create(&t, NULL, enter_once, sh);
+    pthread_join(t, NULL);
+    alarm(0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    waited = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    CHECK(sh->count == 1);
+    CHECK(waited >= 1.0);
     munmap(sh, sizeof(*sh));
 }
 
@@ -146,6 +170,7 @@ int main(void)
 {
     test_excludes();
     test_wakes();
+    test_stale_holder();
     signal(SIGCHLD, SIG_IGN);
     test_dead_holder(0);
     test_dead_holder(1);

@@ -14,15 +14,21 @@
  * The gate lets one thread at a time through to the mutex, so the mutex is
  * never contended and its fast path is all its holder runs (for `Mutex
  * pthread`, a compare-and-swap in user space, no system call).  The gate
- * itself lets any running thread take it (no hand-over), spins a little
- * before sleeping, and wakes one sleeper when it opens.
+ * itself lets any running thread take it (no hand-over) and spins a little
+ * before sleeping.  While anyone sleeps there, every opening wakes one
+ * sleeper, so sleepers are woken side by side: a woken thread may wait
+ * milliseconds for a CPU, and those behind it should not wait for it to run
+ * before they are woken in turn (as they would if only the last holder that
+ * knew of sleepers woke one).
  *
- * A holder that dies.  The gate's word is its holder's thread id (and a bit
- * for "someone sleeps here"), so a sleeper that has waited GATE_LOOK looks
- * whether that thread still exists and, if not, takes the gate over.  The
- * look can be wrong only towards "alive" (a reused thread id, or one it may
- * not signal), and then it looks again; when it wrongly takes a gate that
- * is held, two threads reach the mutex, which still lets one through.
+ * A holder that dies.  The gate's word is its holder's thread id, so a
+ * sleeper that has waited GATE_LOOK looks whether that thread still exists
+ * and, if not, takes the gate over.  The
+ * look can be wrong only towards "alive" (a reused thread id, one it may
+ * not signal, a prefork child its parent has not reaped yet), so a holder
+ * seen for GATE_STALE_LOOKS looks in a row is passed by all the same.  A
+ * gate taken from a live holder only lets two threads reach the mutex,
+ * which still lets one through.
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,12 +39,16 @@
 
 #include "lc_shm_gate.h"
 
-#define GATE_SLEEPERS 0x80000000u   /* thread ids stay below 2^22 (pid_max) */
 /* Spins before sleeping: a few holds of the store mutex (a few microseconds)
  * when the holder is running on another core. */
 #define GATE_SPINS    256
 /* A sleeper's longest sleep before it looks whether the holder lives. */
 #define GATE_LOOK_NS  20000000L
+/* Looks after which a holder is passed by even if it lives (at least 1 s):
+ * a thread id can be reused by the time someone waits, and a holder stuck
+ * that long behind the mutex (a disk that stalls the journal's flush) only
+ * makes the next one wait at the mutex instead. */
+#define GATE_STALE_LOOKS 50
 
 static void cpu_relax(void)
 {
@@ -51,7 +61,8 @@ static void cpu_relax(void)
 
 static int take(lc_shm_gate_t *g, uint32_t open, uint32_t mine)
 {
-    return __atomic_compare_exchange_n(g, &open, mine, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(&g->holder, &open, mine, 0, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_RELAXED);
 }
 
 /* Whether thread `tid` is gone (kill's ESRCH; EPERM means it exists). */
@@ -60,46 +71,56 @@ static int gone(uint32_t tid)
     return kill((pid_t)tid, 0) != 0 && errno == ESRCH;
 }
 
-/* Sleep while the gate reads v; 0 when the sleep timed out. */
+/* Sleep while the gate is held by v; 0 when the sleep timed out.  Counted
+ * before the futex looks at the word, so an opening either sees the count
+ * or happened before the look (which then does not sleep). */
 static int sleep_on(lc_shm_gate_t *g, uint32_t v)
 {
     struct timespec t = { 0, GATE_LOOK_NS };
+    int woken;
 
-    return !(syscall(SYS_futex, g, FUTEX_WAIT, v, &t, NULL, 0) != 0 && errno == ETIMEDOUT);
+    __atomic_add_fetch(&g->sleepers, 1, __ATOMIC_SEQ_CST);
+    woken = !(syscall(SYS_futex, &g->holder, FUTEX_WAIT, v, &t, NULL, 0) != 0
+              && errno == ETIMEDOUT);
+    __atomic_sub_fetch(&g->sleepers, 1, __ATOMIC_RELAXED);
+    return woken;
 }
 
 void lc_shm_gate_enter(lc_shm_gate_t *g)
 {
-    uint32_t me = (uint32_t)syscall(SYS_gettid), v;
-    int i;
+    uint32_t me = (uint32_t)syscall(SYS_gettid), v, last = 0;
+    int i, looks = 0;
 
     for (i = 0; i < GATE_SPINS; i++) {
-        if (__atomic_load_n(g, __ATOMIC_RELAXED) == 0 && take(g, 0, me)) {
+        if (__atomic_load_n(&g->holder, __ATOMIC_RELAXED) == 0 && take(g, 0, me)) {
             return;
         }
         cpu_relax();
     }
-    /* From here on the word carries GATE_SLEEPERS: this thread cannot know
-     * whether others sleep, so whoever opens the gate after it wakes one. */
     for (;;) {
-        v = __atomic_load_n(g, __ATOMIC_RELAXED);
+        v = __atomic_load_n(&g->holder, __ATOMIC_SEQ_CST);
         if (v == 0) {
-            if (take(g, 0, me | GATE_SLEEPERS)) {
+            if (take(g, 0, me)) {
                 return;
             }
+            continue;
         }
-        else if ((v & GATE_SLEEPERS) || take(g, v, v | GATE_SLEEPERS)) {
-            if (!sleep_on(g, v | GATE_SLEEPERS) && gone(v & ~GATE_SLEEPERS)
-                && take(g, v | GATE_SLEEPERS, me | GATE_SLEEPERS)) {
-                return;
-            }
+        if (sleep_on(g, v)) {
+            continue;
+        }
+        /* Timed out: the same holder all along, gone, or there too long. */
+        looks = v == last ? looks + 1 : 1;
+        last = v;
+        if ((gone(v) || looks >= GATE_STALE_LOOKS) && take(g, v, me)) {
+            return;
         }
     }
 }
 
 void lc_shm_gate_leave(lc_shm_gate_t *g)
 {
-    if (__atomic_exchange_n(g, 0, __ATOMIC_RELEASE) & GATE_SLEEPERS) {
-        syscall(SYS_futex, g, FUTEX_WAKE, 1, NULL, NULL, 0);
+    __atomic_store_n(&g->holder, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&g->sleepers, __ATOMIC_SEQ_CST)) {
+        syscall(SYS_futex, &g->holder, FUTEX_WAKE, 1, NULL, NULL, 0);
     }
 }
