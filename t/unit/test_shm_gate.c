@@ -1,7 +1,8 @@
 /* test_shm_gate.c — the futex gate in front of the store mutex
  * (lc_shm_gate.c): it lets one thread through at a time, wakes a sleeper
  * when it opens, is taken over when its holder's process is gone, and is
- * passed by when a live holder keeps it for over a second. */
+ * passed by when a live holder keeps it for over a second; a count of
+ * sleepers left by dead ones is zeroed. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -166,11 +167,26 @@ static void test_stale_holder(void)
     munmap(sh, sizeof(*sh));
 }
 
+/* Counted sleepers that no longer sleep (threads killed while asleep
+ * there): the first leave that wakes nobody zeroes the count. */
+static void test_stale_count(void)
+{
+    shared_t *sh = shared();
+
+    sh->gate.sleepers = 3;
+    lc_shm_gate_enter(&sh->gate);
+    lc_shm_gate_leave(&sh->gate);
+    CHECK(sh->gate.sleepers == 0);
+    CHECK(sh->gate.holder == 0);
+    munmap(sh, sizeof(*sh));
+}
+
 int main(void)
 {
     test_excludes();
     test_wakes();
     test_stale_holder();
+    test_stale_count();
     signal(SIGCHLD, SIG_IGN);
     test_dead_holder(0);
     test_dead_holder(1);

@@ -71,6 +71,16 @@ static int gone(uint32_t tid)
     return kill((pid_t)tid, 0) != 0 && errno == ESRCH;
 }
 
+/* One sleeper less, never below zero (a leave may have zeroed the count). */
+static void uncount(lc_shm_gate_t *g)
+{
+    uint32_t n = __atomic_load_n(&g->sleepers, __ATOMIC_RELAXED);
+
+    while (n && !__atomic_compare_exchange_n(&g->sleepers, &n, n - 1, 0, __ATOMIC_RELAXED,
+                                             __ATOMIC_RELAXED)) {
+    }
+}
+
 /* Sleep while the gate is held by v; 0 when the sleep timed out.  Counted
  * before the futex looks at the word, so an opening either sees the count
  * or happened before the look (which then does not sleep). */
@@ -82,9 +92,11 @@ static int sleep_on(lc_shm_gate_t *g, uint32_t v)
     __atomic_add_fetch(&g->sleepers, 1, __ATOMIC_SEQ_CST);
     woken = !(syscall(SYS_futex, &g->holder, FUTEX_WAIT, v, &t, NULL, 0) != 0
               && errno == ETIMEDOUT);
-    __atomic_sub_fetch(&g->sleepers, 1, __ATOMIC_RELAXED);
+    uncount(g);
     return woken;
 }
+
+
 
 void lc_shm_gate_enter(lc_shm_gate_t *g)
 {
@@ -117,10 +129,18 @@ void lc_shm_gate_enter(lc_shm_gate_t *g)
     }
 }
 
+/* A count with nobody asleep behind it (a thread killed while it slept
+ * here left its one in) is zeroed, or every leave would make a system call
+ * for nothing.  A thread counted but not yet asleep is then not counted:
+ * no leave wakes it, and it looks again after GATE_LOOK. */
 void lc_shm_gate_leave(lc_shm_gate_t *g)
 {
+    uint32_t n;
+
     __atomic_store_n(&g->holder, 0, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&g->sleepers, __ATOMIC_SEQ_CST)) {
-        syscall(SYS_futex, &g->holder, FUTEX_WAKE, 1, NULL, NULL, 0);
+    n = __atomic_load_n(&g->sleepers, __ATOMIC_SEQ_CST);
+    if (n && syscall(SYS_futex, &g->holder, FUTEX_WAKE, 1, NULL, NULL, 0) == 0) {
+        __atomic_compare_exchange_n(&g->sleepers, &n, 0, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
     }
 }
