@@ -116,10 +116,13 @@ typedef struct lc_shm_hdr {
     uint64_t  lock_wait_usec;
     uint64_t  lock_hold_usec;       /* time the mutex was held */
     int64_t   lock_since;           /* when the holder took it */
-    /* In front of the mutex (lc_shm_gate.c), on a cache line of its own:
-     * every would-be holder spins on it. */
-    lc_shm_gate_t gate __attribute__((aligned(64)));
-    char      gate_line[64 - sizeof(lc_shm_gate_t)];
+    /* In front of the mutex (lc_shm_gate.c), alone on its cache line
+     * wherever the segment starts (every would-be holder spins on it): the
+     * segment's base is only 8-byte aligned (APR's shm keeps its size in
+     * front of it). */
+    char      gate_before[56];
+    lc_shm_gate_t gate;
+    char      gate_after[56];
     char      metrics_area[LC_METRICS_AREA];   /* request counters (lc_metrics.c) */
     uint64_t  heap_size;            /* bytes of attribute heap */
     uint64_t  heap_top;             /* bytes carved into blocks so far */
