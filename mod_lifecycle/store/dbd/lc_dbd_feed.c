@@ -26,27 +26,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <apr_strings.h>
 
 #include "lc_dbd_int.h"
+#include "lc_futex.h"
 
 #define FEED_BATCH 1000          /* changes numbered per statement */
 #define FEED_BATCHES 8           /* statements per pass at most */
 #define TRIM_STEP 1000           /* drop retained changes in steps of at least this */
-
-static void futex_wait(uint32_t *word, uint32_t seen, apr_interval_time_t t)
-{
-    struct timespec ts = { (time_t)(t / APR_USEC_PER_SEC), (long)(t % APR_USEC_PER_SEC) * 1000 };
-
-    syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, NULL, 0);
-}
-
-static void futex_wake(uint32_t *word)
-{
-    syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
 
 /* Publish a head read from the database; wake the waiters when it moved. */
 static void publish(lc_dbd_t *d, uint64_t head)
@@ -58,7 +45,7 @@ static void publish(lc_dbd_t *d, uint64_t head)
     }
     if (cur < head) {
         __atomic_add_fetch(&d->sh->wake, 1, __ATOMIC_RELEASE);
-        futex_wake(&d->sh->wake);
+        lc_futex_wake(&d->sh->wake, INT_MAX, LC_FUTEX_ANY);
     }
 }
 
@@ -275,7 +262,8 @@ apr_status_t lc_dbd_changes_wait(lc_store_t *st, uint64_t since, apr_interval_ti
         if (__atomic_load_n(&d->sh->head, __ATOMIC_ACQUIRE) > since || now >= end) {
             return APR_SUCCESS;
         }
-        futex_wait(&d->sh->wake, seen, end - now < d->opt.feed_poll ? end - now
-                                                                    : d->opt.feed_poll);
+        lc_futex_wait(&d->sh->wake, seen,
+                      end - now < d->opt.feed_poll ? end - now : d->opt.feed_poll,
+                      LC_FUTEX_ANY);
     }
 }

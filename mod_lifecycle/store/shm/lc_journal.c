@@ -35,14 +35,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "lc_futex.h"
 #include "lc_journal.h"
 #include "lc_journal_int.h"
 
@@ -57,28 +55,6 @@
  * (a shorter one woke every waiter of a 5 ms flush twice), well under
  * FLUSH_PATIENCE. */
 #define WAIT_SLICE    apr_time_from_msec(50)
-
-/* Sleep on `word` while it holds `seen`, for at most t, until a wake for one of `bits`. */
-static void futex_wait(uint32_t *word, uint32_t seen, apr_interval_time_t t, uint32_t bits)
-{
-    struct timespec ts;
-
-    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time. */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(t / APR_USEC_PER_SEC);
-    ts.tv_nsec += (long)(t % APR_USEC_PER_SEC) * 1000;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    syscall(SYS_futex, word, FUTEX_WAIT_BITSET, seen, &ts, NULL, bits);
-}
-
-static void futex_wake(uint32_t *word, int n, uint32_t bits)
-{
-    syscall(SYS_futex, word, FUTEX_WAKE_BITSET, n, NULL, NULL, bits);
-}
-
 
 /* ---- appending and flushing ------------------------------------------------------ */
 
@@ -147,16 +123,16 @@ apr_status_t lc_journal_flush(lc_journal_t *j, uint64_t *gen)
 void lc_journal_wake(jshm_t *sh)
 {
     __atomic_add_fetch(&sh->wake, 1, __ATOMIC_RELEASE);
-    futex_wake(&sh->wake, INT_MAX, ~0u);
+    lc_futex_wake(&sh->wake, INT_MAX, LC_FUTEX_ANY);
 }
 
 void lc_journal_wake_flush(jshm_t *sh, uint64_t gen)
 {
     __atomic_add_fetch(&sh->wake, 1, __ATOMIC_RELEASE);
-    futex_wake(&sh->wake, INT_MAX, GEN_BIT(gen) | WAKE_FEED);
+    lc_futex_wake(&sh->wake, INT_MAX, GEN_BIT(gen) | WAKE_FEED);
     /* Any commit it did not cover: a snapshot's flush may have moved the
      * generation on, so not only those waiting for gen + 1. */
-    futex_wake(&sh->wake, 1, ~(GEN_BIT(gen) | WAKE_FEED));
+    lc_futex_wake(&sh->wake, 1, ~(GEN_BIT(gen) | WAKE_FEED));
 }
 
 /* The bit of the flush that covers change `seq`: the newest one if it
@@ -185,7 +161,7 @@ apr_status_t lc_journal_sync(lc_journal_t *j, uint64_t seq)
             /* A flush is in flight: wait for it, then see whether it covered us. */
             if (apr_time_now() - __atomic_load_n(&sh->flush_start, __ATOMIC_ACQUIRE)
                 < FLUSH_PATIENCE) {
-                futex_wait(&sh->wake, seen, WAIT_SLICE, covering_bit(sh, seq));
+                lc_futex_wait(&sh->wake, seen, WAIT_SLICE, covering_bit(sh, seq));
                 continue;
             }
             /* Its flusher looks dead: take the claim over. */
@@ -324,7 +300,7 @@ void lc_journal_wait(lc_journal_t *j, uint64_t since, apr_interval_time_t timeou
             || (wait_stopping && wait_stopping())) {
             return;
         }
-        futex_wait(&j->sh->wake, seen,
+        lc_futex_wait(&j->sh->wake, seen,
                    end - now < apr_time_from_msec(250) ? end - now : apr_time_from_msec(250),
                    WAKE_FEED);
     }

@@ -23,27 +23,25 @@
  *
  * A holder that dies.  The gate's word is its holder's thread id, so a
  * sleeper that has waited GATE_LOOK looks whether that thread still exists
- * and, if not, takes the gate over.  The
- * look can be wrong only towards "alive" (a reused thread id, one it may
- * not signal, a prefork child its parent has not reaped yet), so a holder
- * seen for GATE_STALE_LOOKS looks in a row is passed by all the same.  A
- * gate taken from a live holder only lets two threads reach the mutex,
- * which still lets one through.
+ * and, if not, takes the gate over.  The look can be wrong only towards
+ * "alive" (a reused thread id, one it may not signal, a prefork child its
+ * parent has not reaped yet), so a holder seen for GATE_STALE_LOOKS looks in
+ * a row is passed by all the same.  A gate taken from a live holder only
+ * lets two threads reach the mutex, which still lets one through.
  */
 #include <errno.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
-#include <linux/futex.h>
 #include <sys/syscall.h>
 
+#include "lc_futex.h"
 #include "lc_shm_gate.h"
 
 /* Spins before sleeping: a few holds of the store mutex (a few microseconds)
  * when the holder is running on another core. */
 #define GATE_SPINS    256
 /* A sleeper's longest sleep before it looks whether the holder lives. */
-#define GATE_LOOK_NS  20000000L
+#define GATE_LOOK     apr_time_from_msec(20)
 /* Looks after which a holder is passed by even if it lives (at least 1 s):
  * a thread id can be reused by the time someone waits, and a holder stuck
  * that long behind the mutex (a disk that stalls the journal's flush) only
@@ -86,17 +84,13 @@ static void uncount(lc_shm_gate_t *g)
  * or happened before the look (which then does not sleep). */
 static int sleep_on(lc_shm_gate_t *g, uint32_t v)
 {
-    struct timespec t = { 0, GATE_LOOK_NS };
-    int woken;
+    apr_status_t rv;
 
     __atomic_add_fetch(&g->sleepers, 1, __ATOMIC_SEQ_CST);
-    woken = !(syscall(SYS_futex, &g->holder, FUTEX_WAIT, v, &t, NULL, 0) != 0
-              && errno == ETIMEDOUT);
+    rv = lc_futex_wait(&g->holder, v, GATE_LOOK, LC_FUTEX_ANY);
     uncount(g);
-    return woken;
+    return rv != APR_TIMEUP;
 }
-
-
 
 void lc_shm_gate_enter(lc_shm_gate_t *g)
 {
@@ -139,7 +133,7 @@ void lc_shm_gate_leave(lc_shm_gate_t *g)
 
     __atomic_store_n(&g->holder, 0, __ATOMIC_SEQ_CST);
     n = __atomic_load_n(&g->sleepers, __ATOMIC_SEQ_CST);
-    if (n && syscall(SYS_futex, &g->holder, FUTEX_WAKE, 1, NULL, NULL, 0) == 0) {
+    if (n && lc_futex_wake(&g->holder, 1, LC_FUTEX_ANY) == 0) {
         __atomic_compare_exchange_n(&g->sleepers, &n, 0, 0, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
     }
