@@ -47,7 +47,7 @@
 #include "lc_shm_gate.h"
 
 #define LC_SHM_MAGIC   0x5453434cu  /* "LCST" */
-#define LC_SHM_LAYOUT  6u          /* bump with every change to the structs below */
+#define LC_SHM_LAYOUT  7u          /* bump with every change to the structs below */
 #define LC_UNDO_MAX    64
 #define LC_SCAN_CHUNK  4096         /* slots examined per lock hold when listing */
 #define LC_READ_TRIES  64           /* optimistic reads before taking the mutex */

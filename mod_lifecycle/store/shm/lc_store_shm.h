@@ -17,7 +17,8 @@
 #define LC_CAPACITY_MIN 64u
 #define LC_CAPACITY_MAX 4000000u
 #define LC_JOURNAL_AREA 256     /* shared bytes reserved for the journal's own words */
-#define LC_JRING_BYTES  ((apr_size_t)8 << 20)  /* the journal's ring of unwritten records */
+/* The journal's ring of unwritten records (lc_journal_ring.c says why 1 MiB). */
+#define LC_JRING_BYTES  ((apr_size_t)1 << 20)
 /* The attribute heap: at least one largest resource, at most what 32-bit
  * references in 8-byte units reach; by default LC_HEAP_PER_SLOT a slot. */
 #define LC_HEAP_MIN      ((apr_size_t)64 << 10)
