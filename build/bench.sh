@@ -105,10 +105,16 @@ all_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat;
 run() { # name, wrk args...
   local name=$1; shift
   # BENCH_PERF=1: a system-wide profile of each cycle's run (build/BENCH.md).
+  local perf_pid=""
   if [ "${BENCH_PERF:-0}" != 0 ] && [[ $name == cycle-* ]]; then
-    perf record -q -a ${BENCH_PERF_ARGS:--g} -o "$RUN/$name.perf" -- sleep "$((DUR - 1))" >/dev/null 2>&1 &
+    perf record -q -a ${BENCH_PERF_ARGS:--g} -o "$RUN/$name.perf" -- sleep "$((DUR - 1))" \
+      >"$RUN/$name.perf.log" 2>&1 &
+    perf_pid=$!
   fi
   wrk -t2 -c$CONNS -d${DUR}s --latency "$@" > "$RUN/$name.txt" 2>&1
+  if [ -n "$perf_pid" ] && ! wait "$perf_pid"; then
+    echo "bench: perf record failed for $name (see $RUN/$name.perf.log)" >&2
+  fi
   local rps p99 non2xx
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$RUN/$name.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$RUN/$name.txt")
