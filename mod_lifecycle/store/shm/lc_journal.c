@@ -301,8 +301,8 @@ void lc_journal_wait(lc_journal_t *j, uint64_t since, apr_interval_time_t timeou
             return;
         }
         lc_futex_wait(&j->sh->wake, seen,
-                   end - now < apr_time_from_msec(250) ? end - now : apr_time_from_msec(250),
-                   WAKE_FEED);
+                      end - now < apr_time_from_msec(250) ? end - now : apr_time_from_msec(250),
+                      WAKE_FEED);
     }
 }
 
