@@ -3,8 +3,9 @@
 # 64 and at 256: BENCH_CONNS).  Each scenario is
 # reported as req/s and p99 and as a ratio to a trivial handler
 # (SetHandler lifecycle-baseline, no token) served by the same Apache in the
-# same run.  Servers in turn: memory-only, then with the journal
-# (LifecycleStateDir, every change fdatasync'd before its 2xx), then
+# same run.  A memory-only server and one with the journal (LifecycleStateDir,
+# every change fdatasync'd before its 2xx) side by side, their runs
+# interleaved (shm_round), with each one's CPU a request; then
 # LifecycleStore dbd on a local PostgreSQL (build/pg.sh, fsync on, on the
 # same cores): GET and the cycle against the trivial handler and against shm,
 # then two Apache servers on that one database against one, with
@@ -71,8 +72,11 @@ pgdir=$RUN/pg
 pgstop() { [ -d "$pgdir" ] && bash "$TOP/build/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true; }
 trap 'stop; pgstop' EXIT
 
-seed() { # [prefixes]: one workstation to GET, and LC_BENCH_N per wrk thread
-         # (bench-<prefix><thread>-<k>) for the cycle, for each prefix.
+seed() { # [-2] [prefixes]: on the first server or (-2) the second: one workstation
+         # to GET, and LC_BENCH_N per wrk thread (bench-<prefix><thread>-<k>)
+         # for the cycle, for each prefix.
+  local b=$base
+  if [ "${1:-}" = -2 ]; then b=$base2; shift; fi
   perl -MLWP::UserAgent -e '
     my ($base, $n, $auth, @pfx) = @ARGV; my $ua = LWP::UserAgent->new(keep_alive => 1);
     my $put = sub { my ($id, $st) = @_;
@@ -83,7 +87,7 @@ seed() { # [prefixes]: one workstation to GET, and LC_BENCH_N per wrk thread
     $put->("ws-bench", "running");
     @pfx = ("") unless @pfx;
     for my $p (@pfx) { for my $t (0, 1) { $put->("bench-$p$t-$_", "stopped") for 0 .. $n - 1 } }' \
-    "$base" "$LC_BENCH_N" "Bearer $LC_TOKEN" "$@"
+    "$b" "$LC_BENCH_N" "Bearer $LC_TOKEN" "$@"
 }
 
 # CPU time (clock ticks) of a process tree: the parent's own and its reaped
@@ -101,6 +105,9 @@ cpu_ticks() { # parent pid
 pg_pid() { head -n 1 "$pgdir/data/postmaster.pid" 2>/dev/null; }
 httpd_pid() { cat "$RUN/httpd$1.pid" 2>/dev/null; }
 all_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+httpd_ticks() { echo $(( $(cpu_ticks "$(httpd_pid "")") + $(cpu_ticks "$(httpd_pid 2)") )); }
+idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
+requests() { awk '/requests in/ {n = $1} END {print n + 0}' "$RUN/$1.txt"; }
 
 run() { # name, wrk args...
   local name=$1; shift
@@ -111,7 +118,13 @@ run() { # name, wrk args...
       >"$RUN/$name.perf.log" 2>&1 &
     perf_pid=$!
   fi
+  # The Apache servers' CPU, the machine's idle and all CPU time (clock
+  # ticks) and the requests over the run, into $name.cpu (cpu_figures).
+  local a0 i0 t0
+  a0=$(httpd_ticks) i0=$(idle_ticks) t0=$(all_ticks)
   wrk -t2 -c$CONNS -d${DUR}s --latency "$@" > "$RUN/$name.txt" 2>&1
+  echo "$(( $(httpd_ticks) - a0 )) $(( $(idle_ticks) - i0 )) $(( $(all_ticks) - t0 ))" \
+       "$(requests "$name")" > "$RUN/$name.cpu"
   if [ -n "$perf_pid" ] && ! wait "$perf_pid"; then
     echo "bench: perf record failed for $name (see $RUN/$name.perf.log)" >&2
   fi
@@ -124,7 +137,7 @@ run() { # name, wrk args...
 
 report() { # label, result, baseline req/s
   echo "$2" | awk -v label="$1" -v b="$3" \
-    '{printf "%-44s %10.1f %9s %8.2fx %8d\n", label, $1, $2, $1 / b, $3}'
+    '{printf "%-44s %10.1f %15s %8.2fx %8d\n", label, $1, $2, $1 / b, $3}'
 }
 
 echo "make bench: wrk -t2 -c$CONNS -d${DUR}s on $base (event MPM), $(nproc) cores"
@@ -137,8 +150,8 @@ get="0 0 0" cyc_j="0 0 0" cyc_mem="0 0 0"
 # "changes, changes per flush, average mutex wait (us), average hold (us),
 # changes that waited for room in the journal's ring".  The difference leaves
 # out the seeding, whose changes come one at a time.
-counters() {
-  curl -s -H "$auth" "$base/lifecycle/v1/metrics" | awk '
+counters() { # server URL
+  curl -s -H "$auth" "$1/lifecycle/v1/metrics" | awk '
     /^lifecycle_journal_flushes_total/ {f = $2} /^lifecycle_journal_durable_seq/ {c = $2}
     /^lifecycle_mutex_acquisitions_total/ {l = $2} /^lifecycle_mutex_wait_seconds_total/ {w = $2}
     /^lifecycle_mutex_hold_seconds_total/ {h = $2} /^lifecycle_journal_ring_full_total/ {r = $2}
@@ -149,7 +162,23 @@ mutex_figures() { # counters before, counters after
     printf "%d %.1f %.1f %.1f %d\n", c, f ? c / f : 0, l ? ($10 - $4) * 1e6 / l : 0,
            l ? ($11 - $5) * 1e6 / l : 0, $12 - $6}'
 }
-shm_round() { # connections: the memory-only and the journaled server at that many
+# Two runs of equal length as one: mean req/s, both p99s, non-2xx summed.
+merge() { echo "$1 $2" | awk '{printf "%.1f %s/%s %d\n", ($1 + $4) / 2, $2, $5, $3 + $6}'; }
+# From the .cpu files of runs: Apache CPU a request (us), machine idle (%).
+cpu_figures() { # run names
+  local n
+  for n in "$@"; do cat "$RUN/$n.cpu"; done | awk -v hz="$(getconf CLK_TCK)" '
+    {a += $1; i += $2; t += $3; r += $4}
+    END {printf "%.0f %.0f\n", r ? a / hz * 1e6 / r : 0, t ? 100 * i / t : 0}'
+}
+# One round at N connections: the memory-only server (the first) and the
+# journaled one (the second, LifecycleStateDir) up side by side, their runs
+# interleaved so that a drift of the shared machine's load falls on both:
+# baseline, cycle on the memory-only server; baseline, cycle, cycle,
+# baseline on the journaled one; cycle, baseline on the memory-only one.
+# Each cycle run goes over workstations of its own (LC_BENCH_PREFIX), all
+# stopped when it starts.
+shm_round() { # connections
   CONNS=$1
   # A workstation's next step comes LC_BENCH_N requests after its last one,
   # on the same wrk thread: at least 4096 (about half a second of one
@@ -160,44 +189,46 @@ shm_round() { # connections: the memory-only and the journaled server at that ma
   export LC_BENCH_N=$(( CONNS * 16 > floor ? CONNS * 16 : floor ))
   workers "$CONNS"
   start
-  seed
-  local b1 b2 b3 b4 m_mem m_j
+  start -2 -D LC_JOURNAL
+  seed m1 m2
+  seed -2 j1 j2
+  local b1 b2 b3 b4 m_mem m_j c1 c2 lua=$TOP/build/bench.lua
   b1=$(run baseline-a-$CONNS "$base/baseline")
   if [ "$CONNS" = 64 ]; then
     get=$(run get "$base/workstations/ws-bench" -H "$auth")
     fresh=$(run get-fresh-tokens -s "$TOP/build/bench_tokens.lua" "$base")
   fi
-  m_mem=$(counters)
-  cyc_mem=$(run cycle-mem-$CONNS -s "$TOP/build/bench.lua" "$base")
-  m_mem=$(mutex_figures "$m_mem" "$(counters)")
+  m_mem=$(counters "$base")
+  c1=$(LC_BENCH_PREFIX=m1 run cycle-mem-$CONNS-1 -s "$lua" "$base")
+  b3=$(run baseline-b-$CONNS "$base2/baseline")
+  m_j=$(counters "$base2")
+  cyc_j=$(LC_BENCH_PREFIX=j1 run cycle-journal-$CONNS-1 -s "$lua" "$base2")
+  cyc_j=$(merge "$cyc_j" "$(LC_BENCH_PREFIX=j2 run cycle-journal-$CONNS-2 -s "$lua" "$base2")")
+  m_j=$(mutex_figures "$m_j" "$(counters "$base2")")
+  b4=$(run baseline-b2-$CONNS "$base2/baseline")
+  c2=$(LC_BENCH_PREFIX=m2 run cycle-mem-$CONNS-2 -s "$lua" "$base")
+  m_mem=$(mutex_figures "$m_mem" "$(counters "$base")")
+  cyc_mem=$(merge "$c1" "$c2")
   b2=$(run baseline-a2-$CONNS "$base/baseline")
   stop
   base_a=$(echo "$b1 $b2" | awk '{printf "%.1f", ($1 + $4) / 2}')
-  start -D LC_JOURNAL
-  seed
-  b3=$(run baseline-b-$CONNS "$base/baseline")
-  m_j=$(counters)
-  cyc_j=$(run cycle-journal-$CONNS -s "$TOP/build/bench.lua" "$base")
-  m_j=$(mutex_figures "$m_j" "$(counters)")
-  b4=$(run baseline-b2-$CONNS "$base/baseline")
-  stop
   base_b=$(echo "$b3 $b4" | awk '{printf "%.1f", ($1 + $4) / 2}')
 
-  printf '\n%-44s %10s %9s %9s %8s\n' "memory-only server, $CONNS connections" req/s p99 ratio non-2xx
+  printf '\n%-44s %10s %15s %9s %8s\n' "memory-only server, $CONNS connections" req/s p99 ratio non-2xx
   report "baseline (trivial handler, no token)" "$b1" "$base_a"
   if [ "$CONNS" = 64 ]; then
     report "GET /workstations/{id} (token, cached)" "$get" "$base_a"
     report "GET, a new token each time (Ed25519)" "$fresh" "$base_a"
   fi
-  report "launch / runner report / stop cycle" "$cyc_mem" "$base_a"
+  report "launch / runner report / stop cycle (2 runs)" "$cyc_mem" "$base_a"
   report "baseline again" "$b2" "$base_a"
-  printf '%-44s %10s %9s %9s %8s\n' "journaled server, $CONNS connections" req/s p99 ratio non-2xx
+  printf '%-44s %10s %15s %9s %8s\n' "journaled server, $CONNS connections" req/s p99 ratio non-2xx
   report "baseline (trivial handler, no token)" "$b3" "$base_b"
-  report "launch / runner report / stop cycle" "$cyc_j" "$base_b"
+  report "launch / runner report / stop cycle (2 runs)" "$cyc_j" "$base_b"
   report "baseline again" "$b4" "$base_b"
   echo "$cyc_j $cyc_mem" | awk -v c=$CONNS '{printf "%d connections: journaled cycle / memory-only cycle %.2fx\n", c, $1 / $4}'
-  echo "$m_mem" | awk '{printf "  memory-only: store mutex average wait %.1f us, hold %.1f us\n", $3, $4}'
-  echo "$m_j" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us, hold %.1f us, %d waits for room in the ring\n", $1, $2, $3, $4, $5}'
+  echo "$m_mem $(cpu_figures cycle-mem-$CONNS-1 cycle-mem-$CONNS-2)" | awk '{printf "  memory-only: store mutex average wait %.1f us, hold %.1f us; Apache CPU %d us a request, machine idle %d%%\n", $3, $4, $6, $7}'
+  echo "$m_j $(cpu_figures cycle-journal-$CONNS-1 cycle-journal-$CONNS-2)" | awk '{printf "  journaled:   %d changes, %.1f changes per fdatasync, store mutex average wait %.1f us, hold %.1f us, %d waits for room in the ring; Apache CPU %d us a request, machine idle %d%%\n", $1, $2, $3, $4, $5, $6, $7}'
 }
 if [ "${BENCH_SHM:-1}" != 0 ]; then
   for c in ${BENCH_CONNS:-64 256}; do
@@ -253,13 +284,12 @@ if [ "${BENCH_DBD:-1}" != 0 ]; then
                END {print r, p, n + 0}' "$RUN/cycle-two-$f.txt"
         done | awk '{r += $1; n += $3; p = p (p ? "/" : "") $2} END {printf "%.1f %s %d\n", r, p, n}')
   stop
-  tps() { awk '/requests in/ {print $1}' "$RUN/$1.txt"; }
-  n_one=$(( $(tps cycle-dbd) - $(echo "$cyc_d" | awk '{print $3}') ))
-  n_two=$(( $(tps cycle-two-a) + $(tps cycle-two-b) - $(echo "$two" | awk '{print $3}') ))
+  n_one=$(( $(requests cycle-dbd) - $(echo "$cyc_d" | awk '{print $3}') ))
+  n_two=$(( $(requests cycle-two-a) + $(requests cycle-two-b) - $(echo "$two" | awk '{print $3}') ))
   hz=$(getconf CLK_TCK)
   base_d=$(echo "$b5 $b6" | awk '{printf "%.1f", ($1 + $4) / 2}')
 
-  printf '\n%-44s %10s %9s %9s %8s\n' "LifecycleStore dbd (PostgreSQL, same cores)" req/s p99 ratio non-2xx
+  printf '\n%-44s %10s %15s %9s %8s\n' "LifecycleStore dbd (PostgreSQL, same cores)" req/s p99 ratio non-2xx
   report "baseline (trivial handler, no token)" "$b5" "$base_d"
   report "GET /workstations/{id} (token, cached)" "$get_d" "$base_d"
   report "launch / runner report / stop cycle" "$cyc_d" "$base_d"
@@ -352,7 +382,7 @@ elif [ "$NW" != 0 ]; then
   sleep 0.5
   n_after=$(watchers_open)
   stop
-  printf '\n%-44s %10s %9s %9s %8s\n' "$NW WebSocket watchers, memory-only server" req/s p99 ratio non-2xx
+  printf '\n%-44s %10s %15s %9s %8s\n' "$NW WebSocket watchers, memory-only server" req/s p99 ratio non-2xx
   report "GET /agents/{id}, no watchers open" "$get0" "$(echo "$get0" | awk '{print $1}')"
   report "GET /agents/{id}, $NW watchers open" "$get1" "$(echo "$get0" | awk '{print $1}')"
   echo "$mem0 $mem1 $n_open $NW" | awk '{
