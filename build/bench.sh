@@ -146,7 +146,7 @@ echo "(wrk and Apache share the cores: read the ratios, not the absolute numbers
 get="0 0 0" cyc_j="0 0 0" cyc_mem="0 0 0"
 # The store mutex and the journal as the server saw them, from its metrics
 # (counters: "changes flushes acquisitions wait-seconds hold-seconds
-# ring-full"), and over one wrk run, the difference of two such samples:
+# ring-full"), and over a server's cycle runs, the difference of two such samples:
 # "changes, changes per flush, average mutex wait (us), average hold (us),
 # changes that waited for room in the journal's ring".  The difference leaves
 # out the seeding, whose changes come one at a time.
